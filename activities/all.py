@@ -1,0 +1,1 @@
+"""Imports every activity module so each registers itself in activities.registry."""

@@ -1,0 +1,67 @@
+"""The FastAPI application factory; long-lived clients are created once in the lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.deps import TemporalHolder
+from api.errors import install_error_handlers
+from api.limits import BodySizeLimit
+from api.routes import ROUTERS
+from api.templating import STATIC_DIR
+from infra.config import Settings, get_settings
+from infra.db import create_engine, create_sessionmaker
+from services.identity.tokens import TokenSigner
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+) -> FastAPI:
+    """Build the app. Tests pass their own sessionmaker (bound to a rolled-back connection)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = None
+        if sessionmaker is None:
+            if not settings.database_url:
+                raise RuntimeError("MITWIRKEN_DATABASE_URL is not set")
+            engine = create_engine(settings.database_url)
+            app.state.sessionmaker = create_sessionmaker(engine)
+        else:
+            app.state.sessionmaker = sessionmaker
+        app.state.engine = engine
+        try:
+            yield
+        finally:
+            if engine is not None:
+                await engine.dispose()
+
+    app = FastAPI(
+        title="Mitwirken",
+        version="1",
+        description="Beteiligungsprozesse für Kommunen — HTTP API v1",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.temporal = TemporalHolder(settings)
+    app.state.signer = TokenSigner(settings.resolved_secret_key(), settings.token_ttl_seconds)
+    if sessionmaker is not None:
+        # Available before the lifespan runs (ASGITransport in tests does not run it).
+        app.state.sessionmaker = sessionmaker
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,109 @@
+"""Annotated dependencies: the unit of work, the Temporal client, settings and the principal."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+
+from infra.config import Settings
+from infra.temporal import connect
+from services.errors import Unauthorized, Unavailable
+from services.identity.service import Principal, load_principal
+from services.identity.tokens import TokenSigner
+
+SESSION_COOKIE = "mitwirken_session"
+
+
+def get_settings_dep(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's unit of work: commit when the handler succeeds, roll back otherwise."""
+    maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    async with maker() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+class TemporalHolder:
+    """The one Temporal client of this process, connected lazily so the API starts (and
+    answers /readyz with 503) while Temporal is still down."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.client: Client | None = None
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> Client:
+        if self.client is not None:
+            return self.client
+        async with self._lock:
+            if self.client is None:
+                try:
+                    self.client = await asyncio.wait_for(connect(self.settings), timeout=5)
+                except Exception as exc:  # any connect failure means "unavailable"
+                    raise Unavailable(
+                        "Temporal ist nicht erreichbar.", code="temporal_unavailable"
+                    ) from exc
+        return self.client
+
+
+async def get_temporal(request: Request) -> Client:
+    holder: TemporalHolder = request.app.state.temporal
+    return await holder.get()
+
+
+TemporalDep = Annotated[Client, Depends(get_temporal)]
+
+
+def get_signer(request: Request) -> TokenSigner:
+    return request.app.state.signer  # type: ignore[no-any-return]
+
+
+SignerDep = Annotated[TokenSigner, Depends(get_signer)]
+
+
+def _token_from(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value:
+        return value.strip()
+    return request.cookies.get(SESSION_COOKIE)
+
+
+async def get_principal(request: Request, session: SessionDep, signer: SignerDep) -> Principal:
+    token = _token_from(request)
+    if not token:
+        raise Unauthorized("Anmeldung erforderlich.", code="not_authenticated")
+    return await load_principal(session, signer.verify(token))
+
+
+CurrentUser = Annotated[Principal, Depends(get_principal)]
+
+
+async def get_optional_principal(
+    request: Request, session: SessionDep, signer: SignerDep
+) -> Principal | None:
+    try:
+        return await get_principal(request, session, signer)
+    except Unauthorized:
+        return None
+
+
+OptionalUser = Annotated[Principal | None, Depends(get_optional_principal)]

@@ -1,0 +1,80 @@
+"""The domain event feed: paged JSON and a Server-Sent Events stream, organisation-scoped."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+
+from api.deps import CurrentUser, SessionDep
+from services.events.service import EventOut, list_events, newest_seq
+
+router = APIRouter(prefix="/api/v1/events", tags=["events"])
+
+POLL_SECONDS = 0.5
+KEEPALIVE_SECONDS = 15.0
+
+
+class EventPage(BaseModel):
+    events: list[EventOut]
+    next_after: int
+
+
+@router.get("", response_model=EventPage)
+async def feed(
+    session: SessionDep,
+    principal: CurrentUser,
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> EventPage:
+    events = await list_events(session, principal.organisation_ids, after=after, limit=limit)
+    return EventPage(events=events, next_after=events[-1].seq if events else after)
+
+
+@router.get("/stream")
+async def stream(
+    request: Request,
+    principal: CurrentUser,
+    after: Annotated[int | None, Query(ge=0)] = None,
+    last_event_id: Annotated[str | None, Header()] = None,
+) -> StreamingResponse:
+    """SSE: each event as `id: seq`, `event: type`, `data: json`. A reconnecting browser sends
+    Last-Event-ID and resumes after it; without either, the stream starts at the newest event."""
+    maker = request.app.state.sessionmaker
+    orgs = principal.organisation_ids
+    start = after
+    if start is None and last_event_id and last_event_id.isdigit():
+        start = int(last_event_id)
+
+    async def generate() -> AsyncIterator[str]:
+        cursor = start
+        if cursor is None:
+            async with maker() as session:
+                cursor = await newest_seq(session, orgs)
+        yield ": connected\n\n"
+        idle = 0.0
+        while not await request.is_disconnected():
+            async with maker() as session:
+                events = await list_events(session, orgs, after=cursor, limit=500)
+            for ev in events:
+                cursor = ev.seq
+                yield f"id: {ev.seq}\nevent: {ev.type}\ndata: {ev.model_dump_json()}\n\n"
+            if events:
+                idle = 0.0
+                continue
+            await asyncio.sleep(POLL_SECONDS)
+            idle += POLL_SECONDS
+            if idle >= KEEPALIVE_SECONDS:
+                idle = 0.0
+                yield ": keepalive\n\n"
+
+    return StreamingResponse(
+        generate(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+

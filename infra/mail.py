@@ -1,0 +1,74 @@
+"""Outgoing mail over SMTP (aiosmtplib), with pooled reusable connections.
+
+The measured ceiling (DESIGN.md section 8) comes from reusing connections and sending on
+several at once, so a transport keeps a small pool instead of connecting per message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from email.message import EmailMessage
+
+import aiosmtplib
+
+
+class MailTransport:
+    def __init__(self, host: str, port: int, *, pool_size: int = 4, timeout: float = 30) -> None:
+        self.host = host
+        self.port = port
+        self.timeout = timeout
+        self._pool: asyncio.Queue[aiosmtplib.SMTP] = asyncio.Queue()
+        self._slots = asyncio.Semaphore(pool_size)
+
+    async def _open(self) -> aiosmtplib.SMTP:
+        client = aiosmtplib.SMTP(
+            hostname=self.host, port=self.port, timeout=self.timeout, start_tls=False
+        )
+        await client.connect()
+        return client
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[aiosmtplib.SMTP]:
+        async with self._slots:
+            client = self._pool.get_nowait() if not self._pool.empty() else await self._open()
+            try:
+                yield client
+            except BaseException:
+                # A connection that failed mid-conversation is not reused.
+                client.close()
+                raise
+            self._pool.put_nowait(client)
+
+    async def send(self, message: EmailMessage) -> None:
+        try:
+            async with self.connection() as client:
+                await client.send_message(message)
+        except aiosmtplib.SMTPServerDisconnected:
+            # A pooled connection the server closed while idle: one fresh attempt.
+            async with self.connection() as client:
+                await client.send_message(message)
+
+    async def close(self) -> None:
+        while not self._pool.empty():
+            client = self._pool.get_nowait()
+            try:
+                await client.quit()
+            except aiosmtplib.SMTPException:
+                client.close()
+
+
+_transport: MailTransport | None = None
+
+
+def configure(transport: MailTransport) -> None:
+    """Install the process-wide transport used by mail activities (set once by the worker)."""
+    global _transport
+    _transport = transport
+
+
+def get_transport() -> MailTransport:
+    if _transport is None:
+        raise RuntimeError("mail not configured: call infra.mail.configure() first")
+    return _transport

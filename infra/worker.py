@@ -1,0 +1,58 @@
+"""The Temporal worker: workflows and activities on the main queue, mail on its own queue."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.registry import ACTIVITIES, MAIL_ACTIVITIES
+from infra import db as infra_db
+from infra import mail as infra_mail
+from infra.config import Settings
+from infra.db import create_engine, create_sessionmaker
+from infra.mail import MailTransport
+from infra.temporal import MAIL_TASK_QUEUE, TASK_QUEUE, connect
+from workflows.registry import WORKFLOWS
+
+log = logging.getLogger(__name__)
+
+
+def build_workers(client: Client, *, task_queue: str = TASK_QUEUE,
+                  mail_task_queue: str = MAIL_TASK_QUEUE) -> list[Worker]:
+    """The workers of one process (also used by tests with their own queues)."""
+    import activities.all  # noqa: F401  (fills the registries)
+    import workflows.all  # noqa: F401
+
+    workers = [
+        Worker(client, task_queue=task_queue, workflows=WORKFLOWS, activities=ACTIVITIES,
+               activity_executor=ThreadPoolExecutor(4), max_concurrent_activities=50),
+    ]
+    if MAIL_ACTIVITIES:
+        workers.append(Worker(client, task_queue=mail_task_queue, activities=MAIL_ACTIVITIES,
+                              max_concurrent_activities=8))
+    return workers
+
+
+def configure_dependencies(settings: Settings,
+                           sessionmaker: async_sessionmaker[AsyncSession] | None = None) -> None:
+    """Install the process-wide database and mail clients the activities use."""
+    if sessionmaker is None:
+        if not settings.database_url:
+            raise RuntimeError("MITWIRKEN_DATABASE_URL is not set")
+        sessionmaker = create_sessionmaker(create_engine(settings.database_url, pool_size=20))
+    infra_db.configure(sessionmaker)
+    transport = MailTransport(settings.smtp_host or "127.0.0.1", settings.smtp_port or 1025)
+    infra_mail.configure(transport)
+
+
+async def run_worker(settings: Settings) -> None:
+    configure_dependencies(settings)
+    client = await connect(settings)
+    workers = build_workers(client)
+    log.info("worker running on %s and %s", TASK_QUEUE, MAIL_TASK_QUEUE)
+    await asyncio.gather(*(w.run() for w in workers))

@@ -1,0 +1,61 @@
+"""SQL for organisations, users and memberships."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.models.organisation import Membership, Organisation, User
+
+
+class IdentityRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @classmethod
+    def from_session(cls, session: AsyncSession) -> IdentityRepository:
+        return cls(session)
+
+    async def org_by_slug(self, slug: str) -> Organisation | None:
+        return await self.session.scalar(select(Organisation).where(Organisation.slug == slug))
+
+    async def org_by_id(self, org_id: uuid.UUID) -> Organisation | None:
+        return await self.session.get(Organisation, org_id)
+
+    async def user_by_email(self, email: str) -> User | None:
+        return await self.session.scalar(select(User).where(User.email == email.lower()))
+
+    async def user_by_id(self, user_id: uuid.UUID) -> User | None:
+        return await self.session.get(User, user_id)
+
+    async def memberships_of(self, user_id: uuid.UUID) -> list[tuple[Membership, Organisation]]:
+        stmt = (
+            select(Membership, Organisation)
+            .join(Organisation, Organisation.id == Membership.organisation_id)
+            .where(Membership.user_id == user_id)
+        )
+        return [(m, o) for m, o in (await self.session.execute(stmt)).all()]
+
+    async def membership(self, user_id: uuid.UUID, org_id: uuid.UUID) -> Membership | None:
+        return await self.session.scalar(
+            select(Membership).where(
+                Membership.user_id == user_id, Membership.organisation_id == org_id
+            )
+        )
+
+    async def members_with_role(self, org_id: uuid.UUID, role: str) -> list[User]:
+        stmt = (
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.organisation_id == org_id, Membership.role == role)
+            .order_by(User.email)
+        )
+        return list((await self.session.scalars(stmt)).all())
+
+    def add(self, obj: object) -> None:
+        self.session.add(obj)
+
+    async def flush(self) -> None:
+        await self.session.flush()

@@ -1,0 +1,1 @@
+"""Imports every workflow module so each registers itself in workflows.registry."""
