@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.errors import DomainError
@@ -57,17 +57,24 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(exc.status_code, code, str(exc.detail), None,
                               getattr(exc, "headers", None))
 
-    @app.exception_handler(OperationalError)
     @app.exception_handler(DBAPIError)
-    async def _db_down(_: Request, exc: Exception) -> JSONResponse:
-        if isinstance(exc, DBAPIError) and not exc.connection_invalidated and not isinstance(
-            exc, OperationalError
-        ):
-            log.exception("database error")
-            return error_response(500, "internal_error", "Interner Fehler.")
-        return error_response(503, "database_unavailable", "Die Datenbank ist nicht erreichbar.")
+    async def _db(_: Request, exc: DBAPIError) -> JSONResponse:
+        if isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated:
+            return error_response(503, "database_unavailable",
+                                  "Die Datenbank ist nicht erreichbar.")
+        if isinstance(exc, IntegrityError):
+            # Services validate first; reaching a constraint means a concurrent writer won.
+            return error_response(409, "conflict",
+                                  "Die Änderung widerspricht einer gleichzeitigen Änderung.")
+        log.exception("database error")
+        return error_response(500, "internal_error", "Interner Fehler.")
 
     @app.exception_handler(OSError)
     async def _os(_: Request, exc: OSError) -> JSONResponse:
         log.warning("dependency unreachable: %s", exc)
         return error_response(503, "unavailable", "Ein benötigter Dienst ist nicht erreichbar.")
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return error_response(500, "internal_error", "Interner Fehler.")

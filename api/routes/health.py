@@ -8,8 +8,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from services.errors import Unavailable
-
 router = APIRouter(tags=["health"])
 
 
@@ -32,7 +30,7 @@ async def _temporal_ok(request: Request) -> bool:
         client = await request.app.state.temporal.get()
         await asyncio.wait_for(client.service_client.check_health(), timeout=3)
         return True
-    except (Unavailable, Exception):
+    except Exception:  # Unavailable, timeouts, RPC errors: all mean "down"
         return False
 
 
