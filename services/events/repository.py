@@ -23,10 +23,11 @@ class EventRepository:
 
     async def append(self, values: dict[str, Any]) -> int | None:
         """Insert one event; with a dedupe key a repeated append is a no-op (returns None)."""
-        stmt = insert(DomainEvent).values(**values).returning(DomainEvent.seq)
+        stmt = insert(DomainEvent).values(**values)
         if values.get("dedupe_key"):
             stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"])
-        return (await self.session.execute(stmt)).scalar_one_or_none()
+        result = await self.session.execute(stmt.returning(DomainEvent.seq))
+        return result.scalar_one_or_none()
 
     async def list_after(
         self, organisation_ids: Sequence[uuid.UUID], after: int, limit: int
