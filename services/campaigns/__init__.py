@@ -1,0 +1,1 @@
+"""Invitation campaigns: audience, invitations, mails, reminders, progress."""

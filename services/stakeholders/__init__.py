@@ -1,0 +1,1 @@
+"""The stakeholder registry of an organisation (persons and organisations)."""
