@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     time_zone: str = "Europe/Berlin"
     mail_rate_per_second: float = 200.0
     max_body_bytes: int = Field(default=1_000_000)
+    # Set by `mitwirken dev` when the embedded mail sink runs: shows /dev/mail to staff.
+    dev_mail_viewer: bool = False
 
     @property
     def effective_temporal_address(self) -> str:

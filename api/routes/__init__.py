@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
+from api.pages import devmail
 from api.pages import login as login_pages
 from api.routes import auth, events, health, orgs
 
@@ -11,4 +12,5 @@ ROUTERS: list[APIRouter] = [
     orgs.router,
     events.router,
     login_pages.router,
+    devmail.router,
 ]

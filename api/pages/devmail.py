@@ -1,0 +1,98 @@
+"""The mail viewer of the embedded stack (`/dev/mail`): every mail the local SMTP sink kept.
+
+Only mounted behaviour when `settings.dev_mail_viewer` is on (set by `mitwirken dev`), and only
+for signed-in staff: mails carry participants' personal invitation links.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from api.deps import OptionalUser, SettingsDep
+from api.pages.login import login_redirect
+from api.templating import templates
+from infra.config import Settings
+from infra.mailsink import stored_mails
+from services.errors import NotFound
+
+router = APIRouter(prefix="/dev/mail", include_in_schema=False)
+
+# Ids are the sink's file stems ("<time_ns>-<n>"); anything else could walk the file system.
+MAIL_ID = re.compile(r"^[0-9]{1,25}-[0-9]{1,12}$")
+
+
+@dataclass(frozen=True)
+class MailView:
+    id: str
+    subject: str
+    sender: str
+    to: str
+    date: str
+    text: str | None
+    html: str | None
+    attachments: list[str]
+    headers: list[tuple[str, str]]
+
+
+def _view(mail_id: str, msg: EmailMessage) -> MailView:
+    text_part = msg.get_body(preferencelist=("plain",))
+    html_part = msg.get_body(preferencelist=("html",))
+    attachments = [part.get_filename() or part.get_content_type()
+                   for part in msg.iter_attachments()]
+    return MailView(
+        id=mail_id, subject=str(msg.get("Subject", "")), sender=str(msg.get("From", "")),
+        to=str(msg.get("To", "")), date=str(msg.get("Date", "")),
+        text=text_part.get_content() if text_part is not None else None,
+        html=html_part.get_content() if html_part is not None else None,
+        attachments=attachments, headers=[(k, str(v)) for k, v in msg.items()],
+    )
+
+
+def _read(path: Path) -> EmailMessage:
+    return email.message_from_bytes(  # type: ignore[return-value]
+        path.read_bytes(), policy=email.policy.default)
+
+
+def _mail_dir(settings: Settings) -> Path:
+    if not settings.dev_mail_viewer:
+        raise NotFound("Nicht gefunden.")
+    return settings.data_dir / "mail"
+
+
+@router.get("", response_class=HTMLResponse)
+async def mail_list(request: Request, principal: OptionalUser, settings: SettingsDep) -> Response:
+    directory = _mail_dir(settings)
+    if principal is None:
+        return login_redirect(request)
+    mails = [_view(mail_id, msg) for mail_id, msg in stored_mails(directory)[:500]]
+    return templates.TemplateResponse(request, "pages/dev_mail_list.html",
+                                      {"principal": principal, "mails": mails})
+
+
+@router.get("/{mail_id}", response_class=HTMLResponse)
+async def mail_detail(mail_id: str, request: Request, principal: OptionalUser,
+                      settings: SettingsDep) -> Response:
+    directory = _mail_dir(settings)
+    if principal is None:
+        return login_redirect(request)
+    path = directory / f"{mail_id}.eml"
+    if not MAIL_ID.match(mail_id) or not path.is_file():
+        raise NotFound("Diese Mail gibt es nicht.", code="mail_not_found")
+    response = templates.TemplateResponse(
+        request, "pages/dev_mail_detail.html",
+        {"principal": principal, "mail": _view(mail_id, _read(path))},
+    )
+    # The HTML part is shown in a sandboxed iframe (srcdoc): no scripts, no same origin.
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        "frame-src 'self'; script-src 'none'"
+    )
+    return response
