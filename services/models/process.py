@@ -47,6 +47,9 @@ class Process(Base):
     template_snapshot: Mapped[dict[str, Any]] = mapped_column(JSONB)
     workflow_id: Mapped[str] = mapped_column(String(200), unique=True)
     created_by: Mapped[str | None] = mapped_column(String(320))
+    # The workflow's transition counter of the newest snapshot written; older snapshots that
+    # arrive late (activities may run out of order or twice) are ignored.
+    state_seq: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = created_at()
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -175,6 +178,8 @@ class ProcessNotification(Base):
     kind: Mapped[str] = mapped_column(String(40))
     recipient: Mapped[str] = mapped_column(String(320))
     subject: Mapped[str] = mapped_column(String(300))
+    # The workflow time the notice was due (its simulated day in tests).
+    scheduled_for: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # pending | sent
     status: Mapped[str] = mapped_column(String(20), default="pending")
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
