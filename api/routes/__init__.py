@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from api.pages import devmail
 from api.pages import login as login_pages
 from api.routes import auth, events, health, orgs
+from api.routes import stakeholders as stakeholder_routes
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -13,4 +14,5 @@ ROUTERS: list[APIRouter] = [
     events.router,
     login_pages.router,
     devmail.router,
+    stakeholder_routes.router,
 ]

@@ -1,0 +1,93 @@
+"""Stakeholder registry: create, import, search, DSGVO export and erasure (API.md)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, File, Query, Response, UploadFile, status
+
+from api.deps import CurrentUser, SessionDep
+from services.errors import ValidationFailed
+from services.identity.service import get_organisation
+from services.models.organisation import Role
+from services.stakeholders import service
+from services.stakeholders.schemas import (
+    ImportResult,
+    StakeholderExport,
+    StakeholderIn,
+    StakeholderOut,
+    StakeholderPage,
+)
+
+router = APIRouter(prefix="/api/v1/orgs/{slug}/stakeholders", tags=["stakeholders"])
+
+READERS = (Role.coordinator, Role.steering)
+
+
+@router.post("", response_model=StakeholderOut, status_code=status.HTTP_201_CREATED)
+async def create(slug: str, body: StakeholderIn, session: SessionDep,
+                 principal: CurrentUser) -> StakeholderOut:
+    org = await get_organisation(session, slug)
+    principal.require(org.id, Role.coordinator)
+    row = await service.create_stakeholder(session, org.id, body, actor=principal.email)
+    return StakeholderOut.model_validate(row)
+
+
+@router.get("", response_model=StakeholderPage)
+async def search(
+    slug: str,
+    session: SessionDep,
+    principal: CurrentUser,
+    group: str | None = None,
+    tier: Annotated[int | None, Query(ge=1, le=3)] = None,
+    tag: str | None = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> StakeholderPage:
+    org = await get_organisation(session, slug)
+    principal.require(org.id, *READERS)
+    return await service.list_stakeholders(session, org.id, group=group, tier=tier, tag=tag,
+                                           q=q, page=page, per_page=per_page)
+
+
+@router.post("/import", response_model=ImportResult)
+async def import_file(slug: str, session: SessionDep, principal: CurrentUser,
+                      file: Annotated[UploadFile, File()]) -> ImportResult:
+    org = await get_organisation(session, slug)
+    principal.require(org.id, Role.coordinator)
+    data = await file.read()
+    if not data:
+        raise ValidationFailed("Die Datei ist leer.", code="empty_file",
+                               details=[{"field": "file", "message": "leer"}])
+    return await service.import_stakeholders(
+        session, org.id, filename=file.filename, content_type=file.content_type, data=data,
+        actor=principal.email)
+
+
+@router.get("/{stakeholder_id}", response_model=StakeholderOut)
+async def read(slug: str, stakeholder_id: uuid.UUID, session: SessionDep,
+               principal: CurrentUser) -> StakeholderOut:
+    org = await get_organisation(session, slug)
+    principal.require(org.id, *READERS)
+    return StakeholderOut.model_validate(
+        await service.get_stakeholder(session, org.id, stakeholder_id))
+
+
+@router.get("/{stakeholder_id}/export", response_model=StakeholderExport)
+async def export(slug: str, stakeholder_id: uuid.UUID, session: SessionDep,
+                 principal: CurrentUser) -> StakeholderExport:
+    org = await get_organisation(session, slug)
+    principal.require(org.id, Role.coordinator)
+    return await service.export_stakeholder(session, org.id, stakeholder_id,
+                                            actor=principal.email)
+
+
+@router.delete("/{stakeholder_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def erase(slug: str, stakeholder_id: uuid.UUID, session: SessionDep,
+                principal: CurrentUser) -> Response:
+    org = await get_organisation(session, slug)
+    principal.require(org.id, Role.coordinator)
+    await service.erase_stakeholder(session, org.id, stakeholder_id, actor=principal.email)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,162 @@
+"""All SQL of the stakeholder registry."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Text, bindparam, func, or_, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.models.campaign import Invitation, OutboundMail
+from services.models.stakeholder import Stakeholder
+
+TAG_SEP = "\x1f"  # joins a row's tags into one text for unnest(); cannot occur in a tag
+CHUNK = 5000
+
+_UPSERT = text(
+    """
+    INSERT INTO stakeholders AS s (id, organisation_id, kind, name, email, group_key,
+        reach_tier, tags, language, accessibility_needs, consent_at, consent_method, notes,
+        created_at, updated_at)
+    SELECT gen_random_uuid(), :org, r.kind, r.name, r.email, r.group_key, r.reach_tier,
+           string_to_array(r.tags, chr(31)), r.language, r.accessibility_needs,
+           r.consent_at, r.consent_method, r.notes, now(), now()
+    FROM unnest(:kinds ::text[], :names ::text[], :emails ::text[], :groups ::text[],
+                :tiers ::int[], :tags ::text[], :languages ::text[], :needs ::text[],
+                :consent_ats ::timestamptz[], :consent_methods ::text[], :notes ::text[])
+         AS r(kind, name, email, group_key, reach_tier, tags, language, accessibility_needs,
+              consent_at, consent_method, notes)
+    ON CONFLICT (organisation_id, email) DO UPDATE SET
+        kind = EXCLUDED.kind, name = EXCLUDED.name, group_key = EXCLUDED.group_key,
+        reach_tier = EXCLUDED.reach_tier, tags = EXCLUDED.tags, language = EXCLUDED.language,
+        accessibility_needs = COALESCE(EXCLUDED.accessibility_needs, s.accessibility_needs),
+        consent_at = COALESCE(EXCLUDED.consent_at, s.consent_at),
+        consent_method = COALESCE(EXCLUDED.consent_method, s.consent_method),
+        notes = COALESCE(EXCLUDED.notes, s.notes),
+        updated_at = now()
+    RETURNING (xmax = 0) AS inserted
+    """
+)
+
+
+class StakeholderRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @classmethod
+    def from_session(cls, session: AsyncSession) -> StakeholderRepository:
+        return cls(session)
+
+    async def bulk_upsert(self, organisation_id: uuid.UUID,
+                          rows: Sequence[dict[str, Any]]) -> tuple[int, int]:
+        """Insert or update (by e-mail) in set-based statements; returns (created, updated).
+
+        One statement per 5,000 rows: a 10,000-row file takes two round trips, not 10,000.
+        """
+        created = updated = 0
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows[start:start + CHUNK]
+            params = {
+                "org": organisation_id,
+                "kinds": [r["kind"] for r in chunk],
+                "names": [r["name"] for r in chunk],
+                "emails": [r["email"] for r in chunk],
+                "groups": [r["group_key"] for r in chunk],
+                "tiers": [r["reach_tier"] for r in chunk],
+                "tags": [TAG_SEP.join(r["tags"]) for r in chunk],
+                "languages": [r["language"] for r in chunk],
+                "needs": [r.get("accessibility_needs") for r in chunk],
+                "consent_ats": [r.get("consent_at") for r in chunk],
+                "consent_methods": [r.get("consent_method") for r in chunk],
+                "notes": [r.get("notes") for r in chunk],
+            }
+            result = await self.session.execute(_UPSERT, params)
+            flags = [row[0] for row in result]
+            created += sum(1 for f in flags if f)
+            updated += sum(1 for f in flags if not f)
+        return created, updated
+
+    async def get(self, organisation_id: uuid.UUID, stakeholder_id: uuid.UUID,
+                  *, for_update: bool = False) -> Stakeholder | None:
+        stmt = select(Stakeholder).where(Stakeholder.id == stakeholder_id,
+                                         Stakeholder.organisation_id == organisation_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return (await self.session.scalars(stmt)).first()
+
+    async def by_email(self, organisation_id: uuid.UUID, email: str) -> Stakeholder | None:
+        return (await self.session.scalars(select(Stakeholder).where(
+            Stakeholder.organisation_id == organisation_id, Stakeholder.email == email
+        ))).first()
+
+    def add(self, stakeholder: Stakeholder) -> None:
+        self.session.add(stakeholder)
+
+    async def search(self, organisation_id: uuid.UUID, *, group: str | None, tier: int | None,
+                     tag: str | None, q: str | None, offset: int,
+                     limit: int) -> tuple[list[Stakeholder], int]:
+        conditions = [Stakeholder.organisation_id == organisation_id,
+                      Stakeholder.erased_at.is_(None)]
+        if group:
+            conditions.append(Stakeholder.group_key == group)
+        if tier:
+            conditions.append(Stakeholder.reach_tier == tier)
+        if tag:
+            conditions.append(Stakeholder.tags.contains(
+                bindparam("tag_filter", [tag], type_=ARRAY(Text))))
+        if q:
+            pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            conditions.append(or_(Stakeholder.name.ilike(pattern),
+                                  Stakeholder.email.ilike(pattern)))
+        total = await self.session.scalar(select(func.count()).where(*conditions)
+                                          .select_from(Stakeholder))
+        rows = await self.session.scalars(
+            select(Stakeholder).where(*conditions)
+            .order_by(Stakeholder.name, Stakeholder.id).offset(offset).limit(limit)
+        )
+        return list(rows), int(total or 0)
+
+    async def contact_person_ids(self, stakeholder_id: uuid.UUID) -> list[uuid.UUID]:
+        rows = await self.session.scalars(select(Stakeholder.id).where(
+            Stakeholder.parent_id == stakeholder_id))
+        return list(rows)
+
+    async def invitations_of(self, stakeholder_id: uuid.UUID) -> list[Invitation]:
+        rows = await self.session.scalars(select(Invitation).where(
+            Invitation.stakeholder_id == stakeholder_id).order_by(Invitation.sent_at))
+        return list(rows)
+
+    async def mails_of(self, invitation_ids: Sequence[uuid.UUID]) -> list[OutboundMail]:
+        if not invitation_ids:
+            return []
+        rows = await self.session.scalars(select(OutboundMail).where(
+            OutboundMail.invitation_id.in_(invitation_ids)).order_by(OutboundMail.created_at))
+        return list(rows)
+
+    async def erase(self, stakeholder: Stakeholder) -> None:
+        """Remove every piece of personal data; group, tier and kind stay for aggregates."""
+        invitation_ids = select(Invitation.id).where(
+            Invitation.stakeholder_id == stakeholder.id).scalar_subquery()
+        await self.session.execute(
+            update(OutboundMail).where(OutboundMail.invitation_id.in_(invitation_ids))
+            .values(recipient=None, error=None)
+        )
+        await self.session.execute(
+            update(Invitation).where(Invitation.stakeholder_id == stakeholder.id)
+            .values(stakeholder_id=None, error=None)
+        )
+        await self.session.execute(
+            update(Stakeholder).where(Stakeholder.parent_id == stakeholder.id)
+            .values(parent_id=None)
+        )
+        await self.session.execute(
+            update(Stakeholder).where(Stakeholder.id == stakeholder.id).values(
+                name=None, email=None, tags=[], notes=None, accessibility_needs=None,
+                consent_at=None, consent_method=None, parent_id=None,
+                erased_at=func.now(), updated_at=func.now(),
+            ).execution_options(synchronize_session=False)
+        )
+        await self.session.refresh(stakeholder)

@@ -1,0 +1,53 @@
+"""Normalisation rules for stakeholder fields, shared by the single create and the import.
+
+Groups: the known groups are the union of the process templates' groups, which belong to the
+process domain. The registry therefore accepts any non-empty group and normalises it to a key
+(`"Engagierte Bürger*innen"` → `"engagierte-buergerinnen"`), so a label typed in a spreadsheet
+and the template's key meet. Callers that know the valid keys pass `known_groups` to the import
+to reject anything else.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+EMAIL_RE = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[^@\s<>(),;:\"\[\]]+\.[^@\s<>(),;:\"\[\]]+$")
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "*": "", "_": "-"})
+_NON_KEY = re.compile(r"[^a-z0-9]+")
+_TAG_SPLIT = re.compile(r"[;,|]")
+
+KIND_ALIASES = {
+    "person": "person", "personen": "person", "p": "person",
+    "organisation": "organisation", "organization": "organisation", "org": "organisation",
+    "o": "organisation", "verein": "organisation", "institution": "organisation",
+}
+LANGUAGE_ALIASES = {"de": "de", "deutsch": "de", "german": "de", "en": "en",
+                    "englisch": "en", "english": "en"}
+
+
+def normalise_email(value: str) -> str:
+    value = value.strip().lower()
+    if len(value) > 320 or not EMAIL_RE.match(value):
+        raise ValueError("Keine gültige E-Mail-Adresse.")
+    return value
+
+
+def normalise_group(value: str) -> str:
+    key = _NON_KEY.sub("-", value.strip().lower().translate(_UMLAUTS)).strip("-")
+    if not key:
+        raise ValueError("Die Gruppe fehlt.")
+    return key[:100]
+
+
+def normalise_tags(values: Iterable[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for value in values:
+        tag = value.strip().lower()
+        if tag:
+            seen.setdefault(tag[:60], None)
+    return list(seen)
+
+
+def split_tags(cell: str) -> list[str]:
+    return normalise_tags(_TAG_SPLIT.split(cell))

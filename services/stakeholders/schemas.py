@@ -1,0 +1,103 @@
+"""Shapes of the stakeholder registry (services and API share them)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from services.stakeholders.rules import normalise_email, normalise_group, normalise_tags
+
+
+class StakeholderIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    email: str = Field(min_length=3, max_length=320)
+    kind: Literal["person", "organisation"] = "person"
+    group: str = Field(min_length=1, max_length=100)
+    reach_tier: int = Field(default=1, ge=1, le=3)
+    tags: list[str] = Field(default_factory=list, max_length=50)
+    language: Literal["de", "en"] = "de"
+    accessibility_needs: str | None = Field(default=None, max_length=2000)
+    notes: str | None = Field(default=None, max_length=5000)
+    consent_at: datetime | None = None
+    consent_method: str | None = Field(default=None, max_length=200)
+    parent_id: uuid.UUID | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        return normalise_email(value)
+
+    @field_validator("group")
+    @classmethod
+    def _group(cls, value: str) -> str:
+        return normalise_group(value)
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: list[str]) -> list[str]:
+        return normalise_tags(value)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("Der Name fehlt.")
+        return value
+
+
+class StakeholderOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    kind: str
+    name: str | None
+    email: str | None
+    group: str = Field(validation_alias="group_key")
+    reach_tier: int
+    tags: list[str]
+    language: str
+    accessibility_needs: str | None
+    notes: str | None
+    consent_at: datetime | None
+    consent_method: str | None
+    parent_id: uuid.UUID | None
+    unsubscribed_at: datetime | None
+    erased_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class StakeholderPage(BaseModel):
+    items: list[StakeholderOut]
+    total: int
+    page: int
+    per_page: int
+
+
+class RejectedRow(BaseModel):
+    row: int
+    field: str
+    message: str
+
+
+class ImportResult(BaseModel):
+    created: int
+    updated: int
+    rejected: list[RejectedRow]
+
+
+class StakeholderExport(BaseModel):
+    """Everything held on one person (DSGVO Art. 15)."""
+
+    stakeholder: StakeholderOut
+    contact_persons: list[uuid.UUID]
+    invitations: list[dict[str, Any]]
+    mails: list[dict[str, Any]]
+    consent: dict[str, Any]
+    exported_at: datetime

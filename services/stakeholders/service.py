@@ -1,0 +1,132 @@
+"""The stakeholder registry: create, import, search, DSGVO export and erasure."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.errors import Conflict, NotFound, ValidationFailed
+from services.events.service import record_event
+from services.models.stakeholder import Stakeholder
+from services.stakeholders import importer
+from services.stakeholders.repository import StakeholderRepository
+from services.stakeholders.schemas import (
+    ImportResult,
+    StakeholderExport,
+    StakeholderIn,
+    StakeholderOut,
+    StakeholderPage,
+)
+
+MAX_PER_PAGE = 200
+
+
+async def create_stakeholder(session: AsyncSession, organisation_id: uuid.UUID,
+                             data: StakeholderIn, *, actor: str | None = None) -> Stakeholder:
+    repo = StakeholderRepository.from_session(session)
+    if await repo.by_email(organisation_id, data.email) is not None:
+        raise Conflict("Diese E-Mail-Adresse ist bereits erfasst.", code="email_taken",
+                       details=[{"field": "email", "message": "bereits vorhanden"}])
+    if data.parent_id is not None:
+        parent = await repo.get(organisation_id, data.parent_id)
+        if parent is None or parent.kind != "organisation" or parent.erased_at is not None:
+            raise ValidationFailed(
+                "Ansprechpersonen gehören zu einer Organisation dieser Kommune.",
+                code="invalid_parent",
+                details=[{"field": "parent_id", "message": "keine Organisation"}],
+            )
+    payload = data.model_dump(exclude={"group"})
+    stakeholder = Stakeholder(organisation_id=organisation_id, group_key=data.group, **payload)
+    repo.add(stakeholder)
+    await session.flush()
+    await session.refresh(stakeholder)
+    await record_event(session, organisation_id=organisation_id, type="stakeholder.created",
+                       data={"stakeholder_id": str(stakeholder.id), "group": data.group,
+                             "reach_tier": data.reach_tier}, actor=actor)
+    return stakeholder
+
+
+async def import_stakeholders(session: AsyncSession, organisation_id: uuid.UUID, *,
+                              filename: str | None, content_type: str | None, data: bytes,
+                              known_groups: set[str] | None = None,
+                              actor: str | None = None) -> ImportResult:
+    """One file, one transaction (the caller's unit of work): all good rows or none."""
+    parsed = importer.parse(filename, content_type, data, known_groups)
+    created, updated = await StakeholderRepository.from_session(session).bulk_upsert(
+        organisation_id, parsed.rows)
+    await record_event(session, organisation_id=organisation_id, type="stakeholders.imported",
+                       data={"created": created, "updated": updated,
+                             "rejected": len(parsed.rejected)}, actor=actor)
+    return ImportResult(created=created, updated=updated, rejected=parsed.rejected)
+
+
+async def list_stakeholders(session: AsyncSession, organisation_id: uuid.UUID, *,
+                            group: str | None = None, tier: int | None = None,
+                            tag: str | None = None, q: str | None = None, page: int = 1,
+                            per_page: int = 50) -> StakeholderPage:
+    per_page = max(1, min(per_page, MAX_PER_PAGE))
+    page = max(1, page)
+    if group:
+        from services.stakeholders.rules import normalise_group
+
+        group = normalise_group(group)
+    rows, total = await StakeholderRepository.from_session(session).search(
+        organisation_id, group=group, tier=tier, tag=tag.strip().lower() if tag else None,
+        q=q.strip() if q else None, offset=(page - 1) * per_page, limit=per_page)
+    return StakeholderPage(items=[StakeholderOut.model_validate(r) for r in rows], total=total,
+                           page=page, per_page=per_page)
+
+
+async def get_stakeholder(session: AsyncSession, organisation_id: uuid.UUID,
+                          stakeholder_id: uuid.UUID) -> Stakeholder:
+    stakeholder = await StakeholderRepository.from_session(session).get(
+        organisation_id, stakeholder_id)
+    if stakeholder is None:
+        raise NotFound("Beteiligte*r nicht gefunden.", code="stakeholder_not_found")
+    return stakeholder
+
+
+async def export_stakeholder(session: AsyncSession, organisation_id: uuid.UUID,
+                             stakeholder_id: uuid.UUID, *,
+                             actor: str | None = None) -> StakeholderExport:
+    """Everything held on one person (DSGVO Art. 15), recorded as an event without content."""
+    repo = StakeholderRepository.from_session(session)
+    stakeholder = await get_stakeholder(session, organisation_id, stakeholder_id)
+    invitations = await repo.invitations_of(stakeholder.id)
+    mails = await repo.mails_of([i.id for i in invitations])
+    await record_event(session, organisation_id=organisation_id, type="stakeholder.exported",
+                       data={"stakeholder_id": str(stakeholder.id)}, actor=actor)
+    return StakeholderExport(
+        stakeholder=StakeholderOut.model_validate(stakeholder),
+        contact_persons=await repo.contact_person_ids(stakeholder.id),
+        invitations=[{
+            "id": str(i.id), "campaign_id": str(i.campaign_id), "status": i.status,
+            "group": i.group_key, "reach_tier": i.reach_tier, "language": i.language,
+            "sent_at": i.sent_at, "responded_on": i.responded_at, "declined_at": i.declined_at,
+            "reminders_sent": i.reminders_sent, "last_reminded_at": i.last_reminded_at,
+        } for i in invitations],
+        mails=[{
+            "kind": m.kind, "reminder_no": m.reminder_no, "recipient": m.recipient,
+            "status": m.status, "attempts": m.attempts, "error": m.error, "sent_at": m.sent_at,
+        } for m in mails],
+        consent={"given_at": stakeholder.consent_at, "method": stakeholder.consent_method,
+                 "unsubscribed_at": stakeholder.unsubscribed_at},
+        exported_at=datetime.now(UTC),
+    )
+
+
+async def erase_stakeholder(session: AsyncSession, organisation_id: uuid.UUID,
+                            stakeholder_id: uuid.UUID, *, actor: str | None = None) -> None:
+    """DSGVO Art. 17: personal data gone; invitations keep group and tier for aggregates."""
+    repo = StakeholderRepository.from_session(session)
+    stakeholder = await repo.get(organisation_id, stakeholder_id, for_update=True)
+    if stakeholder is None:
+        raise NotFound("Beteiligte*r nicht gefunden.", code="stakeholder_not_found")
+    if stakeholder.erased_at is not None:
+        return  # erasing twice is harmless and answers the same
+    await repo.erase(stakeholder)
+    # The event names only the pseudonymous id: the log must not keep what was erased.
+    await record_event(session, organisation_id=organisation_id, type="stakeholder.erased",
+                       data={"stakeholder_id": str(stakeholder_id)}, actor=actor)
