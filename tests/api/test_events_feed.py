@@ -1,0 +1,141 @@
+"""The domain event feed: order, `after` paging, organisation scoping, and the SSE stream
+against a real uvicorn server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+import httpx
+import pytest
+import uvicorn
+
+from api.app import create_app
+from infra.devservices import free_port
+from services.events.service import record_event
+from services.models.organisation import Role
+
+
+async def _record(maker, org_id, n: int, prefix: str) -> None:
+    async with maker() as s:
+        for i in range(n):
+            await record_event(s, organisation_id=org_id, type=f"{prefix}.happened",
+                               data={"i": i}, actor="test")
+        await s.commit()
+
+
+async def test_feed_is_ordered_paged_and_scoped(client, make_staff, rollback_maker):
+    a = await make_staff(role=Role.steering)
+    b = await make_staff(role=Role.coordinator)
+    # Interleave the two organisations' events so scoping and paging are both exercised.
+    for _ in range(3):
+        await _record(rollback_maker, a.org_id, 2, "a")
+        await _record(rollback_maker, b.org_id, 1, "b")
+
+    r = await client.get("/api/v1/events?after=0&limit=1000", headers=a.headers)
+    assert r.status_code == 200
+    events = r.json()["events"]
+    seqs = [e["seq"] for e in events]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    ours = [e for e in events if e["type"] == "a.happened"]
+    assert len(ours) == 6 and [e["data"]["i"] for e in ours] == [0, 1] * 3
+    assert not any(e["type"].startswith("b.") for e in events)
+    assert {e["actor"] for e in ours} == {"test"}
+    assert set(events[0]) == {"seq", "type", "process_id", "occurred_at", "actor", "data"}
+
+    # Paging with `after`: three pages of two, nothing lost, nothing repeated.
+    paged, after = [], 0
+    for _ in range(10):
+        page = (await client.get(f"/api/v1/events?after={after}&limit=2",
+                                 headers=a.headers)).json()
+        if not page["events"]:
+            assert page["next_after"] == after
+            break
+        assert len(page["events"]) <= 2
+        paged += page["events"]
+        after = page["next_after"]
+    assert [e["seq"] for e in paged] == seqs
+    last = (await client.get(f"/api/v1/events?after={seqs[-1]}", headers=a.headers)).json()
+    assert last == {"events": [], "next_after": seqs[-1]}
+
+    # And b sees only b's own events (the membership grant included).
+    rb = (await client.get("/api/v1/events?limit=1000", headers=b.headers)).json()["events"]
+    assert [e["type"] for e in rb if e["type"].endswith(".happened")] == ["b.happened"] * 3
+    assert not {e["seq"] for e in rb} & set(seqs)
+
+
+async def test_feed_needs_a_login(client):
+    r = await client.get("/api/v1/events")
+    assert r.status_code == 401
+
+
+@pytest.fixture
+async def live_server(settings, committed_maker):
+    """The app on a real uvicorn server (streaming over real sockets), committed data."""
+    app = create_app(settings, sessionmaker=committed_maker)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off",
+                                           log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    for _ in range(100):
+        if server.started:
+            break
+        await asyncio.sleep(0.05)
+    assert server.started
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await asyncio.wait_for(task, 10)
+
+
+async def _next_event(lines) -> dict:
+    event: dict = {}
+    async for line in lines:
+        if line == "":
+            if "data" in event:
+                return event
+            event = {}
+        elif not line.startswith(":"):
+            key, _, value = line.partition(": ")
+            event[key] = value
+    raise AssertionError("stream ended")
+
+
+async def test_sse_delivers_a_new_event_of_the_own_organisation_only(
+        live_server, make_committed_staff, committed_maker):
+    a = await make_committed_staff(role=Role.steering)
+    b = await make_committed_staff(role=Role.coordinator)
+    await _record(committed_maker, a.org_id, 1, "vorher")  # before connecting: not replayed
+    marker = uuid.uuid4().hex
+    async with httpx.AsyncClient(base_url=live_server, timeout=10) as http:
+        async with http.stream("GET", "/api/v1/events/stream", headers=a.headers) as resp:
+            assert resp.status_code == 200
+            assert resp.headers["content-type"].startswith("text/event-stream")
+            lines = resp.aiter_lines()
+            assert await asyncio.wait_for(anext(lines), 5) == ": connected"
+            # Written by another session after the client connected.
+            async with committed_maker() as s:
+                await record_event(s, organisation_id=b.org_id, type="fremd.happened",
+                                   data={"marker": marker})
+                await record_event(s, organisation_id=a.org_id, type="neu.happened",
+                                   data={"marker": marker}, actor="jemand")
+                await s.commit()
+            event = await asyncio.wait_for(_next_event(lines), 10)
+    assert event["event"] == "neu.happened"
+    data = json.loads(event["data"])
+    assert data["data"] == {"marker": marker} and data["actor"] == "jemand"
+    assert event["id"] == str(data["seq"])
+
+
+async def test_sse_resumes_after_last_event_id(live_server, make_committed_staff,
+                                               committed_maker):
+    a = await make_committed_staff(role=Role.coordinator)
+    await _record(committed_maker, a.org_id, 3, "alt")
+    async with httpx.AsyncClient(base_url=live_server, timeout=10) as http:
+        feed = (await http.get("/api/v1/events?limit=1000", headers=a.headers)).json()["events"]
+        alt = [e for e in feed if e["type"] == "alt.happened"]
+        headers = {**a.headers, "Last-Event-ID": str(alt[0]["seq"])}
+        async with http.stream("GET", "/api/v1/events/stream", headers=headers) as resp:
+            lines = resp.aiter_lines()
+            got = [await asyncio.wait_for(_next_event(lines), 10) for _ in range(2)]
+    assert [int(e["id"]) for e in got] == [alt[1]["seq"], alt[2]["seq"]]
