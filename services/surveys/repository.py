@@ -1,0 +1,200 @@
+"""All SQL of the survey domain (built per session)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.models.campaign import Campaign, Invitation
+from services.models.process import Process
+from services.models.survey import (
+    Survey,
+    SurveyAnswer,
+    SurveyDraft,
+    SurveyQuestion,
+    SurveyResponse,
+    SurveyResponseLink,
+)
+from services.surveys.validation import AnswerRow
+
+
+@dataclass(frozen=True)
+class TokenTarget:
+    invitation: Invitation
+    campaign: Campaign
+
+
+class SurveyRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @classmethod
+    def from_session(cls, session: AsyncSession) -> SurveyRepository:
+        return cls(session)
+
+    # --- definitions -------------------------------------------------------------------
+    async def process(self, process_id: uuid.UUID) -> Process | None:
+        return await self.session.get(Process, process_id)
+
+    async def add_survey(self, survey: Survey, questions: Sequence[SurveyQuestion]) -> None:
+        self.session.add(survey)
+        await self.session.flush()
+        for q in questions:
+            q.survey_id = survey.id
+            self.session.add(q)
+        await self.session.flush()
+
+    async def survey(self, survey_id: uuid.UUID) -> Survey | None:
+        return await self.session.get(Survey, survey_id)
+
+    async def questions(self, survey_id: uuid.UUID) -> list[SurveyQuestion]:
+        rows = await self.session.scalars(
+            select(SurveyQuestion)
+            .where(SurveyQuestion.survey_id == survey_id)
+            .order_by(SurveyQuestion.position)
+        )
+        return list(rows)
+
+    async def replace_questions(
+        self, survey_id: uuid.UUID, questions: Sequence[SurveyQuestion]
+    ) -> None:
+        await self.session.execute(
+            delete(SurveyQuestion).where(SurveyQuestion.survey_id == survey_id)
+        )
+        for q in questions:
+            q.survey_id = survey_id
+            self.session.add(q)
+        await self.session.flush()
+
+    async def latest_version(self, lineage_id: uuid.UUID) -> int:
+        value = await self.session.scalar(
+            select(func.max(Survey.version)).where(Survey.lineage_id == lineage_id)
+        )
+        return int(value or 0)
+
+    async def surveys_of_process(self, process_id: uuid.UUID) -> list[Survey]:
+        rows = await self.session.scalars(
+            select(Survey).where(Survey.process_id == process_id).order_by(Survey.created_at)
+        )
+        return list(rows)
+
+    async def response_count(self, survey_id: uuid.UUID) -> int:
+        value = await self.session.scalar(
+            select(func.count()).select_from(SurveyResponse)
+            .where(SurveyResponse.survey_id == survey_id)
+        )
+        return int(value or 0)
+
+    async def has_responses(self, survey_id: uuid.UUID) -> bool:
+        value = await self.session.scalar(
+            select(SurveyResponse.id).where(SurveyResponse.survey_id == survey_id).limit(1)
+        )
+        return value is not None
+
+    # --- tokens ------------------------------------------------------------------------
+    async def token_target(self, token_hash: str, *, lock: bool = False) -> TokenTarget | None:
+        """The invitation behind a token and its campaign. `lock` serialises submissions of
+        the same token (a double click must not store two responses)."""
+        stmt = (
+            select(Invitation, Campaign)
+            .join(Campaign, Campaign.id == Invitation.campaign_id)
+            .where(Invitation.token_hash == token_hash)
+        )
+        if lock:
+            stmt = stmt.with_for_update(of=Invitation)
+        row = (await self.session.execute(stmt)).first()
+        if row is None:
+            return None
+        return TokenTarget(invitation=row[0], campaign=row[1])
+
+    # --- responses ---------------------------------------------------------------------
+    async def insert_response(
+        self,
+        *,
+        survey_id: uuid.UUID,
+        group_key: str | None,
+        reach_tier: int | None,
+        channel: str,
+        language: str,
+        rows: Sequence[AnswerRow],
+    ) -> uuid.UUID:
+        response_id = uuid.uuid4()
+        await self.session.execute(
+            insert(SurveyResponse).values(
+                id=response_id, survey_id=survey_id, group_key=group_key,
+                reach_tier=reach_tier, channel=channel, language=language,
+            )
+        )
+        await self.insert_answers(survey_id, response_id, rows)
+        return response_id
+
+    async def insert_answers(
+        self, survey_id: uuid.UUID, response_id: uuid.UUID, rows: Sequence[AnswerRow]
+    ) -> None:
+        if not rows:
+            return
+        # One multi-row INSERT: a single round trip however many questions were answered.
+        await self.session.execute(
+            insert(SurveyAnswer).values([
+                {"id": uuid.uuid4(), "response_id": response_id, "survey_id": survey_id,
+                 "question_key": r.question_key, "ordinal": r.ordinal, "choice": r.choice,
+                 "num": r.num, "text": r.text}
+                for r in rows
+            ])
+        )
+
+    async def delete_answers(self, response_id: uuid.UUID) -> None:
+        await self.session.execute(
+            delete(SurveyAnswer).where(SurveyAnswer.response_id == response_id)
+        )
+
+    async def link_response(self, response_id: uuid.UUID, invitation_id: uuid.UUID) -> None:
+        await self.session.execute(
+            insert(SurveyResponseLink).values(response_id=response_id,
+                                              invitation_id=invitation_id)
+        )
+
+    async def linked_response(self, invitation_id: uuid.UUID) -> uuid.UUID | None:
+        return await self.session.scalar(
+            select(SurveyResponseLink.response_id)
+            .where(SurveyResponseLink.invitation_id == invitation_id)
+        )
+
+    async def answers_of(self, response_id: uuid.UUID) -> list[SurveyAnswer]:
+        rows = await self.session.scalars(
+            select(SurveyAnswer).where(SurveyAnswer.response_id == response_id)
+            .order_by(SurveyAnswer.question_key, SurveyAnswer.ordinal)
+        )
+        return list(rows)
+
+    async def mark_responded_fallback(self, invitation_id: uuid.UUID) -> None:
+        """Only used while the campaigns domain's `mark_invitation_responded` is missing."""
+        await self.session.execute(
+            update(Invitation).where(Invitation.id == invitation_id)
+            .values(status="responded", responded_at=func.current_date())
+        )
+
+    # --- drafts ------------------------------------------------------------------------
+    async def draft(self, token_hash: str) -> SurveyDraft | None:
+        return await self.session.get(SurveyDraft, token_hash)
+
+    async def save_draft(
+        self, token_hash: str, survey_id: uuid.UUID, answers: dict[str, Any]
+    ) -> None:
+        stmt = pg_insert(SurveyDraft).values(
+            token_hash=token_hash, survey_id=survey_id, answers=answers
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[SurveyDraft.token_hash],
+            set_={"answers": stmt.excluded.answers, "saved_on": func.current_date()},
+        )
+        await self.session.execute(stmt)
+
+    async def delete_draft(self, token_hash: str) -> None:
+        await self.session.execute(delete(SurveyDraft).where(SurveyDraft.token_hash == token_hash))

@@ -1,0 +1,373 @@
+"""Survey rules: definitions and versions, the participant's token, drafts and submission.
+
+Anonymity by separation: for an anonymous survey the submission writes a fresh response (random
+id, the date only, group and tier copied) and marks the invitation answered through the
+campaigns domain; nothing stored lets anyone go from one to the other. Drafts ("Zwischen-
+speichern") are kept by the token's hash in `survey_drafts` until submission and deleted in the
+same transaction that writes the response; the response is a new row, never the draft row.
+
+No domain event names a response: an event with a response id and a precise time next to the
+receipt's event would be exactly the join this design forbids.
+
+Known limit (documented for operators): inside one transaction PostgreSQL stamps every row it
+writes with the same transaction id (`xmin`), and the WAL keeps the order of writes. An operator
+who reads system columns or the WAL before the invitation row is written again could pair a
+response with its receipt. Removing that needs a mix (receipts or responses written in shuffled
+batches by a separate job); it is not built yet.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.campaigns.tokens import hash_token
+from services.errors import Conflict, Gone, NotFound, ValidationFailed
+from services.events.service import record_event
+from services.models.survey import Survey, SurveyQuestion
+from services.surveys.repository import SurveyRepository, TokenTarget
+from services.surveys.schemas import (
+    QuestionDef,
+    SurveyCreate,
+    SurveyDefinition,
+    SurveyOut,
+    pick,
+)
+from services.surveys.templates import survey_template
+from services.surveys.validation import check_answers
+
+# --- definitions ----------------------------------------------------------------------------
+
+
+def questions_from_rows(rows: list[SurveyQuestion]) -> list[QuestionDef]:
+    return [
+        QuestionDef.model_validate({
+            "id": r.key, "kind": r.kind, "text": r.text, "help": r.help,
+            "required": r.required, **r.config,
+        })
+        for r in rows
+    ]
+
+
+def _question_rows(definition: SurveyDefinition) -> list[SurveyQuestion]:
+    return [
+        SurveyQuestion(
+            key=q.id, position=i, kind=q.kind, required=q.required, text=q.text, help=q.help,
+            config=q.config(),
+        )
+        for i, q in enumerate(definition.questions)
+    ]
+
+
+def _definition(body: SurveyCreate) -> tuple[SurveyDefinition, str | None]:
+    """The definition from a template (with overrides) or from the body itself."""
+    base: dict[str, Any] = {}
+    if body.from_template:
+        base = survey_template(body.from_template).model_dump(mode="json", by_alias=True)
+    overrides = body.model_dump(
+        mode="json", by_alias=True, exclude_none=True,
+        include={"title", "introduction", "anonymity", "allow_edits", "blocks", "questions"},
+    )
+    base.update(overrides)
+    try:
+        definition = SurveyDefinition.model_validate(base)
+    except Exception as exc:  # pydantic's ValidationError: report every field
+        raise ValidationFailed(
+            "Die Umfrage ist ungültig.", code="invalid_survey", details=_pydantic_details(exc)
+        ) from exc
+    return definition, body.from_template
+
+
+def _pydantic_details(exc: Exception) -> list[dict[str, str]]:
+    errors = getattr(exc, "errors", None)
+    if errors is None:
+        return [{"field": "", "message": str(exc)}]
+    return [
+        {"field": ".".join(str(p) for p in e.get("loc", ())), "message": str(e.get("msg", ""))}
+        for e in errors()
+    ]
+
+
+def survey_status(survey: Survey, now: datetime | None = None) -> str:
+    now = now or datetime.now(UTC)
+    if survey.opens_at is not None and now < survey.opens_at:
+        return "scheduled"
+    if survey.closes_at is not None and now >= survey.closes_at:
+        return "closed"
+    return "open"
+
+
+async def create_survey(
+    session: AsyncSession, process_id: uuid.UUID, body: SurveyCreate, *, actor: str | None
+) -> Survey:
+    """Create a survey in a process (the caller has checked the principal's role in its org)."""
+    repo = SurveyRepository.from_session(session)
+    process = await repo.process(process_id)
+    if process is None:
+        raise NotFound("Prozess nicht gefunden.")
+    if body.phase is not None:
+        phases = [p.get("key") for p in (process.template_snapshot or {}).get("phases", [])]
+        if phases and body.phase not in phases:
+            raise ValidationFailed(
+                f"Den Abschnitt {body.phase!r} gibt es in diesem Prozess nicht.",
+                details=[{"field": "phase", "message": "unknown phase", "allowed": phases}],
+            )
+    definition, template_key = _definition(body)
+    survey_id = uuid.uuid4()
+    survey = Survey(
+        id=survey_id, organisation_id=process.organisation_id, process_id=process.id,
+        phase_key=body.phase, template_key=template_key, title=definition.title,
+        introduction=definition.introduction,
+        blocks=[b.model_dump(mode="json") for b in definition.blocks],
+        anonymity=definition.anonymity, allow_edits=definition.allow_edits,
+        opens_at=body.opens_at, closes_at=body.closes_at, lineage_id=survey_id, version=1,
+        revision=1, created_by=actor,
+    )
+    await repo.add_survey(survey, _question_rows(definition))
+    await record_event(
+        session, organisation_id=process.organisation_id, process_id=process.id,
+        type="survey.created", actor=actor,
+        data={"survey_id": str(survey.id), "title": definition.title.get("de"),
+              "phase": body.phase, "template": template_key},
+    )
+    return survey
+
+
+async def change_questions(
+    session: AsyncSession, survey: Survey, definition: SurveyDefinition, *, actor: str | None
+) -> Survey:
+    """Replace the questions of a survey without answers; a survey with answers keeps its
+    questions and the change becomes a new version (a new survey in the same lineage)."""
+    repo = SurveyRepository.from_session(session)
+    if definition.allow_edits and definition.anonymity == "anonymous":
+        raise ValidationFailed("Anonyme Antworten können nicht geändert werden.")
+    if not await repo.has_responses(survey.id):
+        survey.title = definition.title
+        survey.introduction = definition.introduction
+        survey.blocks = [b.model_dump(mode="json") for b in definition.blocks]
+        survey.anonymity = definition.anonymity
+        survey.allow_edits = definition.allow_edits
+        survey.revision += 1
+        await repo.replace_questions(survey.id, _question_rows(definition))
+        await record_event(
+            session, organisation_id=survey.organisation_id, process_id=survey.process_id,
+            type="survey.questions_changed", actor=actor,
+            data={"survey_id": str(survey.id), "revision": survey.revision},
+        )
+        return survey
+    version = await repo.latest_version(survey.lineage_id) + 1
+    new = Survey(
+        id=uuid.uuid4(), organisation_id=survey.organisation_id, process_id=survey.process_id,
+        phase_key=survey.phase_key, template_key=survey.template_key, title=definition.title,
+        introduction=definition.introduction,
+        blocks=[b.model_dump(mode="json") for b in definition.blocks],
+        anonymity=definition.anonymity, allow_edits=definition.allow_edits,
+        opens_at=survey.opens_at, closes_at=survey.closes_at, lineage_id=survey.lineage_id,
+        version=version, revision=1, created_by=actor,
+    )
+    await repo.add_survey(new, _question_rows(definition))
+    await record_event(
+        session, organisation_id=survey.organisation_id, process_id=survey.process_id,
+        type="survey.versioned", actor=actor,
+        data={"survey_id": str(new.id), "previous_id": str(survey.id), "version": version},
+    )
+    return new
+
+
+async def get_survey(session: AsyncSession, survey_id: uuid.UUID) -> Survey:
+    survey = await SurveyRepository.from_session(session).survey(survey_id)
+    if survey is None:
+        raise NotFound("Umfrage nicht gefunden.")
+    return survey
+
+
+async def survey_out(session: AsyncSession, survey: Survey) -> SurveyOut:
+    repo = SurveyRepository.from_session(session)
+    questions = questions_from_rows(await repo.questions(survey.id))
+    return SurveyOut(
+        id=survey.id, process_id=survey.process_id, phase=survey.phase_key,
+        template_key=survey.template_key, title=survey.title, introduction=survey.introduction,
+        anonymity=survey.anonymity, allow_edits=survey.allow_edits, opens_at=survey.opens_at,
+        closes_at=survey.closes_at, version=survey.version, lineage_id=survey.lineage_id,
+        status=survey_status(survey), blocks=survey.blocks,
+        questions=[q.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+                   | {"id": q.id, "kind": q.kind} for q in questions],
+        responses=await repo.response_count(survey.id),
+    )
+
+
+# --- the participant's token ----------------------------------------------------------------
+
+# Parsed questions per (survey id, revision): the submit path needs them on every request and
+# they only change with the revision, which the token query returns anyway.
+_QUESTION_CACHE: dict[tuple[uuid.UUID, int], list[QuestionDef]] = {}
+_CACHE_LIMIT = 512
+
+
+async def _questions_cached(repo: SurveyRepository, survey: Survey) -> list[QuestionDef]:
+    key = (survey.id, survey.revision)
+    found = _QUESTION_CACHE.get(key)
+    if found is None:
+        found = questions_from_rows(await repo.questions(survey.id))
+        if len(_QUESTION_CACHE) >= _CACHE_LIMIT:
+            _QUESTION_CACHE.clear()
+        _QUESTION_CACHE[key] = found
+    return found
+
+
+@dataclass
+class Participation:
+    """What a token opens, after every check."""
+
+    token_hash: str
+    target: TokenTarget
+    survey: Survey
+    questions: list[QuestionDef]
+    answered: bool
+    language: str
+
+    @property
+    def can_edit(self) -> bool:
+        return self.survey.allow_edits and self.survey.anonymity == "identified"
+
+    def title(self) -> str:
+        return pick(self.survey.title, self.language)
+
+
+async def open_token(
+    session: AsyncSession, token: str, *, lock: bool = False, now: datetime | None = None
+) -> Participation:
+    """Resolve a participant's token. Raises 404 unknown, 410 expired/declined/closed."""
+    now = now or datetime.now(UTC)
+    repo = SurveyRepository.from_session(session)
+    token_hash = hash_token(token)
+    target = await repo.token_target(token_hash, lock=lock) if len(token) <= 200 else None
+    if target is None or target.campaign.kind != "survey" or target.campaign.target_id is None:
+        raise NotFound("Dieser Link ist uns nicht bekannt.", code="token_unknown")
+    inv = target.invitation
+    if inv.expires_at is not None and inv.expires_at <= now:
+        raise Gone("Dieser Link ist abgelaufen.", code="token_expired")
+    if inv.status == "declined":
+        raise Gone("Sie haben die Teilnahme abgelehnt.", code="invitation_declined")
+    survey = await repo.survey(target.campaign.target_id)
+    if survey is None:
+        raise NotFound("Dieser Link ist uns nicht bekannt.", code="token_unknown")
+    if survey.closes_at is not None and survey.closes_at <= now:
+        raise Gone("Die Umfrage ist beendet.", code="survey_closed")
+    questions = await _questions_cached(repo, survey)
+    language = inv.language if inv.language in ("de", "en") else "de"
+    return Participation(token_hash, target, survey, questions,
+                         answered=inv.status == "responded", language=language)
+
+
+def _not_open(p: Participation, now: datetime) -> bool:
+    return p.survey.opens_at is not None and now < p.survey.opens_at
+
+
+async def load_draft(session: AsyncSession, p: Participation) -> dict[str, Any] | None:
+    draft = await SurveyRepository.from_session(session).draft(p.token_hash)
+    return dict(draft.answers) if draft is not None else None
+
+
+async def current_answers(session: AsyncSession, p: Participation) -> dict[str, Any] | None:
+    """An identified participant's stored answers (to edit them); None for anonymous ones."""
+    if p.survey.anonymity != "identified":
+        return None
+    repo = SurveyRepository.from_session(session)
+    response_id = await repo.linked_response(p.target.invitation.id)
+    if response_id is None:
+        return None
+    out: dict[str, Any] = {}
+    kinds = {q.id: q.kind for q in p.questions}
+    for a in await repo.answers_of(response_id):
+        kind = kinds.get(a.question_key)
+        if kind in ("multiple", "ranking"):
+            out.setdefault(a.question_key, []).append(a.choice)
+        elif kind == "single":
+            out[a.question_key] = a.choice
+        elif kind == "text":
+            out[a.question_key] = a.text
+        elif a.num is not None:
+            out[a.question_key] = int(a.num) if a.num == a.num.to_integral_value() else float(
+                a.num)
+    return out
+
+
+async def save_draft(session: AsyncSession, token: str, answers: dict[str, Any]) -> list[dict]:
+    """Keep unsubmitted answers; invalid values are reported (and not saved), empty required
+    ones are fine. Returns the field errors (empty when everything was saved)."""
+    now = datetime.now(UTC)
+    p = await open_token(session, token, now=now)
+    if p.answered and not p.can_edit:
+        raise Conflict("Diese Umfrage haben Sie bereits beantwortet.", code="already_answered")
+    normalised, _, errors = check_answers(p.questions, answers, lang=p.language, partial=True)
+    await SurveyRepository.from_session(session).save_draft(p.token_hash, p.survey.id,
+                                                            normalised)
+    return [e.as_dict() for e in errors]
+
+
+@dataclass(frozen=True)
+class Submitted:
+    status: str
+    survey_id: uuid.UUID
+    submitted_on: date
+
+
+async def _mark_responded(session: AsyncSession, invitation_id: uuid.UUID,
+                          organisation_id: uuid.UUID) -> None:
+    """The receipt: the campaigns domain marks the invitation answered (reminders skip it)."""
+    try:
+        from services.campaigns.service import mark_invitation_responded
+    except ImportError:  # until the campaigns domain lands its service (same contract)
+        await SurveyRepository.from_session(session).mark_responded_fallback(invitation_id)
+        await record_event(session, organisation_id=organisation_id,
+                           type="invitation.responded",
+                           data={"invitation_id": str(invitation_id)})
+        return
+    await mark_invitation_responded(session, invitation_id)
+
+
+async def submit(
+    session: AsyncSession, token: str, answers: dict[str, Any], *, channel: str = "invitation"
+) -> Submitted:
+    """Store a participant's answers in the caller's transaction (one transaction, no
+    workflow). 201 once; 409 for a second submit unless the survey allows edits; 410 after
+    the close; 422 naming each invalid question."""
+    now = datetime.now(UTC)
+    # The row lock on the invitation serialises two submissions of the same token.
+    p = await open_token(session, token, lock=True, now=now)
+    if _not_open(p, now):
+        raise Conflict("Die Umfrage beginnt erst später.", code="survey_not_open")
+    if p.answered and not p.can_edit:
+        raise Conflict("Diese Umfrage haben Sie bereits beantwortet.", code="already_answered")
+    _, rows, errors = check_answers(p.questions, answers, lang=p.language)
+    if errors:
+        raise ValidationFailed(
+            "Einige Antworten sind ungültig." if p.language == "de"
+            else "Some answers are not valid.",
+            code="invalid_answers", details=[e.as_dict() for e in errors],
+        )
+    repo = SurveyRepository.from_session(session)
+    inv = p.target.invitation
+    if p.answered:
+        # Identified and editable: replace the linked response's answers.
+        response_id = await repo.linked_response(inv.id)
+        if response_id is not None:
+            await repo.delete_answers(response_id)
+            await repo.insert_answers(p.survey.id, response_id, rows)
+            await repo.delete_draft(p.token_hash)
+            return Submitted("updated", p.survey.id, now.date())
+    response_id = await repo.insert_response(
+        survey_id=p.survey.id, group_key=inv.group_key, reach_tier=inv.reach_tier,
+        channel=channel, language=p.language, rows=rows,
+    )
+    if p.survey.anonymity == "identified":
+        await repo.link_response(response_id, inv.id)
+    await repo.delete_draft(p.token_hash)
+    if not p.answered:
+        await _mark_responded(session, inv.id, inv.organisation_id)
+    return Submitted("submitted", p.survey.id, now.date())
