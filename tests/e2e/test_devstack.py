@@ -1,0 +1,150 @@
+"""The embedded stack end to end: `mitwirken dev` in a temporary data dir on free ports,
+stopped with SIGTERM (nothing left behind) and started again on the same data."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from email.message import EmailMessage
+from pathlib import Path
+
+import aiosmtplib
+import httpx
+import psutil
+import pytest
+
+from infra.devservices import free_port
+
+pytestmark = pytest.mark.e2e
+
+COORDINATOR = {"email": "koordination@weiterstadt.example", "password": "demo-koordination"}
+
+
+class Stack:
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.api, self.temporal, self.ui, self.smtp = (free_port() for _ in range(4))
+        self.proc: subprocess.Popen[str] | None = None
+        self.output = data_dir.parent / "dev.out"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.api}"
+
+    def start(self) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MITWIRKEN_")}
+        with self.output.open("a") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "infra.cli", "dev", "--data-dir", str(self.data_dir),
+                 "--api-port", str(self.api), "--temporal-port", str(self.temporal),
+                 "--temporal-ui-port", str(self.ui), "--smtp-port", str(self.smtp)],
+                env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
+
+    def wait_ready(self, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.proc is not None and self.proc.poll() is None, self.output.read_text()
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=3).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        raise AssertionError("not ready:\n" + self.output.read_text())
+
+    def processes(self) -> list[psutil.Process]:
+        """Every process of this stack: the children of `mitwirken dev`, and PostgreSQL and
+        Temporal found by our data dir on their command line (PostgreSQL is not a child)."""
+        assert self.proc is not None
+        found = {p.pid: p for p in psutil.Process(self.proc.pid).children(recursive=True)}
+        for p in psutil.process_iter(["cmdline"]):
+            if any(str(self.data_dir) in part for part in p.info["cmdline"] or []):
+                found[p.pid] = p
+        found.pop(self.proc.pid, None)
+        return list(found.values())
+
+    def terminate(self, timeout: float = 60) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout)
+
+    def leftovers(self) -> list[str]:
+        left = []
+        for p in psutil.process_iter(["pid", "cmdline", "status"]):
+            if any(str(self.data_dir) in part for part in p.info["cmdline"] or []) \
+                    and p.info["status"] != psutil.STATUS_ZOMBIE:
+                left.append(f"{p.info['pid']}: {' '.join(p.info['cmdline'])}")
+        return left
+
+
+@pytest.fixture
+def stack(tmp_path):
+    s = Stack(tmp_path / "data")
+    yield s
+    if s.proc is not None and s.proc.poll() is None:  # a failed test must not leak the stack
+        s.proc.send_signal(signal.SIGTERM)
+        try:
+            s.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            s.proc.kill()
+
+
+def _send_mail(port: int, subject: str) -> None:
+    msg = EmailMessage()
+    msg["From"] = "beteiligung@localhost"
+    msg["To"] = "buergerin@example.org"
+    msg["Subject"] = subject
+    msg.set_content("Bitte nehmen Sie an der Umfrage teil.")
+    asyncio.run(aiosmtplib.send(msg, hostname="127.0.0.1", port=port, timeout=10))
+
+
+def test_dev_stack_starts_serves_stops_cleanly_and_keeps_its_data(stack):
+    stack.start()
+    stack.wait_ready()
+    http = httpx.Client(base_url=stack.url, timeout=10)
+
+    token = http.post("/api/v1/auth/token", json=COORDINATOR)
+    assert token.status_code == 200, token.text
+    bearer = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    org = http.get("/api/v1/orgs/weiterstadt", headers=bearer)
+    assert org.status_code == 200 and org.json()["name"] == "Stadt Weiterstadt"
+    assert http.get("/docs").status_code == 200
+    assert httpx.get(f"http://127.0.0.1:{stack.ui}/", timeout=10).status_code == 200
+
+    # A mail through the embedded sink shows up in the viewer (staff session via /login).
+    _send_mail(stack.smtp, "Einladung zur Umfrage Vielfalt")
+    assert http.get("/dev/mail").status_code == 303  # not signed in yet
+    login = http.post("/login", data={**COORDINATOR, "next": "/dev/mail"})
+    assert login.status_code == 303 and login.headers["location"] == "/dev/mail"
+    listing = http.get("/dev/mail")
+    assert listing.status_code == 200 and "Einladung zur Umfrage Vielfalt" in listing.text
+    mail_id = re.search(r'href="/dev/mail/([0-9-]+)"', listing.text).group(1)
+    assert "Bitte nehmen Sie" in http.get(f"/dev/mail/{mail_id}").text
+
+    names = {p.name() for p in stack.processes()}
+    assert "postgres" in names and "temporal" in names
+    assert len([p for p in stack.processes() if "infra.cli" in " ".join(p.cmdline())]) == 2
+    pids = [p.pid for p in stack.processes()]
+
+    assert stack.terminate() == 0
+    assert not [pid for pid in pids if psutil.pid_exists(pid)
+                and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
+    assert stack.leftovers() == []
+    output = stack.output.read_text()
+    assert "Koordination" in output and "demo-koordination" in output
+    assert f"http://localhost:{stack.ui}" in output and "/dev/mail" in output
+
+    # Second start on the same data: the demo organisation, the mail and even the signing
+    # key (so the earlier token) are still there.
+    stack.start()
+    stack.wait_ready()
+    again = httpx.get(f"{stack.url}/api/v1/orgs/weiterstadt", headers=bearer, timeout=10)
+    assert again.status_code == 200 and again.json()["id"] == org.json()["id"]
+    assert stack.terminate() == 0
+    assert stack.leftovers() == []
+    assert (stack.data_dir / "mail" / f"{mail_id}.eml").exists()
