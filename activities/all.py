@@ -1,1 +1,2 @@
 """Imports every activity module so each registers itself in activities.registry."""
+from activities import process  # noqa: F401

@@ -1,0 +1,93 @@
+"""Activities of the process engine: thin, idempotent adapters onto services/processes.
+
+Each runs in its own unit of work; every write has a unique key (transition key, approval id,
+vote per user, mail ledger key), so Temporal's at-least-once execution never duplicates.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from temporalio import activity
+
+from activities.registry import ACTIVITIES
+from infra.config import get_settings
+from infra.db import session_scope
+from infra.mail import get_transport
+from services.identity.repository import IdentityRepository
+from services.processes import mails
+from services.processes import service as processes
+from services.processes.repository import ProcessRepository
+from workflows.contracts import (
+    CloseApprovalInput,
+    NotifyInput,
+    OpenApprovalInput,
+    OpenApprovalResult,
+    PersistProcessInput,
+    RecordVoteInput,
+)
+
+
+@activity.defn(name="persist_process_state")
+async def persist_process_state(data: PersistProcessInput) -> bool:
+    async with session_scope() as session:
+        return await processes.apply_snapshot(session, data)
+
+
+@activity.defn(name="open_approval")
+async def open_approval(data: OpenApprovalInput) -> OpenApprovalResult:
+    async with session_scope() as session:
+        return OpenApprovalResult(voters=await processes.open_approval(session, data))
+
+
+@activity.defn(name="record_vote")
+async def record_vote(data: RecordVoteInput) -> None:
+    async with session_scope() as session:
+        await processes.record_vote(session, data)
+
+
+@activity.defn(name="close_approval")
+async def close_approval(data: CloseApprovalInput) -> None:
+    async with session_scope() as session:
+        await processes.close_approval(session, data)
+
+
+@activity.defn(name="notify_process")
+async def notify_process(data: NotifyInput) -> int:
+    """Mail each recipient once under `{idempotency_key}:{email}` (ledger row first, then
+    the send, then the row marked sent). Returns how many mails this attempt sent."""
+    settings = get_settings()
+    async with session_scope() as session:
+        repo = ProcessRepository.from_session(session)
+        process = await repo.get(data.process_id)
+        org = await IdentityRepository.from_session(session).org_by_id(data.organisation_id)
+        people = await processes.recipients(session, data.organisation_id, data.recipients)
+        subject = mails.subject(data)
+        todo = []
+        for person in people:
+            key = f"{data.idempotency_key}:{person.email}"
+            row = await repo.claim_notification({
+                "idempotency_key": key, "process_id": data.process_id, "kind": data.kind,
+                "recipient": person.email, "subject": subject[:300],
+                "scheduled_for": data.scheduled_for, "status": "pending"})
+            if row.status != "sent":
+                todo.append((key, person.email))
+    if process is None or org is None:
+        return 0
+    sent = 0
+    transport = get_transport()
+    for key, address in todo:
+        msg = mails.render(data, to=address, process_title=process.title,
+                           mail_from=settings.mail_from, org_name=org.name,
+                           public_url=settings.public_url)
+        await transport.send(msg)
+        async with session_scope() as session:
+            await ProcessRepository.from_session(session).mark_sent(key, datetime.now(UTC))
+        sent += 1
+    return sent
+
+
+PROCESS_ACTIVITIES = [persist_process_state, open_approval, record_vote, close_approval,
+                      notify_process]
+
+ACTIVITIES.extend(PROCESS_ACTIVITIES)

@@ -1,0 +1,30 @@
+"""How a rejected or failed workflow update maps to an HTTP error (status by machine code)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.errors import Conflict, DomainError, NotFound, ValidationFailed
+from workflows import contracts as c
+
+# 409: a state conflict; 404: names something the process does not have; 422: bad input.
+CODE_ERRORS: dict[str, type[DomainError]] = {
+    c.PHASE_MISMATCH: Conflict,
+    c.CHECKLIST_OPEN: Conflict,
+    c.GATE_NOT_APPROVED: Conflict,
+    c.APPROVAL_PENDING: Conflict,
+    c.PHASE_CLOSED: Conflict,
+    c.PROCESS_COMPLETED: Conflict,
+    c.ALREADY_DECIDED: Conflict,
+    c.NOT_A_VOTER: Conflict,
+    c.APPROVAL_CLOSED: Conflict,
+    c.UNKNOWN_PHASE: NotFound,
+    c.UNKNOWN_ITEM: NotFound,
+    c.INVALID_WINDOW: ValidationFailed,
+    c.REASON_REQUIRED: ValidationFailed,
+}
+
+
+def domain_error(code: str | None, message: str, details: Any = None) -> DomainError:
+    cls = CODE_ERRORS.get(code or "", Conflict)
+    return cls(message, code=code or "conflict", details=details)

@@ -1,0 +1,57 @@
+"""German mails of the process engine: reminders, overdue notices, gate requests, escalations."""
+
+from __future__ import annotations
+
+from datetime import date
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+
+from workflows.contracts import NotifyInput
+
+SUBJECTS = {
+    "reminder": "Erinnerung: Phase „{phase}“ endet am {end}",
+    "overdue": "Überfällig: Phase „{phase}“ sollte am {end} enden",
+    "approval_request": "Bitte um Freigabe: {phase}",
+    "escalation": "Frist verstrichen: Freigabe „{phase}“ ist noch offen",
+    "approval_result": "Freigabe „{phase}“: {note}",
+}
+
+
+def _de(d: date | None) -> str:
+    return d.strftime("%d.%m.%Y") if d else "–"
+
+
+def subject(n: NotifyInput) -> str:
+    return SUBJECTS[n.kind].format(phase=n.phase_title, end=_de(n.planned_end), note=n.note or "")
+
+
+def render(n: NotifyInput, *, to: str, process_title: str, mail_from: str, org_name: str,
+           public_url: str) -> EmailMessage:
+    link = f"{public_url.rstrip('/')}/app/processes/{n.process_id}"
+    if n.kind in ("approval_request",) and n.approval_id:
+        link = f"{public_url.rstrip('/')}/app/approvals/{n.approval_id}"
+    lines = {
+        "reminder": [f"die Phase „{n.phase_title}“ des Prozesses „{process_title}“ endet "
+                     f"planmäßig am {_de(n.planned_end)}.",
+                     "Bitte prüfen Sie die offenen Punkte der Checkliste."],
+        "overdue": [f"die Phase „{n.phase_title}“ des Prozesses „{process_title}“ sollte am "
+                    f"{_de(n.planned_end)} enden und ist noch nicht abgeschlossen.",
+                    "Bitte schließen Sie die Phase ab oder passen Sie den Zeitplan an."],
+        "approval_request": [f"für den Prozess „{process_title}“ bittet die Koordination um "
+                             f"Ihre Entscheidung: „{n.phase_title}“.",
+                             "Bitte stimmen Sie zu oder lehnen Sie mit einer Begründung ab."],
+        "escalation": [f"die Freigabe „{n.phase_title}“ im Prozess „{process_title}“ ist "
+                       "nach Ablauf der Frist noch nicht entschieden.",
+                       "Bitte sprechen Sie die Steuerungsgruppe an."],
+        "approval_result": [f"die Steuerungsgruppe hat „{n.phase_title}“ im Prozess "
+                            f"„{process_title}“ {n.note or 'entschieden'}."],
+    }[n.kind]
+    msg = EmailMessage()
+    msg["Subject"] = subject(n)
+    msg["From"] = formataddr((org_name, mail_from))
+    msg["To"] = to
+    msg["Message-ID"] = make_msgid(domain=mail_from.rpartition("@")[2] or "localhost")
+    msg["X-Mitwirken-Notice"] = n.kind
+    body = "Guten Tag,\n\n" + "\n".join(lines) + f"\n\n{link}\n\nMitwirken – {org_name}\n"
+    msg.set_content(body)
+    return msg

@@ -1,0 +1,1 @@
+"""Package data: process templates (YAML) shipped with the product."""

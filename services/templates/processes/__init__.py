@@ -1,0 +1,1 @@
+"""The five process templates of DESIGN.md section 2."""

@@ -1,0 +1,406 @@
+"""ProcessWorkflow: one participation process, phase by phase, as its template snapshot says.
+
+Control flow only: every change is written to PostgreSQL by an idempotent local activity
+(`persist_process_state`, keyed by the transition counter) before the caller gets an answer,
+so what people read in lists and the timeline is the state the workflow acted on.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+from temporalio.workflow import ParentClosePolicy
+
+from workflows.approval import ApprovalWorkflow
+
+with workflow.unsafe.imports_passed_through():
+    from workflows.contracts import (
+        APPROVAL_PENDING,
+        CHECKLIST_OPEN,
+        GATE_NOT_APPROVED,
+        INVALID_WINDOW,
+        PHASE_CLOSED,
+        PHASE_MISMATCH,
+        PROCESS_COMPLETED,
+        REASON_REQUIRED,
+        UNKNOWN_ITEM,
+        UNKNOWN_PHASE,
+        AdvanceInput,
+        AdvanceResult,
+        ApprovalDecided,
+        ApprovalInput,
+        ChecklistInput,
+        NotifyInput,
+        PersistProcessInput,
+        PhaseState,
+        ProcessState,
+        ProcessWorkflowInput,
+        RescheduleInput,
+        SkipInput,
+        TransitionRecord,
+    )
+    from workflows.registry import WORKFLOWS
+
+PERSIST_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200),
+                            maximum_interval=timedelta(seconds=30))
+MAIL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2),
+                         maximum_interval=timedelta(minutes=5))
+# Reminders go out at this local time, so nobody gets a mail at midnight.
+REMINDER_TIME = time(9, 0)
+STEERING_ACTOR = "Steuerungsgruppe"
+SCHEDULE_ACTOR = "Zeitplan"
+
+
+def _error(code: str, message: str, **details: object) -> ApplicationError:
+    return ApplicationError(message, details or {}, type=code, non_retryable=True)
+
+
+@workflow.defn(name="ProcessWorkflow")
+class ProcessWorkflow:
+    @workflow.init
+    def __init__(self, input: ProcessWorkflowInput) -> None:
+        self.s = input.state
+        self.continue_as_new_after = input.continue_as_new_after_events
+        # Set by every handler so the timer loop recomputes its next deadline.
+        self._wake = False
+
+    # --- run loop -------------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, input: ProcessWorkflowInput) -> ProcessState:
+        if not self.s.started:
+            first = self.s.phases[0]
+            self.s.started = True
+            self._activate(first)
+            await self._record("started", phase_key=first.key, to_phase=first.key)
+        while self.s.status == "running":
+            if self._should_continue_as_new():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(ProcessWorkflowInput(
+                    state=self.s, continue_as_new_after_events=self.continue_as_new_after))
+            due = self._next_due()
+            self._wake = False
+            if due is None:
+                await workflow.wait_condition(
+                    lambda: self._wake or self.s.status != "running"
+                    or self._should_continue_as_new())
+                continue
+            at, key, action = due
+            delay = (at - workflow.now()).total_seconds()
+            if delay > 0:
+                try:
+                    await workflow.wait_condition(
+                        lambda: self._wake or self.s.status != "running"
+                        or self._should_continue_as_new(),
+                        timeout=timedelta(seconds=delay))
+                    continue
+                except TimeoutError:
+                    pass
+            await self._fire(at, key, action)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.s
+
+    def _should_continue_as_new(self) -> bool:
+        info = workflow.info()
+        if info.is_continue_as_new_suggested():
+            return True
+        limit = self.continue_as_new_after
+        return limit is not None and info.get_current_history_length() > limit
+
+    # --- queries ---------------------------------------------------------------------------
+
+    @workflow.query
+    def state(self) -> ProcessState:
+        return self.s
+
+    # --- advance ---------------------------------------------------------------------------
+
+    @workflow.update
+    async def advance(self, input: AdvanceInput) -> AdvanceResult:
+        # Checked again here: two updates in one activation both pass their validators before
+        # either handler runs, and only the first may move the phase.
+        self._check_advance(input)
+        cur = self._current()
+        if input.override_reason:
+            cur.override_reason = input.override_reason
+        return await self._advance(cur, input.actor)
+
+    @advance.validator
+    def _validate_advance(self, input: AdvanceInput) -> None:
+        self._check_advance(input)
+
+    def _check_advance(self, input: AdvanceInput) -> None:
+        cur = self._require_running()
+        if input.expected_current != cur.key:
+            raise _error(PHASE_MISMATCH,
+                         f"Die aktuelle Phase ist „{cur.title}“, nicht „{input.expected_current}“.",
+                         current_phase=cur.key, expected_current=input.expected_current)
+        if cur.approval_status == "pending":
+            raise _error(GATE_NOT_APPROVED,
+                         "Die Freigabe durch die Steuerungsgruppe steht noch aus.",
+                         approval_id=str(cur.approval_id))
+        open_items = [i.key for i in cur.checklist if not i.done]
+        if open_items and not (input.override_reason or "").strip() and not cur.override_reason:
+            raise _error(CHECKLIST_OPEN,
+                         "Die Checkliste ist nicht erledigt; bitte eine Begründung angeben.",
+                         open_items=open_items)
+
+    async def _advance(self, cur: PhaseState, actor: str | None) -> AdvanceResult:
+        if cur.gate is not None and cur.approval_status != "approved":
+            return await self._request_approval(cur, actor)
+        return await self._close_current("completed", actor)
+
+    async def _request_approval(self, cur: PhaseState, actor: str | None) -> AdvanceResult:
+        assert cur.gate is not None
+        approval_id = workflow.uuid4()
+        cur.status = "awaiting_approval"
+        cur.approval_id = approval_id
+        cur.approval_status = "pending"
+        cur.approval_reasons = []
+        self._wake = True
+        await self._record("approval_requested", phase_key=cur.key, actor=actor,
+                           reason=cur.override_reason,
+                           data={"approval_id": str(approval_id), "rule": cur.gate.rule})
+        await workflow.start_child_workflow(
+            ApprovalWorkflow.run,
+            ApprovalInput(
+                approval_id=approval_id, process_id=self.s.process_id,
+                organisation_id=self.s.organisation_id,
+                process_workflow_id=workflow.info().workflow_id, phase_key=cur.key,
+                title=cur.gate.title or f"Freigabe: {cur.title}", rule=cur.gate.rule,
+                quorum=cur.gate.quorum, deadline_days=cur.gate.deadline_days,
+                requested_by=actor),
+            id=f"approval-{approval_id}",
+            # The child reports back by signal to the process's workflow id, so it survives
+            # this run continuing as new.
+            parent_close_policy=ParentClosePolicy.ABANDON,
+        )
+        return AdvanceResult(status="awaiting_approval", current_phase=cur.key,
+                             approval_id=approval_id)
+
+    async def _close_current(self, how: str, actor: str | None,
+                             reason: str | None = None) -> AdvanceResult:
+        cur = self._current()
+        cur.status = "skipped" if how == "skipped" else "completed"
+        cur.actual_end = workflow.now()
+        if how == "skipped":
+            cur.skip_reason = reason
+        nxt = self._next_pending(cur)
+        if nxt is not None:
+            self._activate(nxt)
+        else:
+            self.s.current_phase = None
+            self.s.status = "completed"
+        self._wake = True
+        await self._record("skipped" if how == "skipped" else "advanced", phase_key=cur.key,
+                           from_phase=cur.key, to_phase=nxt.key if nxt else None, actor=actor,
+                           reason=reason if how == "skipped" else cur.override_reason)
+        if nxt is None:
+            await self._record("completed", actor=actor)
+            return AdvanceResult(status="completed", current_phase=None)
+        return AdvanceResult(status="advanced", current_phase=nxt.key)
+
+    # --- skip, reschedule, checklist -------------------------------------------------------
+
+    @workflow.update
+    async def skip(self, input: SkipInput) -> ProcessState:
+        self._check_skip(input)
+        phase = self._phase(input.phase_key)
+        if phase.key == self.s.current_phase:
+            await self._close_current("skipped", input.actor, input.reason.strip())
+        else:
+            phase.status = "skipped"
+            phase.skip_reason = input.reason.strip()
+            await self._record("skipped", phase_key=phase.key, actor=input.actor,
+                               reason=phase.skip_reason)
+        return self.s
+
+    @skip.validator
+    def _validate_skip(self, input: SkipInput) -> None:
+        self._check_skip(input)
+
+    def _check_skip(self, input: SkipInput) -> None:
+        self._require_running()
+        if not input.reason.strip():
+            raise _error(REASON_REQUIRED, "Bitte einen Grund für das Überspringen angeben.")
+        phase = self._phase(input.phase_key)
+        if phase.status in ("completed", "skipped"):
+            raise _error(PHASE_CLOSED, f"Die Phase „{phase.title}“ ist bereits abgeschlossen.")
+        if phase.approval_status == "pending":
+            raise _error(APPROVAL_PENDING,
+                         "Für diese Phase läuft eine Freigabe; sie kann nicht übersprungen werden.",
+                         approval_id=str(phase.approval_id))
+
+    @workflow.update
+    async def reschedule(self, input: RescheduleInput) -> ProcessState:
+        self._check_reschedule(input)
+        phase = self._phase(input.phase_key)
+        old = (phase.planned_start, phase.planned_end)
+        phase.planned_start, phase.planned_end = input.planned_start, input.planned_end
+        self._wake = True
+        await self._record("rescheduled", phase_key=phase.key, actor=input.actor, data={
+            "old_start": old[0].isoformat(), "old_end": old[1].isoformat(),
+            "planned_start": input.planned_start.isoformat(),
+            "planned_end": input.planned_end.isoformat()})
+        return self.s
+
+    @reschedule.validator
+    def _validate_reschedule(self, input: RescheduleInput) -> None:
+        self._check_reschedule(input)
+
+    def _check_reschedule(self, input: RescheduleInput) -> None:
+        self._require_running()
+        phase = self._phase(input.phase_key)
+        if input.planned_end < input.planned_start:
+            raise _error(INVALID_WINDOW, "Das geplante Ende liegt vor dem geplanten Beginn.")
+        if phase.status in ("completed", "skipped"):
+            raise _error(PHASE_CLOSED, f"Die Phase „{phase.title}“ ist bereits abgeschlossen.")
+
+    @workflow.update
+    async def set_checklist_item(self, input: ChecklistInput) -> ProcessState:
+        self._check_checklist(input)
+        phase = self._phase(input.phase_key)
+        item = next(i for i in phase.checklist if i.key == input.item_key)
+        if item.done == input.done:
+            return self.s  # already so: nothing to record
+        item.done = input.done
+        item.done_by = input.actor if input.done else None
+        item.done_at = workflow.now() if input.done else None
+        await self._record("checklist", phase_key=phase.key, actor=input.actor,
+                           data={"item": item.key, "title": item.title, "done": item.done})
+        return self.s
+
+    @set_checklist_item.validator
+    def _validate_checklist(self, input: ChecklistInput) -> None:
+        self._check_checklist(input)
+
+    def _check_checklist(self, input: ChecklistInput) -> None:
+        self._require_running()
+        phase = self._phase(input.phase_key)
+        if not any(i.key == input.item_key for i in phase.checklist):
+            raise _error(UNKNOWN_ITEM, "Diesen Checklistenpunkt gibt es nicht.",
+                         item=input.item_key)
+        if phase.status in ("completed", "skipped"):
+            raise _error(PHASE_CLOSED, f"Die Phase „{phase.title}“ ist bereits abgeschlossen.")
+
+    # --- approvals -------------------------------------------------------------------------
+
+    @workflow.signal
+    async def approval_decided(self, input: ApprovalDecided) -> None:
+        phase = next((p for p in self.s.phases if p.approval_id == input.approval_id), None)
+        if phase is None or phase.approval_status != "pending":
+            return  # a stale or repeated signal
+        phase.approval_status = input.status
+        phase.approval_reasons = input.reasons
+        self._wake = True
+        if input.status == "rejected":
+            # The phase stays open; the coordinator may ask again after changes.
+            phase.status = "active"
+        await self._record("approval_decided", phase_key=phase.key, actor=STEERING_ACTOR,
+                           reason="; ".join(input.reasons) or None,
+                           data={"approval_id": str(input.approval_id), "status": input.status})
+        if input.status == "approved" and phase.key == self.s.current_phase:
+            await self._close_current("completed", STEERING_ACTOR)
+
+    # --- timers ----------------------------------------------------------------------------
+
+    def _local(self, day: date, at: time) -> datetime:
+        return datetime.combine(day, at, tzinfo=ZoneInfo(self.s.time_zone))
+
+    def _next_due(self) -> tuple[datetime, str, str] | None:
+        cur = self._current_or_none()
+        if cur is None:
+            return None
+        start = cur.actual_start or workflow.now()
+        end = cur.planned_end
+        candidates: list[tuple[datetime, str, str]] = []
+        for days in cur.reminders.before_end_days:
+            at = self._local(end - timedelta(days=days), REMINDER_TIME)
+            candidates.append((at, f"reminder:{cur.key}:{end.isoformat()}:{days}", "reminder"))
+        for days in cur.reminders.overdue_after_days:
+            at = self._local(end + timedelta(days=days), REMINDER_TIME)
+            candidates.append((at, f"overdue:{cur.key}:{end.isoformat()}:{days}", "overdue"))
+        if cur.auto_advance and cur.status == "active":
+            at = self._local(end + timedelta(days=1), time(0, 0))
+            candidates.append((at, f"auto:{cur.key}:{end.isoformat()}", "auto_advance"))
+        # Moments before the phase began are not owed: a phase started late does not get a
+        # burst of old reminders, nor advance the moment it opens.
+        pending = [c for c in candidates if c[0] >= start and c[1] not in self.s.sent_notices]
+        return min(pending, default=None)
+
+    async def _fire(self, at: datetime, key: str, action: str) -> None:
+        cur = self._current()
+        self.s.sent_notices.append(key)
+        if action == "auto_advance":
+            if cur.approval_status == "pending" or cur.status != "active":
+                return
+            if any(not i.done for i in cur.checklist) and not cur.override_reason:
+                cur.override_reason = "Automatischer Phasenwechsel zum geplanten Ende"
+            await self._advance(cur, SCHEDULE_ACTOR)
+            return
+        await self._record(action, phase_key=cur.key, actor=SCHEDULE_ACTOR,
+                           data={"planned_end": cur.planned_end.isoformat()})
+        await workflow.execute_activity(
+            "notify_process",
+            NotifyInput(process_id=self.s.process_id, organisation_id=self.s.organisation_id,
+                        idempotency_key=f"{self.s.process_id}:{key}",
+                        kind="reminder" if action == "reminder" else "overdue",
+                        phase_key=cur.key, phase_title=cur.title, planned_end=cur.planned_end,
+                        scheduled_for=at),
+            start_to_close_timeout=timedelta(minutes=2), retry_policy=MAIL_RETRY)
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _activate(self, phase: PhaseState) -> None:
+        phase.status = "active"
+        phase.actual_start = workflow.now()
+        self.s.current_phase = phase.key
+
+    def _next_pending(self, after: PhaseState) -> PhaseState | None:
+        idx = self.s.phases.index(after)
+        return next((p for p in self.s.phases[idx + 1:] if p.status == "pending"), None)
+
+    def _phase(self, key: str) -> PhaseState:
+        for p in self.s.phases:
+            if p.key == key:
+                return p
+        raise _error(UNKNOWN_PHASE, "Diese Phase gibt es in diesem Prozess nicht.", phase=key)
+
+    def _current_or_none(self) -> PhaseState | None:
+        if self.s.current_phase is None:
+            return None
+        return self._phase(self.s.current_phase)
+
+    def _current(self) -> PhaseState:
+        cur = self._current_or_none()
+        if cur is None:
+            raise _error(PROCESS_COMPLETED, "Der Prozess ist abgeschlossen.")
+        return cur
+
+    def _require_running(self) -> PhaseState:
+        if self.s.status != "running":
+            raise _error(PROCESS_COMPLETED, "Der Prozess ist abgeschlossen.")
+        return self._current()
+
+    async def _record(self, kind: str, *, phase_key: str | None = None,
+                      from_phase: str | None = None, to_phase: str | None = None,
+                      actor: str | None = None, reason: str | None = None,
+                      data: dict[str, str | int | bool | None | list[str]] | None = None) -> None:
+        self.s.seq += 1
+        record = TransitionRecord(key=f"t:{self.s.seq}", kind=kind, phase_key=phase_key,
+                                  from_phase=from_phase, to_phase=to_phase, actor=actor,
+                                  reason=reason, data=data or {}, occurred_at=workflow.now())
+        # A copy: handlers may change the state again before the activity input is encoded.
+        snapshot = self.s.model_copy(deep=True)
+        await workflow.execute_local_activity(
+            "persist_process_state", PersistProcessInput(state=snapshot, transition=record),
+            start_to_close_timeout=timedelta(seconds=30), retry_policy=PERSIST_RETRY)
+
+
+# The sandbox re-imports this module per run; register only from the real import.
+if not workflow.unsafe.in_sandbox():
+    WORKFLOWS.append(ProcessWorkflow)
