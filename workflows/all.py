@@ -1,2 +1,6 @@
 """Imports every workflow module so each registers itself in workflows.registry."""
-from workflows import approval, process  # noqa: F401
+from workflows import (  # noqa: F401
+    approval,
+    campaign,  # noqa: F401
+    process,
+)

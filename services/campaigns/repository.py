@@ -1,0 +1,330 @@
+"""All SQL of campaigns, invitations and the outbound mail ledger.
+
+Activities page through an audience by `batch_no`, so every statement here touches one batch
+(a few hundred rows) with set-based SQL, whatever the size of the audience.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Text, bindparam, func, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.campaigns.tokens import hash_token, invitation_token
+from services.models.campaign import Campaign, Invitation
+from services.models.organisation import Organisation
+from services.models.stakeholder import Stakeholder
+
+INSERT_CHUNK = 10_000
+
+
+@dataclass(frozen=True)
+class QueuedMail:
+    ledger_id: uuid.UUID
+    invitation_id: uuid.UUID
+    name: str
+    email: str
+    language: str
+    attempts: int
+
+
+_ENSURE_LEDGER = {
+    # Eligible at batch time: never unsubscribed or erased; reminders only to those who have
+    # neither answered nor declined (status still 'sent').
+    "invitation": text("""
+        INSERT INTO outbound_mails (id, idempotency_key, organisation_id, campaign_id,
+            invitation_id, kind, reminder_no, recipient, status, attempts, planned_at, created_at)
+        SELECT gen_random_uuid(), 'invitation:' || i.id, i.organisation_id, i.campaign_id, i.id,
+               'invitation', 0, s.email, 'queued', 0, :planned_at, now()
+        FROM invitations i JOIN stakeholders s ON s.id = i.stakeholder_id
+        WHERE i.campaign_id = :campaign_id AND i.batch_no = :batch_no AND i.status = 'pending'
+          AND s.unsubscribed_at IS NULL AND s.erased_at IS NULL AND s.email IS NOT NULL
+        ON CONFLICT (idempotency_key) DO NOTHING
+    """),
+    "reminder": text("""
+        INSERT INTO outbound_mails (id, idempotency_key, organisation_id, campaign_id,
+            invitation_id, kind, reminder_no, recipient, status, attempts, planned_at, created_at)
+        SELECT gen_random_uuid(), 'reminder:' || i.id || ':' || CAST(:reminder_no AS integer),
+               i.organisation_id, i.campaign_id, i.id, 'reminder', CAST(:reminder_no AS integer),
+               s.email, 'queued', 0, :planned_at, now()
+        FROM invitations i JOIN stakeholders s ON s.id = i.stakeholder_id
+        WHERE i.campaign_id = :campaign_id AND i.batch_no = :batch_no AND i.status = 'sent'
+          AND i.reminders_sent < CAST(:reminder_no AS integer)
+          AND s.unsubscribed_at IS NULL AND s.erased_at IS NULL AND s.email IS NOT NULL
+        ON CONFLICT (idempotency_key) DO NOTHING
+    """),
+}
+
+# The claim: committed right before the end-of-data marker goes to the SMTP server (see
+# services/campaigns/sender.py). It re-checks eligibility, so an answer, a decline or an
+# unsubscribe that arrives after the batch was queued still stops the mail.
+CLAIM = text("""
+    UPDATE outbound_mails m SET status = 'sent', sent_at = now(), attempts = m.attempts + 1,
+           message_id = :message_id, error = NULL
+    FROM invitations i JOIN stakeholders s ON s.id = i.stakeholder_id
+    WHERE m.id = :ledger_id AND m.status = 'queued' AND i.id = m.invitation_id
+      AND s.unsubscribed_at IS NULL AND s.erased_at IS NULL
+      AND ((m.kind = 'invitation' AND i.status = 'pending')
+           OR (m.kind = 'reminder' AND i.status = 'sent'))
+    RETURNING m.id
+""")
+
+CANCEL_INELIGIBLE = text("""
+    UPDATE outbound_mails SET status = 'cancelled' WHERE id = :ledger_id AND status = 'queued'
+""")
+
+RECORD_FAILURE = text("""
+    UPDATE outbound_mails SET status = :status, error = :error, attempts = attempts + :inc,
+           sent_at = NULL
+    WHERE id = :ledger_id
+""")
+
+
+class CampaignRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @classmethod
+    def from_session(cls, session: AsyncSession) -> CampaignRepository:
+        return cls(session)
+
+    # --- campaigns -------------------------------------------------------------------------
+
+    def add(self, campaign: Campaign) -> None:
+        self.session.add(campaign)
+
+    async def get(self, campaign_id: uuid.UUID, *, for_update: bool = False) -> Campaign | None:
+        stmt = select(Campaign).where(Campaign.id == campaign_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return (await self.session.scalars(stmt)).first()
+
+    async def list_for_org(self, organisation_id: uuid.UUID, limit: int = 100) -> list[Campaign]:
+        rows = await self.session.scalars(
+            select(Campaign).where(Campaign.organisation_id == organisation_id)
+            .order_by(Campaign.created_at.desc()).limit(limit))
+        return list(rows)
+
+    async def organisation_info(self, organisation_id: uuid.UUID) -> tuple[str, str]:
+        row = (await self.session.execute(
+            select(Organisation.name, Organisation.time_zone)
+            .where(Organisation.id == organisation_id))).one()
+        return str(row[0]), str(row[1] or "Europe/Berlin")
+
+    async def process_organisation(self, process_id: uuid.UUID) -> uuid.UUID | None:
+        """The organisation of a process (the processes table belongs to the process domain)."""
+        exists = await self.session.scalar(text("SELECT to_regclass('processes') IS NOT NULL"))
+        if not exists:
+            return None
+        value = await self.session.scalar(
+            text("SELECT organisation_id FROM processes WHERE id = :id"), {"id": process_id})
+        return value  # type: ignore[no-any-return]
+
+    async def progress(self, campaign_id: uuid.UUID) -> dict[str, int]:
+        row = (await self.session.execute(
+            select(
+                func.count().label("total"),
+                func.count().filter(Invitation.sent_at.is_not(None)).label("sent"),
+                func.count().filter(Invitation.status == "failed").label("failed"),
+                func.count().filter(Invitation.status == "responded").label("responded"),
+                func.count().filter(Invitation.status == "declined").label("declined"),
+                func.count().filter(Invitation.reminders_sent > 0).label("reminded"),
+                func.count().filter(Invitation.status == "pending").label("pending"),
+            ).where(Invitation.campaign_id == campaign_id)
+        )).one()
+        return dict(row._mapping)
+
+    # --- audience ----------------------------------------------------------------------------
+
+    async def invitation_count(self, campaign_id: uuid.UUID) -> int:
+        return int(await self.session.scalar(
+            select(func.count()).where(Invitation.campaign_id == campaign_id)) or 0)
+
+    async def audience_ids(self, campaign: Campaign) -> list[tuple[uuid.UUID, str, int, str]]:
+        audience: dict[str, Any] = campaign.audience or {}
+        conditions = [
+            Stakeholder.organisation_id == campaign.organisation_id,
+            Stakeholder.erased_at.is_(None),
+            Stakeholder.unsubscribed_at.is_(None),
+            Stakeholder.email.is_not(None),
+        ]
+        if audience.get("groups"):
+            conditions.append(Stakeholder.group_key.in_(audience["groups"]))
+        if audience.get("tiers"):
+            conditions.append(Stakeholder.reach_tier.in_(audience["tiers"]))
+        if audience.get("tags"):
+            conditions.append(Stakeholder.tags.overlap(
+                bindparam("audience_tags", audience["tags"], type_=ARRAY(Text))))
+        rows = await self.session.execute(
+            select(Stakeholder.id, Stakeholder.group_key, Stakeholder.reach_tier,
+                   Stakeholder.language).where(*conditions))
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+    async def create_invitations(self, campaign: Campaign, secret_key: str,
+                                 batch_size: int) -> tuple[int, int]:
+        """One invitation per stakeholder in the audience, in bulk; returns (total, batches).
+
+        Batch numbers are dealt in random order: they say nothing about a person.
+        """
+        members = await self.audience_ids(campaign)
+        random.SystemRandom().shuffle(members)
+        for start in range(0, len(members), INSERT_CHUNK):
+            chunk = members[start:start + INSERT_CHUNK]
+            ids = [uuid.uuid4() for _ in chunk]
+            await self.session.execute(
+                text("""
+                    INSERT INTO invitations (id, campaign_id, organisation_id, stakeholder_id,
+                        token_hash, status, group_key, reach_tier, language, batch_no,
+                        reminders_sent, expires_at)
+                    SELECT r.id, :campaign_id, :organisation_id, r.stakeholder_id, r.token_hash,
+                           'pending', r.group_key, r.reach_tier, r.language, r.batch_no, 0,
+                           :expires_at
+                    FROM unnest(:ids ::uuid[], :stakeholders ::uuid[], :hashes ::text[],
+                                :groups ::text[], :tiers ::int[], :languages ::text[],
+                                :batches ::int[])
+                         AS r(id, stakeholder_id, token_hash, group_key, reach_tier, language,
+                              batch_no)
+                """),
+                {
+                    "campaign_id": campaign.id,
+                    "organisation_id": campaign.organisation_id,
+                    "expires_at": campaign.deadline,
+                    "ids": ids,
+                    "stakeholders": [m[0] for m in chunk],
+                    "hashes": [hash_token(invitation_token(secret_key, i)) for i in ids],
+                    "groups": [m[1] for m in chunk],
+                    "tiers": [m[2] for m in chunk],
+                    "languages": [m[3] for m in chunk],
+                    "batches": [(start + k) // batch_size for k in range(len(chunk))],
+                },
+            )
+        total = len(members)
+        return total, (total + batch_size - 1) // batch_size
+
+    # --- ledger ------------------------------------------------------------------------------
+
+    async def ensure_ledger(self, campaign_id: uuid.UUID, kind: str, reminder_no: int,
+                            batch_no: int, planned_at: datetime) -> None:
+        params: dict[str, Any] = {"campaign_id": campaign_id, "batch_no": batch_no,
+                                  "planned_at": planned_at}
+        if kind == "reminder":
+            params["reminder_no"] = reminder_no
+        await self.session.execute(_ENSURE_LEDGER[kind], params)
+
+    async def queued_mails(self, campaign_id: uuid.UUID, kind: str, reminder_no: int,
+                           batch_no: int) -> list[QueuedMail]:
+        rows = await self.session.execute(text("""
+            SELECT m.id, m.invitation_id, s.name, s.email, i.language, m.attempts
+            FROM outbound_mails m
+            JOIN invitations i ON i.id = m.invitation_id
+            JOIN stakeholders s ON s.id = i.stakeholder_id
+            WHERE m.campaign_id = :campaign_id AND i.batch_no = :batch_no AND m.kind = :kind
+              AND m.reminder_no = :reminder_no AND m.status = 'queued'
+            ORDER BY m.id
+        """), {"campaign_id": campaign_id, "batch_no": batch_no, "kind": kind,
+               "reminder_no": reminder_no})
+        return [QueuedMail(r[0], r[1], r[2] or "", r[3], r[4], r[5]) for r in rows
+                if r[3] is not None]
+
+    async def sync_invitations(self, campaign_id: uuid.UUID, kind: str, reminder_no: int,
+                               batch_no: int) -> None:
+        """Carry the ledger's outcome over to the invitations of one batch (idempotent)."""
+        if kind == "invitation":
+            await self.session.execute(text("""
+                UPDATE invitations i SET status = 'sent', sent_at = m.sent_at, error = NULL
+                FROM outbound_mails m
+                WHERE m.invitation_id = i.id AND m.kind = 'invitation' AND m.status = 'sent'
+                  AND i.campaign_id = :campaign_id AND i.batch_no = :batch_no
+                  AND i.status IN ('pending', 'failed')
+            """), {"campaign_id": campaign_id, "batch_no": batch_no})
+            await self.session.execute(text("""
+                UPDATE invitations i SET status = 'failed', error = m.error
+                FROM outbound_mails m
+                WHERE m.invitation_id = i.id AND m.kind = 'invitation' AND m.status = 'failed'
+                  AND i.campaign_id = :campaign_id AND i.batch_no = :batch_no
+                  AND i.status = 'pending'
+            """), {"campaign_id": campaign_id, "batch_no": batch_no})
+        else:
+            await self.session.execute(text("""
+                UPDATE invitations i SET reminders_sent = :reminder_no,
+                       last_reminded_at = m.sent_at
+                FROM outbound_mails m
+                WHERE m.invitation_id = i.id AND m.kind = 'reminder'
+                  AND m.reminder_no = :reminder_no AND m.status = 'sent'
+                  AND i.campaign_id = :campaign_id AND i.batch_no = :batch_no
+                  AND i.reminders_sent < :reminder_no
+            """), {"campaign_id": campaign_id, "batch_no": batch_no,
+                   "reminder_no": reminder_no})
+
+    async def batch_outcome(self, campaign_id: uuid.UUID, kind: str, reminder_no: int,
+                            batch_no: int) -> dict[str, int]:
+        rows = await self.session.execute(text("""
+            SELECT m.status, count(*) FROM outbound_mails m
+            JOIN invitations i ON i.id = m.invitation_id
+            WHERE m.campaign_id = :campaign_id AND i.batch_no = :batch_no AND m.kind = :kind
+              AND m.reminder_no = :reminder_no
+            GROUP BY m.status
+        """), {"campaign_id": campaign_id, "batch_no": batch_no, "kind": kind,
+               "reminder_no": reminder_no})
+        return {r[0]: int(r[1]) for r in rows}
+
+    async def reminder_batches(self, campaign_id: uuid.UUID,
+                               reminder_no: int) -> tuple[list[int], int]:
+        rows = (await self.session.execute(text("""
+            SELECT i.batch_no, count(*) FROM invitations i
+            JOIN stakeholders s ON s.id = i.stakeholder_id
+            WHERE i.campaign_id = :campaign_id AND i.status = 'sent'
+              AND i.reminders_sent < :reminder_no
+              AND s.unsubscribed_at IS NULL AND s.erased_at IS NULL
+            GROUP BY i.batch_no ORDER BY i.batch_no
+        """), {"campaign_id": campaign_id, "reminder_no": reminder_no})).all()
+        return [int(r[0]) for r in rows], sum(int(r[1]) for r in rows)
+
+    # --- participants ------------------------------------------------------------------------
+
+    async def invitation_by_token_hash(self, token_hash: str) -> Invitation | None:
+        return (await self.session.scalars(
+            select(Invitation).where(Invitation.token_hash == token_hash).with_for_update()
+        )).first()
+
+    async def invitation(self, invitation_id: uuid.UUID) -> Invitation | None:
+        return (await self.session.scalars(
+            select(Invitation).where(Invitation.id == invitation_id).with_for_update()
+        )).first()
+
+    async def set_responded(self, invitation_id: uuid.UUID, day: date) -> bool:
+        result = await self.session.execute(
+            update(Invitation).where(Invitation.id == invitation_id,
+                                     Invitation.status.in_(("pending", "sent", "failed")))
+            .values(status="responded", responded_at=day)
+            .execution_options(synchronize_session=False))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def set_declined(self, invitation_id: uuid.UUID) -> bool:
+        result = await self.session.execute(
+            update(Invitation).where(Invitation.id == invitation_id,
+                                     Invitation.status.in_(("pending", "sent", "failed")))
+            .values(status="declined", declined_at=func.now())
+            .execution_options(synchronize_session=False))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def set_unsubscribed(self, stakeholder_id: uuid.UUID) -> bool:
+        result = await self.session.execute(
+            update(Stakeholder).where(Stakeholder.id == stakeholder_id,
+                                      Stakeholder.unsubscribed_at.is_(None))
+            .values(unsubscribed_at=func.now())
+            .execution_options(synchronize_session=False))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def close(self, campaign_id: uuid.UUID, closed_at: datetime) -> bool:
+        result = await self.session.execute(
+            update(Campaign).where(Campaign.id == campaign_id, Campaign.status != "closed")
+            .values(status="closed", closed_at=closed_at)
+            .execution_options(synchronize_session=False))
+        return bool(result.rowcount)  # type: ignore[attr-defined]

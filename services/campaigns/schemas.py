@@ -1,0 +1,87 @@
+"""Shapes of campaigns and their live progress."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from services.stakeholders.rules import normalise_group, normalise_tags
+from workflows.campaign_contracts import parse_offset
+
+
+class Audience(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    groups: list[str] = Field(default_factory=list, max_length=50)
+    tiers: list[int] = Field(default_factory=list, max_length=3)
+    tags: list[str] = Field(default_factory=list, max_length=50)
+
+    @field_validator("groups")
+    @classmethod
+    def _groups(cls, value: list[str]) -> list[str]:
+        return sorted({normalise_group(g) for g in value})
+
+    @field_validator("tiers")
+    @classmethod
+    def _tiers(cls, value: list[int]) -> list[int]:
+        if any(t not in (1, 2, 3) for t in value):
+            raise ValueError("Erreichbarkeitsstufen sind 1, 2 und 3.")
+        return sorted(set(value))
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: list[str]) -> list[str]:
+        return normalise_tags(value)
+
+
+class CampaignCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["survey", "event"]
+    target_id: uuid.UUID
+    title: str = Field(default="", max_length=300)
+    audience: Audience = Field(default_factory=Audience)
+    reminders: list[str] = Field(default_factory=list, max_length=10)
+    deadline: datetime
+
+    @field_validator("reminders")
+    @classmethod
+    def _reminders(cls, value: list[str]) -> list[str]:
+        offsets = [parse_offset(v) for v in value]
+        if offsets != sorted(offsets) or len(set(offsets)) != len(offsets):
+            raise ValueError("Erinnerungen aufsteigend und ohne Doppelungen angeben.")
+        return [v.strip().upper() for v in value]
+
+    @field_validator("deadline")
+    @classmethod
+    def _deadline(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("Die Frist braucht eine Zeitzone (ISO 8601 mit Offset).")
+        return value
+
+
+class CampaignOut(BaseModel):
+    id: uuid.UUID
+    organisation_id: uuid.UUID
+    process_id: uuid.UUID | None
+    kind: str
+    target_id: uuid.UUID | None
+    title: str
+    audience: dict[str, list]
+    reminders: list[str]
+    deadline: datetime
+    status: str
+    started_at: datetime | None
+    closed_at: datetime | None
+    created_at: datetime
+    total: int
+    sent: int
+    failed: int
+    responded: int
+    declined: int
+    reminded: int
+    pending: int
+    progress_percent: float

@@ -1,0 +1,277 @@
+"""Campaign rules: creating a campaign, selecting its audience, sending a batch, reminders,
+progress, closing, and what participants do with their link (decline, unsubscribe).
+
+The workflow drives these through activities; the API reads progress straight from the
+database, so `GET /campaigns/{id}` is live whatever the workflow is doing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from infra.mail import MailTransport
+from services.campaigns.mails import MailContext, MailRenderer
+from services.campaigns.repository import CampaignRepository
+from services.campaigns.schemas import CampaignCreate, CampaignOut
+from services.campaigns.sender import BatchSender, DeliveryReport, Outgoing
+from services.campaigns.tokens import hash_token
+from services.errors import Conflict, NotFound, ValidationFailed
+from services.events.service import record_event
+from services.models.campaign import Campaign, Invitation
+
+# --- coordinators ------------------------------------------------------------------------------
+
+
+async def create_campaign(session: AsyncSession, organisation_id: uuid.UUID,
+                          process_id: uuid.UUID | None, data: CampaignCreate, *,
+                          actor: str | None = None, now: datetime | None = None) -> Campaign:
+    now = now or datetime.now(UTC)
+    if data.deadline <= now:
+        raise ValidationFailed("Die Frist liegt in der Vergangenheit.", code="deadline_past",
+                               details=[{"field": "deadline",
+                                         "message": "liegt in der Vergangenheit"}])
+    campaign = Campaign(
+        organisation_id=organisation_id, process_id=process_id, kind=data.kind,
+        target_id=data.target_id, title=data.title, audience=data.audience.model_dump(),
+        reminders=data.reminders, deadline=data.deadline, status="running",
+        created_by=actor,
+    )
+    CampaignRepository.from_session(session).add(campaign)
+    await session.flush()
+    await session.refresh(campaign)
+    await record_event(session, organisation_id=organisation_id, process_id=process_id,
+                       type="campaign.created",
+                       data={"campaign_id": str(campaign.id), "kind": data.kind,
+                             "target_id": str(data.target_id),
+                             "audience": data.audience.model_dump(),
+                             "reminders": data.reminders,
+                             "deadline": data.deadline.isoformat()}, actor=actor)
+    return campaign
+
+
+async def process_organisation(session: AsyncSession, process_id: uuid.UUID) -> uuid.UUID:
+    org_id = await CampaignRepository.from_session(session).process_organisation(process_id)
+    if org_id is None:
+        raise NotFound("Prozess nicht gefunden.", code="process_not_found")
+    return org_id
+
+
+async def get_campaign(session: AsyncSession, campaign_id: uuid.UUID) -> Campaign:
+    campaign = await CampaignRepository.from_session(session).get(campaign_id)
+    if campaign is None:
+        raise NotFound("Kampagne nicht gefunden.", code="campaign_not_found")
+    return campaign
+
+
+async def campaign_out(session: AsyncSession, campaign: Campaign) -> CampaignOut:
+    counts = await CampaignRepository.from_session(session).progress(campaign.id)
+    total = max(counts["total"], campaign.total)
+    done = counts["sent"] + counts["failed"]
+    return CampaignOut(
+        id=campaign.id, organisation_id=campaign.organisation_id,
+        process_id=campaign.process_id, kind=campaign.kind, target_id=campaign.target_id,
+        title=campaign.title, audience=campaign.audience, reminders=list(campaign.reminders),
+        deadline=campaign.deadline, status=campaign.status, started_at=campaign.started_at,
+        closed_at=campaign.closed_at, created_at=campaign.created_at, total=total,
+        sent=counts["sent"], failed=counts["failed"], responded=counts["responded"],
+        declined=counts["declined"], reminded=counts["reminded"], pending=counts["pending"],
+        progress_percent=round(100.0 * done / total, 1) if total else 0.0,
+    )
+
+
+async def mark_failed(session: AsyncSession, campaign_id: uuid.UUID, reason: str) -> None:
+    campaign = await get_campaign(session, campaign_id)
+    campaign.status = "failed"
+    await record_event(session, organisation_id=campaign.organisation_id,
+                       process_id=campaign.process_id, type="campaign.failed",
+                       data={"campaign_id": str(campaign_id), "reason": reason[:200]})
+
+
+# --- the workflow's steps ----------------------------------------------------------------------
+
+
+async def select_audience(session: AsyncSession, campaign_id: uuid.UUID, *, secret_key: str,
+                          batch_size: int, started_at: datetime) -> tuple[int, int]:
+    """Create the invitations in bulk, once: a retried call finds them and answers the same."""
+    repo = CampaignRepository.from_session(session)
+    campaign = await repo.get(campaign_id, for_update=True)
+    if campaign is None:
+        raise NotFound("Kampagne nicht gefunden.", code="campaign_not_found")
+    if campaign.batches or await repo.invitation_count(campaign_id):
+        return campaign.total, campaign.batches
+    total, batches = await repo.create_invitations(campaign, secret_key, batch_size)
+    campaign.total, campaign.batches, campaign.started_at = total, batches, started_at
+    await record_event(session, organisation_id=campaign.organisation_id,
+                       process_id=campaign.process_id, type="campaign.audience_selected",
+                       data={"campaign_id": str(campaign_id), "total": total,
+                             "batches": batches},
+                       dedupe_key=f"campaign-audience:{campaign_id}")
+    return total, batches
+
+
+@dataclass(frozen=True)
+class MailSetup:
+    """Process-wide parts the send step needs (from the worker's settings)."""
+
+    transport: MailTransport
+    # A unit of work per call (infra.db.session_scope in the worker).
+    maker: Callable[[], AbstractAsyncContextManager[AsyncSession]]
+    secret_key: str
+    public_url: str
+    mail_from: str
+    connections: int
+    max_attempts: int
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    sent: int
+    failed: int
+    skipped: int
+    queued: int
+    report: DeliveryReport
+
+
+async def send_batch(setup: MailSetup, campaign_id: uuid.UUID, *, kind: str, reminder_no: int,
+                     batch_no: int, planned_at: datetime, rate: float,
+                     heartbeat: Callable[[], None] | None = None) -> BatchOutcome:
+    """Queue the batch in the ledger, deliver what is still queued, carry the outcome over.
+
+    Safe to run again at any point: the ledger's unique keys and conditional claims make a
+    second run send only what the first did not.
+    """
+    async with setup.maker() as session:
+        repo = CampaignRepository.from_session(session)
+        campaign = await repo.get(campaign_id)
+        if campaign is None:
+            raise NotFound("Kampagne nicht gefunden.", code="campaign_not_found")
+        if campaign.status == "closed":
+            return BatchOutcome(0, 0, 0, 0, DeliveryReport())
+        org_name, time_zone = await repo.organisation_info(campaign.organisation_id)
+        await repo.ensure_ledger(campaign_id, kind, reminder_no, batch_no, planned_at)
+        queued = await repo.queued_mails(campaign_id, kind, reminder_no, batch_no)
+        await session.commit()
+
+    renderer = MailRenderer(MailContext(
+        org_name=org_name, mail_from=setup.mail_from, public_url=setup.public_url,
+        secret_key=setup.secret_key, campaign_kind=campaign.kind, title=campaign.title,
+        deadline=campaign.deadline, time_zone=time_zone,
+    ), kind, reminder_no)
+    items = [Outgoing(q.ledger_id, q.attempts,
+                      renderer.render(q.invitation_id, q.name, q.email, q.language))
+             for q in queued]
+    report = DeliveryReport()
+    if items:
+        sender = BatchSender(setup.transport, setup.maker, connections=setup.connections,
+                             rate=rate, max_attempts=setup.max_attempts, heartbeat=heartbeat)
+        report = await sender.deliver(items)
+
+    async with setup.maker() as session:
+        repo = CampaignRepository.from_session(session)
+        await repo.sync_invitations(campaign_id, kind, reminder_no, batch_no)
+        outcome = await repo.batch_outcome(campaign_id, kind, reminder_no, batch_no)
+        left = outcome.get("queued", 0)
+        if not left:
+            progress = await repo.progress(campaign_id)
+            # One event per batch (never per recipient): the SSE stream and webhooks see
+            # progress move without the log growing with the audience.
+            await record_event(
+                session, organisation_id=campaign.organisation_id,
+                process_id=campaign.process_id, type=f"campaign.{kind}_batch_sent",
+                data={"campaign_id": str(campaign_id), "batch_no": batch_no,
+                      "reminder_no": reminder_no, "sent": outcome.get("sent", 0),
+                      "failed": outcome.get("failed", 0),
+                      "skipped": outcome.get("cancelled", 0), "progress": progress},
+                dedupe_key=f"campaign-batch:{campaign_id}:{kind}:{reminder_no}:{batch_no}",
+            )
+        await session.commit()
+    return BatchOutcome(outcome.get("sent", 0), outcome.get("failed", 0),
+                        outcome.get("cancelled", 0), left, report)
+
+
+async def plan_reminders(session: AsyncSession, campaign_id: uuid.UUID,
+                         reminder_no: int) -> tuple[list[int], int]:
+    campaign = await get_campaign(session, campaign_id)
+    if campaign.status == "closed":
+        return [], 0
+    batch_nos, recipients = await CampaignRepository.from_session(session).reminder_batches(
+        campaign_id, reminder_no)
+    await record_event(session, organisation_id=campaign.organisation_id,
+                       process_id=campaign.process_id, type="campaign.reminder_started",
+                       data={"campaign_id": str(campaign_id), "reminder_no": reminder_no,
+                             "recipients": recipients},
+                       dedupe_key=f"campaign-reminder:{campaign_id}:{reminder_no}")
+    return batch_nos, recipients
+
+
+async def close_campaign(session: AsyncSession, campaign_id: uuid.UUID,
+                         closed_at: datetime) -> None:
+    repo = CampaignRepository.from_session(session)
+    campaign = await get_campaign(session, campaign_id)
+    if await repo.close(campaign_id, closed_at):
+        await record_event(session, organisation_id=campaign.organisation_id,
+                           process_id=campaign.process_id, type="campaign.closed",
+                           data={"campaign_id": str(campaign_id),
+                                 "progress": await repo.progress(campaign_id)},
+                           dedupe_key=f"campaign-closed:{campaign_id}")
+
+
+# --- participants -----------------------------------------------------------------------------
+
+
+async def invitation_for_token(session: AsyncSession, token: str) -> Invitation:
+    invitation = await CampaignRepository.from_session(session).invitation_by_token_hash(
+        hash_token(token))
+    if invitation is None:
+        raise NotFound("Dieser Link ist nicht gültig.", code="invalid_token")
+    return invitation
+
+
+async def mark_invitation_responded(session: AsyncSession, invitation_id: uuid.UUID) -> bool:
+    """For the survey domain: the invitation has been answered (reminders skip it).
+
+    Only the date is kept and the event names the campaign, not the invitation, so neither
+    can be joined to an anonymous response by its time.
+    """
+    repo = CampaignRepository.from_session(session)
+    invitation = await repo.invitation(invitation_id)
+    if invitation is None:
+        raise NotFound("Einladung nicht gefunden.", code="invitation_not_found")
+    changed = await repo.set_responded(invitation_id, datetime.now(UTC).date())
+    if changed:
+        await record_event(session, organisation_id=invitation.organisation_id,
+                           type="campaign.response_received",
+                           data={"campaign_id": str(invitation.campaign_id)})
+    return changed
+
+
+async def decline(session: AsyncSession, token: str) -> Invitation:
+    invitation = await invitation_for_token(session, token)
+    if invitation.status == "responded":
+        raise Conflict("Sie haben bereits teilgenommen.", code="already_responded")
+    repo = CampaignRepository.from_session(session)
+    if await repo.set_declined(invitation.id):
+        await record_event(session, organisation_id=invitation.organisation_id,
+                           type="campaign.invitation_declined",
+                           data={"campaign_id": str(invitation.campaign_id)})
+    await session.refresh(invitation)
+    return invitation
+
+
+async def unsubscribe(session: AsyncSession, token: str) -> Invitation:
+    """No further mail of any campaign to this person (the claim re-checks it per mail)."""
+    invitation = await invitation_for_token(session, token)
+    if invitation.stakeholder_id is not None:
+        repo = CampaignRepository.from_session(session)
+        if await repo.set_unsubscribed(invitation.stakeholder_id):
+            await record_event(session, organisation_id=invitation.organisation_id,
+                               type="stakeholder.unsubscribed",
+                               data={"stakeholder_id": str(invitation.stakeholder_id),
+                                     "campaign_id": str(invitation.campaign_id)})
+    return invitation

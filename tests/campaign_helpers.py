@@ -1,0 +1,62 @@
+"""Helpers shared by the campaign tests: committed organisations, stakeholders, campaigns."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.campaigns import service as campaigns
+from services.campaigns.schemas import Audience, CampaignCreate
+from services.identity.service import create_organisation
+from services.models.campaign import Campaign
+from services.stakeholders.repository import StakeholderRepository
+
+
+async def make_org(maker: async_sessionmaker[AsyncSession], name: str = "Stadt Weiterstadt"
+                   ) -> uuid.UUID:
+    slug = f"camp-{uuid.uuid4().hex[:10]}"
+    async with maker() as s:
+        org = await create_organisation(s, slug, name)
+        await s.commit()
+        return org.id
+
+
+async def add_stakeholders(maker: async_sessionmaker[AsyncSession], org_id: uuid.UUID,
+                           rows: list[dict[str, Any]]) -> None:
+    full = [{"kind": "person", "tags": [], "language": "de", "reach_tier": 1, **r} for r in rows]
+    async with maker() as s:
+        await StakeholderRepository.from_session(s).bulk_upsert(org_id, full)
+        await s.commit()
+
+
+async def make_campaign(maker: async_sessionmaker[AsyncSession], org_id: uuid.UUID, *,
+                        deadline: datetime, reminders: list[str] | None = None,
+                        groups: list[str] | None = None, title: str = "Bedarfe und Wünsche"
+                        ) -> Campaign:
+    async with maker() as s:
+        campaign = await campaigns.create_campaign(
+            s, org_id, None,
+            CampaignCreate(kind="survey", target_id=uuid.uuid4(), title=title,
+                           audience=Audience(groups=groups or []),
+                           reminders=reminders or [], deadline=deadline))
+        await s.commit()
+        return campaign
+
+
+async def ledger(maker: async_sessionmaker[AsyncSession], campaign_id: uuid.UUID
+                 ) -> list[dict[str, Any]]:
+    async with maker() as s:
+        rows = await s.execute(text(
+            "SELECT m.kind, m.reminder_no, m.status, m.planned_at, m.recipient, m.invitation_id"
+            " FROM outbound_mails m WHERE m.campaign_id = :c"), {"c": campaign_id})
+        return [dict(r._mapping) for r in rows]
+
+
+async def campaign_row(maker: async_sessionmaker[AsyncSession], campaign_id: uuid.UUID
+                       ) -> Campaign:
+    async with maker() as s:
+        return (await s.scalars(select(Campaign).where(Campaign.id == campaign_id))).one()

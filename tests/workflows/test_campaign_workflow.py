@@ -1,0 +1,131 @@
+"""InvitationCampaignWorkflow on the time-skipping server, with real activities, PostgreSQL
+and an SMTP sink: invitations once, reminders only to non-respondents on the right days,
+nothing after the deadline."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+
+from infra import mail as infra_mail
+from infra.mail import MailTransport
+from infra.worker import build_workers
+from services.campaigns import service as campaigns
+from services.models.campaign import Invitation
+from services.models.stakeholder import Stakeholder
+from tests.campaign_helpers import add_stakeholders, campaign_row, ledger, make_campaign, make_org
+from workflows.campaign import InvitationCampaignWorkflow
+from workflows.campaign_contracts import CampaignInput
+
+
+async def _wait_for(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await predicate():
+        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.1)
+
+
+async def test_reminders_only_to_non_respondents_and_stop_at_deadline(
+        time_skipping_env, committed_maker, smtp_sink):
+    env = time_skipping_env
+    maker = committed_maker
+    infra_mail.configure(MailTransport(smtp_sink.host, smtp_sink.port))
+    org_id = await make_org(maker)
+    people = [{"name": f"Person {i}", "email": f"p{i}-{org_id.hex[:6]}@example.org",
+               "group_key": "verwaltung" if i % 2 else "politik"} for i in range(8)]
+    outsider = {"name": "Nicht Gemeint", "email": f"x-{org_id.hex[:6]}@example.org",
+                "group_key": "zivilgesellschaftliche-gruppen"}
+    gone = {"name": "Abgemeldet", "email": f"u-{org_id.hex[:6]}@example.org",
+            "group_key": "politik"}
+    english = {"name": "Jane Doe", "email": f"en-{org_id.hex[:6]}@example.org",
+               "group_key": "politik", "language": "en"}
+    await add_stakeholders(maker, org_id, [*people, outsider, gone, english])
+    async with maker() as s:
+        await s.execute(update(Stakeholder).where(Stakeholder.email == gone["email"])
+                        .values(unsubscribed_at=datetime.now(UTC)))
+        await s.commit()
+
+    now = await env.get_current_time()
+    deadline = now + timedelta(days=21)
+    campaign = await make_campaign(maker, org_id, deadline=deadline,
+                                   reminders=["P7D", "P14D", "P30D"],
+                                   groups=["Verwaltung", "Politik"])
+    queue = f"camp-{uuid.uuid4().hex[:8]}"
+    mail_queue = queue + "-mail"
+    workers = build_workers(env.client, task_queue=queue, mail_task_queue=mail_queue)
+    async with workers[0], workers[1]:
+        handle = await env.client.start_workflow(
+            InvitationCampaignWorkflow.run,
+            CampaignInput(campaign_id=campaign.id, organisation_id=org_id, deadline=deadline,
+                          reminders=["P7D", "P14D", "P30D"], batch_size=3,
+                          mail_task_queue=mail_queue),
+            id=f"campaign-{campaign.id}", task_queue=queue)
+
+        async def all_invited() -> bool:
+            async with maker() as s:
+                out = await campaigns.campaign_out(s, await campaigns.get_campaign(s, campaign.id))
+            return out.total == 9 and out.sent == 9
+
+        await _wait_for(all_invited)
+        async with maker() as s:
+            invitations = list((await s.scalars(
+                select(Invitation).where(Invitation.campaign_id == campaign.id)
+                .order_by(Invitation.id))).all())
+            # Three answer before the first reminder, one declines.
+            for inv in invitations[:3]:
+                assert await campaigns.mark_invitation_responded(s, inv.id)
+            await s.execute(update(Invitation).where(Invitation.id == invitations[3].id)
+                            .values(status="declined", declined_at=datetime.now(UTC)))
+            await s.commit()
+        early = {i.id for i in invitations[:4]}
+
+        await env.sleep(timedelta(days=8))
+
+        async def first_reminder_done() -> bool:
+            rows = [r for r in await ledger(maker, campaign.id)
+                    if r["kind"] == "reminder" and r["reminder_no"] == 1]
+            return len(rows) == 5 and all(r["status"] == "sent" for r in rows)
+
+        await _wait_for(first_reminder_done)
+        async with maker() as s:
+            assert await campaigns.mark_invitation_responded(s, invitations[4].id)
+            await s.commit()
+
+        result = await handle.result()
+
+    assert result.stage == "closed"
+    rows = await ledger(maker, campaign.id)
+    started = (await campaign_row(maker, campaign.id)).started_at
+    assert started is not None
+    by_kind = Counter((r["kind"], r["reminder_no"]) for r in rows)
+    assert by_kind == {("invitation", 0): 9, ("reminder", 1): 5, ("reminder", 2): 4}
+    first = {r["invitation_id"] for r in rows if r["reminder_no"] == 1}
+    second = {r["invitation_id"] for r in rows if r["reminder_no"] == 2}
+    assert not first & early
+    assert second == first - {invitations[4].id}
+    for r in rows:
+        if r["kind"] == "reminder":
+            days = (r["planned_at"] - started) / timedelta(days=1)
+            assert round(days, 3) == 7 * r["reminder_no"], (r["reminder_no"], days)
+    row = await campaign_row(maker, campaign.id)
+    assert row.status == "closed"
+    assert abs((row.closed_at - deadline).total_seconds()) < 60
+
+    # The SMTP sink saw exactly these mails: one invitation per addressee, none to the
+    # unsubscribed or the outsider, reminders in the addressee's language.
+    subjects: Counter[tuple[str, str]] = Counter()
+    for mail in smtp_sink.messages:
+        msg = mail.message
+        subjects[(mail.envelope_to[0], msg["Subject"].split(":")[0])] += 1
+        assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert "Stadt Weiterstadt" in msg["From"]
+    assert not any(addr in (gone["email"], outsider["email"]) for addr, _ in subjects)
+    invited = [a for (a, kind), n in subjects.items() if kind in ("Einladung", "Invitation")]
+    assert len(invited) == 9 and all(subjects[(a, k)] == 1 for (a, k) in subjects
+                                     if k in ("Einladung", "Invitation"))
+    assert (english["email"], "Invitation") in subjects
+    assert sum(n for (_, k), n in subjects.items() if k in ("Erinnerung", "Reminder")) == 9

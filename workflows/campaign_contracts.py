@@ -1,0 +1,117 @@
+"""Payloads of the invitation campaign workflow and its activities (workflow-safe: pydantic and
+stdlib only, imported by the workflow sandbox, the activities and the API)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+_DURATION = re.compile(
+    r"^P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
+    r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$"
+)
+
+
+def parse_offset(value: str) -> timedelta:
+    """An ISO 8601 duration in weeks, days and time (`P7D`, `P2W`, `PT12H`, `P1DT6H`).
+
+    Months and years are refused: their length depends on the calendar, and a reminder
+    "one month later" is better said in days so every participant gets the same interval.
+    """
+    match = _DURATION.match(value.strip().upper())
+    if not match or value.strip().upper() in ("P", "PT") or value.strip().upper().endswith("T"):
+        raise ValueError(f"keine ISO-8601-Dauer in Wochen/Tagen/Stunden: {value!r}")
+    parts = {k: int(v) for k, v in match.groupdict().items() if v}
+    delta = timedelta(**parts)
+    if delta <= timedelta(0):
+        raise ValueError(f"die Dauer muss größer als null sein: {value!r}")
+    return delta
+
+
+MailKind = Literal["invitation", "reminder"]
+
+
+class CampaignState(BaseModel):
+    """What the workflow carries across continue-as-new (small, independent of audience size)."""
+
+    stage: Literal["select", "invite", "remind", "wait", "closed"] = "select"
+    started_at: datetime | None = None
+    total: int = 0
+    batches: int = 0
+    next_batch: int = 0
+    reminders_done: int = 0
+    reminder_plan: list[int] | None = None
+    sent: int = 0
+    failed: int = 0
+    reminded: int = 0
+
+
+class CampaignInput(BaseModel):
+    campaign_id: uuid.UUID
+    organisation_id: uuid.UUID
+    deadline: datetime
+    reminders: list[str] = Field(default_factory=list)
+    batch_size: int = 250
+    parallel_batches: int = 2
+    # 0 means no limit; otherwise mails per second for the whole campaign.
+    rate_per_second: float = 0.0
+    # Where the send activities run (the worker's mail queue; tests use their own).
+    mail_task_queue: str = "mitwirken-mail"
+    state: CampaignState | None = None
+
+
+class CampaignProgress(BaseModel):
+    stage: str
+    total: int
+    batches: int
+    next_batch: int
+    sent: int
+    failed: int
+    reminded: int
+    reminders_done: int
+
+
+class SelectAudienceIn(BaseModel):
+    campaign_id: uuid.UUID
+    batch_size: int
+    started_at: datetime
+
+
+class SelectAudienceOut(BaseModel):
+    total: int
+    batches: int
+
+
+class SendBatchIn(BaseModel):
+    campaign_id: uuid.UUID
+    kind: MailKind
+    reminder_no: int = 0
+    batch_no: int
+    planned_at: datetime
+    rate_per_second: float = 0.0
+
+
+class SendBatchOut(BaseModel):
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+
+class PlanRemindersIn(BaseModel):
+    campaign_id: uuid.UUID
+    reminder_no: int
+
+
+class PlanRemindersOut(BaseModel):
+    batch_nos: list[int]
+    recipients: int
+
+
+class CloseCampaignIn(BaseModel):
+    campaign_id: uuid.UUID
+    closed_at: datetime
+    reminders_done: int = 0
