@@ -4,8 +4,13 @@ from fastapi import APIRouter
 
 from api.pages import devmail
 from api.pages import login as login_pages
+from api.pages import participation as participation_pages
+from api.pages import survey_results as survey_result_pages
 from api.routes import auth, events, health, orgs
+from api.routes import participation as participation_routes
+from api.routes import results as result_routes
 from api.routes import stakeholders as stakeholder_routes
+from api.routes import surveys as survey_routes
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -15,4 +20,6 @@ ROUTERS: list[APIRouter] = [
     login_pages.router,
     devmail.router,
     stakeholder_routes.router,
+    survey_routes.router, participation_routes.router, result_routes.router,
+    participation_pages.router, survey_result_pages.router,
 ]

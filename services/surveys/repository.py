@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -105,6 +105,9 @@ class SurveyRepository:
             select(Invitation, Campaign)
             .join(Campaign, Campaign.id == Invitation.campaign_id)
             .where(Invitation.token_hash == token_hash)
+            # Fresh state even if this session has the row cached (the receipt is written
+            # with a Core UPDATE by the campaigns domain).
+            .execution_options(populate_existing=True)
         )
         if lock:
             stmt = stmt.with_for_update(of=Invitation)
@@ -172,13 +175,6 @@ class SurveyRepository:
             .order_by(SurveyAnswer.question_key, SurveyAnswer.ordinal)
         )
         return list(rows)
-
-    async def mark_responded_fallback(self, invitation_id: uuid.UUID) -> None:
-        """Only used while the campaigns domain's `mark_invitation_responded` is missing."""
-        await self.session.execute(
-            update(Invitation).where(Invitation.id == invitation_id)
-            .values(status="responded", responded_at=func.current_date())
-        )
 
     # --- drafts ------------------------------------------------------------------------
     async def draft(self, token_hash: str) -> SurveyDraft | None:

@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.campaigns.service import mark_invitation_responded
 from services.campaigns.tokens import hash_token
 from services.errors import Conflict, Gone, NotFound, ValidationFailed
 from services.events.service import record_event
@@ -317,20 +318,6 @@ class Submitted:
     submitted_on: date
 
 
-async def _mark_responded(session: AsyncSession, invitation_id: uuid.UUID,
-                          organisation_id: uuid.UUID) -> None:
-    """The receipt: the campaigns domain marks the invitation answered (reminders skip it)."""
-    try:
-        from services.campaigns.service import mark_invitation_responded
-    except ImportError:  # until the campaigns domain lands its service (same contract)
-        await SurveyRepository.from_session(session).mark_responded_fallback(invitation_id)
-        await record_event(session, organisation_id=organisation_id,
-                           type="invitation.responded",
-                           data={"invitation_id": str(invitation_id)})
-        return
-    await mark_invitation_responded(session, invitation_id)
-
-
 async def submit(
     session: AsyncSession, token: str, answers: dict[str, Any], *, channel: str = "invitation"
 ) -> Submitted:
@@ -369,5 +356,6 @@ async def submit(
         await repo.link_response(response_id, inv.id)
     await repo.delete_draft(p.token_hash)
     if not p.answered:
-        await _mark_responded(session, inv.id, inv.organisation_id)
+        # The receipt: the campaigns domain marks the invitation answered (reminders skip it).
+        await mark_invitation_responded(session, inv.id)
     return Submitted("submitted", p.survey.id, now.date())

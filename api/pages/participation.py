@@ -1,0 +1,293 @@
+"""The participant's page `/t/{token}`: works without JavaScript, German (English for `en`).
+
+The token in the path is the capability, so the form needs no CSRF token. POST-redirect-GET:
+a saved draft and a submission each redirect to a GET page, so reloading never re-submits.
+Questions with a display condition are shown with a note ("only if ..."); the server ignores
+their answers when the condition is not met, so the page needs no script to hide them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from api.deps import SessionDep
+from api.ratelimit import participation_limits
+from api.templating import templates
+from services.errors import Conflict, DomainError, Gone, NotFound, RateLimited, ValidationFailed
+from services.surveys import service
+from services.surveys.schemas import QuestionDef, pick
+from services.surveys.service import Participation
+
+router = APIRouter(include_in_schema=False)
+
+TEXTS: dict[str, dict[str, str]] = {
+    "de": {
+        "required": "Pflichtfrage", "optional": "freiwillig", "submit": "Antworten absenden",
+        "save": "Zwischenspeichern", "saved": "Ihre Antworten sind zwischengespeichert. Sie "
+        "können diesen Link später wieder öffnen und weitermachen.",
+        "error_title": "Bitte prüfen Sie Ihre Angaben", "error_prefix": "Fehler:",
+        "anonymous": "Ihre Antworten werden anonym gespeichert: Sie lassen sich nicht Ihrer "
+        "Person zuordnen.", "identified": "Diese Umfrage ist nicht anonym: Ihre Antworten "
+        "werden Ihrer Einladung zugeordnet.",
+        "decline": "Ich möchte nicht teilnehmen", "unsubscribe": "Keine Einladungen mehr "
+        "erhalten", "condition": "Nur beantworten, wenn Sie bei „{q}“ {v} gewählt haben.",
+        "rank_choose": "Rang wählen", "rank": "Rang", "chars": "höchstens {n} Zeichen",
+        "range": "Zahl von {a} bis {b}", "range_min": "Zahl ab {a}", "range_max": "Zahl bis {b}",
+        "multiple_hint": "Mehrere Antworten möglich.", "or": "oder",
+        "closes": "Die Umfrage läuft bis {d}.", "edit_note": "Sie haben bereits geantwortet. "
+        "Bis zum Ende der Umfrage können Sie Ihre Antworten ändern.",
+        "skip": "Zum Inhalt springen",
+        "thanks_title": "Vielen Dank!", "thanks": "Ihre Antworten sind gespeichert.",
+        "answered_title": "Bereits beantwortet", "answered": "Mit diesem Link wurde die Umfrage "
+        "bereits beantwortet. Jeder Link kann nur einmal verwendet werden.",
+        "unknown_title": "Link unbekannt", "unknown": "Diesen Link kennen wir nicht. Bitte "
+        "prüfen Sie, ob Sie ihn vollständig aus der E-Mail übernommen haben.",
+        "expired_title": "Link abgelaufen", "expired": "Dieser Link ist abgelaufen. Bitte "
+        "wenden Sie sich an die Stelle, die Sie eingeladen hat.",
+        "closed_title": "Umfrage beendet", "closed": "Diese Umfrage ist beendet. Antworten "
+        "sind nicht mehr möglich. Vielen Dank für Ihr Interesse.",
+        "declined_title": "Teilnahme abgelehnt", "declined": "Sie haben die Teilnahme an dieser "
+        "Umfrage abgelehnt.",
+        "not_open_title": "Umfrage noch nicht geöffnet", "not_open": "Diese Umfrage beginnt "
+        "erst am {d}. Bitte öffnen Sie den Link dann erneut.",
+        "limited_title": "Zu viele Anfragen", "limited": "Bitte warten Sie eine Minute und "
+        "versuchen Sie es dann erneut.",
+        "lang_switch": "",
+    },
+    "en": {
+        "required": "required", "optional": "optional", "submit": "Submit answers",
+        "save": "Save for later", "saved": "Your answers have been saved. You can open this "
+        "link again later and continue.",
+        "error_title": "Please check your answers", "error_prefix": "Error:",
+        "anonymous": "Your answers are stored anonymously: they cannot be traced back to you.",
+        "identified": "This survey is not anonymous: your answers are linked to your "
+        "invitation.",
+        "decline": "I do not want to take part", "unsubscribe": "Stop receiving invitations",
+        "condition": "Only answer if you chose {v} for “{q}”.",
+        "rank_choose": "Choose rank", "rank": "Rank", "chars": "at most {n} characters",
+        "range": "number from {a} to {b}", "range_min": "number from {a}",
+        "range_max": "number up to {b}", "multiple_hint": "You can choose several answers.",
+        "or": "or", "closes": "The survey is open until {d}.",
+        "edit_note": "You have already answered. You can change your answers until the "
+        "survey closes.", "skip": "Skip to content",
+        "thanks_title": "Thank you!", "thanks": "Your answers have been saved.",
+        "answered_title": "Already answered", "answered": "This link has already been used to "
+        "answer the survey. Each link can be used only once.",
+        "unknown_title": "Unknown link", "unknown": "We do not know this link. Please check "
+        "that you copied it completely from the e-mail.",
+        "expired_title": "Link expired", "expired": "This link has expired. Please contact "
+        "whoever invited you.",
+        "closed_title": "Survey closed", "closed": "This survey has closed. Answers are no "
+        "longer possible. Thank you for your interest.",
+        "declined_title": "Declined", "declined": "You declined to take part in this survey.",
+        "not_open_title": "Survey not open yet", "not_open": "This survey opens on {d}. "
+        "Please open the link again then.",
+        "limited_title": "Too many requests", "limited": "Please wait a minute and try again.",
+        "lang_switch": "",
+    },
+}
+
+STATUS_PAGES = {
+    "token_unknown": ("unknown", 404), "token_expired": ("expired", 410),
+    "survey_closed": ("closed", 410), "invitation_declined": ("declined", 410),
+    "already_answered": ("answered", 409), "rate_limited": ("limited", 429),
+}
+
+
+def _status_page(request: Request, token: str, key: str, status: int, lang: str = "de",
+                 **fmt: str) -> Response:
+    t = TEXTS[lang]
+    return templates.TemplateResponse(request, "participation/status.html", {
+        "principal": None, "lang": lang, "t": t, "token": token,
+        "heading": t[f"{key}_title"], "message": t[key].format(**fmt), "kind": key,
+        "show_optout": key in ("answered", "closed", "not_open"),
+    }, status_code=status)
+
+
+def _error_page(request: Request, token: str, exc: DomainError, lang: str = "de") -> Response:
+    key, status = STATUS_PAGES.get(exc.code, ("unknown", exc.status_code))
+    return _status_page(request, token, key, status, lang)
+
+
+def _date(value: Any, lang: str) -> str:
+    if value is None:
+        return ""
+    from zoneinfo import ZoneInfo
+
+    local = value.astimezone(ZoneInfo("Europe/Berlin"))
+    return local.strftime("%d.%m.%Y, %H:%M Uhr") if lang == "de" else local.strftime(
+        "%d %B %Y, %H:%M")
+
+
+def _field_values(q: QuestionDef, form: FormData) -> Any:
+    """The raw answer for one question from the form (strings; lists for multi-value)."""
+    name = f"q_{q.id}"
+    if q.kind == "multiple":
+        return form.getlist(name)
+    if q.kind == "ranking":
+        ranks: dict[str, str] = {}
+        for o in q.options:
+            ranks[o.value] = str(form.get(f"{name}__{o.value}") or "").strip()
+        if not any(ranks.values()):
+            return None
+        try:
+            ordered = sorted(ranks, key=lambda v: int(ranks[v]))
+            if sorted(int(r) for r in ranks.values()) != list(range(1, len(q.options) + 1)):
+                return {"_ranks": ranks}
+        except ValueError:
+            return {"_ranks": ranks}
+        return ordered
+    value = form.get(name)
+    return value if isinstance(value, str) else None
+
+
+def _answers_from_form(p: Participation, form: FormData) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(answers for validation, raw values to show again). Invalid rankings are sent on as a
+    dict so validation reports them while the page keeps what was chosen."""
+    answers: dict[str, Any] = {}
+    raw: dict[str, Any] = {}
+    for q in p.questions:
+        v = _field_values(q, form)
+        if v is None or v == [] or v == "":
+            continue
+        raw[q.id] = v["_ranks"] if isinstance(v, dict) else v
+        answers[q.id] = "invalid" if isinstance(v, dict) else v
+    return answers, raw
+
+
+def _ranks_of(value: Any) -> dict[str, str]:
+    if isinstance(value, dict):
+        return {k: str(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return {v: str(i + 1) for i, v in enumerate(value)}
+    return {}
+
+
+def _question_views(p: Participation, values: dict[str, Any]) -> list[dict[str, Any]]:
+    lang = p.language
+    t = TEXTS[lang]
+    by_id = {q.id: q for q in p.questions}
+    out = []
+    for q in p.questions:
+        hints = []
+        if q.kind == "text":
+            hints.append(t["chars"].format(n=q.max_length))
+        if q.kind == "number":
+            a = "" if q.min is None else f"{q.min:g}".replace(".", ",")
+            b = "" if q.max is None else f"{q.max:g}".replace(".", ",")
+            if a and b:
+                hints.append(t["range"].format(a=a, b=b))
+            elif a:
+                hints.append(t["range_min"].format(a=a))
+            elif b:
+                hints.append(t["range_max"].format(b=b))
+        if q.kind == "multiple":
+            hints.append(t["multiple_hint"])
+        condition = None
+        if q.show_if is not None:
+            target = by_id.get(q.show_if.question)
+            if target is not None:
+                labels = {o.value: pick(o.label, lang) for o in target.options}
+                wanted = [f"„{labels.get(v, v)}“" for v in q.show_if.in_]
+                condition = t["condition"].format(q=pick(target.text, lang),
+                                                  v=f" {t['or']} ".join(wanted))
+        value = values.get(q.id)
+        out.append({
+            "q": q, "id": q.id, "kind": q.kind, "text": pick(q.text, lang),
+            "help": pick(q.help, lang), "required": q.required, "hints": hints,
+            "condition": condition,
+            "options": [{"value": o.value, "label": pick(o.label, lang)} for o in q.options],
+            "labels": q.likert_labels(lang) if q.kind == "likert" else [],
+            "value": value,
+            "selected": set(value) if isinstance(value, list) else {str(value)}
+            if value is not None else set(),
+            "ranks": _ranks_of(value) if q.kind == "ranking" else {},
+        })
+    return out
+
+
+def _render_form(request: Request, token: str, p: Participation, values: dict[str, Any],
+                 errors: list[dict[str, Any]], *, saved: bool = False,
+                 status: int = 200) -> Response:
+    lang = p.language
+    t = TEXTS[lang]
+    questions = _question_views(p, values)
+    first_input = {}
+    for qv in questions:
+        if qv["kind"] in ("single", "multiple", "likert"):
+            first_input[qv["id"]] = f"q-{qv['id']}-0"
+        elif qv["kind"] == "ranking":
+            first_input[qv["id"]] = f"q-{qv['id']}-0"
+        else:
+            first_input[qv["id"]] = f"q-{qv['id']}"
+    error_map = {e["field"]: e["message"] for e in errors}
+    texts = {q.id: pick(q.text, lang) for q in p.questions}
+    summary = [{"href": "#" + first_input.get(e["field"], "antworten"),
+                "text": f"{texts.get(e['field'], e['field'])}: {e['message']}"} for e in errors]
+    return templates.TemplateResponse(request, "participation/form.html", {
+        "principal": None, "lang": lang, "t": t, "token": token,
+        "title": p.title(), "introduction": pick(p.survey.introduction, lang),
+        "anonymous": p.survey.anonymity == "anonymous", "questions": questions,
+        "errors": error_map, "summary": summary, "saved": saved,
+        "closes": _date(p.survey.closes_at, lang), "editing": p.answered and p.can_edit,
+    }, status_code=status)
+
+
+@router.get("/t/{token}", response_class=HTMLResponse)
+async def survey_page(token: str, request: Request, session: SessionDep,
+                      gespeichert: int = 0) -> Response:
+    try:
+        participation_limits(request).check(request, token)
+        p = await service.open_token(session, token)
+    except (NotFound, Gone, RateLimited) as exc:
+        return _error_page(request, token, exc)
+    from datetime import UTC, datetime
+
+    if p.survey.opens_at is not None and datetime.now(UTC) < p.survey.opens_at:
+        return _status_page(request, token, "not_open", 200, p.language,
+                            d=_date(p.survey.opens_at, p.language))
+    if p.answered and not p.can_edit:
+        return _status_page(request, token, "answered", 200, p.language)
+    values = await service.load_draft(session, p)
+    if values is None and p.answered:
+        values = await service.current_answers(session, p)
+    return _render_form(request, token, p, values or {}, [], saved=bool(gespeichert))
+
+
+@router.post("/t/{token}", response_class=HTMLResponse)
+async def survey_post(token: str, request: Request, session: SessionDep) -> Response:
+    try:
+        participation_limits(request).check(request, token)
+        p = await service.open_token(session, token)
+    except (NotFound, Gone, RateLimited) as exc:
+        return _error_page(request, token, exc)
+    form = await request.form()
+    answers, raw = _answers_from_form(p, form)
+    action = form.get("aktion")
+    try:
+        if action == "speichern":
+            # Invalid values are named but valid ones are kept; the page shows both.
+            errors = await service.save_draft(session, token, answers)
+            if not errors:
+                return RedirectResponse(f"/t/{token}?gespeichert=1", status_code=303)
+            return _render_form(request, token, p, raw, errors, status=422)
+        await service.submit(session, token, answers)
+    except ValidationFailed as exc:
+        return _render_form(request, token, p, raw, list(exc.details or []), status=422)
+    except (Conflict, Gone, NotFound) as exc:
+        return _error_page(request, token, exc, p.language)
+    return RedirectResponse(f"/t/{token}/danke", status_code=303)
+
+
+@router.get("/t/{token}/danke", response_class=HTMLResponse)
+async def thanks(token: str, request: Request, session: SessionDep) -> Response:
+    try:
+        p = await service.open_token(session, token)
+        lang = p.language
+    except (NotFound, Gone):
+        lang = "de"
+    return _status_page(request, token, "thanks", 200, lang)

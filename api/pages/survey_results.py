@@ -1,0 +1,71 @@
+"""Coordinators' pages: the surveys of their organisations and each survey's results."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
+from sqlalchemy import select
+
+from api.deps import OptionalUser, SessionDep
+from api.pages import ORG_LINKS, NavLink
+from api.pages.login import login_redirect
+from api.pages.radar import radar_svg
+from api.routes.results import RESULT_ROLES
+from api.templating import templates
+from services.errors import NotFound
+from services.identity.service import OrgRole
+from services.models.organisation import Role
+from services.models.survey import Survey
+from services.surveys.results import MIN_GROUP, compute_results
+from services.surveys.schemas import pick
+from services.surveys.service import get_survey, survey_status
+
+router = APIRouter(include_in_schema=False)
+
+TIER_LABELS = {1: "Stufe 1 (gut erreichbar)", 2: "Stufe 2", 3: "Stufe 3 (kaum erreicht)"}
+
+
+def _links(org: OrgRole) -> list[NavLink]:
+    if org.role in (*RESULT_ROLES, Role.admin):
+        return [NavLink(f"/app/surveys?org={org.slug}", "Umfragen und Ergebnisse")]
+    return []
+
+
+ORG_LINKS.append(_links)
+
+
+@router.get("/app/surveys", response_class=HTMLResponse)
+async def survey_list(request: Request, session: SessionDep, principal: OptionalUser,
+                      org: str | None = None) -> Response:
+    if principal is None:
+        return login_redirect(request)
+    org_ids = [o.organisation_id for o in principal.orgs.values()
+               if (org is None or o.slug == org) and (o.role in RESULT_ROLES
+                                                      or o.role == Role.admin)]
+    surveys = list(await session.scalars(
+        select(Survey).where(Survey.organisation_id.in_(org_ids))
+        .order_by(Survey.created_at.desc()).limit(500))) if org_ids else []
+    return templates.TemplateResponse(request, "surveys/list.html", {
+        "principal": principal, "surveys": surveys, "pick": pick, "status": survey_status})
+
+
+@router.get("/app/surveys/{survey_id}/results", response_class=HTMLResponse)
+async def results_page(survey_id: uuid.UUID, request: Request, session: SessionDep,
+                       principal: OptionalUser) -> Response:
+    if principal is None:
+        return login_redirect(request)
+    try:
+        survey = await get_survey(session, survey_id)
+        principal.require(survey.organisation_id, *RESULT_ROLES)
+    except NotFound:
+        return templates.TemplateResponse(
+            request, "surveys/not_found.html", {"principal": principal}, status_code=404)
+    results = await compute_results(session, survey)
+    chart = Markup(radar_svg(results.blocks, title="Punktzahl je Handlungsfeld (0–100 %)"))
+    return templates.TemplateResponse(request, "surveys/results.html", {
+        "principal": principal, "survey": survey, "r": results, "chart": chart,
+        "min_group": MIN_GROUP, "tier_labels": TIER_LABELS, "status": survey_status(survey),
+    })

@@ -1,0 +1,44 @@
+"""The participant's JSON API: what a token opens, saving a draft, submitting once."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response, status
+
+from api.deps import SessionDep
+from api.ratelimit import participation_limits
+from services.surveys import service
+from services.surveys.schemas import ParticipationOut, SubmitIn, SubmitOut
+from services.surveys.views import participation_view
+
+router = APIRouter(prefix="/api/v1/participation", tags=["participation"])
+
+
+@router.get("/{token}", response_model=ParticipationOut)
+async def what_is_this(token: str, request: Request, session: SessionDep) -> ParticipationOut:
+    participation_limits(request).check(request, token)
+    p = await service.open_token(session, token)
+    return await participation_view(session, p)
+
+
+@router.post("/{token}/response", response_model=SubmitOut,
+             status_code=status.HTTP_201_CREATED,
+             responses={200: {"description": "identified survey: answers replaced"},
+                        409: {"description": "already answered"}, 410: {"description": "closed"},
+                        422: {"description": "invalid answers, one detail per question"}})
+async def submit(token: str, body: SubmitIn, request: Request, response: Response,
+                 session: SessionDep) -> SubmitOut:
+    participation_limits(request).check(request, token)
+    result = await service.submit(session, token, body.answers)
+    if result.status == "updated":
+        response.status_code = status.HTTP_200_OK
+    return SubmitOut(status=result.status, survey_id=result.survey_id,  # type: ignore[arg-type]
+                     submitted_on=result.submitted_on)
+
+
+@router.post("/{token}/draft")
+async def save_draft(token: str, body: SubmitIn, request: Request,
+                     session: SessionDep) -> dict[str, object]:
+    """Save unsubmitted answers ("Zwischenspeichern"); invalid values are named, not saved."""
+    participation_limits(request).check(request, token)
+    errors = await service.save_draft(session, token, body.answers)
+    return {"saved": True, "errors": errors}

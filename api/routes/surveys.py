@@ -1,0 +1,69 @@
+"""Surveys of a process (coordinators define them; members of the organisation read them)."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Response, status
+
+from api.deps import CurrentUser, SessionDep
+from services.errors import NotFound, ValidationFailed
+from services.models.organisation import Role
+from services.surveys import service
+from services.surveys.repository import SurveyRepository
+from services.surveys.schemas import SurveyCreate, SurveyDefinition, SurveyOut, pick
+from services.surveys.templates import TEMPLATES
+
+router = APIRouter(prefix="/api/v1", tags=["surveys"])
+
+
+@router.get("/survey-templates")
+async def list_templates(principal: CurrentUser) -> list[dict[str, object]]:
+    return [{"key": key, "title": pick(data["title"], "de"),
+             "questions": len(data["questions"])} for key, data in TEMPLATES.items()]
+
+
+@router.post("/processes/{process_id}/surveys", response_model=SurveyOut,
+             status_code=status.HTTP_201_CREATED)
+async def create(process_id: uuid.UUID, body: SurveyCreate, session: SessionDep,
+                 principal: CurrentUser) -> SurveyOut:
+    process = await SurveyRepository.from_session(session).process(process_id)
+    if process is None:
+        raise NotFound("Prozess nicht gefunden.")
+    principal.require(process.organisation_id, Role.coordinator)
+    survey = await service.create_survey(session, process_id, body, actor=principal.email)
+    return await service.survey_out(session, survey)
+
+
+@router.get("/processes/{process_id}/surveys", response_model=list[SurveyOut])
+async def list_for_process(process_id: uuid.UUID, session: SessionDep,
+                           principal: CurrentUser) -> list[SurveyOut]:
+    repo = SurveyRepository.from_session(session)
+    process = await repo.process(process_id)
+    if process is None:
+        raise NotFound("Prozess nicht gefunden.")
+    principal.require(process.organisation_id)
+    return [await service.survey_out(session, s) for s in await repo.surveys_of_process(
+        process_id)]
+
+
+@router.get("/surveys/{survey_id}", response_model=SurveyOut)
+async def read(survey_id: uuid.UUID, session: SessionDep, principal: CurrentUser) -> SurveyOut:
+    survey = await service.get_survey(session, survey_id)
+    principal.require(survey.organisation_id)
+    return await service.survey_out(session, survey)
+
+
+@router.put("/surveys/{survey_id}/questions", response_model=SurveyOut,
+            responses={201: {"description": "the survey had answers: a new version"}})
+async def change_questions(survey_id: uuid.UUID, body: SurveyDefinition, response: Response,
+                           session: SessionDep, principal: CurrentUser) -> SurveyOut:
+    """Change the questions; a survey with answers keeps them and gets a new version (201)."""
+    survey = await service.get_survey(session, survey_id)
+    principal.require(survey.organisation_id, Role.coordinator)
+    if body.allow_edits and body.anonymity == "anonymous":
+        raise ValidationFailed("Anonyme Antworten können nicht geändert werden.")
+    result = await service.change_questions(session, survey, body, actor=principal.email)
+    if result.id != survey.id:
+        response.status_code = status.HTTP_201_CREATED
+    return await service.survey_out(session, result)

@@ -1,0 +1,320 @@
+"""Survey results from SQL aggregates, with small groups suppressed.
+
+PostgreSQL does the counting: one GROUP BY over the survey's answer rows gives, per question,
+(choice, number) -> count and respondents; Python only turns those few aggregate rows into
+shares, means, distributions and Borda scores. No query loads individual answers except the
+listing of free texts (capped). Response rates and the reach matrix come from the invitations
+(GROUP BY group and tier). Anything based on fewer than `MIN_GROUP` answers is suppressed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.models.survey import Survey
+from services.surveys.repository import SurveyRepository
+from services.surveys.schemas import QuestionDef, pick
+from services.surveys.service import questions_from_rows
+
+MIN_GROUP = 5
+TEXT_LIMIT = 200
+INVITED_STATUSES = ("sent", "declined", "responded")
+
+
+class ResultsRepository:
+    """The aggregate queries (all SQL of the results lives here)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @classmethod
+    def from_session(cls, session: AsyncSession) -> ResultsRepository:
+        return cls(session)
+
+    async def answer_groups(self, survey_id: uuid.UUID) -> list[tuple[str, str | None,
+                                                                       Decimal | None, int, int]]:
+        rows = await self.session.execute(text(
+            "SELECT question_key, choice, num, count(*) AS n, "
+            "       count(*) FILTER (WHERE ordinal = 0) AS respondents "
+            "FROM survey_answers WHERE survey_id = :s AND text IS NULL "
+            "GROUP BY question_key, choice, num"
+        ), {"s": survey_id})
+        return [tuple(r) for r in rows]  # type: ignore[misc]
+
+    async def text_counts(self, survey_id: uuid.UUID, keys: list[str]) -> dict[str, int]:
+        if not keys:
+            return {}
+        rows = await self.session.execute(text(
+            "SELECT question_key, count(*) FROM survey_answers "
+            "WHERE survey_id = :s AND question_key = ANY(:keys) AND text IS NOT NULL "
+            "GROUP BY question_key"
+        ), {"s": survey_id, "keys": keys})
+        return {k: int(n) for k, n in rows}
+
+    async def texts(self, survey_id: uuid.UUID, key: str, limit: int | None) -> list[str]:
+        # Ordered by the random answer id: a stable order that says nothing about who or when.
+        sql = ("SELECT text FROM survey_answers WHERE survey_id = :s AND question_key = :k "
+               "AND text IS NOT NULL ORDER BY id")
+        params: dict[str, Any] = {"s": survey_id, "k": key}
+        if limit is not None:
+            sql += " LIMIT :n"
+            params["n"] = limit
+        return list(await self.session.scalars(text(sql), params))
+
+    async def response_count(self, survey_id: uuid.UUID) -> int:
+        return int(await self.session.scalar(text(
+            "SELECT count(*) FROM survey_responses WHERE survey_id = :s"), {"s": survey_id})
+            or 0)
+
+    async def reach(self, survey_id: uuid.UUID) -> list[tuple[str, int, int, int]]:
+        """(group, tier, invited, answered) over the survey's invitation campaigns."""
+        rows = await self.session.execute(text(
+            "SELECT i.group_key, i.reach_tier, "
+            "       count(*) FILTER (WHERE i.status = ANY(:invited)) AS invited, "
+            "       count(*) FILTER (WHERE i.status = 'responded') AS answered "
+            "FROM invitations i JOIN campaigns c ON c.id = i.campaign_id "
+            "WHERE c.kind = 'survey' AND c.target_id = :s "
+            "GROUP BY i.group_key, i.reach_tier ORDER BY i.group_key, i.reach_tier"
+        ), {"s": survey_id, "invited": list(INVITED_STATUSES)})
+        return [(g, int(t), int(inv), int(ans)) for g, t, inv, ans in rows]
+
+
+@dataclass
+class Rate:
+    invited: int
+    answered: int
+    suppressed: bool = False
+
+    @property
+    def rate(self) -> float | None:
+        if self.suppressed or self.invited == 0:
+            return None
+        return self.answered / self.invited
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"invited": self.invited,
+                "answered": None if self.suppressed else self.answered,
+                "rate": None if self.rate is None else round(self.rate, 4),
+                "suppressed": self.suppressed}
+
+
+def _rate(invited: int, answered: int) -> Rate:
+    # 0 answers reveal nobody's answer (and are the point of the reach matrix); 1..4 could.
+    return Rate(invited, answered, suppressed=0 < answered < MIN_GROUP)
+
+
+def _num(v: Decimal | None) -> float:
+    return float(v) if v is not None else 0.0
+
+
+@dataclass
+class QuestionResult:
+    id: str
+    kind: str
+    text: str
+    block: str | None
+    answered: int
+    suppressed: bool
+    options: list[dict[str, Any]] = field(default_factory=list)
+    distribution: list[dict[str, Any]] = field(default_factory=list)
+    mean: float | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    ranking: list[dict[str, Any]] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    texts_total: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "kind": self.kind, "text": self.text,
+                               "answered": self.answered, "suppressed": self.suppressed}
+        if self.block:
+            out["block"] = self.block
+        if self.suppressed:
+            return out
+        if self.kind in ("single", "multiple"):
+            out["options"] = self.options
+        if self.kind in ("likert", "number"):
+            out.update({"mean": self.mean, "min": self.minimum, "max": self.maximum,
+                        "distribution": self.distribution})
+        if self.kind == "ranking":
+            out["ranking"] = self.ranking
+        if self.kind == "text":
+            out.update({"texts": self.texts, "texts_total": self.texts_total})
+        return out
+
+
+def _share(n: int, total: int) -> float:
+    return round(n / total, 4) if total else 0.0
+
+
+def _question_result(q: QuestionDef, groups: list[tuple[str | None, Decimal | None, int, int]],
+                     lang: str) -> QuestionResult:
+    answered = sum(first for _, _, _, first in groups)
+    r = QuestionResult(q.id, q.kind, pick(q.text, lang), q.block, answered,
+                       suppressed=answered < MIN_GROUP)
+    if r.suppressed:
+        return r
+    if q.kind in ("single", "multiple"):
+        counts: dict[str, int] = defaultdict(int)
+        for choice, _, n, _ in groups:
+            if choice is not None:
+                counts[choice] += n
+        r.options = [{"value": o.value, "label": pick(o.label, lang), "count": counts[o.value],
+                      "share": _share(counts[o.value], answered)} for o in q.options]
+    elif q.kind in ("likert", "number"):
+        total = sum(n for _, _, n, _ in groups)
+        weighted = sum(_num(v) * n for _, v, n, _ in groups)
+        values = [v for _, v, _, _ in groups if v is not None]
+        r.mean = round(weighted / total, 3) if total else None
+        r.minimum = float(min(values)) if values else None
+        r.maximum = float(max(values)) if values else None
+        by_value: dict[Decimal, int] = defaultdict(int)
+        for _, v, n, _ in groups:
+            if v is not None:
+                by_value[v] += n
+        if q.kind == "likert":
+            labels = q.likert_labels(lang)
+            r.distribution = [{"value": i, "label": labels[i - 1],
+                               "count": by_value.get(Decimal(i), 0),
+                               "share": _share(by_value.get(Decimal(i), 0), total)}
+                              for i in range(1, 6)]
+        else:
+            r.distribution = [{"value": float(v), "label": _plain(v), "count": n,
+                               "share": _share(n, total)} for v, n in sorted(by_value.items())]
+    elif q.kind == "ranking":
+        k = len(q.options)
+        points: dict[str, float] = defaultdict(float)
+        rank_sum: dict[str, float] = defaultdict(float)
+        for choice, pos, n, _ in groups:
+            if choice is not None and pos is not None:
+                points[choice] += (k - _num(pos)) * n  # Borda: first of k gets k-1 points
+                rank_sum[choice] += _num(pos) * n
+        r.ranking = sorted(
+            ({"value": o.value, "label": pick(o.label, lang), "points": int(points[o.value]),
+              "score": round(points[o.value] / answered, 3),
+              "mean_rank": round(rank_sum[o.value] / answered, 3)} for o in q.options),
+            key=lambda item: -item["points"],
+        )
+    return r
+
+
+def _plain(v: Decimal) -> str:
+    return str(int(v)) if v == v.to_integral_value() else format(v.normalize(), "f")
+
+
+@dataclass
+class SurveyResults:
+    survey_id: uuid.UUID
+    title: str
+    anonymity: str
+    version: int
+    responses: int
+    overall: Rate
+    by_group: dict[str, Rate]
+    by_tier: dict[int, Rate]
+    matrix: dict[tuple[str, int], Rate]
+    groups: list[str]
+    tiers: list[int]
+    questions: list[QuestionResult]
+    blocks: list[dict[str, Any]]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "survey": {"id": str(self.survey_id), "title": self.title,
+                       "anonymity": self.anonymity, "version": self.version},
+            "min_group": MIN_GROUP,
+            "responses": self.responses,
+            "suppressed": self.responses < MIN_GROUP,
+            "response_rate": self.overall.as_dict(),
+            "by_group": [{"group": g, **r.as_dict()} for g, r in self.by_group.items()],
+            "by_tier": [{"tier": t, **r.as_dict()} for t, r in self.by_tier.items()],
+            "reach_matrix": {
+                "groups": self.groups, "tiers": self.tiers,
+                "cells": [{"group": g, "tier": t, **r.as_dict()}
+                          for (g, t), r in self.matrix.items()],
+            },
+            "questions": [q.as_dict() for q in self.questions],
+            "blocks": self.blocks,
+        }
+
+
+def _block_scores(survey: Survey, questions: list[QuestionDef],
+                  groups: dict[str, list[tuple[str | None, Decimal | None, int, int]]],
+                  lang: str) -> list[dict[str, Any]]:
+    """The self-check's score per field: the mean Likert value of its statements, as 0-100 %."""
+    out = []
+    for block in survey.blocks or []:
+        keys = [q.id for q in questions if q.block == block["key"] and q.kind == "likert"]
+        total = weighted = 0.0
+        answered = 0
+        for key in keys:
+            rows = groups.get(key, [])
+            total += sum(n for _, _, n, _ in rows)
+            weighted += sum(_num(v) * n for _, v, n, _ in rows)
+            answered = max(answered, sum(first for _, _, _, first in rows))
+        suppressed = answered < MIN_GROUP
+        mean = weighted / total if total and not suppressed else None
+        out.append({
+            "key": block["key"], "title": pick(block.get("title"), lang),
+            "answered": answered, "suppressed": suppressed,
+            "mean": None if mean is None else round(mean, 3),
+            "score": None if mean is None else round((mean - 1) / 4 * 100, 1),
+        })
+    return out
+
+
+async def compute_results(session: AsyncSession, survey: Survey, *, lang: str = "de",
+                          text_limit: int | None = TEXT_LIMIT) -> SurveyResults:
+    repo = ResultsRepository.from_session(session)
+    questions = questions_from_rows(
+        await SurveyRepository.from_session(session).questions(survey.id))
+    grouped: dict[str, list[tuple[str | None, Decimal | None, int, int]]] = defaultdict(list)
+    for key, choice, num, n, first in await repo.answer_groups(survey.id):
+        grouped[key].append((choice, num, int(n), int(first)))
+    text_keys = [q.id for q in questions if q.kind == "text"]
+    text_counts = await repo.text_counts(survey.id, text_keys)
+    results: list[QuestionResult] = []
+    for q in questions:
+        if q.kind == "text":
+            n = text_counts.get(q.id, 0)
+            r = QuestionResult(q.id, q.kind, pick(q.text, lang), q.block, n,
+                               suppressed=n < MIN_GROUP, texts_total=n)
+            if not r.suppressed:
+                r.texts = await repo.texts(survey.id, q.id, text_limit)
+            results.append(r)
+        else:
+            results.append(_question_result(q, grouped.get(q.id, []), lang))
+
+    reach = await repo.reach(survey.id)
+    by_group: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    by_tier: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    matrix = {}
+    for g, t, inv, ans in reach:
+        by_group[g][0] += inv
+        by_group[g][1] += ans
+        by_tier[t][0] += inv
+        by_tier[t][1] += ans
+        matrix[(g, t)] = _rate(inv, ans)
+    groups = sorted(by_group)
+    tiers = sorted(set(by_tier) | {1, 2, 3})
+    for g in groups:
+        for t in tiers:
+            matrix.setdefault((g, t), Rate(0, 0))
+    matrix = dict(sorted(matrix.items()))
+    overall = _rate(sum(v[0] for v in by_group.values()), sum(v[1] for v in by_group.values()))
+    return SurveyResults(
+        survey_id=survey.id, title=pick(survey.title, lang), anonymity=survey.anonymity,
+        version=survey.version, responses=await repo.response_count(survey.id),
+        overall=overall,
+        by_group={g: _rate(*by_group[g]) for g in groups},
+        by_tier={t: _rate(*by_tier[t]) for t in tiers},
+        matrix=matrix, groups=groups, tiers=tiers, questions=results,
+        blocks=_block_scores(survey, questions, grouped, lang),
+    )
