@@ -65,6 +65,8 @@ class Stack:
         for p in psutil.process_iter(["cmdline"]):
             if any(str(self.data_dir) in part for part in p.info["cmdline"] or []):
                 found[p.pid] = p
+                # PostgreSQL's auxiliary processes ("postgres: walwriter") name no data dir.
+                found.update({c.pid: c for c in p.children(recursive=True)})
         found.pop(self.proc.pid, None)
         return list(found.values())
 
@@ -130,6 +132,7 @@ def test_dev_stack_starts_serves_stops_cleanly_and_keeps_its_data(stack):
     assert "postgres" in names and "temporal" in names
     assert len([p for p in stack.processes() if "infra.cli" in " ".join(p.cmdline())]) == 2
     pids = [p.pid for p in stack.processes()]
+    assert len(pids) >= 6  # worker, API, Temporal, postmaster and its auxiliary processes
 
     assert stack.terminate() == 0
     assert not [pid for pid in pids if psutil.pid_exists(pid)
