@@ -111,6 +111,7 @@ def worker() -> None:
 
         # SIGTERM cancels the workers, which lets running activities finish or time out
         # cleanly instead of the process dying mid-activity.
+        task: asyncio.Future[object]
         if WORKFLOWS or ACTIVITIES:
             task = asyncio.ensure_future(run_worker(get_settings()))
         else:  # a Temporal worker refuses to start empty; idle until stopped
