@@ -2,11 +2,13 @@
 
 from fastapi import APIRouter
 
+from api.pages import campaigns as campaign_pages
 from api.pages import devmail
 from api.pages import login as login_pages
 from api.pages import participation as participation_pages
 from api.pages import survey_results as survey_result_pages
 from api.routes import auth, events, health, orgs
+from api.routes import campaigns as campaign_routes
 from api.routes import participation as participation_routes
 from api.routes import results as result_routes
 from api.routes import stakeholders as stakeholder_routes
@@ -20,6 +22,7 @@ ROUTERS: list[APIRouter] = [
     login_pages.router,
     devmail.router,
     stakeholder_routes.router,
+    campaign_routes.router, campaign_routes.participation, campaign_pages.router,
     survey_routes.router, participation_routes.router, result_routes.router,
     participation_pages.router, survey_result_pages.router,
 ]

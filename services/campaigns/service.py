@@ -69,6 +69,10 @@ async def get_campaign(session: AsyncSession, campaign_id: uuid.UUID) -> Campaig
     return campaign
 
 
+async def list_campaigns(session: AsyncSession, organisation_id: uuid.UUID) -> list[Campaign]:
+    return await CampaignRepository.from_session(session).list_for_org(organisation_id)
+
+
 async def campaign_out(session: AsyncSession, campaign: Campaign) -> CampaignOut:
     counts = await CampaignRepository.from_session(session).progress(campaign.id)
     total = max(counts["total"], campaign.total)

@@ -1,0 +1,105 @@
+"""Invitation campaigns (API.md): launch for a process, live progress; participants' decline
+and unsubscribe by token."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+
+from api.deps import CurrentUser, SessionDep, SettingsDep, TemporalDep
+from infra.config import Settings
+from infra.temporal import MAIL_TASK_QUEUE, TASK_QUEUE
+from services.campaigns import service
+from services.campaigns.schemas import CampaignCreate, CampaignOut
+from services.campaigns.settings import get_campaign_settings
+from services.errors import Unavailable
+from services.models.campaign import Campaign
+from services.models.organisation import Role
+from workflows.campaign import InvitationCampaignWorkflow
+from workflows.campaign_contracts import CampaignInput
+
+router = APIRouter(prefix="/api/v1", tags=["campaigns"])
+participation = APIRouter(prefix="/api/v1/participation", tags=["participation"])
+
+READERS = (Role.coordinator, Role.steering)
+
+
+def workflow_id(campaign_id: uuid.UUID) -> str:
+    return f"campaign-{campaign_id}"
+
+
+def campaign_input(campaign: Campaign, settings: Settings) -> CampaignInput:
+    knobs = get_campaign_settings()
+    return CampaignInput(
+        campaign_id=campaign.id, organisation_id=campaign.organisation_id,
+        deadline=campaign.deadline, reminders=list(campaign.reminders),
+        batch_size=knobs.batch_size, parallel_batches=knobs.parallel_batches,
+        rate_per_second=settings.mail_rate_per_second, mail_task_queue=MAIL_TASK_QUEUE,
+    )
+
+
+async def start_campaign_workflow(client: Client, campaign: Campaign, settings: Settings) -> None:
+    try:
+        await client.start_workflow(
+            InvitationCampaignWorkflow.run, campaign_input(campaign, settings),
+            id=workflow_id(campaign.id), task_queue=TASK_QUEUE,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+    except Exception as exc:  # any RPC failure: the campaign stays, the caller may retry
+        raise Unavailable("Temporal ist nicht erreichbar; die Kampagne wurde nicht gestartet.",
+                          code="temporal_unavailable") from exc
+
+
+@router.post("/processes/{process_id}/campaigns", response_model=CampaignOut,
+             status_code=status.HTTP_201_CREATED)
+async def create(process_id: uuid.UUID, body: CampaignCreate, session: SessionDep,
+                 principal: CurrentUser, client: TemporalDep,
+                 settings: SettingsDep) -> CampaignOut:
+    org_id = await service.process_organisation(session, process_id)
+    principal.require(org_id, Role.coordinator)
+    campaign = await service.create_campaign(session, org_id, process_id, body,
+                                             actor=principal.email)
+    # The workflow's first activity reads the campaign row: commit before starting it.
+    await session.commit()
+    await start_campaign_workflow(client, campaign, settings)
+    return await service.campaign_out(session, campaign)
+
+
+@router.get("/campaigns/{campaign_id}", response_model=CampaignOut)
+async def read(campaign_id: uuid.UUID, session: SessionDep,
+               principal: CurrentUser) -> CampaignOut:
+    campaign = await service.get_campaign(session, campaign_id)
+    principal.require(campaign.organisation_id, *READERS)
+    return await service.campaign_out(session, campaign)
+
+
+@router.get("/orgs/{slug}/campaigns", response_model=list[CampaignOut])
+async def list_for_org(slug: str, session: SessionDep, principal: CurrentUser
+                       ) -> list[CampaignOut]:
+    from services.identity.service import get_organisation
+
+    org = await get_organisation(session, slug)
+    principal.require(org.id, *READERS)
+    return [await service.campaign_out(session, c)
+            for c in await service.list_campaigns(session, org.id)]
+
+
+class ParticipationStatus(BaseModel):
+    status: str
+
+
+@participation.post("/{token}/decline", response_model=ParticipationStatus)
+async def decline(token: str, session: SessionDep) -> ParticipationStatus:
+    invitation = await service.decline(session, token)
+    return ParticipationStatus(status=invitation.status)
+
+
+@participation.post("/{token}/unsubscribe", response_model=ParticipationStatus)
+async def unsubscribe(token: str, session: SessionDep) -> ParticipationStatus:
+    await service.unsubscribe(session, token)
+    return ParticipationStatus(status="unsubscribed")

@@ -1,0 +1,149 @@
+"""Campaign API: launch for a process (workflow started), live progress, validation, tenant
+isolation; participants' decline and unsubscribe (JSON and pages); the coordinator's page."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import select
+
+from api.deps import get_temporal
+from services.campaigns.tokens import hash_token, new_token
+from services.models.campaign import Campaign, Invitation
+from services.models.organisation import Role
+from services.models.process import Process
+from services.models.stakeholder import Stakeholder
+
+
+async def _process(session, org_id) -> uuid.UUID:  # type: ignore[no-untyped-def]
+    process = Process(organisation_id=org_id, template_key="weiterstadt-vielfaltsstrategie",
+                      template_version=1, title="WIRkt!", starts_on=date(2026, 2, 1),
+                      template_snapshot={}, workflow_id=f"process-{uuid.uuid4()}")
+    session.add(process)
+    await session.flush()
+    return process.id
+
+
+async def _invitation(session, org_id, *, language: str = "de"):  # type: ignore[no-untyped-def]
+    person = Stakeholder(organisation_id=org_id, kind="person", name="Erika Muster",
+                         email=f"erika-{uuid.uuid4().hex[:6]}@example.org", group_key="politik",
+                         reach_tier=2, language=language)
+    campaign = Campaign(organisation_id=org_id, kind="survey", target_id=uuid.uuid4(),
+                        audience={}, reminders=["P7D"], status="running",
+                        deadline=datetime.now(UTC) + timedelta(days=10))
+    session.add_all([person, campaign])
+    await session.flush()
+    token = new_token()
+    invitation = Invitation(campaign_id=campaign.id, organisation_id=org_id,
+                            stakeholder_id=person.id, token_hash=hash_token(token),
+                            status="sent", group_key="politik", reach_tier=2,
+                            language=language, sent_at=datetime.now(UTC))
+    session.add(invitation)
+    await session.flush()
+    return token, invitation, person, campaign
+
+
+async def test_launch_campaign_starts_workflow_and_reports_progress(
+        app, client, session, make_staff, time_skipping_env):
+    staff = await make_staff(role=Role.coordinator)
+    process_id = await _process(session, staff.org_id)
+    await session.commit()
+    app.dependency_overrides[get_temporal] = lambda: time_skipping_env.client
+    try:
+        deadline = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+        body = {"kind": "survey", "target_id": str(uuid.uuid4()), "title": "Bedarfe",
+                "audience": {"groups": ["Politik"], "tiers": [3, 1], "tags": []},
+                "reminders": ["P7D", "P14D"], "deadline": deadline}
+        r = await client.post(f"/api/v1/processes/{process_id}/campaigns", json=body,
+                              headers=staff.headers)
+        assert r.status_code == 201, r.text
+        out = r.json()
+        assert out["status"] == "running" and out["audience"]["groups"] == ["politik"]
+        assert out["audience"]["tiers"] == [1, 3]
+        handle = time_skipping_env.client.get_workflow_handle(f"campaign-{out['id']}")
+        description = await handle.describe()
+        assert description.workflow_type == "InvitationCampaignWorkflow"
+        await handle.terminate("test done")
+
+        r = await client.get(f"/api/v1/campaigns/{out['id']}", headers=staff.headers)
+        assert r.status_code == 200
+        assert {"total", "sent", "failed", "responded", "declined", "reminded"} <= set(r.json())
+
+        bad = dict(body, reminders=["P1M"])
+        r = await client.post(f"/api/v1/processes/{process_id}/campaigns", json=bad,
+                              headers=staff.headers)
+        assert r.status_code == 422 and r.json()["error"]["details"][0]["field"] == "reminders"
+        past = dict(body, deadline=(datetime.now(UTC) - timedelta(days=1)).isoformat())
+        r = await client.post(f"/api/v1/processes/{process_id}/campaigns", json=past,
+                              headers=staff.headers)
+        assert r.status_code == 422 and r.json()["error"]["code"] == "deadline_past"
+
+        other = await make_staff(role=Role.coordinator)
+        r = await client.get(f"/api/v1/campaigns/{out['id']}", headers=other.headers)
+        assert r.status_code == 404
+        r = await client.post(f"/api/v1/processes/{process_id}/campaigns", json=body,
+                              headers=other.headers)
+        assert r.status_code == 404
+        clerk = await make_staff(role=Role.clerk, org_slug=staff.org_slug)
+        r = await client.post(f"/api/v1/processes/{process_id}/campaigns", json=body,
+                              headers=clerk.headers)
+        assert r.status_code == 403
+        r = await client.post(f"/api/v1/processes/{uuid.uuid4()}/campaigns", json=body,
+                              headers=staff.headers)
+        assert r.status_code == 404
+    finally:
+        app.dependency_overrides.pop(get_temporal, None)
+
+
+async def test_decline_and_unsubscribe_json(client, session, make_staff):
+    staff = await make_staff(role=Role.coordinator)
+    token, invitation, person, _ = await _invitation(session, staff.org_id)
+    r = await client.post(f"/api/v1/participation/{token}/decline")
+    assert r.status_code == 200 and r.json() == {"status": "declined"}
+    await session.refresh(invitation)
+    assert invitation.status == "declined" and invitation.declined_at is not None
+    r = await client.post(f"/api/v1/participation/{token}/unsubscribe")
+    assert r.status_code == 200
+    await session.refresh(person)
+    assert person.unsubscribed_at is not None
+    r = await client.post(f"/api/v1/participation/{new_token()}/decline")
+    assert r.status_code == 404 and r.json()["error"]["code"] == "invalid_token"
+
+
+async def test_participant_pages_without_javascript(client, session, make_staff):
+    staff = await make_staff(role=Role.coordinator)
+    token, invitation, person, _ = await _invitation(session, staff.org_id)
+    r = await client.get(f"/t/{token}/decline")
+    assert r.status_code == 200
+    assert 'lang="de"' in r.text and f'action="/t/{token}/decline"' in r.text
+    assert "<script" not in r.text
+    r = await client.post(f"/t/{token}/decline")
+    assert r.status_code == 200 and "Absage erhalten" in r.text
+    # RFC 8058 one-click unsubscribe, as a mail client sends it.
+    r = await client.post(f"/t/{token}/unsubscribe", content=b"List-Unsubscribe=One-Click",
+                          headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 200 and "Abgemeldet" in r.text
+    await session.refresh(person)
+    assert person.unsubscribed_at is not None
+    r = await client.get(f"/t/{new_token()}/unsubscribe")
+    assert r.status_code == 404 and "Link unbekannt" in r.text
+
+    token_en, *_ = await _invitation(session, staff.org_id, language="en")
+    r = await client.get(f"/t/{token_en}/unsubscribe")
+    assert 'lang="en"' in r.text and "Yes, unsubscribe" in r.text
+
+
+async def test_coordinator_page_refreshes_while_running(client, session, make_staff):
+    staff = await make_staff(role=Role.coordinator)
+    _, _, _, campaign = await _invitation(session, staff.org_id)
+    r = await client.get(f"/app/campaigns/{campaign.id}", headers=staff.headers)
+    assert r.status_code == 200
+    assert r.headers.get("refresh") == "5"
+    assert 'http-equiv="refresh"' in r.text and "1 von 1 Einladungen verarbeitet" in r.text
+    r = await client.get(f"/app/orgs/{staff.org_slug}/campaigns", headers=staff.headers)
+    assert r.status_code == 200 and f"/app/campaigns/{campaign.id}" in r.text
+    r = await client.get(f"/app/campaigns/{campaign.id}")
+    assert r.status_code == 303
+    found = await session.scalar(select(Campaign.id).where(Campaign.id == campaign.id))
+    assert found == campaign.id
