@@ -54,6 +54,10 @@ def questions_from_rows(rows: list[SurveyQuestion]) -> list[QuestionDef]:
     ]
 
 
+def survey_template_questions(key: str | None) -> list[QuestionDef]:
+    return survey_template(key or "").questions
+
+
 def _question_rows(definition: SurveyDefinition) -> list[SurveyQuestion]:
     return [
         SurveyQuestion(
