@@ -1,0 +1,107 @@
+"""The participant's survey page in Chromium against a real uvicorn server.
+
+Open an invitation link, leave a required field empty, see the error summary, follow its link
+to the field, fix it with the keyboard, submit, see the thanks page; the same link again shows
+"already answered". axe-core finds no serious or critical violation on the survey page (also
+in its error state).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+
+import pytest
+import uvicorn
+
+from api.app import create_app
+from tests.surveys.support import make_campaign, make_invites, make_process, make_survey
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+
+CHROMIUM = shutil.which("chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+async def server(settings, committed_maker):
+    app = create_app(settings, sessionmaker=committed_maker)
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off",
+                                        log_level="warning"))
+    task = asyncio.create_task(srv.serve())
+    for _ in range(200):
+        if srv.started:
+            break
+        await asyncio.sleep(0.05)
+    assert srv.started
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    await asyncio.wait_for(task, 10)
+
+
+async def _serious(page) -> list[str]:
+    from axe_playwright_python.async_playwright import Axe
+
+    results = await Axe().run(page)
+    violations = results.response["violations"]
+    return [f"{v['id']} ({v['impact']}): {v['help']}" for v in violations
+            if v.get("impact") in ("serious", "critical")]
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+async def test_participant_fills_in_the_survey(server, committed_maker, make_committed_staff):
+    from playwright.async_api import async_playwright
+
+    staff = await make_committed_staff()
+    async with committed_maker() as session:
+        process = await make_process(session, staff.org_id)
+        survey = await make_survey(session, process,
+                                   from_template="weiterstadt-bedarfe-und-wuensche")
+        campaign = await make_campaign(session, survey)
+        (inv,) = await make_invites(session, campaign)
+        await session.commit()
+    url = f"{server}/t/{inv.token}"
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 390, "height": 844})  # a phone
+            await page.goto(url)
+            assert await page.title() == "Bedarfe und Wünsche – Mitwirken"
+            assert await _serious(page) == []
+            # Fits a phone: nothing wider than the viewport.
+            assert await page.evaluate("document.documentElement.scrollWidth <= 390")
+
+            await page.get_by_label("Politik", exact=True).check()
+            await page.get_by_label("4 – trifft eher zu").check()
+            # "themen" (required) stays empty.
+            await page.get_by_role("button", name="Antworten absenden").click()
+            summary = page.locator(".error-summary")
+            await summary.wait_for()
+            assert "Bitte prüfen Sie Ihre Angaben" in await summary.inner_text()
+            assert (await page.title()).startswith("Fehler:")
+            assert await _serious(page) == []
+            # The summary links to the field; keyboard only from there on.
+            await summary.get_by_role("link", name="Welche Themen").click()
+            assert await page.evaluate("document.activeElement.id") == "q-themen-0"
+            await page.keyboard.press("Space")  # check "Bildung und Betreuung"
+            assert await page.locator("#q-themen-0").is_checked()
+            assert await page.locator("#q-gruppe-2").is_checked()  # kept from the first try
+            await page.get_by_role("button", name="Antworten absenden").focus()
+            await page.keyboard.press("Enter")
+            await page.wait_for_url(f"{url}/danke")
+            assert "Vielen Dank" in await page.locator("h1").inner_text()
+
+            await page.goto(url)
+            assert await page.locator("h1").inner_text() == "Bereits beantwortet"
+        finally:
+            await browser.close()
