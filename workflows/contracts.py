@@ -7,8 +7,9 @@ added with defaults without breaking running workflows or recorded histories.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
@@ -16,6 +17,18 @@ GateRule = Literal["any", "majority", "all", "quorum"]
 PhaseKind = Literal["planning", "event", "participation", "evaluation", "resolution"]
 PhaseStatus = Literal["pending", "active", "awaiting_approval", "completed", "skipped"]
 ApprovalStatus = Literal["pending", "approved", "rejected"]
+
+
+
+def local_datetime(day: date, at: time, time_zone: str) -> datetime:
+    """`day` at `at` o'clock in the organisation's time zone.
+
+    Lives here because this module is passed through the workflow sandbox, which otherwise
+    hands workflows a proxy of zoneinfo that datetime does not accept as a tzinfo. The zone
+    rules come from the tz database, so replays compute the same instants.
+    """
+    return datetime.combine(day, at, tzinfo=ZoneInfo(time_zone))
+
 
 # Error types (ApplicationError.type) that updates raise; the API maps them to HTTP statuses.
 PHASE_MISMATCH = "phase_mismatch"

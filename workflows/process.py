@@ -8,7 +8,6 @@ so what people read in lists and the timeline is the state the workflow acted on
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -42,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
         RescheduleInput,
         SkipInput,
         TransitionRecord,
+        local_datetime,
     )
     from workflows.registry import WORKFLOWS
 
@@ -309,7 +309,7 @@ class ProcessWorkflow:
     # --- timers ----------------------------------------------------------------------------
 
     def _local(self, day: date, at: time) -> datetime:
-        return datetime.combine(day, at, tzinfo=ZoneInfo(self.s.time_zone))
+        return local_datetime(day, at, self.s.time_zone)
 
     def _next_due(self) -> tuple[datetime, str, str] | None:
         cur = self._current_or_none()
