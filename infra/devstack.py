@@ -14,7 +14,8 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -26,6 +27,7 @@ from infra.devservices import (
     EmbeddedPostgres,
     ManagedProcess,
     StartupFailed,
+    port_open,
     temporal_dev_server,
     wait_for_temporal,
 )
@@ -64,6 +66,8 @@ class DevStack:
     sink: MailSink | None = None
     children: list[ManagedProcess] = field(default_factory=list)
     _stopping: bool = False
+    _deferring: bool = False
+    _pending: bool = False
 
     def __post_init__(self) -> None:
         self.data_dir = self.settings.data_dir.resolve()
@@ -94,11 +98,41 @@ class DevStack:
             self.echo("Alle Dienste sind beendet.")
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
-        if not self._stopping:
+        if self._stopping:
+            return
+        if self._deferring:
+            self._pending = True
+            return
+        self._stopping = True
+        raise StopRequested(signal.Signals(signum).name)
+
+    @contextmanager
+    def _uninterrupted(self) -> Iterator[None]:
+        """Hold a stop request back until this step is done: pg_ctl launches PostgreSQL
+        detached, and interrupting it half-way could leave a server nobody knows about."""
+        self._deferring = True
+        try:
+            yield
+        finally:
+            self._deferring = False
+        if self._pending and not self._stopping:
             self._stopping = True
-            raise StopRequested(signal.Signals(signum).name)
+            raise StopRequested("deferred")
+
+    def check_ports(self) -> None:
+        """Fail early and clearly when a port is taken (often: another stack still running)."""
+        wanted = {"API (--api-port)": self.ports.api}
+        if self.settings.temporal_address is None:
+            wanted["Temporal (--temporal-port)"] = self.ports.temporal
+            wanted["Temporal UI (--temporal-ui-port)"] = self.ports.temporal_ui
+        if self.settings.smtp_host is None:
+            wanted["Mail-Sink (--smtp-port)"] = self.ports.smtp
+        busy = [f"{name}: {port}" for name, port in wanted.items() if port_open(self.host, port)]
+        if busy:
+            raise StartupFailed("Port belegt – " + ", ".join(busy))
 
     def start(self) -> DemoLogins:
+        self.check_ports()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.settings.resolved_secret_key()  # create it once, before two children race for it
         env = self.child_env()
@@ -117,7 +151,8 @@ class DevStack:
         if database_url is None:
             self.echo("Starte PostgreSQL …")
             self.postgres = EmbeddedPostgres(self.data_dir / "pg")
-            database_url = self.postgres.start()
+            with self._uninterrupted():
+                database_url = self.postgres.start()
         env["MITWIRKEN_DATABASE_URL"] = database_url
         self.echo("Migriere die Datenbank …")
         from infra.migrate import upgrade
