@@ -151,3 +151,53 @@ def test_dev_stack_starts_serves_stops_cleanly_and_keeps_its_data(stack):
     assert stack.terminate() == 0
     assert stack.leftovers() == []
     assert (stack.data_dir / "mail" / f"{mail_id}.eml").exists()
+
+
+async def test_services_given_by_environment_are_used_instead_of_embedded_ones(
+        tmp_path, pg_url, dev_server_env, smtp_sink):
+    import asyncpg
+
+    # A database of its own on the test server, so the demo seed stays out of the shared one.
+    name = f"devstack_{os.getpid()}_{int(time.time())}"
+    admin = await asyncpg.connect(pg_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    db_url = pg_url.replace("/postgres?", f"/{name}?", 1)
+    assert db_url != pg_url
+    temporal_address = dev_server_env.client.service_client.config.target_host
+
+    stack = Stack(tmp_path / "data")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MITWIRKEN_")}
+    env.update(MITWIRKEN_DATABASE_URL=db_url, MITWIRKEN_TEMPORAL_ADDRESS=temporal_address,
+               MITWIRKEN_SMTP_HOST=smtp_sink.host, MITWIRKEN_SMTP_PORT=str(smtp_sink.port))
+    with stack.output.open("a") as out:
+        stack.proc = subprocess.Popen(
+            [sys.executable, "-m", "infra.cli", "dev", "--data-dir", str(stack.data_dir),
+             "--api-port", str(stack.api)], env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        await asyncio.to_thread(stack.wait_ready)
+        async with httpx.AsyncClient(base_url=stack.url, timeout=10) as http:
+            token = await http.post("/api/v1/auth/token", json=COORDINATOR)
+            assert token.status_code == 200
+            headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+            # The mail viewer is only for the embedded sink.
+            assert (await http.get("/dev/mail", headers=headers)).status_code == 404
+        names = {p.name() for p in stack.processes()}
+        assert "postgres" not in names and "temporal" not in names
+        assert not (stack.data_dir / "pg").exists()
+        assert not (stack.data_dir / "temporal.db").exists()
+        output = stack.output.read_text()
+        assert f"extern ({temporal_address})" in output
+    finally:
+        assert await asyncio.to_thread(stack.terminate) == 0
+    assert stack.leftovers() == []
+    # The external services are untouched by the stop.
+    admin = await asyncpg.connect(db_url)
+    try:
+        assert await admin.fetchval("select name from organisations where slug='weiterstadt'") \
+            == "Stadt Weiterstadt"
+    finally:
+        await admin.close()
+    await dev_server_env.client.service_client.check_health()
