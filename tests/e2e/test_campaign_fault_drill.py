@@ -1,0 +1,113 @@
+"""Fault drill on the real Temporal dev server with a real SMTP sink: a campaign to 2,000
+stakeholders, the worker process killed with SIGKILL in the middle of sending and started
+again — every stakeholder ends up with exactly one invitation mail."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from infra.mailsink import MailSink
+from tests.campaign_helpers import add_stakeholders, make_campaign, make_org
+from workflows.campaign import InvitationCampaignWorkflow
+from workflows.campaign_contracts import CampaignInput
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+AUDIENCE = 2_000
+
+
+def _start_worker(env_vars: dict[str, str], queue: str, mail_queue: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "tests/e2e/campaign_worker.py"), queue, mail_queue],
+        cwd=ROOT, env=env_vars, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+
+
+async def _sent_in_ledger(maker, campaign_id) -> int:  # type: ignore[no-untyped-def]
+    async with maker() as s:
+        return int(await s.scalar(text(
+            "SELECT count(*) FROM outbound_mails WHERE campaign_id = :c AND status = 'sent'"),
+            {"c": campaign_id}))
+
+
+async def test_sigkill_mid_send_every_stakeholder_gets_exactly_one_mail(
+        dev_server_env, committed_maker, pg_url, settings):
+    maker = committed_maker
+    sink = MailSink(keep_in_memory=True).start()
+    worker = None
+    try:
+        org_id = await make_org(maker, "Stadt Bergkamen")
+        emails = [f"p{i}-{org_id.hex[:8]}@example.org" for i in range(AUDIENCE)]
+        await add_stakeholders(maker, org_id, [
+            {"name": f"Person {i}", "email": e, "group_key": "stadtgesellschaft",
+             "reach_tier": i % 3 + 1} for i, e in enumerate(emails)])
+        deadline = datetime.now(UTC) + timedelta(days=30)
+        campaign = await make_campaign(maker, org_id, deadline=deadline)
+
+        queue = f"drill-{uuid.uuid4().hex[:8]}"
+        mail_queue = queue + "-mail"
+        env_vars = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "MITWIRKEN_DATABASE_URL": pg_url,
+            "MITWIRKEN_TEMPORAL_ADDRESS": dev_server_env.client.service_client.config.target_host,
+            "MITWIRKEN_SMTP_HOST": sink.host,
+            "MITWIRKEN_SMTP_PORT": str(sink.port),
+            "MITWIRKEN_SECRET_KEY": settings.resolved_secret_key(),
+            "MITWIRKEN_DATA_DIR": str(settings.data_dir),
+        }
+        client = dev_server_env.client
+        handle = await client.start_workflow(
+            InvitationCampaignWorkflow.run,
+            CampaignInput(campaign_id=campaign.id, organisation_id=org_id, deadline=deadline,
+                          batch_size=200, parallel_batches=2, mail_task_queue=mail_queue),
+            id=f"campaign-{campaign.id}", task_queue=queue)
+
+        worker = _start_worker(env_vars, queue, mail_queue)
+        loop = asyncio.get_running_loop()
+        until = loop.time() + 90
+        while sink.count < 400:
+            assert worker.poll() is None, worker.stderr.read().decode()[-3000:]
+            assert loop.time() < until, "sending did not start"
+            await asyncio.sleep(0.01)
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+        at_kill = sink.count
+        assert at_kill < AUDIENCE, "the kill must land in the middle of sending"
+        print(f"killed the worker after {at_kill} mails")
+
+        worker = _start_worker(env_vars, queue, mail_queue)
+        until = loop.time() + 120
+        while await _sent_in_ledger(maker, campaign.id) < AUDIENCE or sink.count < AUDIENCE:
+            assert worker.poll() is None, worker.stderr.read().decode()[-3000:]
+            assert loop.time() < until, (sink.count, await _sent_in_ledger(maker, campaign.id))
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(1.0)  # anything still in flight would show up now
+
+        per_address = Counter(m.envelope_to[0] for m in sink.messages)
+        assert set(per_address) == set(emails)
+        assert all(n == 1 for n in per_address.values()), \
+            [a for a, n in per_address.items() if n != 1][:10]
+        assert sink.count == AUDIENCE
+        ids = Counter(m.message["Message-ID"] for m in sink.messages)
+        assert len(ids) == AUDIENCE
+        progress = await handle.query(InvitationCampaignWorkflow.progress)
+        assert progress.total == AUDIENCE
+        await handle.terminate("drill done")
+    finally:
+        if worker is not None and worker.poll() is None:
+            worker.send_signal(signal.SIGKILL)
+            worker.wait()
+        sink.stop()
