@@ -16,6 +16,7 @@ from infra.mail import MailTransport
 from infra.worker import build_workers
 from services.campaigns import service as campaigns
 from services.models.campaign import Invitation
+from services.models.domain_event import DomainEvent
 from services.models.stakeholder import Stakeholder
 from tests.campaign_helpers import add_stakeholders, campaign_row, ledger, make_campaign, make_org
 from workflows.campaign import InvitationCampaignWorkflow
@@ -113,6 +114,12 @@ async def test_reminders_only_to_non_respondents_and_stop_at_deadline(
             assert round(days, 3) == 7 * r["reminder_no"], (r["reminder_no"], days)
     row = await campaign_row(maker, campaign.id)
     assert row.status == "closed"
+    # Progress reaches the event feed (and so SSE) once per batch, never per recipient.
+    async with maker() as s:
+        types = Counter((await s.scalars(select(DomainEvent.type).where(
+            DomainEvent.organisation_id == org_id))).all())
+    assert types["campaign.invitation_batch_sent"] == 3
+    assert types["campaign.reminder_batch_sent"] >= 2 and types["campaign.closed"] == 1
     assert abs((row.closed_at - deadline).total_seconds()) < 60
 
     # The SMTP sink saw exactly these mails: one invitation per addressee, none to the
