@@ -18,8 +18,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
+# Extra options: make run ARGS="--api-port 9000 --data-dir /tmp/demo"
 run: $(STAMP)
-	$(BIN)/mitwirken dev
+	$(BIN)/mitwirken dev $(ARGS)
 
 # Browser tests use Debian's Chromium; install it when missing and we may (root), else skip.
 chromium:
