@@ -201,3 +201,17 @@ async def test_services_given_by_environment_are_used_instead_of_embedded_ones(
     finally:
         await admin.close()
     await dev_server_env.client.service_client.check_health()
+
+
+def test_a_crashed_child_stops_the_whole_stack_visibly(stack):
+    stack.start()
+    stack.wait_ready()
+    procs = stack.processes()
+    api = next(p for p in procs if "infra.cli api" in " ".join(p.cmdline()))
+    api.kill()
+    assert stack.proc.wait(60) == 1
+    alive = [p for p in procs if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert alive == []  # the worker, Temporal and PostgreSQL went down with it
+    output = stack.output.read_text()
+    assert f"api (pid {api.pid}) ist mit Code" in output
+    assert stack.leftovers() == []
