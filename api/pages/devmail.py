@@ -17,11 +17,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.deps import OptionalUser, SettingsDep
+from api.pages import ORG_LINKS, NavLink
 from api.pages.login import login_redirect
 from api.templating import templates
-from infra.config import Settings
+from infra.config import Settings, get_settings
 from infra.mailsink import stored_mails
 from services.errors import NotFound
+from services.identity.service import OrgRole
 
 router = APIRouter(prefix="/dev/mail", include_in_schema=False)
 
@@ -54,6 +56,16 @@ def _view(mail_id: str, msg: EmailMessage) -> MailView:
         html=html_part.get_content() if html_part is not None else None,
         attachments=attachments, headers=[(k, str(v)) for k, v in msg.items()],
     )
+
+
+def _overview_links(org: OrgRole) -> list[NavLink]:
+    # The process's own settings: the API child of `mitwirken dev` has the viewer switched on.
+    if get_settings().dev_mail_viewer:
+        return [NavLink("/dev/mail", "Gesendete Mails (Entwicklung)")]
+    return []
+
+
+ORG_LINKS.append(_overview_links)
 
 
 def _read(path: Path) -> EmailMessage:

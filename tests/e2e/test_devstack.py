@@ -127,6 +127,7 @@ def test_dev_stack_starts_serves_stops_cleanly_and_keeps_its_data(stack):
     assert listing.status_code == 200 and "Einladung zur Umfrage Vielfalt" in listing.text
     mail_id = re.search(r'href="/dev/mail/([0-9-]+)"', listing.text).group(1)
     assert "Bitte nehmen Sie" in http.get(f"/dev/mail/{mail_id}").text
+    assert 'href="/dev/mail"' in http.get("/app").text  # linked from the staff overview
 
     names = {p.name() for p in stack.processes()}
     assert "postgres" in names and "temporal" in names
