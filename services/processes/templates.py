@@ -177,7 +177,27 @@ _MESSAGES = {
     "string_pattern_mismatch": "nur Kleinbuchstaben, Ziffern und Bindestriche erlaubt",
     "literal_error": "ungültiger Wert",
     "too_short": "darf nicht leer sein",
+    "greater_than_equal": "muss mindestens {ge} sein",
+    "less_than_equal": "darf höchstens {le} sein",
+    "int_parsing": "muss eine ganze Zahl sein",
+    "int_type": "muss eine ganze Zahl sein",
+    "bool_parsing": "muss true oder false sein",
+    "bool_type": "muss true oder false sein",
+    "string_type": "muss ein Text sein",
+    "list_type": "muss eine Liste sein",
+    "model_type": "muss ein Objekt (Schlüssel: Wert) sein",
+    "dict_type": "muss ein Objekt (Schlüssel: Wert) sein",
 }
+
+
+def _message(error: Any) -> str:
+    template = _MESSAGES.get(error["type"])
+    if template is None:
+        return str(error["msg"])
+    try:
+        return template.format(**(error.get("ctx") or {}))
+    except (KeyError, IndexError):
+        return str(error["msg"])
 
 
 def _semantic_issues(t: ProcessTemplate) -> list[TemplateIssue]:
@@ -237,7 +257,7 @@ def validate_template(data: Any, *, source: str | None = None) -> ProcessTemplat
         template = ProcessTemplate.model_validate(data)
     except ValidationError as exc:
         issues = [
-            TemplateIssue(_path(tuple(e["loc"]), data), _MESSAGES.get(e["type"], e["msg"]))
+            TemplateIssue(_path(tuple(e["loc"]), data), _message(e))
             for e in exc.errors()
         ]
         raise TemplateInvalid(issues, source) from None
