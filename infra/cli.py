@@ -206,9 +206,6 @@ def users_create(
 #   app.add_typer(templates_app, name="templates")
 #   from services.campaigns.cli import app as campaigns_app
 #   app.add_typer(campaigns_app, name="campaigns")
-from services.processes.cli import app as templates_app  # noqa: E402
-
-app.add_typer(templates_app, name="templates")
 from services.campaigns.cli import app as campaigns_app  # noqa: E402
 
 app.add_typer(campaigns_app, name="campaigns")
