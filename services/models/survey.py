@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -23,10 +22,10 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
-    Numeric,
     SmallInteger,
     String,
     Text,
@@ -151,7 +150,9 @@ class SurveyAnswer(Base):
     question_key: Mapped[str] = mapped_column(String(40))
     ordinal: Mapped[int] = mapped_column(SmallInteger, default=0)
     choice: Mapped[str | None] = mapped_column(String(100))
-    num: Mapped[Decimal | None] = mapped_column(Numeric)
+    # double precision: hashing it in GROUP BY is about twice as fast as numeric, and survey
+    # numbers need no exact decimals.
+    num: Mapped[float | None] = mapped_column(Float)
     text: Mapped[str | None] = mapped_column(Text)
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,11 +23,35 @@ from services.models.survey import (
 )
 from services.surveys.validation import AnswerRow
 
+_ANSWERS_SELECT = (
+    "SELECT gen_random_uuid(), CAST(:r AS uuid), CAST(:s AS uuid), u.q, u.o, u.c, u.n, u.t "
+    "FROM unnest(CAST(:q AS text[]), CAST(:o AS smallint[]), CAST(:c AS text[]), "
+    "CAST(:n AS float8[]), CAST(:t AS text[])) AS u(q, o, c, n, t)"
+)
+_ANSWER_COLUMNS = "(id, response_id, survey_id, question_key, ordinal, choice, num, text)"
+_INSERT_ANSWERS = text(f"INSERT INTO survey_answers {_ANSWER_COLUMNS} {_ANSWERS_SELECT}")
+# Parent and children in one statement: the foreign key is checked at its end.
+_INSERT_RESPONSE = text(
+    "WITH resp AS (INSERT INTO survey_responses "
+    "(id, survey_id, group_key, reach_tier, channel, language) "
+    "VALUES (CAST(:r AS uuid), CAST(:s AS uuid), :g, :tier, :ch, :lang)), "
+    "draft AS (DELETE FROM survey_drafts WHERE token_hash = :h) "
+    f"INSERT INTO survey_answers {_ANSWER_COLUMNS} {_ANSWERS_SELECT}"
+)
+
+
+def _answer_arrays(rows: Sequence[AnswerRow]) -> dict[str, list[Any]]:
+    return {"q": [r.question_key for r in rows], "o": [r.ordinal for r in rows],
+            "c": [r.choice for r in rows],
+            "n": [None if r.num is None else float(r.num) for r in rows],
+            "t": [r.text for r in rows]}
+
 
 @dataclass(frozen=True)
 class TokenTarget:
     invitation: Invitation
     campaign: Campaign
+    survey: Survey | None
 
 
 class SurveyRepository:
@@ -99,11 +123,13 @@ class SurveyRepository:
 
     # --- tokens ------------------------------------------------------------------------
     async def token_target(self, token_hash: str, *, lock: bool = False) -> TokenTarget | None:
-        """The invitation behind a token and its campaign. `lock` serialises submissions of
-        the same token (a double click must not store two responses)."""
+        """The invitation behind a token, its campaign and the survey, in one query. `lock`
+        serialises submissions of the same token (a double click must not store two
+        responses)."""
         stmt = (
-            select(Invitation, Campaign)
+            select(Invitation, Campaign, Survey)
             .join(Campaign, Campaign.id == Invitation.campaign_id)
+            .outerjoin(Survey, (Survey.id == Campaign.target_id) & (Campaign.kind == "survey"))
             .where(Invitation.token_hash == token_hash)
             # Fresh state even if this session has the row cached (the receipt is written
             # with a Core UPDATE by the campaigns domain).
@@ -114,7 +140,7 @@ class SurveyRepository:
         row = (await self.session.execute(stmt)).first()
         if row is None:
             return None
-        return TokenTarget(invitation=row[0], campaign=row[1])
+        return TokenTarget(invitation=row[0], campaign=row[1], survey=row[2])
 
     # --- responses ---------------------------------------------------------------------
     async def insert_response(
@@ -126,31 +152,25 @@ class SurveyRepository:
         channel: str,
         language: str,
         rows: Sequence[AnswerRow],
+        drop_draft: str | None = None,
     ) -> uuid.UUID:
+        """The response, its answers (and the draft's deletion) in one statement: one round
+        trip per submission. The random ids come from Python (response) and PostgreSQL's
+        gen_random_uuid() (answers); nothing here refers to the invitation."""
         response_id = uuid.uuid4()
-        await self.session.execute(
-            insert(SurveyResponse).values(
-                id=response_id, survey_id=survey_id, group_key=group_key,
-                reach_tier=reach_tier, channel=channel, language=language,
-            )
-        )
-        await self.insert_answers(survey_id, response_id, rows)
+        await self.session.execute(_INSERT_RESPONSE, {
+            "r": response_id, "s": survey_id, "g": group_key, "tier": reach_tier,
+            "ch": channel, "lang": language, "h": drop_draft or "",
+            **_answer_arrays(rows),
+        })
         return response_id
 
     async def insert_answers(
         self, survey_id: uuid.UUID, response_id: uuid.UUID, rows: Sequence[AnswerRow]
     ) -> None:
-        if not rows:
-            return
-        # One multi-row INSERT: a single round trip however many questions were answered.
-        await self.session.execute(
-            insert(SurveyAnswer).values([
-                {"id": uuid.uuid4(), "response_id": response_id, "survey_id": survey_id,
-                 "question_key": r.question_key, "ordinal": r.ordinal, "choice": r.choice,
-                 "num": r.num, "text": r.text}
-                for r in rows
-            ])
-        )
+        if rows:
+            await self.session.execute(_INSERT_ANSWERS, {
+                "r": response_id, "s": survey_id, **_answer_arrays(rows)})
 
     async def delete_answers(self, response_id: uuid.UUID) -> None:
         await self.session.execute(

@@ -12,7 +12,6 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import text
@@ -39,7 +38,7 @@ class ResultsRepository:
         return cls(session)
 
     async def answer_groups(self, survey_id: uuid.UUID) -> list[tuple[str, str | None,
-                                                                       Decimal | None, int, int]]:
+                                                                       float | None, int, int]]:
         rows = await self.session.execute(text(
             "SELECT question_key, choice, num, count(*) AS n, "
             "       count(*) FILTER (WHERE ordinal = 0) AS respondents "
@@ -110,7 +109,7 @@ def _rate(invited: int, answered: int) -> Rate:
     return Rate(invited, answered, suppressed=0 < answered < MIN_GROUP)
 
 
-def _num(v: Decimal | None) -> float:
+def _num(v: float | None) -> float:
     return float(v) if v is not None else 0.0
 
 
@@ -154,7 +153,7 @@ def _share(n: int, total: int) -> float:
     return round(n / total, 4) if total else 0.0
 
 
-def _question_result(q: QuestionDef, groups: list[tuple[str | None, Decimal | None, int, int]],
+def _question_result(q: QuestionDef, groups: list[tuple[str | None, float | None, int, int]],
                      lang: str) -> QuestionResult:
     answered = sum(first for _, _, _, first in groups)
     r = QuestionResult(q.id, q.kind, pick(q.text, lang), q.block, answered,
@@ -175,15 +174,15 @@ def _question_result(q: QuestionDef, groups: list[tuple[str | None, Decimal | No
         r.mean = round(weighted / total, 3) if total else None
         r.minimum = float(min(values)) if values else None
         r.maximum = float(max(values)) if values else None
-        by_value: dict[Decimal, int] = defaultdict(int)
+        by_value: dict[float, int] = defaultdict(int)
         for _, v, n, _ in groups:
             if v is not None:
                 by_value[v] += n
         if q.kind == "likert":
             labels = q.likert_labels(lang)
             r.distribution = [{"value": i, "label": labels[i - 1],
-                               "count": by_value.get(Decimal(i), 0),
-                               "share": _share(by_value.get(Decimal(i), 0), total)}
+                               "count": by_value.get(float(i), 0),
+                               "share": _share(by_value.get(float(i), 0), total)}
                               for i in range(1, 6)]
         else:
             r.distribution = [{"value": float(v), "label": _plain(v), "count": n,
@@ -205,8 +204,8 @@ def _question_result(q: QuestionDef, groups: list[tuple[str | None, Decimal | No
     return r
 
 
-def _plain(v: Decimal) -> str:
-    return str(int(v)) if v == v.to_integral_value() else format(v.normalize(), "f")
+def _plain(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else f"{v:g}"
 
 
 @dataclass
@@ -246,7 +245,7 @@ class SurveyResults:
 
 
 def _block_scores(survey: Survey, questions: list[QuestionDef],
-                  groups: dict[str, list[tuple[str | None, Decimal | None, int, int]]],
+                  groups: dict[str, list[tuple[str | None, float | None, int, int]]],
                   lang: str) -> list[dict[str, Any]]:
     """The self-check's score per field: the mean Likert value of its statements, as 0-100 %."""
     out = []
@@ -275,7 +274,7 @@ async def compute_results(session: AsyncSession, survey: Survey, *, lang: str = 
     repo = ResultsRepository.from_session(session)
     questions = questions_from_rows(
         await SurveyRepository.from_session(session).questions(survey.id))
-    grouped: dict[str, list[tuple[str | None, Decimal | None, int, int]]] = defaultdict(list)
+    grouped: dict[str, list[tuple[str | None, float | None, int, int]]] = defaultdict(list)
     for key, choice, num, n, first in await repo.answer_groups(survey.id):
         grouped[key].append((choice, num, int(n), int(first)))
     text_keys = [q.id for q in questions if q.kind == "text"]

@@ -258,7 +258,7 @@ async def open_token(
         raise Gone("Dieser Link ist abgelaufen.", code="token_expired")
     if inv.status == "declined":
         raise Gone("Sie haben die Teilnahme abgelehnt.", code="invitation_declined")
-    survey = await repo.survey(target.campaign.target_id)
+    survey = target.survey
     if survey is None:
         raise NotFound("Dieser Link ist uns nicht bekannt.", code="token_unknown")
     if survey.closes_at is not None and survey.closes_at <= now:
@@ -297,8 +297,7 @@ async def current_answers(session: AsyncSession, p: Participation) -> dict[str, 
         elif kind == "text":
             out[a.question_key] = a.text
         elif a.num is not None:
-            out[a.question_key] = int(a.num) if a.num == a.num.to_integral_value() else float(
-                a.num)
+            out[a.question_key] = int(a.num) if float(a.num).is_integer() else float(a.num)
     return out
 
 
@@ -354,11 +353,10 @@ async def submit(
             return Submitted("updated", p.survey.id, now.date())
     response_id = await repo.insert_response(
         survey_id=p.survey.id, group_key=inv.group_key, reach_tier=inv.reach_tier,
-        channel=channel, language=p.language, rows=rows,
+        channel=channel, language=p.language, rows=rows, drop_draft=p.token_hash,
     )
     if p.survey.anonymity == "identified":
         await repo.link_response(response_id, inv.id)
-    await repo.delete_draft(p.token_hash)
     if not p.answered:
         # The receipt: the campaigns domain marks the invitation answered (reminders skip it).
         await mark_invitation_responded(session, inv.id)

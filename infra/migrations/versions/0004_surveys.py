@@ -102,7 +102,7 @@ def upgrade() -> None:
         sa.Column("question_key", sa.String(40), nullable=False),
         sa.Column("ordinal", sa.SmallInteger(), nullable=False),
         sa.Column("choice", sa.String(100), nullable=True),
-        sa.Column("num", sa.Numeric(), nullable=True),
+        sa.Column("num", sa.Float(), nullable=True),
         sa.Column("text", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(["response_id"], ["survey_responses.id"], ondelete="CASCADE",
                                 name=op.f("fk_survey_answers_response_id_survey_responses")),
