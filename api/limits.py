@@ -7,8 +7,9 @@ import json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-class BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(BaseException):
+    """A BaseException so FastAPI's body parsing (which catches Exception and answers 400)
+    lets it through to this middleware, which answers 413."""
 
 
 def _body_413() -> bytes:

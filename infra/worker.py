@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
@@ -24,13 +23,16 @@ log = logging.getLogger(__name__)
 
 def build_workers(client: Client, *, task_queue: str = TASK_QUEUE,
                   mail_task_queue: str = MAIL_TASK_QUEUE) -> list[Worker]:
-    """The workers of one process (also used by tests with their own queues)."""
+    """The workers of one process (also used by tests with their own queues).
+
+    Every activity is async, so no thread pool: a sync activity would need one added here.
+    """
     import activities.all  # noqa: F401  (fills the registries)
     import workflows.all  # noqa: F401
 
     workers = [
         Worker(client, task_queue=task_queue, workflows=WORKFLOWS, activities=ACTIVITIES,
-               activity_executor=ThreadPoolExecutor(4), max_concurrent_activities=50),
+               max_concurrent_activities=50),
     ]
     if MAIL_ACTIVITIES:
         workers.append(Worker(client, task_queue=mail_task_queue, activities=MAIL_ACTIVITIES,

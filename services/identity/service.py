@@ -102,7 +102,7 @@ async def create_organisation(
 async def get_organisation(session: AsyncSession, slug: str) -> Organisation:
     org = await IdentityRepository.from_session(session).org_by_slug(slug)
     if org is None:
-        raise NotFound("Organisation nicht gefunden.")
+        raise NotFound("Nicht gefunden.")
     return org
 
 
