@@ -67,15 +67,19 @@ class ProcessWorkflow:
         self.continue_as_new_after = input.continue_as_new_after_events
         # Set by every handler so the timer loop recomputes its next deadline.
         self._wake = False
+        # The first phase opens here, not in run(): an update delivered in the very first
+        # activation must already find a current phase.
+        self._record_start = not self.s.started
+        if not self.s.started:
+            self.s.started = True
+            self._activate(self.s.phases[0])
 
     # --- run loop -------------------------------------------------------------------------
 
     @workflow.run
     async def run(self, input: ProcessWorkflowInput) -> ProcessState:
-        if not self.s.started:
+        if self._record_start:
             first = self.s.phases[0]
-            self.s.started = True
-            self._activate(first)
             await self._record("started", phase_key=first.key, to_phase=first.key)
         while self.s.status == "running":
             if self._should_continue_as_new():
