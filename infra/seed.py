@@ -76,6 +76,9 @@ async def seed_demo(session: AsyncSession) -> DemoLogins:
     # Append one call per domain below (each idempotent, flush only), e.g.
     #   await seed_demo_process(session, org)       # helper "process"
     #   await seed_demo_stakeholders(session, org)  # helper "campaigns"
+    from infra.process_demo import seed_demo_process  # helper "process"
+
+    await seed_demo_process(session, org)
     # ---------------------------------------------------------------------------------------
 
     return DemoLogins(DEMO_ORG_SLUG, DEMO_ORG_NAME, list(DEMO_USERS), created)
