@@ -79,6 +79,10 @@ async def seed_demo(session: AsyncSession) -> DemoLogins:
     from infra.process_demo import seed_demo_process  # helper "process"
 
     await seed_demo_process(session, org)
+    from infra.process_demo import DEMO_PROCESS_ID  # helper "surveys"
+    from services.surveys.demo import seed_demo_surveys
+
+    await seed_demo_surveys(session, DEMO_PROCESS_ID)
     # ---------------------------------------------------------------------------------------
 
     return DemoLogins(DEMO_ORG_SLUG, DEMO_ORG_NAME, list(DEMO_USERS), created)

@@ -83,3 +83,17 @@ async def test_invalid_definition_422(session, make_staff):
         await make_survey(session, process, title="x", questions=[
             {"id": "a", "kind": "single", "text": "Frage", "options": []}])
     assert exc.value.details
+
+
+async def test_demo_survey_seed_is_idempotent(session, make_staff):
+    import uuid
+
+    from services.surveys.demo import seed_demo_surveys
+
+    assert await seed_demo_surveys(session, uuid.uuid4()) is None
+    staff = await make_staff()
+    process = await make_process(session, staff.org_id)
+    first = await seed_demo_surveys(session, process.id)
+    second = await seed_demo_surveys(session, process.id)
+    assert first is not None and second is not None and first.id == second.id
+    assert first.phase_key == "kickoff"
