@@ -80,17 +80,20 @@ class ApprovalWorkflow:
 
     @workflow.run
     async def run(self, input: ApprovalInput) -> ApprovalState:
-        deadline = workflow.now() + timedelta(days=input.deadline_days)
+        deadline = input.deadline or workflow.now() + timedelta(days=input.deadline_days)
         self.s.deadline = deadline
-        opened: OpenApprovalResult = await workflow.execute_local_activity(
-            "open_approval", OpenApprovalInput(approval=input, deadline=deadline),
-            result_type=OpenApprovalResult,
-            start_to_close_timeout=timedelta(seconds=30), retry_policy=DB_RETRY)
-        self.s.voters = opened.voters
+        if input.voters is None:
+            opened: OpenApprovalResult = await workflow.execute_local_activity(
+                "open_approval", OpenApprovalInput(approval=input, deadline=deadline),
+                result_type=OpenApprovalResult,
+                start_to_close_timeout=timedelta(seconds=30), retry_policy=DB_RETRY)
+            self.s.voters = opened.voters
+        else:
+            self.s.voters = input.voters
         self._opened = True
-        if opened.voters:
+        if self.s.voters:
             await self._notify("approval_request", f"{input.approval_id}:request",
-                               recipients=opened.voters)
+                               recipients=self.s.voters)
         try:
             await workflow.wait_condition(lambda: self.s.status != "pending",
                                           timeout=deadline - workflow.now())

@@ -164,6 +164,10 @@ class ApprovalInput(BaseModel):
     quorum: int | None = None
     deadline_days: int = 14
     requested_by: str | None = None
+    # Set when the process opened the approval row itself (so callers can read and decide it
+    # as soon as `advance` answers); otherwise the approval workflow opens it.
+    deadline: datetime | None = None
+    voters: list[uuid.UUID] | None = None
 
 
 class Vote(BaseModel):

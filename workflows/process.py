@@ -34,6 +34,8 @@ with workflow.unsafe.imports_passed_through():
         ApprovalInput,
         ChecklistInput,
         NotifyInput,
+        OpenApprovalInput,
+        OpenApprovalResult,
         PersistProcessInput,
         PhaseState,
         ProcessState,
@@ -169,15 +171,23 @@ class ProcessWorkflow:
         await self._record("approval_requested", phase_key=cur.key, actor=actor,
                            reason=cur.override_reason,
                            data={"approval_id": str(approval_id), "rule": cur.gate.rule})
+        deadline = workflow.now() + timedelta(days=cur.gate.deadline_days)
+        approval = ApprovalInput(
+            approval_id=approval_id, process_id=self.s.process_id,
+            organisation_id=self.s.organisation_id,
+            process_workflow_id=workflow.info().workflow_id, phase_key=cur.key,
+            title=cur.gate.title or f"Freigabe: {cur.title}", rule=cur.gate.rule,
+            quorum=cur.gate.quorum, deadline_days=cur.gate.deadline_days, requested_by=actor,
+            deadline=deadline)
+        # The approval row (with its voters) exists before the caller gets the approval id,
+        # so a steering member can open and decide it right away.
+        opened: OpenApprovalResult = await workflow.execute_local_activity(
+            "open_approval", OpenApprovalInput(approval=approval, deadline=deadline),
+            result_type=OpenApprovalResult,
+            start_to_close_timeout=timedelta(seconds=30), retry_policy=PERSIST_RETRY)
+        approval.voters = opened.voters
         await workflow.start_child_workflow(
-            ApprovalWorkflow.run,
-            ApprovalInput(
-                approval_id=approval_id, process_id=self.s.process_id,
-                organisation_id=self.s.organisation_id,
-                process_workflow_id=workflow.info().workflow_id, phase_key=cur.key,
-                title=cur.gate.title or f"Freigabe: {cur.title}", rule=cur.gate.rule,
-                quorum=cur.gate.quorum, deadline_days=cur.gate.deadline_days,
-                requested_by=actor),
+            ApprovalWorkflow.run, approval,
             id=f"approval-{approval_id}",
             # The child reports back by signal to the process's workflow id, so it survives
             # this run continuing as new.
