@@ -188,3 +188,30 @@ async def test_rate_limit_per_token(client, session, setup, app):
     assert statuses == [200, 200, 200, 429, 429]
     r = await client.get(f"/api/v1/participation/{inv.token}")
     _assert_error(r, 429, "rate_limited")
+
+
+async def test_rate_limit_per_address(client, session, setup, app):
+    from api.ratelimit import ParticipationLimits
+
+    app.state.participation_limits = ParticipationLimits(token_per_minute=100,
+                                                         address_per_minute=2)
+    _, _, campaign = setup
+    invites = await make_invites(session, campaign, 3)
+    statuses = [(await client.get(f"/api/v1/participation/{inv.token}")).status_code
+                for inv in invites]
+    assert statuses == [200, 200, 429]
+    before = await counts(session)
+    r = await client.post(f"/api/v1/participation/{invites[0].token}/response",
+                          json={"answers": VALID})
+    _assert_error(r, 429, "rate_limited")
+    assert await counts(session) == before
+
+
+def test_token_bucket_refills():
+    from api.ratelimit import TokenBucket
+
+    bucket = TokenBucket(per_minute=60)
+    assert all(bucket.allow("k", now=0.0) for _ in range(60))
+    assert not bucket.allow("k", now=0.0)
+    assert bucket.allow("k", now=1.0)  # one per second comes back
+    assert not bucket.allow("k", now=1.0)

@@ -193,3 +193,15 @@ async def test_self_check_page_has_accessible_radar(client, session, make_staff)
     assert r.status_code == 200
     assert '<svg' in r.text and 'role="img"' in r.text and "<title id=\"radar-title\">" in r.text
     assert "Kommunikation und Konfliktmanagement" in r.text
+
+
+async def test_survey_list_page_and_overview_link(client, session, make_staff):
+    staff = await make_staff()
+    survey = await _setup(session, staff)
+    r = await client.get("/app/surveys", headers=staff.headers)
+    assert r.status_code == 200 and f"/app/surveys/{survey.id}/results" in r.text
+    r = await client.get("/app", headers=staff.headers)
+    assert f"/app/surveys?org={staff.org_slug}" in r.text
+    clerk = await make_staff(role=Role.clerk)
+    r = await client.get("/app/surveys", headers=clerk.headers)
+    assert f"/app/surveys/{survey.id}/results" not in r.text
