@@ -8,6 +8,7 @@ their answers when the condition is not met, so the page needs no script to hide
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -237,6 +238,10 @@ def _render_form(request: Request, token: str, p: Participation, values: dict[st
     }, status_code=status)
 
 
+def _not_open_yet(p: Participation) -> bool:
+    return p.survey.opens_at is not None and datetime.now(UTC) < p.survey.opens_at
+
+
 @router.get("/t/{token}", response_class=HTMLResponse)
 async def survey_page(token: str, request: Request, session: SessionDep,
                       gespeichert: int = 0) -> Response:
@@ -245,9 +250,7 @@ async def survey_page(token: str, request: Request, session: SessionDep,
         p = await service.open_token(session, token)
     except (NotFound, Gone, RateLimited) as exc:
         return _error_page(request, token, exc)
-    from datetime import UTC, datetime
-
-    if p.survey.opens_at is not None and datetime.now(UTC) < p.survey.opens_at:
+    if _not_open_yet(p):
         return _status_page(request, token, "not_open", 200, p.language,
                             d=_date(p.survey.opens_at, p.language))
     if p.answered and not p.can_edit:
@@ -265,6 +268,9 @@ async def survey_post(token: str, request: Request, session: SessionDep) -> Resp
         p = await service.open_token(session, token)
     except (NotFound, Gone, RateLimited) as exc:
         return _error_page(request, token, exc)
+    if _not_open_yet(p):
+        return _status_page(request, token, "not_open", 409, p.language,
+                            d=_date(p.survey.opens_at, p.language))
     form = await request.form()
     answers, raw = _answers_from_form(p, form)
     action = form.get("aktion")
@@ -287,7 +293,8 @@ async def survey_post(token: str, request: Request, session: SessionDep) -> Resp
 async def thanks(token: str, request: Request, session: SessionDep) -> Response:
     try:
         p = await service.open_token(session, token)
-        lang = p.language
-    except (NotFound, Gone):
-        lang = "de"
-    return _status_page(request, token, "thanks", 200, lang)
+    except (NotFound, Gone) as exc:
+        return _error_page(request, token, exc)
+    if not p.answered:  # nothing was submitted with this link yet
+        return RedirectResponse(f"/t/{token}", status_code=303)
+    return _status_page(request, token, "thanks", 200, p.language)

@@ -306,6 +306,8 @@ async def save_draft(session: AsyncSession, token: str, answers: dict[str, Any])
     ones are fine. Returns the field errors (empty when everything was saved)."""
     now = datetime.now(UTC)
     p = await open_token(session, token, now=now)
+    if _not_open(p, now):
+        raise Conflict("Die Umfrage beginnt erst später.", code="survey_not_open")
     if p.answered and not p.can_edit:
         raise Conflict("Diese Umfrage haben Sie bereits beantwortet.", code="already_answered")
     normalised, _, errors = check_answers(p.questions, answers, lang=p.language, partial=True)

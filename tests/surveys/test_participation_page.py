@@ -78,3 +78,20 @@ async def test_english_and_status_pages(client, session, make_staff):
     await session.flush()
     r = await client.get(f"/t/{open_inv.token}")
     assert r.status_code == 410 and "Umfrage beendet" in r.text
+
+
+async def test_not_yet_open_and_thanks_without_answer(client, session, make_staff):
+    survey, inv = await _invite(session, make_staff)
+    r = await client.get(f"/t/{inv.token}/danke")
+    assert r.status_code == 303 and r.headers["location"] == f"/t/{inv.token}"
+    survey.opens_at = datetime.now(UTC) + timedelta(days=3)
+    await session.flush()
+    r = await client.get(f"/t/{inv.token}")
+    assert "noch nicht geöffnet" in r.text
+    before = await counts(session)
+    r = await client.post(f"/t/{inv.token}", data={"q_gruppe": "politik", "aktion": "absenden"})
+    assert r.status_code == 409 and "noch nicht geöffnet" in r.text
+    r = await client.post(f"/api/v1/participation/{inv.token}/response",
+                          json={"answers": {"gruppe": "politik"}})
+    assert r.status_code == 409 and r.json()["error"]["code"] == "survey_not_open"
+    assert await counts(session) == before
