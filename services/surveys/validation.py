@@ -88,7 +88,18 @@ def _empty(value: Any) -> bool:
     return value is None or value == "" or value == [] or value == {}
 
 
+# Larger magnitudes are no survey answer and would overflow double precision in storage.
+MAX_MAGNITUDE = Decimal(10) ** 15
+
+
 def _number(value: Any) -> Decimal:
+    d = _parse_number(value)
+    if abs(d) > MAX_MAGNITUDE:
+        raise _Invalid("number")
+    return d
+
+
+def _parse_number(value: Any) -> Decimal:
     if isinstance(value, bool):
         raise _Invalid("number")
     if isinstance(value, int | float):
