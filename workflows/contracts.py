@@ -215,6 +215,8 @@ class TransitionRecord(BaseModel):
 class PersistProcessInput(BaseModel):
     state: ProcessState
     transition: TransitionRecord
+    # The phases this step changed (rows to rewrite); None: all of them.
+    touched: list[str] | None = None
 
 
 class NotifyInput(BaseModel):

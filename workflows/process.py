@@ -82,7 +82,8 @@ class ProcessWorkflow:
     async def run(self, input: ProcessWorkflowInput) -> ProcessState:
         if self._record_start:
             first = self.s.phases[0]
-            await self._record("started", phase_key=first.key, to_phase=first.key)
+            await self._record("started", phase_key=first.key, to_phase=first.key,
+                               touched=[first.key])
         while self.s.status == "running":
             if self._should_continue_as_new():
                 await workflow.wait_condition(workflow.all_handlers_finished)
@@ -169,7 +170,7 @@ class ProcessWorkflow:
         cur.approval_reasons = []
         self._wake = True
         await self._record("approval_requested", phase_key=cur.key, actor=actor,
-                           reason=cur.override_reason,
+                           reason=cur.override_reason, touched=[cur.key],
                            data={"approval_id": str(approval_id), "rule": cur.gate.rule})
         deadline = workflow.now() + timedelta(days=cur.gate.deadline_days)
         approval = ApprovalInput(
@@ -212,9 +213,10 @@ class ProcessWorkflow:
         self._wake = True
         await self._record("skipped" if how == "skipped" else "advanced", phase_key=cur.key,
                            from_phase=cur.key, to_phase=nxt.key if nxt else None, actor=actor,
-                           reason=reason if how == "skipped" else cur.override_reason)
+                           reason=reason if how == "skipped" else cur.override_reason,
+                           touched=[cur.key] + ([nxt.key] if nxt else []))
         if nxt is None:
-            await self._record("completed", actor=actor)
+            await self._record("completed", actor=actor, touched=[])
             return AdvanceResult(status="completed", current_phase=None)
         return AdvanceResult(status="advanced", current_phase=nxt.key)
 
@@ -230,7 +232,7 @@ class ProcessWorkflow:
             phase.status = "skipped"
             phase.skip_reason = input.reason.strip()
             await self._record("skipped", phase_key=phase.key, actor=input.actor,
-                               reason=phase.skip_reason)
+                               reason=phase.skip_reason, touched=[phase.key])
         return self.s
 
     @skip.validator
@@ -256,7 +258,8 @@ class ProcessWorkflow:
         old = (phase.planned_start, phase.planned_end)
         phase.planned_start, phase.planned_end = input.planned_start, input.planned_end
         self._wake = True
-        await self._record("rescheduled", phase_key=phase.key, actor=input.actor, data={
+        await self._record("rescheduled", phase_key=phase.key, actor=input.actor,
+                           touched=[phase.key], data={
             "old_start": old[0].isoformat(), "old_end": old[1].isoformat(),
             "planned_start": input.planned_start.isoformat(),
             "planned_end": input.planned_end.isoformat()})
@@ -285,6 +288,7 @@ class ProcessWorkflow:
         item.done_by = input.actor if input.done else None
         item.done_at = workflow.now() if input.done else None
         await self._record("checklist", phase_key=phase.key, actor=input.actor,
+                           touched=[phase.key],
                            data={"item": item.key, "title": item.title, "done": item.done})
         return self.s
 
@@ -315,7 +319,7 @@ class ProcessWorkflow:
             # The phase stays open; the coordinator may ask again after changes.
             phase.status = "active"
         await self._record("approval_decided", phase_key=phase.key, actor=STEERING_ACTOR,
-                           reason="; ".join(input.reasons) or None,
+                           reason="; ".join(input.reasons) or None, touched=[phase.key],
                            data={"approval_id": str(input.approval_id), "status": input.status})
         if input.status == "approved" and phase.key == self.s.current_phase:
             await self._close_current("completed", STEERING_ACTOR)
@@ -356,7 +360,7 @@ class ProcessWorkflow:
                 cur.override_reason = "Automatischer Phasenwechsel zum geplanten Ende"
             await self._advance(cur, SCHEDULE_ACTOR)
             return
-        await self._record(action, phase_key=cur.key, actor=SCHEDULE_ACTOR,
+        await self._record(action, phase_key=cur.key, actor=SCHEDULE_ACTOR, touched=[],
                            data={"planned_end": cur.planned_end.isoformat()})
         await workflow.execute_activity(
             "notify_process",
@@ -403,7 +407,8 @@ class ProcessWorkflow:
     async def _record(self, kind: str, *, phase_key: str | None = None,
                       from_phase: str | None = None, to_phase: str | None = None,
                       actor: str | None = None, reason: str | None = None,
-                      data: dict[str, str | int | bool | None | list[str]] | None = None) -> None:
+                      data: dict[str, str | int | bool | None | list[str]] | None = None,
+                      touched: list[str] | None = None) -> None:
         self.s.seq += 1
         record = TransitionRecord(key=f"t:{self.s.seq}", kind=kind, phase_key=phase_key,
                                   from_phase=from_phase, to_phase=to_phase, actor=actor,
@@ -411,7 +416,8 @@ class ProcessWorkflow:
         # A copy: handlers may change the state again before the activity input is encoded.
         snapshot = self.s.model_copy(deep=True)
         await workflow.execute_local_activity(
-            "persist_process_state", PersistProcessInput(state=snapshot, transition=record),
+            "persist_process_state",
+            PersistProcessInput(state=snapshot, transition=record, touched=touched),
             start_to_close_timeout=timedelta(seconds=30), retry_policy=PERSIST_RETRY)
 
 

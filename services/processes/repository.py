@@ -25,6 +25,19 @@ from services.models.process import (
 )
 
 
+def _upsert(model: type, keys: list[str], keep: tuple[str, ...]) -> Any:
+    stmt = insert(model)
+    return stmt.on_conflict_do_update(index_elements=keys,
+                                      set_={k: getattr(stmt.excluded, k) for k in keep})
+
+
+_PHASE_UPSERT = _upsert(ProcessPhase, ["process_id", "key"], (
+    "status", "planned_start", "planned_end", "actual_start", "actual_end", "gate",
+    "skip_reason", "override_reason", "title", "position", "kind"))
+_CHECKLIST_UPSERT = _upsert(ChecklistItem, ["process_id", "phase_key", "key"],
+                            ("done", "done_at", "done_by"))
+
+
 class ProcessRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -72,22 +85,14 @@ class ProcessRepository:
     async def upsert_phases(self, rows: list[dict[str, Any]]) -> None:
         if not rows:
             return
-        stmt = insert(ProcessPhase).values(rows)
-        keep = ("status", "planned_start", "planned_end", "actual_start", "actual_end", "gate",
-                "skip_reason", "override_reason", "title", "position", "kind")
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["process_id", "key"],
-            set_={k: getattr(stmt.excluded, k) for k in keep})
-        await self.session.execute(stmt)
+        # Without .values(rows) the statement compiles once and is cached; the rows go as an
+        # executemany (this runs on every transition).
+        await self.session.execute(_PHASE_UPSERT, rows)
 
     async def upsert_checklist(self, rows: list[dict[str, Any]]) -> None:
         if not rows:
             return
-        stmt = insert(ChecklistItem).values(rows)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["process_id", "phase_key", "key"],
-            set_={k: getattr(stmt.excluded, k) for k in ("done", "done_at", "done_by")})
-        await self.session.execute(stmt)
+        await self.session.execute(_CHECKLIST_UPSERT, rows)
 
     # --- transitions ---
 

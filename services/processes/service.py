@@ -205,8 +205,10 @@ async def apply_snapshot(session: AsyncSession, data: PersistProcessInput) -> bo
     if s.status == "completed":
         values["completed_at"] = t.occurred_at
     if await repo.claim_snapshot(s.process_id, s.seq, values):
-        await repo.upsert_phases([_phase_row(s.process_id, i, p) for i, p in enumerate(s.phases)])
-        await repo.upsert_checklist(_checklist_rows(s.process_id, s.phases))
+        touched = set(data.touched) if data.touched is not None else {p.key for p in s.phases}
+        changed = [(i, p) for i, p in enumerate(s.phases) if p.key in touched]
+        await repo.upsert_phases([_phase_row(s.process_id, i, p) for i, p in changed])
+        await repo.upsert_checklist(_checklist_rows(s.process_id, [p for _, p in changed]))
     new = await repo.insert_transition({
         "process_id": s.process_id, "key": t.key, "kind": t.kind, "phase_key": t.phase_key,
         "from_phase": t.from_phase, "to_phase": t.to_phase, "actor": t.actor, "reason": t.reason,
