@@ -228,7 +228,7 @@ def _render_form(request: Request, token: str, p: Participation, values: dict[st
     error_map = {e["field"]: e["message"] for e in errors}
     texts = {q.id: pick(q.text, lang) for q in p.questions}
     summary = [{"href": "#" + first_input.get(e["field"], "antworten"),
-                "text": f"{texts.get(e['field'], e['field'])}: {e['message']}"} for e in errors]
+                "text": f"{texts.get(e['field'], e['field'])} – {e['message']}"} for e in errors]
     return templates.TemplateResponse(request, "participation/form.html", {
         "principal": None, "lang": lang, "t": t, "token": token,
         "title": p.title(), "introduction": pick(p.survey.introduction, lang),
