@@ -114,8 +114,15 @@ async def create_survey(
     process = await repo.process(process_id)
     if process is None:
         raise NotFound("Prozess nicht gefunden.")
+    snapshot = process.template_snapshot or {}
+    if body.phase is None and body.from_template:
+        # A survey the process template names ("surveys:" in its YAML) belongs to its phase.
+        ref = next((r for r in snapshot.get("surveys", []) or []
+                    if isinstance(r, dict) and r.get("key") == body.from_template), None)
+        if ref is not None:
+            body = body.model_copy(update={"phase": ref.get("phase")})
     if body.phase is not None:
-        phases = [p.get("key") for p in (process.template_snapshot or {}).get("phases", [])]
+        phases = [p.get("key") for p in snapshot.get("phases", [])]
         if phases and body.phase not in phases:
             raise ValidationFailed(
                 f"Den Abschnitt {body.phase!r} gibt es in diesem Prozess nicht.",

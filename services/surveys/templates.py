@@ -259,8 +259,23 @@ TEMPLATES: dict[str, dict[str, Any]] = {
 }
 
 
+# The survey keys the process templates name (services/templates/processes/*.yaml, `surveys:`)
+# and the built-in survey each one starts from.
+ALIASES: dict[str, str] = {
+    "bedarfe-und-wuensche": "weiterstadt-bedarfe-und-wuensche",
+    "selbstcheck": "weltoffene-kommune-selbstcheck",
+    "integrationsbegriff": "bergkamen-interviewleitfaden",
+    "feedback-tag-1": "vielfaltsmanager-feedback",
+    "feedback-tag-2": "vielfaltsmanager-feedback",
+}
+
+
+def resolve_template_key(key: str) -> str:
+    return ALIASES.get(key, key)
+
+
 def survey_template(key: str) -> SurveyDefinition:
-    data = TEMPLATES.get(key)
+    data = TEMPLATES.get(resolve_template_key(key))
     if data is None:
         raise NotFound(f"Die Umfragevorlage {key!r} gibt es nicht.", code="template_not_found",
                        details={"available": sorted(TEMPLATES)})

@@ -97,3 +97,25 @@ async def test_demo_survey_seed_is_idempotent(session, make_staff):
     second = await seed_demo_surveys(session, process.id)
     assert first is not None and second is not None and first.id == second.id
     assert first.phase_key == "kickoff"
+
+
+async def test_process_template_survey_keys(session, make_staff):
+    """The survey keys named in the process templates resolve to built-in surveys, and a
+    survey named by the process template lands in that template's phase."""
+    from services.processes.templates import builtin_templates
+    from services.surveys.templates import ALIASES
+
+    staff = await make_staff()
+    process = await make_process(session, staff.org_id)
+    process.template_snapshot = {
+        "phases": [{"key": "planung"}, {"key": "kick-off"}],
+        "surveys": [{"key": "bedarfe-und-wuensche", "phase": "kick-off"}],
+    }
+    await session.flush()
+    survey = await make_survey(session, process, phase=None,
+                               from_template="bedarfe-und-wuensche")
+    assert survey.phase_key == "kick-off" and survey.title["de"] == "Bedarfe und Wünsche"
+    named = {ref.key for t in builtin_templates().values() for ref in t.surveys}
+    assert set(ALIASES) <= named
+    for key in ALIASES:
+        assert survey_template(key).questions
