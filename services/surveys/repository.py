@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, text
@@ -48,10 +49,37 @@ def _answer_arrays(rows: Sequence[AnswerRow]) -> dict[str, list[Any]]:
 
 
 @dataclass(frozen=True)
+class InvitationView:
+    """What the survey domain reads of an invitation (plain values, no ORM entity)."""
+
+    id: uuid.UUID
+    organisation_id: uuid.UUID
+    status: str
+    group_key: str
+    reach_tier: int
+    language: str
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SurveyView:
+    """What a participant's request needs of a survey."""
+
+    id: uuid.UUID
+    revision: int
+    title: dict[str, str]
+    introduction: dict[str, str]
+    anonymity: str
+    allow_edits: bool
+    opens_at: datetime | None
+    closes_at: datetime | None
+
+
+@dataclass(frozen=True)
 class TokenTarget:
-    invitation: Invitation
-    campaign: Campaign
-    survey: Survey | None
+    invitation: InvitationView
+    campaign_kind: str
+    survey: SurveyView | None
 
 
 class SurveyRepository:
@@ -123,24 +151,35 @@ class SurveyRepository:
 
     # --- tokens ------------------------------------------------------------------------
     async def token_target(self, token_hash: str, *, lock: bool = False) -> TokenTarget | None:
-        """The invitation behind a token, its campaign and the survey, in one query. `lock`
-        serialises submissions of the same token (a double click must not store two
-        responses)."""
+        """The invitation behind a token, its campaign's kind and the survey, in one query of
+        plain columns (the hot path of every submission: no ORM entities). `lock` serialises
+        submissions of the same token (a double click must not store two responses)."""
         stmt = (
-            select(Invitation, Campaign, Survey)
+            select(
+                Invitation.id, Invitation.organisation_id, Invitation.status,
+                Invitation.group_key, Invitation.reach_tier, Invitation.language,
+                Invitation.expires_at, Campaign.kind, Survey.id, Survey.revision, Survey.title,
+                Survey.introduction, Survey.anonymity, Survey.allow_edits, Survey.opens_at,
+                Survey.closes_at,
+            )
             .join(Campaign, Campaign.id == Invitation.campaign_id)
             .outerjoin(Survey, (Survey.id == Campaign.target_id) & (Campaign.kind == "survey"))
             .where(Invitation.token_hash == token_hash)
-            # Fresh state even if this session has the row cached (the receipt is written
-            # with a Core UPDATE by the campaigns domain).
-            .execution_options(populate_existing=True)
         )
         if lock:
             stmt = stmt.with_for_update(of=Invitation)
         row = (await self.session.execute(stmt)).first()
         if row is None:
             return None
-        return TokenTarget(invitation=row[0], campaign=row[1], survey=row[2])
+        invitation = InvitationView(
+            id=row[0], organisation_id=row[1], status=row[2], group_key=row[3],
+            reach_tier=row[4], language=row[5], expires_at=row[6])
+        survey = None
+        if row[8] is not None:
+            survey = SurveyView(
+                id=row[8], revision=row[9], title=row[10], introduction=row[11],
+                anonymity=row[12], allow_edits=row[13], opens_at=row[14], closes_at=row[15])
+        return TokenTarget(invitation=invitation, campaign_kind=row[7], survey=survey)
 
     # --- responses ---------------------------------------------------------------------
     async def insert_response(

@@ -30,7 +30,7 @@ from services.campaigns.tokens import hash_token
 from services.errors import Conflict, Gone, NotFound, ValidationFailed
 from services.events.service import record_event
 from services.models.survey import Survey, SurveyQuestion
-from services.surveys.repository import SurveyRepository, TokenTarget
+from services.surveys.repository import SurveyRepository, SurveyView, TokenTarget
 from services.surveys.schemas import (
     QuestionDef,
     SurveyCreate,
@@ -220,7 +220,7 @@ _QUESTION_CACHE: dict[tuple[uuid.UUID, int], list[QuestionDef]] = {}
 _CACHE_LIMIT = 512
 
 
-async def _questions_cached(repo: SurveyRepository, survey: Survey) -> list[QuestionDef]:
+async def _questions_cached(repo: SurveyRepository, survey: SurveyView) -> list[QuestionDef]:
     key = (survey.id, survey.revision)
     found = _QUESTION_CACHE.get(key)
     if found is None:
@@ -237,7 +237,7 @@ class Participation:
 
     token_hash: str
     target: TokenTarget
-    survey: Survey
+    survey: SurveyView
     questions: list[QuestionDef]
     answered: bool
     language: str
@@ -258,7 +258,7 @@ async def open_token(
     repo = SurveyRepository.from_session(session)
     token_hash = hash_token(token)
     target = await repo.token_target(token_hash, lock=lock) if len(token) <= 200 else None
-    if target is None or target.campaign.kind != "survey" or target.campaign.target_id is None:
+    if target is None or target.campaign_kind != "survey":
         raise NotFound("Dieser Link ist uns nicht bekannt.", code="token_unknown")
     inv = target.invitation
     if inv.expires_at is not None and inv.expires_at <= now:
