@@ -57,6 +57,10 @@ class ProcessRepository:
     async def get(self, process_id: uuid.UUID) -> Process | None:
         return await self.session.get(Process, process_id)
 
+    async def exists(self, process_id: uuid.UUID) -> bool:
+        return await self.session.scalar(
+            select(Process.id).where(Process.id == process_id)) is not None
+
     async def list_for_orgs(self, org_ids: list[uuid.UUID], limit: int = 200) -> list[Process]:
         if not org_ids:
             return []

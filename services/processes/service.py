@@ -199,12 +199,13 @@ async def apply_snapshot(session: AsyncSession, data: PersistProcessInput) -> bo
     Returns whether the transition was new."""
     s, t = data.state, data.transition
     repo = ProcessRepository.from_session(session)
-    if await repo.get(s.process_id) is None:
-        raise ProcessRowMissing(str(s.process_id))
     values: dict[str, Any] = {"status": s.status, "current_phase": s.current_phase}
     if s.status == "completed":
         values["completed_at"] = t.occurred_at
-    if await repo.claim_snapshot(s.process_id, s.seq, values):
+    claimed = await repo.claim_snapshot(s.process_id, s.seq, values)
+    if not claimed and not await repo.exists(s.process_id):
+        raise ProcessRowMissing(str(s.process_id))
+    if claimed:
         touched = set(data.touched) if data.touched is not None else {p.key for p in s.phases}
         changed = [(i, p) for i, p in enumerate(s.phases) if p.key in touched]
         await repo.upsert_phases([_phase_row(s.process_id, i, p) for i, p in changed])
