@@ -6,7 +6,9 @@ vote per user, mail ledger key), so Temporal's at-least-once execution never dup
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from temporalio import activity
 
@@ -87,7 +89,7 @@ async def notify_process(data: NotifyInput) -> int:
     return sent
 
 
-PROCESS_ACTIVITIES = [persist_process_state, open_approval, record_vote, close_approval,
-                      notify_process]
+PROCESS_ACTIVITIES: list[Callable[..., Any]] = [
+    persist_process_state, open_approval, record_vote, close_approval, notify_process]
 
 ACTIVITIES.extend(PROCESS_ACTIVITIES)
