@@ -22,8 +22,11 @@ def to_async_url(url: str) -> str:
 
 
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    # No pool_pre_ping: it costs a round trip per checkout on the hot paths (answer
+    # submission). A connection that died with the server fails its first statement, which
+    # invalidates the pool (SQLAlchemy treats it as a disconnect) and the API answers 503 once.
     return create_async_engine(
-        to_async_url(url), pool_size=pool_size, max_overflow=20, pool_pre_ping=True
+        to_async_url(url), pool_size=pool_size, max_overflow=20, pool_recycle=1800
     )
 
 
