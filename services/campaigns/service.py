@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from infra.mail import MailTransport
+from services.campaigns import receipt
 from services.campaigns.mails import MailContext, MailRenderer
 from services.campaigns.repository import CampaignRepository
 from services.campaigns.schemas import CampaignCreate, CampaignOut
@@ -243,15 +244,11 @@ async def mark_invitation_responded(session: AsyncSession, invitation_id: uuid.U
     Only the date is kept and the event names the campaign, not the invitation, so neither
     can be joined to an anonymous response by its time.
     """
-    repo = CampaignRepository.from_session(session)
-    invitation = await repo.invitation(invitation_id)
-    if invitation is None:
+    # One statement shared with the survey domain's submission (services/campaigns/receipt.py).
+    changed = await receipt.mark_responded(session, invitation_id, datetime.now(UTC).date())
+    if not changed and await CampaignRepository.from_session(session).invitation(
+            invitation_id) is None:
         raise NotFound("Einladung nicht gefunden.", code="invitation_not_found")
-    changed = await repo.set_responded(invitation_id, datetime.now(UTC).date())
-    if changed:
-        await record_event(session, organisation_id=invitation.organisation_id,
-                           type="campaign.response_received",
-                           data={"campaign_id": str(invitation.campaign_id)})
     return changed
 
 

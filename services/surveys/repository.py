@@ -5,13 +5,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.campaigns.receipt import receipt_ctes
+from services.errors import Conflict, Unavailable
 from services.models.campaign import Campaign, Invitation
 from services.models.process import Process
 from services.models.survey import (
@@ -39,6 +42,59 @@ _INSERT_RESPONSE = text(
     "draft AS (DELETE FROM survey_drafts WHERE token_hash = :h) "
     f"INSERT INTO survey_answers {_ANSWER_COLUMNS} {_ANSWERS_SELECT}"
 )
+
+
+# --- the participant's hot path: raw asyncpg on the session's connection -----------------------
+# A submission is two statements, each one round trip through asyncpg's prepared-statement
+# cache, with no ORM or Core compilation: the token read and one write. Both run on the
+# connection of the caller's session, so they join its transaction when one is open (tests,
+# the locked fallback); otherwise each statement is a transaction of its own, and the write
+# being ONE statement is what makes receipt, event, response and answers atomic.
+
+_TOKEN_READ = (
+    "SELECT i.id, i.organisation_id, i.status, i.group_key, i.reach_tier, i.language, "
+    "i.expires_at, c.kind, s.id, s.revision, s.title, s.introduction, s.anonymity, "
+    "s.allow_edits, s.opens_at, s.closes_at "
+    "FROM invitations i JOIN campaigns c ON c.id = i.campaign_id "
+    "LEFT JOIN surveys s ON s.id = c.target_id AND c.kind = 'survey' "
+    "WHERE i.token_hash = $1"
+)
+
+
+def _submit_sql(identified: bool) -> str:
+    """Receipt (the campaigns domain's CTEs: invitation answered + its event), response,
+    answers (unnest of one array per column), draft deletion, and for identified surveys the
+    link: everything gated on the receipt, whose UPDATE takes the invitation's row lock and
+    re-checks its status after any wait. Of two submits of one token exactly one writes; the
+    other gets 0 and the caller decides under the lock. Foreign keys are checked at the end of
+    the statement, so children may be written in the same statement as their parent.
+    Anonymous surveys: the response row gets a random id, the date, group and tier, nothing
+    that names the invitation (the statement has no link CTE at all)."""
+    link = ("link AS (INSERT INTO survey_response_links (response_id, invitation_id) "
+            "SELECT CAST($3 AS uuid), id FROM receipt), ") if identified else ""
+    return (
+        f"WITH {receipt_ctes('$1', '$2')}, "
+        "resp AS (INSERT INTO survey_responses "
+        "(id, survey_id, group_key, reach_tier, channel, language) "
+        "SELECT CAST($3 AS uuid), CAST($4 AS uuid), CAST($5 AS text), CAST($6 AS smallint), "
+        "CAST($7 AS text), CAST($8 AS text) FROM receipt), "
+        f"{link}"
+        "draft AS (DELETE FROM survey_drafts WHERE token_hash = CAST($9 AS text) "
+        "AND EXISTS (SELECT FROM receipt)), "
+        f"answers AS (INSERT INTO survey_answers {_ANSWER_COLUMNS} "
+        "SELECT gen_random_uuid(), CAST($3 AS uuid), CAST($4 AS uuid), u.q, u.o, u.c, u.n, u.t "
+        "FROM unnest(CAST($10 AS text[]), CAST($11 AS smallint[]), CAST($12 AS text[]), "
+        "CAST($13 AS float8[]), CAST($14 AS text[])) AS u(q, o, c, n, t) "
+        "WHERE EXISTS (SELECT FROM receipt)) "
+        "SELECT count(*) FROM receipt"
+    )
+
+
+_SUBMIT = {False: _submit_sql(False), True: _submit_sql(True)}
+
+# Raised by asyncpg when the connection is gone (server restart, network): the pool must drop
+# the connection, as SQLAlchemy does for its own statements (it does not see these errors).
+_CONNECTION_ERRORS = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError)
 
 
 def _answer_arrays(rows: Sequence[AnswerRow]) -> dict[str, list[Any]]:
@@ -80,6 +136,20 @@ class TokenTarget:
     invitation: InvitationView
     campaign_kind: str
     survey: SurveyView | None
+
+
+def _target(row: Any) -> TokenTarget | None:
+    if row is None:
+        return None
+    invitation = InvitationView(
+        id=row[0], organisation_id=row[1], status=row[2], group_key=row[3],
+        reach_tier=row[4], language=row[5], expires_at=row[6])
+    survey = None
+    if row[8] is not None:
+        survey = SurveyView(
+            id=row[8], revision=row[9], title=row[10], introduction=row[11],
+            anonymity=row[12], allow_edits=row[13], opens_at=row[14], closes_at=row[15])
+    return TokenTarget(invitation=invitation, campaign_kind=row[7], survey=survey)
 
 
 class SurveyRepository:
@@ -150,10 +220,27 @@ class SurveyRepository:
         return value is not None
 
     # --- tokens ------------------------------------------------------------------------
+    async def _raw(self, sql: str, *args: Any) -> Any:
+        """One statement on the raw asyncpg connection of the session (see `_TOKEN_READ`)."""
+        conn = await self.session.connection()
+        raw = (await conn.get_raw_connection()).driver_connection
+        try:
+            return await raw.fetchrow(sql, *args)
+        except _CONNECTION_ERRORS as exc:
+            await conn.invalidate()
+            raise Unavailable("Die Datenbank ist nicht erreichbar.",
+                              code="database_unavailable") from exc
+        except asyncpg.IntegrityConstraintViolationError as exc:
+            raise Conflict("Die Änderung widerspricht einer gleichzeitigen Änderung.",
+                           code="conflict") from exc
+
     async def token_target(self, token_hash: str, *, lock: bool = False) -> TokenTarget | None:
         """The invitation behind a token, its campaign's kind and the survey, in one query of
-        plain columns (the hot path of every submission: no ORM entities). `lock` serialises
-        submissions of the same token (a double click must not store two responses)."""
+        plain columns. Without `lock` it is one raw prepared statement (every participant
+        request starts here). `lock` (the fallback and the edit path of a submission) goes
+        through SQLAlchemy, which opens the transaction the row lock must live in."""
+        if not lock:
+            return _target(await self._raw(_TOKEN_READ, token_hash))
         stmt = (
             select(
                 Invitation.id, Invitation.organisation_id, Invitation.status,
@@ -166,20 +253,31 @@ class SurveyRepository:
             .outerjoin(Survey, (Survey.id == Campaign.target_id) & (Campaign.kind == "survey"))
             .where(Invitation.token_hash == token_hash)
         )
-        if lock:
-            stmt = stmt.with_for_update(of=Invitation)
-        row = (await self.session.execute(stmt)).first()
-        if row is None:
-            return None
-        invitation = InvitationView(
-            id=row[0], organisation_id=row[1], status=row[2], group_key=row[3],
-            reach_tier=row[4], language=row[5], expires_at=row[6])
-        survey = None
-        if row[8] is not None:
-            survey = SurveyView(
-                id=row[8], revision=row[9], title=row[10], introduction=row[11],
-                anonymity=row[12], allow_edits=row[13], opens_at=row[14], closes_at=row[15])
-        return TokenTarget(invitation=invitation, campaign_kind=row[7], survey=survey)
+        stmt = stmt.with_for_update(of=Invitation)
+        return _target((await self.session.execute(stmt)).first())
+
+    async def submit_with_receipt(
+        self,
+        *,
+        invitation_id: uuid.UUID,
+        day: date,
+        survey_id: uuid.UUID,
+        group_key: str | None,
+        reach_tier: int | None,
+        channel: str,
+        language: str,
+        rows: Sequence[AnswerRow],
+        token_hash: str,
+        identified: bool,
+    ) -> uuid.UUID | None:
+        """The whole submission in one statement (`_submit_sql`). Returns the new response's
+        id, or None when the invitation was no longer answerable (nothing was written)."""
+        response_id = uuid.uuid4()
+        a = _answer_arrays(rows)
+        row = await self._raw(
+            _SUBMIT[identified], invitation_id, day, response_id, survey_id, group_key,
+            reach_tier, channel, language, token_hash, a["q"], a["o"], a["c"], a["n"], a["t"])
+        return response_id if row[0] else None
 
     # --- responses ---------------------------------------------------------------------
     async def insert_response(

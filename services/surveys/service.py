@@ -39,7 +39,7 @@ from services.surveys.schemas import (
     pick,
 )
 from services.surveys.templates import survey_template
-from services.surveys.validation import check_answers
+from services.surveys.validation import AnswerRow, check_answers
 
 # --- definitions ----------------------------------------------------------------------------
 
@@ -335,10 +335,29 @@ async def submit(
 ) -> Submitted:
     """Store a participant's answers in the caller's transaction (one transaction, no
     workflow). 201 once; 409 for a second submit unless the survey allows edits; 410 after
-    the close; 422 naming each invalid question."""
+    the close; 422 naming each invalid question.
+
+    The hot path is two statements: the token read and one write that stores the receipt
+    (through the campaigns domain's SQL), its event, the response, the answers and deletes the
+    draft, gated on the invitation still being answerable under its row lock. Only when that
+    gate fails (a concurrent submit of the same token won, or a decline) and for the edit of
+    an identified answer does the submission take the locked path below."""
     now = datetime.now(UTC)
-    # The row lock on the invitation serialises two submissions of the same token.
-    p = await open_token(session, token, lock=True, now=now)
+    p = await open_token(session, token, now=now)
+    rows = _checked_rows(p, answers, now)
+    if not p.answered:
+        response_id = await SurveyRepository.from_session(session).submit_with_receipt(
+            invitation_id=p.target.invitation.id, day=now.date(), survey_id=p.survey.id,
+            group_key=p.target.invitation.group_key,
+            reach_tier=p.target.invitation.reach_tier, channel=channel, language=p.language,
+            rows=rows, token_hash=p.token_hash,
+            identified=p.survey.anonymity == "identified")
+        if response_id is not None:
+            return Submitted("submitted", p.survey.id, now.date())
+    return await _submit_locked(session, token, answers, channel=channel, now=now)
+
+
+def _checked_rows(p: Participation, answers: dict[str, Any], now: datetime) -> list[AnswerRow]:
     if _not_open(p, now):
         raise Conflict("Die Umfrage beginnt erst später.", code="survey_not_open")
     if p.answered and not p.can_edit:
@@ -350,6 +369,19 @@ async def submit(
             else "Some answers are not valid.",
             code="invalid_answers", details=[e.as_dict() for e in errors],
         )
+    return rows
+
+
+async def _submit_locked(
+    session: AsyncSession, token: str, answers: dict[str, Any], *, channel: str,
+    now: datetime,
+) -> Submitted:
+    """The submission under the invitation's row lock, in the session's transaction: the
+    answer to a lost race (409 or 410 from the fresh state) and the edit of an identified
+    survey's answers."""
+    # The row lock on the invitation serialises two submissions of the same token.
+    p = await open_token(session, token, lock=True, now=now)
+    rows = _checked_rows(p, answers, now)
     repo = SurveyRepository.from_session(session)
     inv = p.target.invitation
     if p.answered:
