@@ -110,33 +110,54 @@ class InvitationCampaignWorkflow:
 
     async def _send(self, inp: CampaignInput, kind: str, reminder_no: int,
                     batch_nos: list[int]) -> None:
-        """Send the given batches, a few at a time, resuming at `state.next_batch`."""
+        """Send the given batches, resuming at `state.next_batch`.
+
+        A sliding window: as soon as one batch finishes the next starts, so the mail queue
+        never idles while the workflow waits for the slowest batch of a group.
+        """
         s = self.state
         parallel = max(1, inp.parallel_batches)
         rate = inp.rate_per_second / parallel if inp.rate_per_second > 0 else 0.0
         planned_at = workflow.now()
-        while s.next_batch < len(batch_nos):
-            window = batch_nos[s.next_batch:s.next_batch + parallel]
-            results = await asyncio.gather(*(
-                workflow.execute_activity(
+        running: dict[asyncio.Task[SendBatchOut], int] = {}
+        dispatched = s.next_batch
+        while dispatched < len(batch_nos) or running:
+            while dispatched < len(batch_nos) and len(running) < parallel:
+                task = asyncio.ensure_future(workflow.execute_activity(
                     "campaign_send_batch",
                     SendBatchIn(campaign_id=inp.campaign_id, kind=kind, reminder_no=reminder_no,
-                                batch_no=b, planned_at=planned_at, rate_per_second=rate),
+                                batch_no=batch_nos[dispatched], planned_at=planned_at,
+                                rate_per_second=rate),
                     result_type=SendBatchOut, task_queue=inp.mail_task_queue,
                     start_to_close_timeout=timedelta(minutes=15),
-                    heartbeat_timeout=timedelta(seconds=10), retry_policy=MAIL_RETRY)
-                for b in window
-            ))
-            for r in results:
-                if kind == "invitation":
-                    s.sent += r.sent
-                    s.failed += r.failed
-                else:
-                    s.reminded += r.sent
-            s.next_batch += len(window)
-            if s.next_batch < len(batch_nos) and self._history_is_long():
+                    heartbeat_timeout=timedelta(seconds=10), retry_policy=MAIL_RETRY))
+                running[task] = dispatched
+                dispatched += 1
+            finished, _ = await workflow.wait(list(running), return_when=asyncio.FIRST_COMPLETED)
+            for task in finished:
+                running.pop(task)
+                self._count(kind, task.result())
+            # Resume point for continue-as-new: everything before it has finished.
+            if not running:
+                s.next_batch = dispatched
+            if dispatched < len(batch_nos) and self._history_is_long():
+                # Drain the window, then continue as new with a small state.
+                if running:
+                    await workflow.wait(list(running))
+                    for task in list(running):
+                        running.pop(task)
+                        self._count(kind, task.result())
+                s.next_batch = dispatched
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(inp.model_copy(update={"state": s}))
+        s.next_batch = len(batch_nos)
+
+    def _count(self, kind: str, result: SendBatchOut) -> None:
+        if kind == "invitation":
+            self.state.sent += result.sent
+            self.state.failed += result.failed
+        else:
+            self.state.reminded += result.sent
 
     @staticmethod
     def _history_is_long() -> bool:

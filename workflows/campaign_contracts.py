@@ -55,8 +55,8 @@ class CampaignInput(BaseModel):
     organisation_id: uuid.UUID
     deadline: datetime
     reminders: list[str] = Field(default_factory=list)
-    batch_size: int = 250
-    parallel_batches: int = 2
+    batch_size: int = 500
+    parallel_batches: int = 3
     # 0 means no limit; otherwise mails per second for the whole campaign.
     rate_per_second: float = 0.0
     # Where the send activities run (the worker's mail queue; tests use their own).

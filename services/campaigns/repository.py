@@ -61,28 +61,38 @@ _ENSURE_LEDGER = {
     """),
 }
 
-# The claim: committed right before the end-of-data marker goes to the SMTP server (see
-# services/campaigns/sender.py). It re-checks eligibility, so an answer, a decline or an
-# unsubscribe that arrives after the batch was queued still stops the mail.
-CLAIM = text("""
-    UPDATE outbound_mails m SET status = 'sent', sent_at = now(), attempts = m.attempts + 1,
-           message_id = :message_id, error = NULL
+# The ledger statements of the sending path (services/campaigns/sender.py), for a bare asyncpg
+# connection outside any transaction: each commits by itself in one round trip.
+
+# The lease, before the SMTP transaction: it re-checks that the person has not answered,
+# declined, unsubscribed or been erased since the batch was queued.
+LEASE_RAW = """
+    UPDATE outbound_mails m SET status = 'sending', attempts = m.attempts + 1
     FROM invitations i JOIN stakeholders s ON s.id = i.stakeholder_id
-    WHERE m.id = :ledger_id AND m.status = 'queued' AND i.id = m.invitation_id
+    WHERE m.id = $1 AND m.status = 'queued' AND i.id = m.invitation_id
       AND s.unsubscribed_at IS NULL AND s.erased_at IS NULL
       AND ((m.kind = 'invitation' AND i.status = 'pending')
            OR (m.kind = 'reminder' AND i.status = 'sent'))
     RETURNING m.id
-""")
+"""
+# `sending → sent`, written to PostgreSQL immediately before the end-of-data marker.
+SENT_RAW = """
+    UPDATE outbound_mails SET status = 'sent', sent_at = now(), message_id = $2, error = NULL
+    WHERE id = $1 AND status = 'sending'
+    RETURNING id
+"""
+CANCEL_RAW = "UPDATE outbound_mails SET status = 'cancelled' WHERE id = $1 AND status = 'queued'"
+FAILURE_RAW = """
+    UPDATE outbound_mails SET status = $2, error = $3, sent_at = NULL WHERE id = $1
+"""
 
-CANCEL_INELIGIBLE = text("""
-    UPDATE outbound_mails SET status = 'cancelled' WHERE id = :ledger_id AND status = 'queued'
-""")
-
-RECORD_FAILURE = text("""
-    UPDATE outbound_mails SET status = :status, error = :error, attempts = attempts + :inc,
-           sent_at = NULL
-    WHERE id = :ledger_id
+# Start of a batch attempt: a row left `sending` by an earlier attempt (a killed worker) never
+# had its end-of-data marker written (see the sender), so it goes back to the queue.
+RESET_STALE = text("""
+    UPDATE outbound_mails m SET status = 'queued'
+    FROM invitations i
+    WHERE i.id = m.invitation_id AND m.campaign_id = :campaign_id AND i.batch_no = :batch_no
+      AND m.kind = :kind AND m.reminder_no = :reminder_no AND m.status = 'sending'
 """)
 
 
@@ -216,6 +226,13 @@ class CampaignRepository:
         if kind == "reminder":
             params["reminder_no"] = reminder_no
         await self.session.execute(_ENSURE_LEDGER[kind], params)
+
+    async def reset_stale(self, campaign_id: uuid.UUID, kind: str, reminder_no: int,
+                          batch_no: int) -> int:
+        result = await self.session.execute(RESET_STALE, {
+            "campaign_id": campaign_id, "batch_no": batch_no, "kind": kind,
+            "reminder_no": reminder_no})
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def queued_mails(self, campaign_id: uuid.UUID, kind: str, reminder_no: int,
                            batch_no: int) -> list[QueuedMail]:

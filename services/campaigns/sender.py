@@ -1,22 +1,29 @@
 """Delivering one batch of mails exactly once through the outbound mail ledger.
 
-SMTP has no idempotency key, so "exactly once" comes down to how small the window is in which
-a crash leaves us not knowing whether the server took a mail. The protocol per mail:
+SMTP has no idempotency key, so "exactly once" comes down to leaving no window in which a
+crash of the sending process makes the ledger and the SMTP server disagree. Per mail:
 
-1. MAIL FROM, RCPT TO, DATA, then the whole message body — but not the final ".".
-   The server holds an unterminated message; if we die now it discards it.
-2. Commit the ledger row `queued → sent` (a conditional UPDATE that also re-checks that the
-   person has not answered, declined, unsubscribed or been erased meanwhile).
-3. Write the final "." and read the server's answer.
+1. Lease: commit the ledger row `queued → sending` (a conditional UPDATE that also re-checks
+   that the person has not answered, declined, unsubscribed or been erased meanwhile).
+2. MAIL FROM, RCPT TO, DATA, then the whole message body — but not the final ".". The server
+   holds an unterminated message; if the connection drops now, it discards it.
+3. Write the UPDATE `sending → sent` to PostgreSQL and, in the same synchronous stretch of
+   code (no await in between, so no other task can run), the final "." to the SMTP server.
+   Only then wait for both answers.
 
-A crash before (2) leaves the row `queued`: the retry sends it, and the server never stored the
-first copy. A crash after (2) leaves it `sent`: the terminator is a single small write issued
-right after the commit returns (even a killed process's kernel still flushes it), so the
-server has the mail. The only window in which a mail could be lost is the few microseconds
-between the commit's reply and that write — we choose at-most-once there, because a duplicate
-reaches a person while a loss is visible in the ledger (`sent` without `250` is logged).
-A 4xx answer after the terminator puts the row back to `queued` (retried), a 5xx marks it
-`failed` with the reason; both are recorded per invitation.
+Once both writes have left the process, the kernel delivers them even if the process is
+killed the next instant: PostgreSQL executes and commits the UPDATE it received, the SMTP
+server stores the terminated message. So after a crash:
+- `sending`: the terminator was never written, the server discarded the message; the next
+  attempt of the batch puts the row back to `queued` and sends it (nothing is skipped);
+- `sent`: both writes went out (nothing is sent twice).
+The one remaining window is the few microseconds of pure CPU between the two write calls;
+a crash exactly there loses that mail (at most once): a duplicate reaches a person, a loss is
+visible in the ledger. A drop of the SMTP connection after the terminator without an answer
+is kept as `sent` and logged, for the same reason.
+
+A 4xx answer puts the row back to `queued` (retried, up to `max_attempts`), a 5xx marks it
+`failed` with the reason; both end up on the invitation.
 """
 
 from __future__ import annotations
@@ -24,26 +31,31 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import types
+import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from typing import Any
 
 import aiosmtplib
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from infra.mail import MailTransport
 from services.campaigns.mails import Rendered
-from services.campaigns.repository import CANCEL_INELIGIBLE, CLAIM, RECORD_FAILURE
+from services.campaigns.repository import CANCEL_RAW, FAILURE_RAW, LEASE_RAW, SENT_RAW
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class Outgoing:
-    ledger_id: object
+    ledger_id: uuid.UUID
     attempts: int
-    mail: Rendered
+    # Rendered just before sending (about 60 µs), so a batch never blocks the event loop
+    # for the time it takes to render hundreds of mails.
+    render: Callable[[], Rendered]
 
 
 @dataclass
@@ -89,6 +101,7 @@ class BatchSender:
         self.heartbeat = heartbeat or (lambda: None)
         self.timeout = timeout
         self.report = DeliveryReport()
+        self._last_beat = 0.0
 
     async def deliver(self, items: list[Outgoing]) -> DeliveryReport:
         queue: deque[Outgoing] = deque(items)
@@ -99,6 +112,7 @@ class BatchSender:
     async def _worker(self, queue: deque[Outgoing]) -> None:
         connection_failures = 0
         async with self.maker() as session:
+            ledger = await _Ledger.open(session)
             while queue:
                 item: Outgoing | None = None
                 try:
@@ -107,60 +121,64 @@ class BatchSender:
                         while queue:
                             item = queue.popleft()
                             await self.pacer.wait()
-                            await self._send_one(client, session, item)
+                            await self._send_one(client, ledger, item)
                             item = None
-                            self.heartbeat()
+                            self._beat()
                 except _Drop:
                     continue  # the item was dealt with; open a fresh connection
                 except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
                     if item is None:
                         continue
-                    # Connection-level trouble before the claim: the mail never went out.
+                    # Connection trouble before the terminator: the mail never went out.
+                    await ledger.failure(item.ledger_id, "queued", f"Verbindung: {exc}"[:500])
                     connection_failures += 1
                     if connection_failures > 3:
-                        await self._failure(session, item, f"Verbindung: {exc}", True)
+                        self.report.temporary += 1
                         return  # the activity fails and Temporal retries it with backoff
                     queue.appendleft(item)
                     await asyncio.sleep(0.1 * connection_failures)
 
-    async def _send_one(self, client: aiosmtplib.SMTP, session: AsyncSession,
-                        item: Outgoing) -> None:
-        mail = item.mail
+    async def _send_one(self, client: aiosmtplib.SMTP, ledger: _Ledger, item: Outgoing) -> None:
+        if not await ledger.lease(item.ledger_id):
+            await ledger.cancel(item.ledger_id)
+            self.report.cancelled += 1
+            return
+        mail = item.render()
         try:
             await client.mail(mail.sender)
             await client.rcpt(mail.recipient)
         except (aiosmtplib.SMTPRecipientRefused, aiosmtplib.SMTPSenderRefused) as exc:
-            await self._failure(session, item, f"{exc.code} {exc.message}", exc.code < 500)
+            await self._failure(ledger, item, f"{exc.code} {exc.message}", exc.code < 500)
             await self._reset(client)
             return
         response = await client.execute_command(b"DATA")
         if response.code != 354:
-            await self._failure(session, item, f"{response.code} {response.message}",
+            await self._failure(ledger, item, f"{response.code} {response.message}",
                                 response.code < 500)
             await self._reset(client)
             return
         protocol = client.protocol
-        assert protocol is not None
+        if protocol is None:
+            raise aiosmtplib.SMTPServerDisconnected("Verbindung verloren")
         protocol.write(mail.data)
-        result = await session.execute(CLAIM, {"ledger_id": item.ledger_id,
-                                               "message_id": mail.message_id})
-        claimed = result.first() is not None
-        if not claimed:
-            await session.execute(CANCEL_INELIGIBLE, {"ledger_id": item.ledger_id})
-        await session.commit()
-        if not claimed:
-            self.report.cancelled += 1
-            raise _Drop
-        # From here on the ledger says "sent": write the terminator at once (see module doc).
-        try:
+
+        def terminate() -> None:
             protocol.write(b".\r\n")
-        except aiosmtplib.SMTPServerDisconnected as exc:
-            # Nothing was terminated, so nothing was stored: back to the queue.
-            await self._failure(session, item, "Verbindung vor dem Abschluss verloren", True,
-                                undo_claim=True)
-            raise _Drop from exc
+
+        # Listen for the server's answer before it can arrive: the protocol drops replies
+        # nobody is waiting for, and we first wait for PostgreSQL below.
+        reply = asyncio.ensure_future(protocol.read_response(timeout=self.timeout))
         try:
-            response = await protocol.read_response(timeout=self.timeout)
+            # The UPDATE and the terminator leave the process back to back (module doc).
+            marked = await ledger.mark_sent_then(item.ledger_id, mail.message_id, terminate)
+        except BaseException:
+            reply.cancel()
+            raise
+        if not marked:
+            # Someone else (a stale attempt) changed the row; the mail went out regardless.
+            log.warning("ledger row %s was not 'sending' when its mail went out", item.ledger_id)
+        try:
+            response = await reply
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             # The server may have stored it: keep "sent" (at most once) and say so.
             self.report.unconfirmed += 1
@@ -170,8 +188,16 @@ class BatchSender:
         if response.code == 250:
             self.report.sent += 1
             return
-        await self._failure(session, item, f"{response.code} {response.message}",
-                            response.code < 500, undo_claim=True)
+        await self._failure(ledger, item, f"{response.code} {response.message}",
+                            response.code < 500)
+
+    def _beat(self) -> None:
+        # Temporal throttles heartbeats itself; calling it once a second saves the per-call
+        # work on a path that runs for every mail.
+        now = time.monotonic()
+        if now - self._last_beat >= 1.0:
+            self._last_beat = now
+            self.heartbeat()
 
     async def _reset(self, client: aiosmtplib.SMTP) -> None:
         try:
@@ -179,17 +205,81 @@ class BatchSender:
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             raise _Drop from exc
 
-    async def _failure(self, session: AsyncSession, item: Outgoing, error: str, temporary: bool,
-                       *, undo_claim: bool = False) -> None:
-        attempts = item.attempts + 1
-        item.attempts = attempts
-        retry = temporary and attempts < self.max_attempts
-        await session.execute(RECORD_FAILURE, {
-            "ledger_id": item.ledger_id, "status": "queued" if retry else "failed",
-            "error": error[:500], "inc": 0 if undo_claim else 1,
-        })
-        await session.commit()
+    async def _failure(self, ledger: _Ledger, item: Outgoing, error: str,
+                       temporary: bool) -> None:
+        item.attempts += 1
+        retry = temporary and item.attempts < self.max_attempts
+        await ledger.failure(item.ledger_id, "queued" if retry else "failed", error[:500])
         if retry:
             self.report.temporary += 1
         else:
             self.report.failed += 1
+
+
+class _Ledger:
+    """The ledger writes of one sending connection, each committed on its own.
+
+    They go straight to the asyncpg connection under the session, outside any transaction,
+    so each commits by itself in one round trip (no BEGIN/COMMIT, no ORM work on the hot
+    path); the session only pins that connection for the batch.
+    """
+
+    def __init__(self, raw: Any, sent_stmt: Any) -> None:
+        self.raw = raw
+        self.sent_stmt = sent_stmt
+
+    @classmethod
+    async def open(cls, session: AsyncSession) -> _Ledger:
+        connection = await session.connection()
+        raw = (await connection.get_raw_connection()).driver_connection
+        if raw is None or not hasattr(raw, "prepare") or raw.is_in_transaction():
+            raise RuntimeError("the campaign sender needs an asyncpg connection in autocommit")
+        # Prepared up front: executing it then writes to the socket before its first await,
+        # which `mark_sent_then` relies on.
+        return cls(raw, await raw.prepare(SENT_RAW))
+
+    async def lease(self, ledger_id: uuid.UUID) -> bool:
+        return await self.raw.fetchval(LEASE_RAW, ledger_id) is not None
+
+    async def cancel(self, ledger_id: uuid.UUID) -> None:
+        await self.raw.execute(CANCEL_RAW, ledger_id)
+
+    async def failure(self, ledger_id: uuid.UUID, status: str, error: str) -> None:
+        await self.raw.execute(FAILURE_RAW, ledger_id, status, error)
+
+    async def mark_sent_then(self, ledger_id: uuid.UUID, message_id: str,
+                             then: Callable[[], None]) -> bool:
+        """Send `sending → sent` to PostgreSQL, call `then()` at once, then await the answer.
+
+        The coroutine is stepped by hand up to its first suspension: by then asyncpg has
+        written Bind/Execute/Sync to its socket, and `then()` runs before anything else can.
+        """
+        coro = self.sent_stmt.fetchval(ledger_id, message_id)
+        try:
+            pending = coro.send(None)
+        except StopIteration as stop:  # finished without waiting (not on a real socket)
+            then()
+            return stop.value is not None
+        except BaseException:
+            coro.close()
+            raise
+        then()
+        return await _continue(coro, pending) is not None
+
+
+@types.coroutine
+def _continue(coro: Any, pending: Any) -> Generator[Any, Any, Any]:
+    """Go on driving a coroutine that was stepped by hand (as `yield from` would)."""
+    while True:
+        try:
+            value = yield pending
+        except BaseException as exc:
+            try:
+                pending = coro.throw(exc)
+            except StopIteration as stop:
+                return stop.value
+            continue
+        try:
+            pending = coro.send(value)
+        except StopIteration as stop:
+            return stop.value

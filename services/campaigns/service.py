@@ -7,6 +7,7 @@ database, so `GET /campaigns/{id}` is live whatever the workflow is doing.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
@@ -160,6 +161,7 @@ async def send_batch(setup: MailSetup, campaign_id: uuid.UUID, *, kind: str, rem
             return BatchOutcome(0, 0, 0, 0, DeliveryReport())
         org_name, time_zone = await repo.organisation_info(campaign.organisation_id)
         await repo.ensure_ledger(campaign_id, kind, reminder_no, batch_no, planned_at)
+        await repo.reset_stale(campaign_id, kind, reminder_no, batch_no)
         queued = await repo.queued_mails(campaign_id, kind, reminder_no, batch_no)
         await session.commit()
 
@@ -168,9 +170,8 @@ async def send_batch(setup: MailSetup, campaign_id: uuid.UUID, *, kind: str, rem
         secret_key=setup.secret_key, campaign_kind=campaign.kind, title=campaign.title,
         deadline=campaign.deadline, time_zone=time_zone,
     ), kind, reminder_no)
-    items = [Outgoing(q.ledger_id, q.attempts,
-                      renderer.render(q.invitation_id, q.name, q.email, q.language))
-             for q in queued]
+    items = [Outgoing(q.ledger_id, q.attempts, functools.partial(
+        renderer.render, q.invitation_id, q.name, q.email, q.language)) for q in queued]
     report = DeliveryReport()
     if items:
         sender = BatchSender(setup.transport, setup.maker, connections=setup.connections,
@@ -183,7 +184,6 @@ async def send_batch(setup: MailSetup, campaign_id: uuid.UUID, *, kind: str, rem
         outcome = await repo.batch_outcome(campaign_id, kind, reminder_no, batch_no)
         left = outcome.get("queued", 0)
         if not left:
-            progress = await repo.progress(campaign_id)
             # One event per batch (never per recipient): the SSE stream and webhooks see
             # progress move without the log growing with the audience.
             await record_event(
@@ -192,7 +192,7 @@ async def send_batch(setup: MailSetup, campaign_id: uuid.UUID, *, kind: str, rem
                 data={"campaign_id": str(campaign_id), "batch_no": batch_no,
                       "reminder_no": reminder_no, "sent": outcome.get("sent", 0),
                       "failed": outcome.get("failed", 0),
-                      "skipped": outcome.get("cancelled", 0), "progress": progress},
+                      "skipped": outcome.get("cancelled", 0), "batches": campaign.batches},
                 dedupe_key=f"campaign-batch:{campaign_id}:{kind}:{reminder_no}:{batch_no}",
             )
         await session.commit()

@@ -16,11 +16,11 @@ class CampaignSettings(BaseSettings):
 
     # Recipients per send activity: large enough that activity overhead is small, small
     # enough that a retried batch repeats little work and progress moves visibly.
-    batch_size: int = 250
+    batch_size: int = 500
     # Send activities running at once per campaign (hides scheduling gaps between batches).
-    parallel_batches: int = 2
+    parallel_batches: int = 3
     # SMTP connections per send activity (each with its own database connection).
-    connections: int = 6
+    connections: int = 4
     # A recipient whose mail keeps failing temporarily is marked failed after this many tries.
     max_attempts: int = 5
 
