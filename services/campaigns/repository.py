@@ -64,24 +64,12 @@ _ENSURE_LEDGER = {
 # The ledger statements of the sending path (services/campaigns/sender.py), for a bare asyncpg
 # connection outside any transaction: each commits by itself in one round trip.
 
-# The lease, before the SMTP transaction: it re-checks that the person has not answered,
-# declined, unsubscribed or been erased since the batch was queued.
-LEASE_RAW = """
-    UPDATE outbound_mails m SET status = 'sending', attempts = m.attempts + 1
-    FROM invitations i JOIN stakeholders s ON s.id = i.stakeholder_id
-    WHERE m.id = $1 AND m.status = 'queued' AND i.id = m.invitation_id
-      AND s.unsubscribed_at IS NULL AND s.erased_at IS NULL
-      AND ((m.kind = 'invitation' AND i.status = 'pending')
-           OR (m.kind = 'reminder' AND i.status = 'sent'))
-    RETURNING m.id
-"""
 # `sending → sent`, written to PostgreSQL immediately before the end-of-data marker.
 SENT_RAW = """
     UPDATE outbound_mails SET status = 'sent', sent_at = now(), message_id = $2, error = NULL
     WHERE id = $1 AND status = 'sending'
     RETURNING id
 """
-CANCEL_RAW = "UPDATE outbound_mails SET status = 'cancelled' WHERE id = $1 AND status = 'queued'"
 FAILURE_RAW = """
     UPDATE outbound_mails SET status = $2, error = $3, sent_at = NULL WHERE id = $1
 """
@@ -234,20 +222,35 @@ class CampaignRepository:
             "reminder_no": reminder_no})
         return int(result.rowcount)  # type: ignore[attr-defined]
 
-    async def queued_mails(self, campaign_id: uuid.UUID, kind: str, reminder_no: int,
-                           batch_no: int) -> list[QueuedMail]:
+    async def lease_batch(self, campaign_id: uuid.UUID, kind: str, reminder_no: int,
+                          batch_no: int) -> list[QueuedMail]:
+        """Lease the batch's queued mails (`queued → sending`) and return them.
+
+        Eligibility is checked again here — not answered, not declined, not unsubscribed, not
+        erased — and whatever is no longer eligible is cancelled instead.
+        """
+        params = {"campaign_id": campaign_id, "batch_no": batch_no, "kind": kind,
+                  "reminder_no": reminder_no}
         rows = await self.session.execute(text("""
-            SELECT m.id, m.invitation_id, s.name, s.email, i.language, m.attempts
-            FROM outbound_mails m
-            JOIN invitations i ON i.id = m.invitation_id
-            JOIN stakeholders s ON s.id = i.stakeholder_id
-            WHERE m.campaign_id = :campaign_id AND i.batch_no = :batch_no AND m.kind = :kind
-              AND m.reminder_no = :reminder_no AND m.status = 'queued'
-            ORDER BY m.id
-        """), {"campaign_id": campaign_id, "batch_no": batch_no, "kind": kind,
-               "reminder_no": reminder_no})
-        return [QueuedMail(r[0], r[1], r[2] or "", r[3], r[4], r[5]) for r in rows
-                if r[3] is not None]
+            UPDATE outbound_mails m SET status = 'sending', attempts = m.attempts + 1
+            FROM invitations i JOIN stakeholders s ON s.id = i.stakeholder_id
+            WHERE i.id = m.invitation_id AND m.campaign_id = :campaign_id
+              AND i.batch_no = :batch_no AND m.kind = :kind AND m.reminder_no = :reminder_no
+              AND m.status = 'queued'
+              AND s.unsubscribed_at IS NULL AND s.erased_at IS NULL AND s.email IS NOT NULL
+              AND ((m.kind = 'invitation' AND i.status = 'pending')
+                   OR (m.kind = 'reminder' AND i.status = 'sent'))
+            RETURNING m.id, m.invitation_id, s.name, s.email, i.language, m.attempts
+        """), params)
+        leased = [QueuedMail(r[0], r[1], r[2] or "", r[3], r[4], r[5]) for r in rows]
+        await self.session.execute(text("""
+            UPDATE outbound_mails m SET status = 'cancelled'
+            FROM invitations i
+            WHERE i.id = m.invitation_id AND m.campaign_id = :campaign_id
+              AND i.batch_no = :batch_no AND m.kind = :kind AND m.reminder_no = :reminder_no
+              AND m.status = 'queued'
+        """), params)
+        return sorted(leased, key=lambda q: q.ledger_id)
 
     async def sync_invitations(self, campaign_id: uuid.UUID, kind: str, reminder_no: int,
                                batch_no: int) -> None:

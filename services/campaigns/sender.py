@@ -3,8 +3,9 @@
 SMTP has no idempotency key, so "exactly once" comes down to leaving no window in which a
 crash of the sending process makes the ledger and the SMTP server disagree. Per mail:
 
-1. Lease: commit the ledger row `queued → sending` (a conditional UPDATE that also re-checks
-   that the person has not answered, declined, unsubscribed or been erased meanwhile).
+1. Lease (for the whole batch, before sending): the ledger rows go `queued → sending` in one
+   committed statement that re-checks that the person has not answered, declined,
+   unsubscribed or been erased meanwhile; the rest of the batch is cancelled.
 2. MAIL FROM, RCPT TO, DATA, then the whole message body — but not the final ".". The server
    holds an unterminated message; if the connection drops now, it discards it.
 3. Write the UPDATE `sending → sent` to PostgreSQL and, in the same synchronous stretch of
@@ -44,7 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from infra.mail import MailTransport
 from services.campaigns.mails import Rendered
-from services.campaigns.repository import CANCEL_RAW, FAILURE_RAW, LEASE_RAW, SENT_RAW
+from services.campaigns.repository import FAILURE_RAW, SENT_RAW
 
 log = logging.getLogger(__name__)
 
@@ -139,10 +140,6 @@ class BatchSender:
                     await asyncio.sleep(0.1 * connection_failures)
 
     async def _send_one(self, client: aiosmtplib.SMTP, ledger: _Ledger, item: Outgoing) -> None:
-        if not await ledger.lease(item.ledger_id):
-            await ledger.cancel(item.ledger_id)
-            self.report.cancelled += 1
-            return
         mail = item.render()
         try:
             await client.mail(mail.sender)
@@ -237,12 +234,6 @@ class _Ledger:
         # Prepared up front: executing it then writes to the socket before its first await,
         # which `mark_sent_then` relies on.
         return cls(raw, await raw.prepare(SENT_RAW))
-
-    async def lease(self, ledger_id: uuid.UUID) -> bool:
-        return await self.raw.fetchval(LEASE_RAW, ledger_id) is not None
-
-    async def cancel(self, ledger_id: uuid.UUID) -> None:
-        await self.raw.execute(CANCEL_RAW, ledger_id)
 
     async def failure(self, ledger_id: uuid.UUID, status: str, error: str) -> None:
         await self.raw.execute(FAILURE_RAW, ledger_id, status, error)

@@ -162,7 +162,7 @@ async def send_batch(setup: MailSetup, campaign_id: uuid.UUID, *, kind: str, rem
         org_name, time_zone = await repo.organisation_info(campaign.organisation_id)
         await repo.ensure_ledger(campaign_id, kind, reminder_no, batch_no, planned_at)
         await repo.reset_stale(campaign_id, kind, reminder_no, batch_no)
-        queued = await repo.queued_mails(campaign_id, kind, reminder_no, batch_no)
+        queued = await repo.lease_batch(campaign_id, kind, reminder_no, batch_no)
         await session.commit()
 
     renderer = MailRenderer(MailContext(
