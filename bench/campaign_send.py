@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -92,29 +93,39 @@ class Sink:
         self.proc.wait(timeout=10)
 
 
-def process_groups(worker_pid: int, sink_pid: int, env) -> dict[str, list]:  # type: ignore[no-untyped-def]
+def process_groups(worker_pid: int, sink_pid: int, env,  # type: ignore[no-untyped-def]
+                   pg_dir: Path) -> dict[str, list]:
     """The processes whose CPU time we report: worker, sink, Temporal, PostgreSQL, this one."""
     import psutil
 
     groups: dict[str, list] = {"worker": [psutil.Process(worker_pid)],
                                "sink": [psutil.Process(sink_pid)],
-                               "bench": [psutil.Process()], "temporal": [], "postgres": []}
+                               "bench": [psutil.Process()], "temporal": []}
+    pid = int((pg_dir / "postmaster.pid").read_text().split()[0])
+    groups["postmaster"] = [psutil.Process(pid)]
+    server = env._server if hasattr(env, "_server") else None
     for proc in psutil.process_iter(["name", "cmdline"]):
-        name = proc.info["name"] or ""
-        if name.startswith("postgres"):
-            groups["postgres"].append(proc)
-        elif name == "temporal":
+        cmdline = " ".join(proc.info["cmdline"] or [])
+        if proc.info["name"] == "temporal" and str(pg_dir.parent) in cmdline:
             groups["temporal"].append(proc)
+    del server
     return groups
 
 
 def cpu_seconds(groups: dict[str, list]) -> dict[str, float]:
     import psutil
 
-    # PostgreSQL starts a backend per new connection: look for them at every measurement.
-    backends = [p for p in psutil.process_iter(["name"]) if (p.info["name"] or "")
-                .startswith("postgres")]
-    groups = {**groups, "postgres": backends}
+    # PostgreSQL starts a backend per new connection: look for them at every measurement
+    # (children of our postmaster only; other PostgreSQL servers may run on the machine).
+    master = groups.get("postmaster") or []
+    backends = list(master)
+    for proc in master:
+        try:
+            backends += proc.children(recursive=True)
+        except psutil.Error:
+            pass
+    groups = {k: v for k, v in groups.items() if k != "postmaster"}
+    groups["postgres"] = backends
     out: dict[str, float] = {}
     for key, procs in groups.items():
         total = 0.0
@@ -211,7 +222,7 @@ async def run(sizes: list[int], write: bool) -> None:
         "MITWIRKEN_SECRET_KEY": SECRET, "MITWIRKEN_DATA_DIR": str(tmp / "data"),
     }
     worker = subprocess.Popen([sys.executable, "-c", WORKER], cwd=ROOT, env=worker_env)
-    procs = process_groups(worker.pid, sink.proc.pid, env)
+    procs = process_groups(worker.pid, sink.proc.pid, env, tmp / "pg")
     results = []
     try:
         for size in sizes:
@@ -262,6 +273,7 @@ async def run(sizes: list[int], write: bool) -> None:
         sink.stop()
         await env.shutdown()
         await engine.dispose()
+        shutil.rmtree(tmp, ignore_errors=True)
     if write:
         append_markdown(results, knobs)
 

@@ -162,20 +162,27 @@ class BatchSender:
         def terminate() -> None:
             protocol.write(b".\r\n")
 
-        # Listen for the server's answer before it can arrive: the protocol drops replies
-        # nobody is waiting for, and we first wait for PostgreSQL below.
-        reply = asyncio.ensure_future(protocol.read_response(timeout=self.timeout))
+        # aiosmtplib drops replies nobody waits for, and we first wait for PostgreSQL below:
+        # say a reply is expected, as its own commands do before writing (aiosmtplib >= 4);
+        # on other versions listen in a task from the start.
+        reply: asyncio.Future[Any] | None = None
+        if hasattr(protocol, "_response_pending"):
+            protocol._response_pending = True
+        else:
+            reply = asyncio.ensure_future(protocol.read_response(timeout=self.timeout))
         try:
             # The UPDATE and the terminator leave the process back to back (module doc).
             marked = await ledger.mark_sent_then(item.ledger_id, mail.message_id, terminate)
         except BaseException:
-            reply.cancel()
+            if reply is not None:
+                reply.cancel()
             raise
         if not marked:
             # Someone else (a stale attempt) changed the row; the mail went out regardless.
             log.warning("ledger row %s was not 'sending' when its mail went out", item.ledger_id)
         try:
-            response = await reply
+            response = await (reply if reply is not None
+                              else protocol.read_response(timeout=self.timeout))
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             # The server may have stored it: keep "sent" (at most once) and say so.
             self.report.unconfirmed += 1

@@ -99,7 +99,12 @@ class OutboundMail(Base):
     """The ledger: one row per mail that must go out exactly once (idempotency_key unique)."""
 
     __tablename__ = "outbound_mails"
-    __table_args__ = (Index("ix_outbound_mails_campaign_status", "campaign_id", "status"),)
+    # No index on a column the sending path changes (status, sent_at, ...), and room on each
+    # page: the per-mail `sending → sent` UPDATE stays a heap-only (HOT) update.
+    __table_args__ = (
+        Index("ix_outbound_mails_campaign_id", "campaign_id"),
+        {"postgresql_with": {"fillfactor": "80"}},
+    )
 
     id: Mapped[uuid.UUID] = uuid_pk()
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
