@@ -94,7 +94,8 @@ _SUBMIT = {False: _submit_sql(False), True: _submit_sql(True)}
 
 # Raised by asyncpg when the connection is gone (server restart, network): the pool must drop
 # the connection, as SQLAlchemy does for its own statements (it does not see these errors).
-_CONNECTION_ERRORS = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError)
+_CONNECTION_ERRORS = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError,
+                      asyncpg.exceptions.OperatorInterventionError)  # 57P01 admin shutdown etc.
 
 
 def _answer_arrays(rows: Sequence[AnswerRow]) -> dict[str, list[Any]]:
@@ -234,7 +235,7 @@ class SurveyRepository:
         try:
             return await raw.fetchrow(sql, *args)
         except _CONNECTION_ERRORS as exc:
-            await conn.invalidate()
+            await conn.invalidate()  # the pool opens a fresh connection for the next request
             raise Unavailable("Die Datenbank ist nicht erreichbar.",
                               code="database_unavailable") from exc
         except asyncpg.IntegrityConstraintViolationError as exc:

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select, text
 
 from services.campaigns.service import mark_invitation_responded
-from services.errors import Conflict, NotFound
+from services.errors import Conflict, NotFound, Unavailable
 from services.identity.service import create_organisation
 from services.models.campaign import Invitation
 from services.models.domain_event import DomainEvent
@@ -131,3 +131,20 @@ async def test_concurrent_submits_of_one_token_store_one_response(committed_make
                            {"s": survey.id})
         assert n == 3
         assert len(await _events(s, campaign.id)) == 3
+
+
+async def test_dead_connection_gives_unavailable_and_leaves_the_pool(committed_maker):
+    """The raw statements bypass SQLAlchemy's disconnect handling, so the repository
+    invalidates the connection itself (the API answers 503 once, the next request works)."""
+    async with committed_maker() as s:
+        conn = await s.connection()
+        pid = (await conn.get_raw_connection()).driver_connection.get_server_pid()
+        async with committed_maker() as other:
+            assert await other.scalar(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+        await asyncio.sleep(0.1)
+        with pytest.raises(Unavailable):
+            await service.submit(s, "ein-token-den-es-nicht-gibt", ANSWERS)
+        assert conn.invalidated
+    async with committed_maker() as s:
+        with pytest.raises(NotFound):  # a fresh connection: the token is simply unknown
+            await service.submit(s, "ein-token-den-es-nicht-gibt", ANSWERS)
