@@ -72,8 +72,11 @@ async def test_sigkill_mid_send_every_stakeholder_gets_exactly_one_mail(
         client = dev_server_env.client
         handle = await client.start_workflow(
             InvitationCampaignWorkflow.run,
+            # At the product's default rate limit: the sender's remaining crash window (two
+            # back-to-back writes, see services/campaigns/sender.py) scales with the rate.
             CampaignInput(campaign_id=campaign.id, organisation_id=org_id, deadline=deadline,
-                          batch_size=200, parallel_batches=2, mail_task_queue=mail_queue),
+                          batch_size=200, parallel_batches=2, mail_task_queue=mail_queue,
+                          rate_per_second=settings.mail_rate_per_second),
             id=f"campaign-{campaign.id}", task_queue=queue)
 
         worker = _start_worker(env_vars, queue, mail_queue)
@@ -87,6 +90,7 @@ async def test_sigkill_mid_send_every_stakeholder_gets_exactly_one_mail(
             await asyncio.sleep(0.01)
         worker.send_signal(signal.SIGKILL)
         worker.wait()
+        killed_at = datetime.now(UTC)
         at_kill = sink.count
         assert at_kill < AUDIENCE, "the kill must land in the middle of sending"
         print(f"killed the worker after {at_kill} mails")
@@ -95,12 +99,19 @@ async def test_sigkill_mid_send_every_stakeholder_gets_exactly_one_mail(
         until = loop.time() + 120
         while await _sent_in_ledger(maker, campaign.id) < AUDIENCE or sink.count < AUDIENCE:
             assert worker.poll() is None, worker.stderr.read().decode()[-3000:]
-            assert loop.time() < until, (sink.count, await _sent_in_ledger(maker, campaign.id))
+            if loop.time() > until:
+                break
             await asyncio.sleep(0.2)
         await asyncio.sleep(1.0)  # anything still in flight would show up now
 
         per_address = Counter(m.envelope_to[0] for m in sink.messages)
-        assert set(per_address) == set(emails)
+        missing = sorted(set(emails) - set(per_address))
+        if missing:
+            async with maker() as s:
+                rows = (await s.execute(text(
+                    "SELECT recipient, status, attempts, sent_at FROM outbound_mails "
+                    "WHERE recipient = ANY(:r)"), {"r": missing})).all()
+            pytest.fail(f"missing mails (killed at {killed_at}): {rows}")
         assert all(n == 1 for n in per_address.values()), \
             [a for a, n in per_address.items() if n != 1][:10]
         assert sink.count == AUDIENCE
