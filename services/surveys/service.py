@@ -334,9 +334,12 @@ class Submitted:
 async def submit(
     session: AsyncSession, token: str, answers: dict[str, Any], *, channel: str = "invitation"
 ) -> Submitted:
-    """Store a participant's answers in the caller's transaction (one transaction, no
-    workflow). 201 once; 409 for a second submit unless the survey allows edits; 410 after
-    the close; 422 naming each invalid question.
+    """Store a participant's answers in one transaction (no workflow). 201 once; 409 for a
+    second submit unless the survey allows edits; 410 after the close; 422 naming each invalid
+    question. The statements join the session's transaction when one is open; otherwise the
+    single write statement is a transaction of its own, committed when it returns (the
+    session's commit then has nothing left to do), so a caller must not expect to roll the
+    submission back afterwards.
 
     The hot path is two statements: the token read and one write that stores the receipt
     (through the campaigns domain's SQL), its event, the response, the answers and deletes the
