@@ -83,6 +83,9 @@ async def seed_demo(session: AsyncSession) -> DemoLogins:
     from services.surveys.demo import seed_demo_surveys
 
     await seed_demo_surveys(session, DEMO_PROCESS_ID)
+    from services.stakeholders.demo import seed_demo_stakeholders  # helper "campaigns"
+
+    await seed_demo_stakeholders(session, org)
     # ---------------------------------------------------------------------------------------
 
     return DemoLogins(DEMO_ORG_SLUG, DEMO_ORG_NAME, list(DEMO_USERS), created)

@@ -40,8 +40,6 @@ DB_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=t
 MAIL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2.0,
                          maximum_interval=timedelta(minutes=5),
                          non_retryable_error_types=["campaign_not_found"])
-# Continue as new well before Temporal's limits; also when the server suggests it.
-HISTORY_EVENTS_LIMIT = 8_000
 
 
 @workflow.defn(name="InvitationCampaignWorkflow")
@@ -140,7 +138,7 @@ class InvitationCampaignWorkflow:
             # Resume point for continue-as-new: everything before it has finished.
             if not running:
                 s.next_batch = dispatched
-            if dispatched < len(batch_nos) and self._history_is_long():
+            if dispatched < len(batch_nos) and self._history_is_long(inp.history_limit):
                 # Drain the window, then continue as new with a small state.
                 if running:
                     await workflow.wait(list(running))
@@ -160,10 +158,9 @@ class InvitationCampaignWorkflow:
             self.state.reminded += result.sent
 
     @staticmethod
-    def _history_is_long() -> bool:
+    def _history_is_long(limit: int) -> bool:
         info = workflow.info()
-        return info.is_continue_as_new_suggested() or info.get_current_history_length() > \
-            HISTORY_EVENTS_LIMIT
+        return info.is_continue_as_new_suggested() or info.get_current_history_length() > limit
 
 
 # The sandbox re-imports this module per run; register only from the real import.

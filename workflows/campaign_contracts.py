@@ -61,6 +61,8 @@ class CampaignInput(BaseModel):
     rate_per_second: float = 0.0
     # Where the send activities run (the worker's mail queue; tests use their own).
     mail_task_queue: str = "mitwirken-mail"
+    # Continue as new once a run's history is this long (or when Temporal suggests it).
+    history_limit: int = 8_000
     state: CampaignState | None = None
 
 

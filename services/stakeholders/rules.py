@@ -3,12 +3,14 @@
 Groups: the known groups are the union of the process templates' groups, which belong to the
 process domain. The registry therefore accepts any non-empty group and normalises it to a key
 (`"Engagierte Bürger*innen"` → `"engagierte-buergerinnen"`), so a label typed in a spreadsheet
-and the template's key meet. Callers that know the valid keys pass `known_groups` to the import
-to reject anything else.
+and the template's key meet. A group's title in any shipped template maps to its key
+(`"Zivilgesellschaftliche Gruppen mit politischem Mandat"` → `"zivilgesellschaft-mandat"`).
+Callers that know the valid keys pass `known_groups` to the import to reject anything else.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -33,11 +35,29 @@ def normalise_email(value: str) -> str:
     return value
 
 
+def _slug(value: str) -> str:
+    return _NON_KEY.sub("-", value.strip().lower().translate(_UMLAUTS)).strip("-")
+
+
+@functools.cache
+def template_group_aliases() -> dict[str, str]:
+    """Slug of each group title in the shipped process templates → the group's key."""
+    try:
+        from services.processes.templates import builtin_templates
+    except ImportError:  # the process domain is optional for the registry
+        return {}
+    aliases: dict[str, str] = {}
+    for template in builtin_templates().values():
+        for group in template.stakeholder_groups:
+            aliases.setdefault(_slug(group.title), group.key)
+    return aliases
+
+
 def normalise_group(value: str) -> str:
-    key = _NON_KEY.sub("-", value.strip().lower().translate(_UMLAUTS)).strip("-")
+    key = _slug(value)
     if not key:
         raise ValueError("Die Gruppe fehlt.")
-    return key[:100]
+    return template_group_aliases().get(key, key)[:100]
 
 
 def normalise_tags(values: Iterable[str]) -> list[str]:

@@ -45,11 +45,11 @@ async def _invitation(session, org_id, *, language: str = "de"):  # type: ignore
 
 
 async def test_launch_campaign_starts_workflow_and_reports_progress(
-        app, client, session, make_staff, time_skipping_env):
+        app, client, session, make_staff, dev_server_env):
     staff = await make_staff(role=Role.coordinator)
     process_id = await _process(session, staff.org_id)
     await session.commit()
-    app.dependency_overrides[get_temporal] = lambda: time_skipping_env.client
+    app.dependency_overrides[get_temporal] = lambda: dev_server_env.client
     try:
         deadline = (datetime.now(UTC) + timedelta(days=30)).isoformat()
         body = {"kind": "survey", "target_id": str(uuid.uuid4()), "title": "Bedarfe",
@@ -61,7 +61,7 @@ async def test_launch_campaign_starts_workflow_and_reports_progress(
         out = r.json()
         assert out["status"] == "running" and out["audience"]["groups"] == ["politik"]
         assert out["audience"]["tiers"] == [1, 3]
-        handle = time_skipping_env.client.get_workflow_handle(f"campaign-{out['id']}")
+        handle = dev_server_env.client.get_workflow_handle(f"campaign-{out['id']}")
         description = await handle.describe()
         assert description.workflow_type == "InvitationCampaignWorkflow"
         await handle.terminate("test done")

@@ -92,7 +92,7 @@ async def test_erasure_leaves_no_personal_data_in_any_table(committed_maker, smt
     assert await _scan(maker, needles) == []
     async with maker() as s:
         tomb = (await s.scalars(select(Stakeholder).where(Stakeholder.id == person.id))).one()
-        assert tomb.erased_at is not None and tomb.group_key == "zivilgesellschaftliche-gruppen"
+        assert tomb.erased_at is not None and tomb.group_key == "zivilgesellschaft"
         invitation = (await s.scalars(select(Invitation).where(
             Invitation.campaign_id == campaign.id, Invitation.reach_tier == 3))).one()
         assert invitation.stakeholder_id is None and invitation.group_key == tomb.group_key

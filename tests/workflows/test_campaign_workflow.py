@@ -136,3 +136,33 @@ async def test_reminders_only_to_non_respondents_and_stop_at_deadline(
                                      if k in ("Einladung", "Invitation"))
     assert (english["email"], "Invitation") in subjects
     assert sum(n for (_, k), n in subjects.items() if k in ("Erinnerung", "Reminder")) == 9
+
+
+async def test_continue_as_new_keeps_every_mail_exactly_once(
+        time_skipping_env, committed_maker, smtp_sink):
+    env = time_skipping_env
+    maker = committed_maker
+    infra_mail.configure(MailTransport(smtp_sink.host, smtp_sink.port))
+    org_id = await make_org(maker)
+    emails = [f"can{i}-{org_id.hex[:6]}@example.org" for i in range(12)]
+    await add_stakeholders(maker, org_id, [{"name": f"P{i}", "email": e, "group_key": "g"}
+                                           for i, e in enumerate(emails)])
+    deadline = await env.get_current_time() + timedelta(days=2)
+    campaign = await make_campaign(maker, org_id, deadline=deadline)
+    queue = f"can-{uuid.uuid4().hex[:8]}"
+    workers = build_workers(env.client, task_queue=queue, mail_task_queue=queue + "-mail")
+    async with workers[0], workers[1]:
+        handle = await env.client.start_workflow(
+            InvitationCampaignWorkflow.run,
+            CampaignInput(campaign_id=campaign.id, organisation_id=org_id, deadline=deadline,
+                          batch_size=2, parallel_batches=2, mail_task_queue=queue + "-mail",
+                          history_limit=12),
+            id=f"campaign-{campaign.id}", task_queue=queue)
+        result = await handle.result()
+    assert result.stage == "closed" and result.total == 12 and result.sent == 12
+    # The run that finished is not the first: the history was cut by continue-as-new.
+    first = await env.client.get_workflow_handle(
+        f"campaign-{campaign.id}", run_id=handle.first_execution_run_id).fetch_history()
+    assert first.events[-1].HasField("workflow_execution_continued_as_new_event_attributes")
+    sent_to = Counter(m.envelope_to[0] for m in smtp_sink.messages)
+    assert sent_to == Counter(emails)
