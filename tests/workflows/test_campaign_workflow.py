@@ -5,9 +5,11 @@ nothing after the deadline."""
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import select, update
 
@@ -21,6 +23,8 @@ from services.models.stakeholder import Stakeholder
 from tests.campaign_helpers import add_stakeholders, campaign_row, ledger, make_campaign, make_org
 from workflows.campaign import InvitationCampaignWorkflow
 from workflows.campaign_contracts import CampaignInput
+
+REPLAY_FILE = Path(__file__).parents[1] / "replay" / "histories" / "campaign_reminders.json"
 
 
 async def _wait_for(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
@@ -97,6 +101,10 @@ async def test_reminders_only_to_non_respondents_and_stop_at_deadline(
             await s.commit()
 
         result = await handle.result()
+        if os.environ.get("RECORD_CAMPAIGN_HISTORY"):
+            # Re-record the replay fixture (tests/replay/test_campaign_replay.py).
+            history = await handle.fetch_history()
+            REPLAY_FILE.write_text(history.to_json())
 
     assert result.stage == "closed"
     rows = await ledger(maker, campaign.id)
