@@ -6,11 +6,11 @@ crash of the sending process makes the ledger and the SMTP server disagree. Per 
 1. Lease (for the whole batch, before sending): the ledger rows go `queued → sending` in one
    committed statement that re-checks that the person has not answered, declined,
    unsubscribed or been erased meanwhile; the rest of the batch is cancelled.
-2. MAIL FROM, RCPT TO, DATA, then the whole message body — but not the final ".". The server
-   holds an unterminated message; if the connection drops now, it discards it.
+2. MAIL FROM, RCPT TO, DATA. The server waits for the message; if the connection drops now,
+   it stores nothing.
 3. Write the UPDATE `sending → sent` to PostgreSQL and, in the same synchronous stretch of
-   code (no await in between, so no other task can run), the final "." to the SMTP server.
-   Only then wait for both answers.
+   code (no await in between, so no other task can run), the message with its final "." to
+   the SMTP server. Only then wait for both answers.
 
 Once both writes have left the process, the kernel delivers them even if the process is
 killed the next instant: PostgreSQL executes and commits the UPDATE it received, the SMTP
@@ -162,10 +162,11 @@ class BatchSender:
         protocol = client.protocol
         if protocol is None:
             raise aiosmtplib.SMTPServerDisconnected("Verbindung verloren")
-        protocol.write(mail.data)
 
         def terminate() -> None:
-            protocol.write(b".\r\n")
+            # Body and end-of-data marker in one write: as many writes per mail as a plain
+            # client needs, and the server has either all of it or an empty, open DATA phase.
+            protocol.write(mail.data + b".\r\n")
 
         # aiosmtplib drops replies nobody waits for, and we first wait for PostgreSQL below:
         # say a reply is expected, as its own commands do before writing (aiosmtplib >= 4);
