@@ -66,7 +66,13 @@ async def create(process_id: uuid.UUID, body: CampaignCreate, session: SessionDe
                                              actor=principal.email)
     # The workflow's first activity reads the campaign row: commit before starting it.
     await session.commit()
-    await start_campaign_workflow(client, campaign, settings)
+    try:
+        await start_campaign_workflow(client, campaign, settings)
+    except Unavailable:
+        # Say so on the campaign too, so no row claims to run without a workflow.
+        await service.mark_failed(session, campaign.id, "workflow not started")
+        await session.commit()
+        raise
     return await service.campaign_out(session, campaign)
 
 

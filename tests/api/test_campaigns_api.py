@@ -147,3 +147,20 @@ async def test_coordinator_page_refreshes_while_running(client, session, make_st
     assert r.status_code == 303
     found = await session.scalar(select(Campaign.id).where(Campaign.id == campaign.id))
     assert found == campaign.id
+
+
+async def test_launch_without_temporal_answers_503_and_changes_nothing(
+        client, session, make_staff):
+    staff = await make_staff(role=Role.coordinator)
+    process_id = await _process(session, staff.org_id)
+    await session.commit()
+    body = {"kind": "survey", "target_id": str(uuid.uuid4()),
+            "deadline": (datetime.now(UTC) + timedelta(days=30)).isoformat()}
+    # The test settings point Temporal at 127.0.0.1:1, where nothing listens: the client is
+    # resolved before anything is written.
+    r = await client.post(f"/api/v1/processes/{process_id}/campaigns", json=body,
+                          headers=staff.headers)
+    assert r.status_code == 503 and r.json()["error"]["code"] == "temporal_unavailable"
+    statuses = (await session.scalars(select(Campaign.status).where(
+        Campaign.organisation_id == staff.org_id))).all()
+    assert statuses == []
