@@ -232,6 +232,7 @@ class SurveyRepository:
             self._conn = await self.session.connection()
             self._driver = (await self._conn.get_raw_connection()).driver_connection
         conn, raw = self._conn, self._driver
+        assert raw is not None  # asyncpg always exposes its driver connection
         try:
             return await raw.fetchrow(sql, *args)
         except _CONNECTION_ERRORS as exc:
