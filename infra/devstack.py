@@ -158,9 +158,10 @@ class DevStack:
         from infra.migrate import upgrade
 
         upgrade(database_url)
-        logins = asyncio.run(_seed(database_url))
         wait_for_temporal(temporal_address, self.temporal,
                           namespace=self.settings.temporal_namespace)
+        # Seeded after Temporal answers, on its actual address: the demo process is a workflow.
+        logins = asyncio.run(_seed(database_url, temporal_address, self.settings))
         self.echo("Starte Worker und API …")
         python = [sys.executable, "-m", "infra.cli"]
         self.children = [
@@ -249,13 +250,15 @@ class DevStack:
         return "\n".join(lines)
 
 
-async def _seed(database_url: str) -> DemoLogins:
+async def _seed(database_url: str, temporal_address: str, settings: Settings) -> DemoLogins:
     from infra.db import create_engine, create_sessionmaker, session_scope
     from infra.seed import seed_demo
+    from infra.temporal import connect
 
     engine = create_engine(database_url, pool_size=1)
     try:
+        client = await connect(settings, address=temporal_address)
         async with session_scope(create_sessionmaker(engine)) as session:
-            return await seed_demo(session)
+            return await seed_demo(session, temporal=client)
     finally:
         await engine.dispose()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
 
 from services.identity.repository import IdentityRepository
 from services.identity.service import create_organisation, ensure_user
@@ -54,9 +55,10 @@ class DemoLogins:
     created: list[str] = field(default_factory=list)  # what this run added (empty on re-run)
 
 
-async def seed_demo(session: AsyncSession) -> DemoLogins:
+async def seed_demo(session: AsyncSession, *, temporal: Client | None = None) -> DemoLogins:
     """Create the demo organisation and staff unless they exist. Only flushes; the caller
-    commits (one unit of work)."""
+    commits (one unit of work). `temporal` starts the demo process; without it the process
+    seed connects with the environment's settings."""
     repo = IdentityRepository.from_session(session)
     created: list[str] = []
     org = await repo.org_by_slug(DEMO_ORG_SLUG)
@@ -78,7 +80,7 @@ async def seed_demo(session: AsyncSession) -> DemoLogins:
     #   await seed_demo_stakeholders(session, org)  # helper "campaigns"
     from infra.process_demo import seed_demo_process  # helper "process"
 
-    await seed_demo_process(session, org)
+    await seed_demo_process(session, org, client=temporal)
     from infra.process_demo import DEMO_PROCESS_ID  # helper "surveys"
     from services.surveys.demo import seed_demo_surveys
 

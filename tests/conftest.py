@@ -158,9 +158,13 @@ def make_committed_staff(committed_maker, app) -> MakeStaff:  # type: ignore[no-
     return make
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
-    """Temporal's time-skipping test server (months in seconds)."""
+    """Temporal's time-skipping test server (months in seconds), one per test.
+
+    Not shared: a workflow another test left running (its worker gone) holds a workflow task
+    open when its timer fires, and the server does not skip time while a task is outstanding,
+    so a later test's `env.sleep` would wait forever. A fresh server starts in ~0.1 s."""
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter,
         test_server_existing_path=str(BIN / "temporal-test-server"),

@@ -19,6 +19,7 @@ import psutil
 import pytest
 
 from infra.devservices import free_port
+from infra.process_demo import DEMO_PROCESS_ID
 
 pytestmark = pytest.mark.e2e
 
@@ -115,6 +116,10 @@ def test_dev_stack_starts_serves_stops_cleanly_and_keeps_its_data(stack):
     bearer = {"Authorization": f"Bearer {token.json()['access_token']}"}
     org = http.get("/api/v1/orgs/weiterstadt", headers=bearer)
     assert org.status_code == 200 and org.json()["name"] == "Stadt Weiterstadt"
+    # The demo process runs on the stack's own Temporal (free ports, not the default 7233).
+    process = http.get(f"/api/v1/processes/{DEMO_PROCESS_ID}", headers=bearer)
+    assert process.status_code == 200, process.text
+    assert process.json()["current_phase"] == "planung"
     assert http.get("/docs").status_code == 200
     assert httpx.get(f"http://127.0.0.1:{stack.ui}/", timeout=10).status_code == 200
 
