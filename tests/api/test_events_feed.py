@@ -9,12 +9,11 @@ import uuid
 
 import httpx
 import pytest
-import uvicorn
 
 from api.app import create_app
-from infra.devservices import free_port
 from services.events.service import record_event
 from services.models.organisation import Role
+from tests.support.live_server import live_server as serve_live
 
 
 async def _record(maker, org_id, n: int, prefix: str) -> None:
@@ -74,18 +73,8 @@ async def test_feed_needs_a_login(client):
 async def live_server(settings, committed_maker):
     """The app on a real uvicorn server (streaming over real sockets), committed data."""
     app = create_app(settings, sessionmaker=committed_maker)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off",
-                                           log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    for _ in range(100):
-        if server.started:
-            break
-        await asyncio.sleep(0.05)
-    assert server.started
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await asyncio.wait_for(task, 10)
+    async with serve_live(app, start_timeout=5) as base:
+        yield base
 
 
 async def _next_event(lines) -> dict:

@@ -6,53 +6,25 @@ decision page."""
 from __future__ import annotations
 
 import asyncio
-import shutil
-import socket
 
 import pytest
-import uvicorn
 
 from api.app import create_app
 from infra.temporal import TASK_QUEUE
+from tests.support.browser import ARGS, CHROMIUM
+from tests.support.browser import serious_violations as _serious
+from tests.support.live_server import live_server
 from tests.workflows.process_harness import make_org, process_worker
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
-
-CHROMIUM = shutil.which("chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
 async def server(settings, committed_maker, time_skipping_env):  # type: ignore[no-untyped-def]
     app = create_app(settings, sessionmaker=committed_maker)
     app.state.temporal.client = time_skipping_env.client
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off",
-                                        log_level="warning"))
-    task = asyncio.create_task(srv.serve())
-    for _ in range(200):
-        if srv.started:
-            break
-        await asyncio.sleep(0.05)
-    assert srv.started
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    await asyncio.wait_for(task, 10)
-
-
-async def _serious(page) -> list[str]:  # type: ignore[no-untyped-def]
-    from axe_playwright_python.async_playwright import Axe
-
-    results = await Axe().run(page)
-    return [f"{v['id']} ({v['impact']}): {v['help']}" for v in results.response["violations"]
-            if v.get("impact") in ("serious", "critical")]
+    async with live_server(app) as base:
+        yield base
 
 
 async def _login(page, base: str, staff) -> None:  # type: ignore[no-untyped-def]

@@ -8,53 +8,21 @@ in its error state).
 
 from __future__ import annotations
 
-import asyncio
-import shutil
-import socket
-
 import pytest
-import uvicorn
 
 from api.app import create_app
+from tests.support.browser import ARGS, CHROMIUM
+from tests.support.browser import serious_violations as _serious
+from tests.support.live_server import live_server
 from tests.surveys.support import make_campaign, make_invites, make_process, make_survey
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
-CHROMIUM = shutil.which("chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 @pytest.fixture
 async def server(settings, committed_maker):
-    app = create_app(settings, sessionmaker=committed_maker)
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off",
-                                        log_level="warning"))
-    task = asyncio.create_task(srv.serve())
-    for _ in range(200):
-        if srv.started:
-            break
-        await asyncio.sleep(0.05)
-    assert srv.started
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    await asyncio.wait_for(task, 10)
-
-
-async def _serious(page) -> list[str]:
-    from axe_playwright_python.async_playwright import Axe
-
-    results = await Axe().run(page)
-    violations = results.response["violations"]
-    return [f"{v['id']} ({v['impact']}): {v['help']}" for v in violations
-            if v.get("impact") in ("serious", "critical")]
+    async with live_server(create_app(settings, sessionmaker=committed_maker)) as base:
+        yield base
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
