@@ -11,31 +11,16 @@ import pytest
 from httpx import ASGITransport, AsyncClient
 
 from api.app import create_app
-from infra.temporal import TASK_QUEUE
 from services.models.organisation import Role
-from tests.workflows.process_harness import make_org, process_worker
+from tests.workflows.process_harness import make_org
 
 WEITERSTADT = "weiterstadt-vielfaltsstrategie"
-
-
-@pytest.fixture
-async def papp(settings, committed_maker, time_skipping_env):  # type: ignore[no-untyped-def]
-    app = create_app(settings, sessionmaker=committed_maker)
-    app.state.temporal.client = time_skipping_env.client
-    return app
 
 
 @pytest.fixture
 async def api(papp) -> AsyncIterator[AsyncClient]:  # type: ignore[no-untyped-def]
     async with AsyncClient(transport=ASGITransport(app=papp), base_url="http://testserver") as c:
         yield c
-
-
-@pytest.fixture
-async def worker(time_skipping_env, smtp_sink) -> AsyncIterator[str]:  # type: ignore[no-untyped-def]
-    async with process_worker(time_skipping_env.client, smtp_sink.port,
-                              task_queue=TASK_QUEUE) as q:
-        yield q
 
 
 def error_code(response) -> str:  # type: ignore[no-untyped-def]

@@ -4,29 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
 
-import pytest
 from httpx import ASGITransport, AsyncClient
 
-from api.app import create_app
 from api.deps import SESSION_COOKIE
-from infra.temporal import TASK_QUEUE
-from tests.workflows.process_harness import make_org, process_worker
-
-
-@pytest.fixture
-async def papp(settings, committed_maker, time_skipping_env):  # type: ignore[no-untyped-def]
-    app = create_app(settings, sessionmaker=committed_maker)
-    app.state.temporal.client = time_skipping_env.client
-    return app
-
-
-@pytest.fixture
-async def worker(time_skipping_env, smtp_sink) -> AsyncIterator[str]:  # type: ignore[no-untyped-def]
-    async with process_worker(time_skipping_env.client, smtp_sink.port,
-                              task_queue=TASK_QUEUE) as q:
-        yield q
+from tests.workflows.process_harness import make_org
 
 
 def browser(app, staff) -> AsyncClient:  # type: ignore[no-untyped-def]
