@@ -242,17 +242,27 @@ def _not_open_yet(p: Participation) -> bool:
     return p.survey.opens_at is not None and datetime.now(UTC) < p.survey.opens_at
 
 
-@router.get("/t/{token}", response_class=HTMLResponse)
-async def survey_page(token: str, request: Request, session: SessionDep,
-                      gespeichert: int = 0) -> Response:
+async def _open_for_page(request: Request, session: SessionDep, token: str, *,
+                         not_open_status: int) -> Participation | Response:
+    """The rate limit, the token lookup and the opening date, shared by showing and posting
+    the form: the participation, or the page to show instead (error or "not open yet")."""
     try:
         participation_limits(request).check(request, token)
         p = await service.open_token(session, token)
     except (NotFound, Gone, RateLimited) as exc:
         return _error_page(request, token, exc)
     if _not_open_yet(p):
-        return _status_page(request, token, "not_open", 200, p.language,
+        return _status_page(request, token, "not_open", not_open_status, p.language,
                             d=_date(p.survey.opens_at, p.language))
+    return p
+
+
+@router.get("/t/{token}", response_class=HTMLResponse)
+async def survey_page(token: str, request: Request, session: SessionDep,
+                      gespeichert: int = 0) -> Response:
+    p = await _open_for_page(request, session, token, not_open_status=200)
+    if isinstance(p, Response):
+        return p
     if p.answered and not p.can_edit:
         return _status_page(request, token, "answered", 200, p.language)
     values = await service.load_draft(session, p)
@@ -263,14 +273,9 @@ async def survey_page(token: str, request: Request, session: SessionDep,
 
 @router.post("/t/{token}", response_class=HTMLResponse)
 async def survey_post(token: str, request: Request, session: SessionDep) -> Response:
-    try:
-        participation_limits(request).check(request, token)
-        p = await service.open_token(session, token)
-    except (NotFound, Gone, RateLimited) as exc:
-        return _error_page(request, token, exc)
-    if _not_open_yet(p):
-        return _status_page(request, token, "not_open", 409, p.language,
-                            d=_date(p.survey.opens_at, p.language))
+    p = await _open_for_page(request, session, token, not_open_status=409)
+    if isinstance(p, Response):
+        return p
     form = await request.form()
     answers, raw = _answers_from_form(p, form)
     action = form.get("aktion")
