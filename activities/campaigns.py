@@ -7,6 +7,8 @@ run twice (unique ledger keys, conditional claims, dedupe keys on events).
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -30,8 +32,14 @@ from workflows.campaign_contracts import (
 )
 
 
-def _domain(exc: DomainError) -> ApplicationError:
-    return ApplicationError(exc.message, type=exc.code, non_retryable=True)
+@contextmanager
+def _domain_errors() -> Iterator[None]:
+    """A domain error becomes a non-retryable ApplicationError typed with its code (the
+    workflow and the API see the code; retrying would not change the answer)."""
+    try:
+        yield
+    except DomainError as exc:
+        raise ApplicationError(exc.message, type=exc.code, non_retryable=True) from exc
 
 
 @functools.cache
@@ -58,25 +66,21 @@ def mail_setup() -> service.MailSetup:
 
 @activity.defn(name="campaign_select_audience")
 async def select_audience(inp: SelectAudienceIn) -> SelectAudienceOut:
-    try:
+    with _domain_errors():
         async with session_scope() as session:
             total, batches = await service.select_audience(
                 session, inp.campaign_id, secret_key=get_settings().resolved_secret_key(),
                 batch_size=inp.batch_size, started_at=inp.started_at)
-    except DomainError as exc:
-        raise _domain(exc) from exc
     return SelectAudienceOut(total=total, batches=batches)
 
 
 @activity.defn(name="campaign_send_batch")
 async def send_batch(inp: SendBatchIn) -> SendBatchOut:
-    try:
+    with _domain_errors():
         outcome = await service.send_batch(
             mail_setup(), inp.campaign_id, kind=inp.kind, reminder_no=inp.reminder_no,
             batch_no=inp.batch_no, planned_at=inp.planned_at, rate=inp.rate_per_second,
             heartbeat=activity.heartbeat)
-    except DomainError as exc:
-        raise _domain(exc) from exc
     if outcome.queued:
         # Temporary SMTP failures: Temporal retries the batch with backoff; the ledger makes
         # the retry send only these.
@@ -87,22 +91,18 @@ async def send_batch(inp: SendBatchIn) -> SendBatchOut:
 
 @activity.defn(name="campaign_plan_reminders")
 async def plan_reminders(inp: PlanRemindersIn) -> PlanRemindersOut:
-    try:
+    with _domain_errors():
         async with session_scope() as session:
             batch_nos, recipients = await service.plan_reminders(
                 session, inp.campaign_id, inp.reminder_no)
-    except DomainError as exc:
-        raise _domain(exc) from exc
     return PlanRemindersOut(batch_nos=batch_nos, recipients=recipients)
 
 
 @activity.defn(name="campaign_close")
 async def close_campaign(inp: CloseCampaignIn) -> None:
-    try:
+    with _domain_errors():
         async with session_scope() as session:
             await service.close_campaign(session, inp.campaign_id, inp.closed_at)
-    except DomainError as exc:
-        raise _domain(exc) from exc
 
 
 ACTIVITIES.extend([select_audience, plan_reminders, close_campaign])
