@@ -13,6 +13,7 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -94,12 +95,19 @@ async def campaign_out(session: AsyncSession, campaign: Campaign) -> CampaignOut
 async def mark_failed(session: AsyncSession, campaign_id: uuid.UUID, reason: str) -> None:
     campaign = await get_campaign(session, campaign_id)
     campaign.status = "failed"
-    await record_event(session, organisation_id=campaign.organisation_id,
-                       process_id=campaign.process_id, type="campaign.failed",
-                       data={"campaign_id": str(campaign_id), "reason": reason[:200]})
+    await _campaign_event(session, campaign, "failed", {"reason": reason[:200]})
 
 
 # --- the workflow's steps ----------------------------------------------------------------------
+
+
+async def _campaign_event(session: AsyncSession, campaign: Campaign, event: str,
+                          data: dict[str, Any], *, dedupe_key: str | None = None) -> None:
+    """An event about this campaign (`campaign.<event>`), in its organisation and process,
+    with the campaign's id in front of the event's own data."""
+    await record_event(session, organisation_id=campaign.organisation_id,
+                       process_id=campaign.process_id, type=f"campaign.{event}",
+                       data={"campaign_id": str(campaign.id), **data}, dedupe_key=dedupe_key)
 
 
 async def select_audience(session: AsyncSession, campaign_id: uuid.UUID, *, secret_key: str,
@@ -113,11 +121,9 @@ async def select_audience(session: AsyncSession, campaign_id: uuid.UUID, *, secr
         return campaign.total, campaign.batches
     total, batches = await repo.create_invitations(campaign, secret_key, batch_size)
     campaign.total, campaign.batches, campaign.started_at = total, batches, started_at
-    await record_event(session, organisation_id=campaign.organisation_id,
-                       process_id=campaign.process_id, type="campaign.audience_selected",
-                       data={"campaign_id": str(campaign_id), "total": total,
-                             "batches": batches},
-                       dedupe_key=f"campaign-audience:{campaign_id}")
+    await _campaign_event(session, campaign, "audience_selected",
+                          {"total": total, "batches": batches},
+                          dedupe_key=f"campaign-audience:{campaign_id}")
     return total, batches
 
 
@@ -186,13 +192,11 @@ async def send_batch(setup: MailSetup, campaign_id: uuid.UUID, *, kind: str, rem
         if not left:
             # One event per batch (never per recipient): the SSE stream and webhooks see
             # progress move without the log growing with the audience.
-            await record_event(
-                session, organisation_id=campaign.organisation_id,
-                process_id=campaign.process_id, type=f"campaign.{kind}_batch_sent",
-                data={"campaign_id": str(campaign_id), "batch_no": batch_no,
-                      "reminder_no": reminder_no, "sent": outcome.get("sent", 0),
-                      "failed": outcome.get("failed", 0),
-                      "skipped": outcome.get("cancelled", 0), "batches": campaign.batches},
+            await _campaign_event(
+                session, campaign, f"{kind}_batch_sent",
+                {"batch_no": batch_no, "reminder_no": reminder_no,
+                 "sent": outcome.get("sent", 0), "failed": outcome.get("failed", 0),
+                 "skipped": outcome.get("cancelled", 0), "batches": campaign.batches},
                 dedupe_key=f"campaign-batch:{campaign_id}:{kind}:{reminder_no}:{batch_no}",
             )
         await session.commit()
@@ -207,11 +211,9 @@ async def plan_reminders(session: AsyncSession, campaign_id: uuid.UUID,
         return [], 0
     batch_nos, recipients = await CampaignRepository.from_session(session).reminder_batches(
         campaign_id, reminder_no)
-    await record_event(session, organisation_id=campaign.organisation_id,
-                       process_id=campaign.process_id, type="campaign.reminder_started",
-                       data={"campaign_id": str(campaign_id), "reminder_no": reminder_no,
-                             "recipients": recipients},
-                       dedupe_key=f"campaign-reminder:{campaign_id}:{reminder_no}")
+    await _campaign_event(session, campaign, "reminder_started",
+                          {"reminder_no": reminder_no, "recipients": recipients},
+                          dedupe_key=f"campaign-reminder:{campaign_id}:{reminder_no}")
     return batch_nos, recipients
 
 
@@ -220,11 +222,9 @@ async def close_campaign(session: AsyncSession, campaign_id: uuid.UUID,
     repo = CampaignRepository.from_session(session)
     campaign = await get_campaign(session, campaign_id)
     if await repo.close(campaign_id, closed_at):
-        await record_event(session, organisation_id=campaign.organisation_id,
-                           process_id=campaign.process_id, type="campaign.closed",
-                           data={"campaign_id": str(campaign_id),
-                                 "progress": await repo.progress(campaign_id)},
-                           dedupe_key=f"campaign-closed:{campaign_id}")
+        await _campaign_event(session, campaign, "closed",
+                              {"progress": await repo.progress(campaign_id)},
+                              dedupe_key=f"campaign-closed:{campaign_id}")
 
 
 # --- participants -----------------------------------------------------------------------------
