@@ -295,7 +295,7 @@ async def decision_page(approval_id: uuid.UUID, request: Request, session: Sessi
     form = {"decision": decision, "comment": comment}
     try:
         approval, _ = await service.approval_for(session, principal, approval_id)
-        principal.require(approval.organisation_id, Role.steering)
+        service.require_voter(principal, approval)
         if decision not in ("approve", "reject"):
             raise ValidationFailed("Bitte wählen Sie „Zustimmen“ oder „Ablehnen“.",
                                    code="decision_required")

@@ -9,7 +9,6 @@ from fastapi import APIRouter
 from api import process_control as control
 from api.deps import CurrentUser, SessionDep, TemporalDep
 from services.errors import ValidationFailed
-from services.models.organisation import Role
 from services.processes import service
 from services.processes.schemas import ApprovalOut, DecisionRequest
 from workflows.contracts import DecideInput
@@ -33,7 +32,7 @@ async def read_approval(approval_id: uuid.UUID, session: SessionDep,
 async def decide(approval_id: uuid.UUID, body: DecisionRequest, session: SessionDep,
                  principal: CurrentUser, client: TemporalDep) -> ApprovalOut:
     approval, _ = await service.approval_for(session, principal, approval_id)
-    principal.require(approval.organisation_id, Role.steering)
+    service.require_voter(principal, approval)
     if body.decision == "reject" and not body.comment.strip():
         # A rejection keeps the phase open; the coordinators need to know why.
         raise ValidationFailed("Bitte begründen Sie eine Ablehnung.", code="comment_required",

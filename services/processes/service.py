@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.errors import NotFound, ValidationFailed
+from services.errors import Conflict, NotFound, ValidationFailed
 from services.events.service import record_event
 from services.identity.repository import IdentityRepository
 from services.identity.service import Principal
@@ -322,6 +322,15 @@ async def approval_for(session: AsyncSession, principal: Principal,
     process = await repo.get(approval.process_id)
     assert process is not None
     return approval, await _approval_out(session, approval, process, principal)
+
+
+def require_voter(principal: Principal, approval: Approval) -> None:
+    """Only the steering members asked when the gate opened decide (an admin or a member who
+    joined later is not on the list): checked here too, before the workflow is asked, with the
+    workflow's answer for it (409 not_a_voter, services/processes/errors.py)."""
+    principal.require(approval.organisation_id, Role.steering)
+    if str(principal.user_id) not in approval.voters:
+        raise Conflict("Sie sind für diese Freigabe nicht stimmberechtigt.", code="not_a_voter")
 
 
 async def approvals_waiting_for(session: AsyncSession, principal: Principal) -> list[ApprovalOut]:
