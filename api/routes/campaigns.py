@@ -62,6 +62,7 @@ async def create(process_id: uuid.UUID, body: CampaignCreate, session: SessionDe
                  settings: SettingsDep) -> CampaignOut:
     org_id = await service.process_organisation(session, process_id)
     principal.require(org_id, Role.coordinator)
+    await service.check_target(session, org_id, process_id, body)
     campaign = await service.create_campaign(session, org_id, process_id, body,
                                              actor=principal.email)
     # The workflow's first activity reads the campaign row: commit before starting it.

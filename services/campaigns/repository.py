@@ -124,6 +124,16 @@ class CampaignRepository:
             text("SELECT organisation_id FROM processes WHERE id = :id"), {"id": process_id})
         return value  # type: ignore[no-any-return]
 
+    async def survey_owner(self, survey_id: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID] | None:
+        """(organisation_id, process_id) of a survey (the surveys table is the survey domain's)."""
+        exists = await self.session.scalar(text("SELECT to_regclass('surveys') IS NOT NULL"))
+        if not exists:
+            return None
+        row = (await self.session.execute(
+            text("SELECT organisation_id, process_id FROM surveys WHERE id = :id"),
+            {"id": survey_id})).first()
+        return (row[0], row[1]) if row else None
+
     async def progress(self, campaign_id: uuid.UUID) -> dict[str, int]:
         row = (await self.session.execute(
             select(

@@ -65,6 +65,23 @@ async def process_organisation(session: AsyncSession, process_id: uuid.UUID) -> 
     return org_id
 
 
+async def check_target(session: AsyncSession, organisation_id: uuid.UUID,
+                       process_id: uuid.UUID, data: CampaignCreate) -> None:
+    """A survey campaign must invite to a survey of this very process: a survey id of another
+    organisation would let its participants answer (and its results count) someone else's
+    survey. Another organisation's survey is "not found" (no existence leak)."""
+    if data.kind != "survey":
+        return
+    owner = await CampaignRepository.from_session(session).survey_owner(data.target_id)
+    if owner is None or owner[0] != organisation_id:
+        raise NotFound("Umfrage nicht gefunden.", code="survey_not_found")
+    if owner[1] != process_id:
+        raise ValidationFailed("Die Umfrage gehört zu einem anderen Prozess.",
+                               code="target_mismatch",
+                               details=[{"field": "target_id",
+                                         "message": "Umfrage eines anderen Prozesses"}])
+
+
 async def get_campaign(session: AsyncSession, campaign_id: uuid.UUID) -> Campaign:
     campaign = await CampaignRepository.from_session(session).get(campaign_id)
     if campaign is None:

@@ -14,6 +14,7 @@ from services.models.campaign import Campaign, Invitation
 from services.models.organisation import Role
 from services.models.process import Process
 from services.models.stakeholder import Stakeholder
+from tests.surveys.support import make_survey
 
 
 async def _process(session, org_id) -> uuid.UUID:  # type: ignore[no-untyped-def]
@@ -48,11 +49,14 @@ async def test_launch_campaign_starts_workflow_and_reports_progress(
         app, client, session, make_staff, dev_server_env):
     staff = await make_staff(role=Role.coordinator)
     process_id = await _process(session, staff.org_id)
+    # A survey campaign must invite to a survey of its own process.
+    survey = await make_survey(session, await session.get_one(Process, process_id),
+                               from_template="weiterstadt-bedarfe-und-wuensche")
     await session.commit()
     app.dependency_overrides[get_temporal] = lambda: dev_server_env.client
     try:
         deadline = (datetime.now(UTC) + timedelta(days=30)).isoformat()
-        body = {"kind": "survey", "target_id": str(uuid.uuid4()), "title": "Bedarfe",
+        body = {"kind": "survey", "target_id": str(survey.id), "title": "Bedarfe",
                 "audience": {"groups": ["Politik"], "tiers": [3, 1], "tags": []},
                 "reminders": ["P7D", "P14D"], "deadline": deadline}
         r = await client.post(f"/api/v1/processes/{process_id}/campaigns", json=body,
