@@ -156,8 +156,8 @@ async def campaign_detail(request: Request, campaign_id: uuid.UUID, session: Ses
                           principal: OptionalUser) -> Response:
     if principal is None:
         return login_redirect(request)
-    campaign = await service.get_campaign(session, campaign_id)
-    principal.require(campaign.organisation_id, Role.coordinator, Role.steering)
+    campaign = await service.campaign_for(session, principal, campaign_id, Role.coordinator,
+                                          Role.steering)
     out = await service.campaign_out(session, campaign)
     running = out.status == "running"
     response = templates.TemplateResponse(request, "campaigns/detail.html", {

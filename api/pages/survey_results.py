@@ -21,7 +21,7 @@ from services.models.organisation import Role
 from services.models.survey import Survey
 from services.surveys.results import MIN_GROUP, compute_results
 from services.surveys.schemas import pick
-from services.surveys.service import get_survey, survey_status
+from services.surveys.service import survey_for, survey_status
 
 router = APIRouter(include_in_schema=False)
 
@@ -58,8 +58,7 @@ async def results_page(survey_id: uuid.UUID, request: Request, session: SessionD
     if principal is None:
         return login_redirect(request)
     try:
-        survey = await get_survey(session, survey_id)
-        principal.require(survey.organisation_id, *RESULT_ROLES)
+        survey = await survey_for(session, principal, survey_id, *RESULT_ROLES)
     except NotFound:
         return templates.TemplateResponse(
             request, "surveys/not_found.html", {"principal": principal}, status_code=404)

@@ -19,6 +19,7 @@ from services.campaigns.settings import get_campaign_settings
 from services.errors import Unavailable
 from services.models.campaign import Campaign
 from services.models.organisation import Role
+from services.processes.service import process_for
 from workflows.campaign import InvitationCampaignWorkflow
 from workflows.campaign_contracts import CampaignInput
 
@@ -60,8 +61,8 @@ async def start_campaign_workflow(client: Client, campaign: Campaign, settings: 
 async def create(process_id: uuid.UUID, body: CampaignCreate, session: SessionDep,
                  principal: CurrentUser, client: TemporalDep,
                  settings: SettingsDep) -> CampaignOut:
-    org_id = await service.process_organisation(session, process_id)
-    principal.require(org_id, Role.coordinator)
+    process = await process_for(session, principal, process_id, Role.coordinator)
+    org_id = process.organisation_id
     await service.check_target(session, org_id, process_id, body)
     campaign = await service.create_campaign(session, org_id, process_id, body,
                                              actor=principal.email)
@@ -80,8 +81,7 @@ async def create(process_id: uuid.UUID, body: CampaignCreate, session: SessionDe
 @router.get("/campaigns/{campaign_id}", response_model=CampaignOut)
 async def read(campaign_id: uuid.UUID, session: SessionDep,
                principal: CurrentUser) -> CampaignOut:
-    campaign = await service.get_campaign(session, campaign_id)
-    principal.require(campaign.organisation_id, *READERS)
+    campaign = await service.campaign_for(session, principal, campaign_id, *READERS)
     return await service.campaign_out(session, campaign)
 
 

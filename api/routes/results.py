@@ -15,7 +15,7 @@ from services.models.organisation import Role
 from services.models.survey import Survey
 from services.surveys.export import to_csv, to_xlsx
 from services.surveys.results import SurveyResults, compute_results
-from services.surveys.service import get_survey
+from services.surveys.service import survey_for
 
 router = APIRouter(prefix="/api/v1/surveys", tags=["results"])
 
@@ -27,9 +27,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 async def _readable_survey(session: AsyncSession, principal: Principal,
                            survey_id: uuid.UUID) -> Survey:
     """The survey, if the caller may read its results (404 for other organisations)."""
-    survey = await get_survey(session, survey_id)
-    principal.require(survey.organisation_id, *RESULT_ROLES)
-    return survey
+    return await survey_for(session, principal, survey_id, *RESULT_ROLES)
 
 
 async def _download(session: AsyncSession, principal: Principal, survey_id: uuid.UUID,

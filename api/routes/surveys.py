@@ -7,8 +7,9 @@ import uuid
 from fastapi import APIRouter, Response, status
 
 from api.deps import CurrentUser, SessionDep
-from services.errors import NotFound, ValidationFailed
+from services.errors import ValidationFailed
 from services.models.organisation import Role
+from services.processes.service import process_for
 from services.surveys import service
 from services.surveys.repository import SurveyRepository
 from services.surveys.schemas import SurveyCreate, SurveyDefinition, SurveyOut, pick
@@ -27,10 +28,7 @@ async def list_templates(principal: CurrentUser) -> list[dict[str, object]]:
              status_code=status.HTTP_201_CREATED)
 async def create(process_id: uuid.UUID, body: SurveyCreate, session: SessionDep,
                  principal: CurrentUser) -> SurveyOut:
-    process = await SurveyRepository.from_session(session).process(process_id)
-    if process is None:
-        raise NotFound("Prozess nicht gefunden.")
-    principal.require(process.organisation_id, Role.coordinator)
+    await process_for(session, principal, process_id, Role.coordinator)
     survey = await service.create_survey(session, process_id, body, actor=principal.email)
     return await service.survey_out(session, survey)
 
@@ -38,19 +36,15 @@ async def create(process_id: uuid.UUID, body: SurveyCreate, session: SessionDep,
 @router.get("/processes/{process_id}/surveys", response_model=list[SurveyOut])
 async def list_for_process(process_id: uuid.UUID, session: SessionDep,
                            principal: CurrentUser) -> list[SurveyOut]:
+    await process_for(session, principal, process_id)
     repo = SurveyRepository.from_session(session)
-    process = await repo.process(process_id)
-    if process is None:
-        raise NotFound("Prozess nicht gefunden.")
-    principal.require(process.organisation_id)
     return [await service.survey_out(session, s) for s in await repo.surveys_of_process(
         process_id)]
 
 
 @router.get("/surveys/{survey_id}", response_model=SurveyOut)
 async def read(survey_id: uuid.UUID, session: SessionDep, principal: CurrentUser) -> SurveyOut:
-    survey = await service.get_survey(session, survey_id)
-    principal.require(survey.organisation_id)
+    survey = await service.survey_for(session, principal, survey_id)
     return await service.survey_out(session, survey)
 
 
@@ -59,8 +53,7 @@ async def read(survey_id: uuid.UUID, session: SessionDep, principal: CurrentUser
 async def change_questions(survey_id: uuid.UUID, body: SurveyDefinition, response: Response,
                            session: SessionDep, principal: CurrentUser) -> SurveyOut:
     """Change the questions; a survey with answers keeps them and gets a new version (201)."""
-    survey = await service.get_survey(session, survey_id)
-    principal.require(survey.organisation_id, Role.coordinator)
+    survey = await service.survey_for(session, principal, survey_id, Role.coordinator)
     if body.allow_edits and body.anonymity == "anonymous":
         raise ValidationFailed("Anonyme Antworten können nicht geändert werden.")
     result = await service.change_questions(session, survey, body, actor=principal.email)

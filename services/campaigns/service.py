@@ -26,7 +26,9 @@ from services.campaigns.sender import BatchSender, DeliveryReport, Outgoing
 from services.campaigns.tokens import hash_token
 from services.errors import Conflict, NotFound, ValidationFailed
 from services.events.service import record_event
+from services.identity.service import Principal
 from services.models.campaign import Campaign, Invitation
+from services.models.organisation import Role
 
 # --- coordinators ------------------------------------------------------------------------------
 
@@ -86,6 +88,18 @@ async def get_campaign(session: AsyncSession, campaign_id: uuid.UUID) -> Campaig
     campaign = await CampaignRepository.from_session(session).get(campaign_id)
     if campaign is None:
         raise NotFound("Kampagne nicht gefunden.", code="campaign_not_found")
+    return campaign
+
+
+async def campaign_for(session: AsyncSession, principal: Principal, campaign_id: uuid.UUID,
+                       *roles: Role) -> Campaign:
+    """The campaign if the principal's organisation owns it; another organisation's campaign
+    gets exactly the 404 of a missing one (no existence leak), a wrong role 403."""
+    campaign = await get_campaign(session, campaign_id)
+    try:
+        principal.require(campaign.organisation_id, *roles)
+    except NotFound:
+        raise NotFound("Kampagne nicht gefunden.", code="campaign_not_found") from None
     return campaign
 
 

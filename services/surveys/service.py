@@ -29,6 +29,8 @@ from services.campaigns.service import mark_invitation_responded
 from services.campaigns.tokens import hash_token
 from services.errors import Conflict, Gone, NotFound, ValidationFailed
 from services.events.service import record_event
+from services.identity.service import Principal
+from services.models.organisation import Role
 from services.models.survey import Survey, SurveyQuestion
 from services.surveys.repository import SurveyRepository, SurveyView, TokenTarget
 from services.surveys.schemas import (
@@ -194,6 +196,18 @@ async def get_survey(session: AsyncSession, survey_id: uuid.UUID) -> Survey:
     survey = await SurveyRepository.from_session(session).survey(survey_id)
     if survey is None:
         raise NotFound("Umfrage nicht gefunden.")
+    return survey
+
+
+async def survey_for(session: AsyncSession, principal: Principal, survey_id: uuid.UUID,
+                     *roles: Role) -> Survey:
+    """The survey if the principal's organisation owns it; another organisation's survey gets
+    exactly the 404 of a missing one (no existence leak), a wrong role 403."""
+    survey = await get_survey(session, survey_id)
+    try:
+        principal.require(survey.organisation_id, *roles)
+    except NotFound:
+        raise NotFound("Umfrage nicht gefunden.") from None
     return survey
 
 

@@ -253,3 +253,35 @@ async def test_event_feed_shows_own_org_only(client, session, make_staff):
     seen_a = (await client.get("/api/v1/events?after=0&limit=1000", headers=a.headers)).text
     seen_b = (await client.get("/api/v1/events?after=0&limit=1000", headers=b.headers)).text
     assert marker in seen_a and marker not in seen_b
+
+
+async def test_another_orgs_id_answers_like_a_missing_one(client, session, make_staff, temporal):
+    """The 404 for another organisation's object is the very 404 of an id that does not exist
+    (same message and code): the answer tells nothing about other organisations' ids."""
+    a = await make_staff(role=Role.coordinator)
+    b = await make_staff(role=Role.coordinator)
+    process = await make_process(session, a.org_id)
+    survey = await make_survey(session, process, title={"de": "A"}, questions=QUESTIONS)
+    campaign = await make_campaign(session, survey)
+    await session.commit()
+    deadline = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+    requests = [
+        ("GET", "/api/v1/processes/{}", process.id, None),
+        ("GET", "/api/v1/processes/{}/surveys", process.id, None),
+        ("POST", "/api/v1/processes/{}/surveys", process.id,
+         {"title": {"de": "B"}, "questions": QUESTIONS}),
+        ("POST", "/api/v1/processes/{}/campaigns", process.id,
+         {"kind": "survey", "target_id": str(survey.id), "deadline": deadline}),
+        ("GET", "/api/v1/surveys/{}", survey.id, None),
+        ("PUT", "/api/v1/surveys/{}/questions", survey.id, DEFINITION),
+        ("GET", "/api/v1/surveys/{}/results", survey.id, None),
+        ("GET", "/api/v1/surveys/{}/results.csv", survey.id, None),
+        ("GET", "/api/v1/campaigns/{}", campaign.id, None),
+    ]
+    for method, template, real_id, body in requests:
+        theirs = await client.request(method, template.format(real_id), json=body,
+                                      headers=b.headers)
+        missing = await client.request(method, template.format(uuid.uuid4()), json=body,
+                                       headers=b.headers)
+        assert theirs.status_code == missing.status_code == 404, (template, theirs.text)
+        assert theirs.json() == missing.json(), (template, theirs.text, missing.text)
