@@ -17,6 +17,8 @@ router = APIRouter(prefix="/api/v1/events", tags=["events"])
 
 POLL_SECONDS = 0.5
 KEEPALIVE_SECONDS = 15.0
+# `seq` is a PostgreSQL bigint: a larger cursor must be a 422 here, not a 500 from asyncpg.
+MAX_SEQ = 2**63 - 1
 
 
 class EventPage(BaseModel):
@@ -28,18 +30,27 @@ class EventPage(BaseModel):
 async def feed(
     session: SessionDep,
     principal: CurrentUser,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> EventPage:
     events = await list_events(session, principal.organisation_ids, after=after, limit=limit)
     return EventPage(events=events, next_after=events[-1].seq if events else after)
 
 
+def _resume_seq(last_event_id: str) -> int | None:
+    """The browser echoes the last `id:` it saw; anything that is not one of our seqs (`str.isdigit`
+    also accepts "¹", and a huge number would overflow bigint mid-stream) starts at the newest."""
+    if not last_event_id.isascii() or not last_event_id.isdigit():
+        return None
+    seq = int(last_event_id)
+    return seq if seq <= MAX_SEQ else None
+
+
 @router.get("/stream")
 async def stream(
     request: Request,
     principal: CurrentUser,
-    after: Annotated[int | None, Query(ge=0)] = None,
+    after: Annotated[int | None, Query(ge=0, le=MAX_SEQ)] = None,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
     """SSE: each event as `id: seq`, `event: type`, `data: json`. A reconnecting browser sends
@@ -47,8 +58,8 @@ async def stream(
     maker = request.app.state.sessionmaker
     orgs = principal.organisation_ids
     start = after
-    if start is None and last_event_id and last_event_id.isdigit():
-        start = int(last_event_id)
+    if start is None and last_event_id:
+        start = _resume_seq(last_event_id)
 
     async def generate() -> AsyncIterator[str]:
         cursor = start

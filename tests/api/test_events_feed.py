@@ -128,3 +128,35 @@ async def test_sse_resumes_after_last_event_id(live_server, make_committed_staff
             lines = resp.aiter_lines()
             got = [await asyncio.wait_for(_next_event(lines), 10) for _ in range(2)]
     assert [int(e["id"]) for e in got] == [alt[1]["seq"], alt[2]["seq"]]
+
+
+async def test_feed_rejects_a_cursor_beyond_bigint_with_422(client, make_staff):
+    # Found by fuzzing: `after` larger than a PostgreSQL bigint was a 500 from the driver.
+    a = await make_staff(role=Role.coordinator)
+    for path in ("/api/v1/events?after=4472683034646879928320",
+                 "/api/v1/events/stream?after=9223372036854775808"):
+        r = await client.get(path, headers=a.headers)
+        assert r.status_code == 422, path
+        assert r.json()["error"]["code"] == "validation_error"
+    r = await client.get("/api/v1/events?after=9223372036854775807", headers=a.headers)
+    assert r.status_code == 200 and r.json()["events"] == []
+
+
+@pytest.mark.parametrize("last_event_id", [b"\xb9", b"99999999999999999999"])
+async def test_sse_ignores_a_last_event_id_that_is_no_seq(
+        live_server, make_committed_staff, committed_maker, last_event_id):
+    # "¹".isdigit() is true but int("¹") fails (was a 500); a seq beyond bigint broke the stream.
+    a = await make_committed_staff(role=Role.coordinator)
+    marker = uuid.uuid4().hex
+    headers = {**a.headers, "Last-Event-ID": last_event_id}
+    async with httpx.AsyncClient(base_url=live_server, timeout=10) as http:
+        async with http.stream("GET", "/api/v1/events/stream", headers=headers) as resp:
+            assert resp.status_code == 200
+            lines = resp.aiter_lines()
+            assert await asyncio.wait_for(anext(lines), 5) == ": connected"
+            async with committed_maker() as s:
+                await record_event(s, organisation_id=a.org_id, type="neu.happened",
+                                   data={"marker": marker})
+                await s.commit()
+            event = await asyncio.wait_for(_next_event(lines), 10)
+    assert json.loads(event["data"])["data"] == {"marker": marker}
