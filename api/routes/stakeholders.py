@@ -43,7 +43,8 @@ async def search(
     tier: Annotated[int | None, Query(ge=1, le=3)] = None,
     tag: str | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    # Bounded so that (page - 1) * per_page stays a valid PostgreSQL bigint OFFSET (was a 500).
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> StakeholderPage:
     org = await get_organisation(session, slug)

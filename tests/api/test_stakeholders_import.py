@@ -155,3 +155,15 @@ async def test_create_one_and_contact_person(client, make_staff):
     other = await make_staff(role=Role.coordinator)
     r = await client.get(base, headers=other.headers)
     assert r.status_code == 404
+
+
+async def test_search_page_beyond_any_offset_is_422_not_500(client, make_staff):
+    # Found by fuzzing: a huge `page` overflowed PostgreSQL's bigint OFFSET.
+    staff = await make_staff(role=Role.coordinator)
+    url = f"/api/v1/orgs/{staff.org_slug}/stakeholders"
+    r = await client.get(f"{url}?page=999999999999999999999&per_page=200",
+                         headers=staff.headers)
+    assert r.status_code == 422
+    assert r.json()["error"]["details"][0]["field"] == "query.page"
+    r = await client.get(f"{url}?page=1000000&per_page=200", headers=staff.headers)
+    assert r.status_code == 200 and r.json()["items"] == []
