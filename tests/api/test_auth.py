@@ -190,3 +190,21 @@ async def test_huge_body_is_413(client, settings):
 async def test_unknown_path_and_method_keep_the_error_shape(client):
     assert_error(await client.get("/api/v1/gibt-es-nicht"), 404)
     assert_error(await client.delete("/api/v1/auth/token"), 405)
+
+
+async def test_nul_characters_anywhere_are_422_not_500(client, make_staff):
+    # Found by fuzzing: PostgreSQL text cannot hold U+0000, so a NUL reaching a query was a 500.
+    staff = await make_staff(role=Role.coordinator)
+    base = f"/api/v1/orgs/{staff.org_slug}/stakeholders"
+    for url in (f"{base}?q=a%00b", f"{base}?tag=a%00b", "/api/v1/orgs/we%00iter/stakeholders"):
+        details = assert_error(await client.get(url, headers=staff.headers), 422,
+                               "validation_error")["details"]
+        assert details[0]["field"] in ("query", "path"), url
+    r = await client.post("/api/v1/auth/token", json={"email": "a\u0000@b.de", "password": "x"})
+    assert assert_error(r, 422, "validation_error")["details"][0]["field"] == "body"
+    # The six characters `\u0000` (an escaped backslash) are ordinary text, not a NUL.
+    r = await client.post("/api/v1/auth/token", content=b'{"email": "a\\\\u0000@b.de", '
+                          b'"password": "x"}', headers={"content-type": "application/json"})
+    assert_error(r, 401)
+    ok = await client.get(f"{base}?q=%2500", headers=staff.headers)
+    assert ok.status_code == 200
