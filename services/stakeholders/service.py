@@ -71,7 +71,11 @@ async def list_stakeholders(session: AsyncSession, organisation_id: uuid.UUID, *
     if group:
         from services.stakeholders.rules import normalise_group
 
-        group = normalise_group(group)
+        try:
+            group = normalise_group(group)
+        except ValueError as exc:  # only punctuation/control characters: no group key at all
+            raise ValidationFailed(str(exc), code="invalid_group",
+                                   details=[{"field": "query.group", "message": str(exc)}]) from exc
     rows, total = await StakeholderRepository.from_session(session).search(
         organisation_id, group=group, tier=tier, tag=tag.strip().lower() if tag else None,
         q=q.strip() if q else None, offset=(page - 1) * per_page, limit=per_page)
