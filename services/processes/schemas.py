@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class TemplateSummary(BaseModel):
@@ -18,10 +18,17 @@ class TemplateSummary(BaseModel):
     gates: int
 
 
+# A process runs for months; a start outside this range is a typo, not a plan.
+EARLIEST_START = date(2000, 1, 1)
+LATEST_START = date(2100, 12, 31)
+
+
 class ProcessCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
     template: str = Field(min_length=1, max_length=100)
-    title: str = Field(min_length=1, max_length=300)
-    starts_on: date
+    title: str = Field(min_length=1, max_length=300, pattern=r"^[^\x00-\x1f\x7f]+$")
+    starts_on: date = Field(ge=EARLIEST_START, le=LATEST_START)
 
 
 class ChecklistItemOut(BaseModel):

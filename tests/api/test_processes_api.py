@@ -76,6 +76,14 @@ async def test_bad_input_is_422_and_changes_nothing(api, worker, make_committed_
     r = await api.post(url, headers=org.coordinator.headers,
                        json={"template": WEITERSTADT, "title": "x", "starts_on": "31.02.2027"})
     assert r.status_code == 422
+    for bad, field in [({"starts_on": "0695-02-01"}, "starts_on"),
+                       ({"title": "Strategie\x07"}, "title"),
+                       ({"title": "   "}, "title"),
+                       ({"unbekannt": 1}, "unbekannt")]:
+        body = {"template": WEITERSTADT, "title": "x", "starts_on": "2027-02-01", **bad}
+        r = await api.post(url, headers=org.coordinator.headers, json=body)
+        assert r.status_code == 422, (bad, r.text)
+        assert any(d["field"].endswith(field) for d in r.json()["error"]["details"]), r.text
     assert (await api.get(url, headers=org.coordinator.headers)).json() == []
     # Steering members do not start processes.
     r = await api.post(url, headers=org.steering[0].headers,
