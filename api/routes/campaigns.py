@@ -63,7 +63,7 @@ async def create(process_id: uuid.UUID, body: CampaignCreate, session: SessionDe
                  settings: SettingsDep) -> CampaignOut:
     process = await process_for(session, principal, process_id, Role.coordinator)
     org_id = process.organisation_id
-    await service.check_target(session, org_id, process_id, body)
+    body = await service.check_target(session, org_id, process_id, body)
     campaign = await service.create_campaign(session, org_id, process_id, body,
                                              actor=principal.email)
     # The workflow's first activity reads the campaign row: commit before starting it.

@@ -124,15 +124,14 @@ class CampaignRepository:
             text("SELECT organisation_id FROM processes WHERE id = :id"), {"id": process_id})
         return value  # type: ignore[no-any-return]
 
-    async def survey_owner(self, survey_id: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID] | None:
-        """(organisation_id, process_id) of a survey (the surveys table is the survey domain's)."""
-        exists = await self.session.scalar(text("SELECT to_regclass('surveys') IS NOT NULL"))
-        if not exists:
-            return None
+    async def survey_owner(self, survey_id: uuid.UUID
+                           ) -> tuple[uuid.UUID, uuid.UUID, dict[str, str]] | None:
+        """(organisation_id, process_id, title by language) of a survey (the survey domain's
+        table, read here so the campaign can check and name its target)."""
         row = (await self.session.execute(
-            text("SELECT organisation_id, process_id FROM surveys WHERE id = :id"),
+            text("SELECT organisation_id, process_id, title FROM surveys WHERE id = :id"),
             {"id": survey_id})).first()
-        return (row[0], row[1]) if row else None
+        return (row[0], row[1], row[2]) if row else None
 
     async def progress(self, campaign_id: uuid.UUID) -> dict[str, int]:
         row = (await self.session.execute(

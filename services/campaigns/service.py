@@ -68,12 +68,14 @@ async def process_organisation(session: AsyncSession, process_id: uuid.UUID) -> 
 
 
 async def check_target(session: AsyncSession, organisation_id: uuid.UUID,
-                       process_id: uuid.UUID, data: CampaignCreate) -> None:
+                       process_id: uuid.UUID, data: CampaignCreate) -> CampaignCreate:
     """A survey campaign must invite to a survey of this very process: a survey id of another
     organisation would let its participants answer (and its results count) someone else's
-    survey. Another organisation's survey is "not found" (no existence leak)."""
+    survey. Another organisation's survey is "not found" (no existence leak). Returns the
+    request with the survey's (German) title as the campaign's title when none was given, so
+    the invitation names what it invites to."""
     if data.kind != "survey":
-        return
+        return data
     owner = await CampaignRepository.from_session(session).survey_owner(data.target_id)
     if owner is None or owner[0] != organisation_id:
         raise NotFound("Umfrage nicht gefunden.", code="survey_not_found")
@@ -82,6 +84,9 @@ async def check_target(session: AsyncSession, organisation_id: uuid.UUID,
                                code="target_mismatch",
                                details=[{"field": "target_id",
                                          "message": "Umfrage eines anderen Prozesses"}])
+    if data.title:
+        return data
+    return data.model_copy(update={"title": owner[2].get("de", "")})
 
 
 async def get_campaign(session: AsyncSession, campaign_id: uuid.UUID) -> Campaign:

@@ -64,11 +64,20 @@ async def test_launch_campaign_starts_workflow_and_reports_progress(
         assert r.status_code == 201, r.text
         out = r.json()
         assert out["status"] == "running" and out["audience"]["groups"] == ["politik"]
-        assert out["audience"]["tiers"] == [1, 3]
+        assert out["audience"]["tiers"] == [1, 3] and out["title"] == "Bedarfe"
         handle = dev_server_env.client.get_workflow_handle(f"campaign-{out['id']}")
         description = await handle.describe()
         assert description.workflow_type == "InvitationCampaignWorkflow"
         await handle.terminate("test done")
+
+        # Without a title the invitation names the survey it invites to.
+        untitled = {k: v for k, v in body.items() if k != "title"}
+        r = await client.post(f"/api/v1/processes/{process_id}/campaigns", json=untitled,
+                              headers=staff.headers)
+        assert r.status_code == 201, r.text
+        assert r.json()["title"] == survey.title["de"]
+        await dev_server_env.client.get_workflow_handle(
+            f"campaign-{r.json()['id']}").terminate("test done")
 
         r = await client.get(f"/api/v1/campaigns/{out['id']}", headers=staff.headers)
         assert r.status_code == 200
