@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Text, bindparam, func, select, text, update
@@ -114,15 +114,6 @@ class CampaignRepository:
             select(Organisation.name, Organisation.time_zone)
             .where(Organisation.id == organisation_id))).one()
         return str(row[0]), str(row[1] or "Europe/Berlin")
-
-    async def process_organisation(self, process_id: uuid.UUID) -> uuid.UUID | None:
-        """The organisation of a process (the processes table belongs to the process domain)."""
-        exists = await self.session.scalar(text("SELECT to_regclass('processes') IS NOT NULL"))
-        if not exists:
-            return None
-        value = await self.session.scalar(
-            text("SELECT organisation_id FROM processes WHERE id = :id"), {"id": process_id})
-        return value  # type: ignore[no-any-return]
 
     async def survey_owner(self, survey_id: uuid.UUID
                            ) -> tuple[uuid.UUID, uuid.UUID, dict[str, str]] | None:
@@ -326,14 +317,6 @@ class CampaignRepository:
         return (await self.session.scalars(
             select(Invitation).where(Invitation.id == invitation_id).with_for_update()
         )).first()
-
-    async def set_responded(self, invitation_id: uuid.UUID, day: date) -> bool:
-        result = await self.session.execute(
-            update(Invitation).where(Invitation.id == invitation_id,
-                                     Invitation.status.in_(("pending", "sent", "failed")))
-            .values(status="responded", responded_at=day)
-            .execution_options(synchronize_session=False))
-        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def set_declined(self, invitation_id: uuid.UUID) -> bool:
         result = await self.session.execute(

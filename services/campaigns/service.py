@@ -60,13 +60,6 @@ async def create_campaign(session: AsyncSession, organisation_id: uuid.UUID,
     return campaign
 
 
-async def process_organisation(session: AsyncSession, process_id: uuid.UUID) -> uuid.UUID:
-    org_id = await CampaignRepository.from_session(session).process_organisation(process_id)
-    if org_id is None:
-        raise NotFound("Prozess nicht gefunden.", code="process_not_found")
-    return org_id
-
-
 async def check_target(session: AsyncSession, organisation_id: uuid.UUID,
                        process_id: uuid.UUID, data: CampaignCreate) -> CampaignCreate:
     """A survey campaign must invite to a survey of this very process: a survey id of another
