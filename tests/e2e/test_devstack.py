@@ -194,8 +194,13 @@ async def test_services_given_by_environment_are_used_instead_of_embedded_ones(
         assert "postgres" not in names and "temporal" not in names
         assert not (stack.data_dir / "pg").exists()
         assert not (stack.data_dir / "temporal.db").exists()
-        output = stack.output.read_text()
-        assert f"extern ({temporal_address})" in output
+        # The stack prints its banner once its own readiness poll succeeds, which may be a
+        # moment after ours did.
+        deadline = time.monotonic() + 15
+        while (f"extern ({temporal_address})" not in stack.output.read_text()
+               and time.monotonic() < deadline):
+            await asyncio.sleep(0.2)
+        assert f"extern ({temporal_address})" in stack.output.read_text()
     finally:
         assert await asyncio.to_thread(stack.terminate) == 0
     assert stack.leftovers() == []
