@@ -10,11 +10,10 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.workflow import ParentClosePolicy
 
-from workflows.approval import ApprovalWorkflow
+from workflows.approval import DB_RETRY, MAIL_RETRY, ApprovalWorkflow
 
 with workflow.unsafe.imports_passed_through():
     from workflows.contracts import (
@@ -47,10 +46,6 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.registry import WORKFLOWS
 
-PERSIST_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200),
-                            maximum_interval=timedelta(seconds=30))
-MAIL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2),
-                         maximum_interval=timedelta(minutes=5))
 # Reminders go out at this local time, so nobody gets a mail at midnight.
 REMINDER_TIME = time(9, 0)
 STEERING_ACTOR = "Steuerungsgruppe"
@@ -185,7 +180,7 @@ class ProcessWorkflow:
         opened: OpenApprovalResult = await workflow.execute_local_activity(
             "open_approval", OpenApprovalInput(approval=approval, deadline=deadline),
             result_type=OpenApprovalResult,
-            start_to_close_timeout=timedelta(seconds=30), retry_policy=PERSIST_RETRY)
+            start_to_close_timeout=timedelta(seconds=30), retry_policy=DB_RETRY)
         approval.voters = opened.voters
         await workflow.start_child_workflow(
             ApprovalWorkflow.run, approval,
@@ -418,7 +413,7 @@ class ProcessWorkflow:
         await workflow.execute_local_activity(
             "persist_process_state",
             PersistProcessInput(state=snapshot, transition=record, touched=touched),
-            start_to_close_timeout=timedelta(seconds=30), retry_policy=PERSIST_RETRY)
+            start_to_close_timeout=timedelta(seconds=30), retry_policy=DB_RETRY)
 
 
 # The sandbox re-imports this module per run; register only from the real import.

@@ -14,12 +14,12 @@ from typing import Any
 
 from sqlalchemy import Text, bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.campaigns.tokens import hash_token, invitation_token
 from services.models.campaign import Campaign, Invitation
 from services.models.organisation import Organisation
 from services.models.stakeholder import Stakeholder
+from services.repository import Repository
 
 INSERT_CHUNK = 10_000
 
@@ -84,14 +84,7 @@ RESET_STALE = text("""
 """)
 
 
-class CampaignRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    @classmethod
-    def from_session(cls, session: AsyncSession) -> CampaignRepository:
-        return cls(session)
-
+class CampaignRepository(Repository):
     # --- campaigns -------------------------------------------------------------------------
 
     def add(self, campaign: Campaign) -> None:

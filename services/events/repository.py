@@ -8,19 +8,12 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.models.domain_event import DomainEvent
+from services.repository import Repository
 
 
-class EventRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    @classmethod
-    def from_session(cls, session: AsyncSession) -> EventRepository:
-        return cls(session)
-
+class EventRepository(Repository):
     async def append(self, values: dict[str, Any]) -> int | None:
         """Insert one event; with a dedupe key a repeated append is a no-op (returns None)."""
         stmt = insert(DomainEvent).values(**values)

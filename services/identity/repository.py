@@ -5,19 +5,12 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.models.organisation import Membership, Organisation, User
+from services.repository import Repository
 
 
-class IdentityRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    @classmethod
-    def from_session(cls, session: AsyncSession) -> IdentityRepository:
-        return cls(session)
-
+class IdentityRepository(Repository):
     async def org_by_slug(self, slug: str) -> Organisation | None:
         return await self.session.scalar(select(Organisation).where(Organisation.slug == slug))
 

@@ -12,7 +12,6 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.models.process import (
     Approval,
@@ -23,6 +22,7 @@ from services.models.process import (
     ProcessPhase,
     Transition,
 )
+from services.repository import Repository
 
 
 def _upsert(model: type, keys: list[str], keep: tuple[str, ...]) -> Any:
@@ -38,14 +38,7 @@ _CHECKLIST_UPSERT = _upsert(ChecklistItem, ["process_id", "phase_key", "key"],
                             ("done", "done_at", "done_by"))
 
 
-class ProcessRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    @classmethod
-    def from_session(cls, session: AsyncSession) -> ProcessRepository:
-        return cls(session)
-
+class ProcessRepository(Repository):
     # --- processes ---
 
     def add(self, obj: object) -> None:

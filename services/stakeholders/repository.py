@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import Text, bindparam, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.models.campaign import Invitation, OutboundMail
 from services.models.stakeholder import Stakeholder
+from services.repository import Repository
 
 TAG_SEP = "\x1f"  # joins a row's tags into one text for unnest(); cannot occur in a tag
 CHUNK = 5000
@@ -42,14 +42,7 @@ _UPSERT = text(
 )
 
 
-class StakeholderRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    @classmethod
-    def from_session(cls, session: AsyncSession) -> StakeholderRepository:
-        return cls(session)
-
+class StakeholderRepository(Repository):
     async def bulk_upsert(self, organisation_id: uuid.UUID,
                           rows: Sequence[dict[str, Any]]) -> tuple[int, int]:
         """Insert or update (by e-mail) in set-based statements; returns (created, updated).

@@ -25,6 +25,7 @@ from services.models.survey import (
     SurveyResponse,
     SurveyResponseLink,
 )
+from services.repository import Repository
 from services.surveys.validation import AnswerRow
 
 _ANSWERS_SELECT = (
@@ -153,15 +154,11 @@ def _target(row: Any) -> TokenTarget | None:
     return TokenTarget(invitation=invitation, campaign_kind=row[7], survey=survey)
 
 
-class SurveyRepository:
+class SurveyRepository(Repository):
     def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+        super().__init__(session)
         self._conn: AsyncConnection | None = None
         self._driver: asyncpg.Connection | None = None
-
-    @classmethod
-    def from_session(cls, session: AsyncSession) -> SurveyRepository:
-        return cls(session)
 
     # --- definitions -------------------------------------------------------------------
     async def process(self, process_id: uuid.UUID) -> Process | None:

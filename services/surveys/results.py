@@ -18,6 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.models.survey import Survey
+from services.repository import Repository
 from services.surveys.repository import SurveyRepository
 from services.surveys.schemas import QuestionDef, pick
 from services.surveys.service import questions_from_rows
@@ -27,15 +28,8 @@ TEXT_LIMIT = 200
 INVITED_STATUSES = ("sent", "declined", "responded")
 
 
-class ResultsRepository:
+class ResultsRepository(Repository):
     """The aggregate queries (all SQL of the results lives here)."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    @classmethod
-    def from_session(cls, session: AsyncSession) -> ResultsRepository:
-        return cls(session)
 
     async def answer_groups(self, survey_id: uuid.UUID) -> list[tuple[str, str | None,
                                                                        float | None, int, int]]:
