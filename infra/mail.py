@@ -7,6 +7,7 @@ several at once, so a transport keeps a small pool instead of connecting per mes
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from email.message import EmailMessage
@@ -15,11 +16,22 @@ import aiosmtplib
 
 
 class MailTransport:
-    def __init__(self, host: str, port: int, *, pool_size: int = 4, timeout: float = 30) -> None:
+    """A small pool of SMTP connections.
+
+    Relays close connections that sit idle (aiosmtpd after 300 s, real ones after a few
+    minutes); a pooled connection that the relay has closed, or that has been idle for
+    `max_idle` seconds, is discarded instead of handed out. This spares a failed first command,
+    but it is no guarantee (the relay may close it the next moment): callers must cope with a
+    connection that fails before their mail, as services/campaigns/sender.py does.
+    """
+
+    def __init__(self, host: str, port: int, *, pool_size: int = 4, timeout: float = 30,
+                 max_idle: float = 30) -> None:
         self.host = host
         self.port = port
         self.timeout = timeout
-        self._pool: asyncio.Queue[aiosmtplib.SMTP] = asyncio.Queue()
+        self.max_idle = max_idle
+        self._pool: asyncio.Queue[tuple[float, aiosmtplib.SMTP]] = asyncio.Queue()
         self._slots = asyncio.Semaphore(pool_size)
 
     async def _open(self) -> aiosmtplib.SMTP:
@@ -29,17 +41,25 @@ class MailTransport:
         await client.connect()
         return client
 
+    def _pooled(self) -> aiosmtplib.SMTP | None:
+        while not self._pool.empty():
+            idle_since, client = self._pool.get_nowait()
+            if client.is_connected and time.monotonic() - idle_since < self.max_idle:
+                return client
+            client.close()
+        return None
+
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[aiosmtplib.SMTP]:
         async with self._slots:
-            client = self._pool.get_nowait() if not self._pool.empty() else await self._open()
+            client = self._pooled() or await self._open()
             try:
                 yield client
             except BaseException:
                 # A connection that failed mid-conversation is not reused.
                 client.close()
                 raise
-            self._pool.put_nowait(client)
+            self._pool.put_nowait((time.monotonic(), client))
 
     async def send(self, message: EmailMessage) -> None:
         try:
@@ -52,7 +72,7 @@ class MailTransport:
 
     async def close(self) -> None:
         while not self._pool.empty():
-            client = self._pool.get_nowait()
+            _, client = self._pool.get_nowait()
             try:
                 await client.quit()
             except aiosmtplib.SMTPException:

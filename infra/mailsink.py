@@ -40,7 +40,7 @@ class _Handler:
 
 class MailSink:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, directory: Path | None = None,
-                 keep_in_memory: bool = True) -> None:
+                 keep_in_memory: bool = True, idle_timeout: float = 300) -> None:
         self.directory = directory
         self.keep_in_memory = keep_in_memory
         self.messages: list[StoredMail] = []
@@ -48,7 +48,7 @@ class MailSink:
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self.controller = Controller(_Handler(self), hostname=host, port=port or _free_port(host),
-                                     data_size_limit=10_000_000)
+                                     data_size_limit=10_000_000, timeout=idle_timeout)
         if directory:
             directory.mkdir(parents=True, exist_ok=True)
 

@@ -25,7 +25,8 @@ STATUS = {"draft": "Entwurf", "running": "läuft", "closed": "abgeschlossen",
 
 def _figures(out) -> str:  # type: ignore[no-untyped-def]
     status = STATUS.get(out.status, out.status)
-    return (f"fehlgeschlagen {out.failed} · geantwortet {out.responded} · "
+    return (f"unbestätigt {out.unconfirmed} · "
+            f"fehlgeschlagen {out.failed} · geantwortet {out.responded} · "
             f"abgesagt {out.declined} · erinnert {out.reminded} · {status}")
 
 
@@ -57,7 +58,7 @@ async def _watch(url: str, campaign_id: uuid.UUID, interval: float, follow: bool
                 async with maker() as session:
                     campaign = await service.get_campaign(session, campaign_id)
                     out = await service.campaign_out(session, campaign)
-                done = out.sent + out.failed
+                done = out.processed
                 progress.update(task, total=out.total or None, completed=done)
                 figures.plain = _figures(out)
                 finished_sending = out.total > 0 and done >= out.total and not out.pending

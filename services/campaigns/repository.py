@@ -64,15 +64,35 @@ _ENSURE_LEDGER = {
 # The ledger statements of the sending path (services/campaigns/sender.py), for a bare asyncpg
 # connection outside any transaction: each commits by itself in one round trip.
 
-# `sending → sent`, written to PostgreSQL immediately before the end-of-data marker.
+# `sending → unconfirmed`, written to PostgreSQL immediately before the end-of-data marker:
+# from here on the mail counts as handed to the relay and is never leased again.
 SENT_RAW = """
-    UPDATE outbound_mails SET status = 'sent', sent_at = now(), message_id = $2, error = NULL
+    UPDATE outbound_mails SET status = 'unconfirmed', sent_at = now(), message_id = $2,
+           error = NULL
     WHERE id = $1 AND status = 'sending'
     RETURNING id
+"""
+# The terminator went out for a row that was not `sending` (which the sender no longer lets
+# happen): seal it anyway, so that whatever went wrong before, it is never sent again.
+SEAL_RAW = """
+    UPDATE outbound_mails SET status = 'unconfirmed', sent_at = coalesce(sent_at, now()),
+           message_id = $2
+    WHERE id = $1 AND status NOT IN ('sent', 'unconfirmed')
+"""
+# `unconfirmed → sent` for the mails the relay answered 250, in bulk (a few per second per
+# connection, not one write per mail). What stays `unconfirmed` is visible on the campaign.
+CONFIRM_RAW = """
+    UPDATE outbound_mails SET status = 'sent' WHERE id = ANY($1::uuid[]) AND status = 'unconfirmed'
+"""
+# No answer from the relay after the terminator: the mail may or may not have been stored.
+UNCONFIRMED_RAW = """
+    UPDATE outbound_mails SET error = $2 WHERE id = $1 AND status = 'unconfirmed'
 """
 FAILURE_RAW = """
     UPDATE outbound_mails SET status = $2, error = $3, sent_at = NULL WHERE id = $1
 """
+# Mails handed to the relay, whether or not it confirmed them.
+HANDED_OVER = ("sent", "unconfirmed")
 
 # Start of a batch attempt: a row left `sending` by an earlier attempt (a killed worker) never
 # had its end-of-data marker written (see the sender), so it goes back to the queue.
@@ -129,7 +149,13 @@ class CampaignRepository(Repository):
                 func.count().filter(Invitation.status == "pending").label("pending"),
             ).where(Invitation.campaign_id == campaign_id)
         )).one()
-        return dict(row._mapping)
+        unconfirmed: dict[str, int] = {kind: int(n) for kind, n in await self.session.execute(
+            text("""
+                SELECT kind, count(*) FROM outbound_mails
+                WHERE campaign_id = :campaign_id AND status = 'unconfirmed' GROUP BY kind
+            """), {"campaign_id": campaign_id})}
+        return {**row._mapping, "unconfirmed": sum(unconfirmed.values()),
+                "unconfirmed_invitations": unconfirmed.get("invitation", 0)}
 
     # --- audience ----------------------------------------------------------------------------
 
@@ -252,7 +278,8 @@ class CampaignRepository(Repository):
             await self.session.execute(text("""
                 UPDATE invitations i SET status = 'sent', sent_at = m.sent_at, error = NULL
                 FROM outbound_mails m
-                WHERE m.invitation_id = i.id AND m.kind = 'invitation' AND m.status = 'sent'
+                WHERE m.invitation_id = i.id AND m.kind = 'invitation'
+                  AND m.status IN ('sent', 'unconfirmed')
                   AND i.campaign_id = :campaign_id AND i.batch_no = :batch_no
                   AND i.status IN ('pending', 'failed')
             """), {"campaign_id": campaign_id, "batch_no": batch_no})
@@ -269,7 +296,7 @@ class CampaignRepository(Repository):
                        last_reminded_at = m.sent_at
                 FROM outbound_mails m
                 WHERE m.invitation_id = i.id AND m.kind = 'reminder'
-                  AND m.reminder_no = :reminder_no AND m.status = 'sent'
+                  AND m.reminder_no = :reminder_no AND m.status IN ('sent', 'unconfirmed')
                   AND i.campaign_id = :campaign_id AND i.batch_no = :batch_no
                   AND i.reminders_sent < :reminder_no
             """), {"campaign_id": campaign_id, "batch_no": batch_no,

@@ -78,8 +78,14 @@ class CampaignOut(BaseModel):
     closed_at: datetime | None
     created_at: datetime
     total: int
+    # Invitations the relay confirmed (250).
     sent: int
+    # Mails (invitations and reminders) handed to the relay without its confirmation: a
+    # dropped connection or a crash after the message went out. Never sent again.
+    unconfirmed: int = 0
     failed: int
+    # Invitations dealt with: handed to the relay (confirmed or not) or failed for good.
+    processed: int = 0
     responded: int
     declined: int
     reminded: int

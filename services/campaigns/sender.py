@@ -8,25 +8,33 @@ crash of the sending process makes the ledger and the SMTP server disagree. Per 
    unsubscribed or been erased meanwhile; the rest of the batch is cancelled.
 2. MAIL FROM, RCPT TO, DATA. The server waits for the message; if the connection drops now,
    it stores nothing.
-3. Write the UPDATE `sending → sent` to PostgreSQL and, in the same synchronous stretch of
-   code (no await in between, so no other task can run), the message with its final "." to
-   the SMTP server. Only then wait for both answers.
+3. Write the UPDATE `sending → unconfirmed` to PostgreSQL and, in the same synchronous
+   stretch of code (no await in between, so no other task can run), the message with its
+   final "." to the SMTP server. Only then wait for both answers.
+4. The relay's 250 moves the row on to `sent`; these confirmations are written in bulk, a
+   few times a second. A row left `unconfirmed` (no answer, a dropped connection, a crash
+   before the confirmation was written) is a mail whose delivery is uncertain: it is never
+   sent again and the campaign counts it as such.
 
-Once both writes have left the process, the kernel delivers them even if the process is
-killed the next instant: PostgreSQL executes and commits the UPDATE it received, the SMTP
-server stores the terminated message. So after a crash:
+Once both writes of step 3 have left the process, the kernel delivers them even if the
+process is killed the next instant: PostgreSQL executes and commits the UPDATE it received,
+the SMTP server stores the terminated message. So after a crash:
 - `sending`: the terminator was never written, the server discarded the message; the next
   attempt of the batch puts the row back to `queued` and sends it (nothing is skipped);
-- `sent`: both writes went out (nothing is sent twice).
+- `unconfirmed` or `sent`: both writes went out (nothing is sent twice).
+A row stays `sending` - leased by this attempt - until its terminator is written: a
+connection that fails before it (a pooled connection the relay closed while idle) is
+replaced and the same leased row is tried on the new one; it goes back to `queued` only when
+this attempt gives up on it and will not write its terminator. Should the `sending →
+unconfirmed` UPDATE ever match nothing, the row is sealed after the terminator regardless.
 The one remaining window lies between the two write calls: the first call's system call
 plus a few microseconds of Python (a SIGKILL takes effect when a system call returns). A
-crash exactly there loses that mail (at most once): a duplicate reaches a person, a loss is
-visible in the ledger. On this project's 2-core machine the window is roughly 10-30 µs per
-mail, so a kill at a random moment hits it with a probability of about rate x window (0.5 %
-at the default 200 mails/s, a few per cent at 1,500 mails/s); the fault drill
-(tests/e2e/test_campaign_fault_drill.py) kills the worker at the default rate. A drop of the
-SMTP connection after the terminator without an answer is kept as `sent` and logged, for
-the same reason.
+crash exactly there loses that mail (at most once rather than twice: a duplicate reaches a
+person, a loss does not), and the loss is visible: the row stays `unconfirmed`. On this
+project's 2-core machine the window is roughly 10-30 µs per mail, so a kill at a random
+moment hits it with a probability of about rate x window (0.5 % at the default 200
+mails/s, a few per cent at 1,500 mails/s); the fault drill
+(tests/e2e/test_campaign_fault_drill.py) kills the worker at the default rate.
 
 A 4xx answer puts the row back to `queued` (retried, up to `max_attempts`), a 5xx marks it
 `failed` with the reason; both end up on the invitation.
@@ -50,7 +58,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from infra.mail import MailTransport
 from services.campaigns.mails import Rendered
-from services.campaigns.repository import FAILURE_RAW, SENT_RAW
+from services.campaigns.repository import (
+    CONFIRM_RAW,
+    FAILURE_RAW,
+    SEAL_RAW,
+    SENT_RAW,
+    UNCONFIRMED_RAW,
+)
 
 log = logging.getLogger(__name__)
 
@@ -113,36 +127,57 @@ class BatchSender:
         queue: deque[Outgoing] = deque(items)
         workers = max(1, min(self.connections, len(items)))
         await asyncio.gather(*(self._worker(queue) for _ in range(workers)))
+        if queue:
+            # Every connection gave up: what was never tried goes back to the queue for the
+            # activity's next attempt (still leased, it would look as if it were in flight).
+            async with self.maker() as session:
+                ledger = await _Ledger.open(session)
+                while queue:
+                    await ledger.failure(queue.popleft().ledger_id, "queued",
+                                         "Verbindung zum Mailserver gestört")
+                    self.report.temporary += 1
         return self.report
 
     async def _worker(self, queue: deque[Outgoing]) -> None:
         connection_failures = 0
         async with self.maker() as session:
             ledger = await _Ledger.open(session)
-            while queue:
-                item: Outgoing | None = None
+            try:
+                while queue:
+                    item: Outgoing | None = None
+                    try:
+                        async with self.transport.connection() as client:
+                            connection_failures = 0
+                            while queue:
+                                item = queue.popleft()
+                                await self.pacer.wait()
+                                await self._send_one(client, ledger, item)
+                                item = None
+                                self._beat()
+                                await ledger.confirm_due()
+                    except _Drop:
+                        continue  # the item was dealt with; open a fresh connection
+                    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+                        if item is None:
+                            continue
+                        # Connection trouble before the terminator: the mail never went out.
+                        # The row stays `sending` - leased by this attempt - and is tried
+                        # again on a fresh connection; only when we give up does it go back
+                        # to `queued`. (Putting it back first and then sending it anyway made
+                        # `sending → sent` match nothing, and the next attempt sent it again.)
+                        connection_failures += 1
+                        if connection_failures > 3:
+                            await ledger.failure(item.ledger_id, "queued",
+                                                 f"Verbindung: {exc}"[:500])
+                            self.report.temporary += 1
+                            return  # the activity fails and Temporal retries it with backoff
+                        queue.appendleft(item)
+                        await asyncio.sleep(0.1 * connection_failures)
+            finally:
                 try:
-                    async with self.transport.connection() as client:
-                        connection_failures = 0
-                        while queue:
-                            item = queue.popleft()
-                            await self.pacer.wait()
-                            await self._send_one(client, ledger, item)
-                            item = None
-                            self._beat()
-                except _Drop:
-                    continue  # the item was dealt with; open a fresh connection
-                except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-                    if item is None:
-                        continue
-                    # Connection trouble before the terminator: the mail never went out.
-                    await ledger.failure(item.ledger_id, "queued", f"Verbindung: {exc}"[:500])
-                    connection_failures += 1
-                    if connection_failures > 3:
-                        self.report.temporary += 1
-                        return  # the activity fails and Temporal retries it with backoff
-                    queue.appendleft(item)
-                    await asyncio.sleep(0.1 * connection_failures)
+                    await ledger.confirm_all()
+                except Exception:  # the database went away: those mails stay unconfirmed
+                    log.exception("could not record the relay's confirmations")
 
     async def _send_one(self, client: aiosmtplib.SMTP, ledger: _Ledger, item: Outgoing) -> None:
         mail = item.render()
@@ -184,19 +219,23 @@ class BatchSender:
                 reply.cancel()
             raise
         if not marked:
-            # Someone else (a stale attempt) changed the row; the mail went out regardless.
-            log.warning("ledger row %s was not 'sending' when its mail went out", item.ledger_id)
+            # Not ours any more (which should not happen): the terminator is out, so seal the
+            # row whatever its state - a mail whose terminator was written is never resent.
+            log.error("ledger row %s was not 'sending' when its mail went out", item.ledger_id)
+            await ledger.seal(item.ledger_id, mail.message_id)
         try:
             response = await (reply if reply is not None
                               else protocol.read_response(timeout=self.timeout))
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            # The server may have stored it: keep "sent" (at most once) and say so.
+            # The server may have stored it: it stays `unconfirmed` (at most once), counted
+            # on the campaign as a mail whose delivery is uncertain.
             self.report.unconfirmed += 1
-            self.report.sent += 1
             log.warning("mail %s sent without confirmation: %s", item.ledger_id, exc)
+            await ledger.unconfirmed(item.ledger_id, f"Keine Bestätigung: {exc}"[:500])
             raise _Drop from exc
         if response.code == 250:
             self.report.sent += 1
+            ledger.confirmed(item.ledger_id)
             return
         await self._failure(ledger, item, f"{response.code} {response.message}",
                             response.code < 500)
@@ -234,9 +273,16 @@ class _Ledger:
     path); the session only pins that connection for the batch.
     """
 
+    # Confirmations are written in bulk: at most this many seconds or mails late. A crash
+    # loses only the confirmations of that stretch (those mails then show as unconfirmed).
+    CONFIRM_EVERY = 0.25
+    CONFIRM_BATCH = 100
+
     def __init__(self, raw: Any, sent_stmt: Any) -> None:
         self.raw = raw
         self.sent_stmt = sent_stmt
+        self._confirmed: list[uuid.UUID] = []
+        self._last_confirm = time.monotonic()
 
     @classmethod
     async def open(cls, session: AsyncSession) -> _Ledger:
@@ -250,6 +296,26 @@ class _Ledger:
 
     async def failure(self, ledger_id: uuid.UUID, status: str, error: str) -> None:
         await self.raw.execute(FAILURE_RAW, ledger_id, status, error)
+
+    async def seal(self, ledger_id: uuid.UUID, message_id: str) -> None:
+        await self.raw.execute(SEAL_RAW, ledger_id, message_id)
+
+    async def unconfirmed(self, ledger_id: uuid.UUID, error: str) -> None:
+        await self.raw.execute(UNCONFIRMED_RAW, ledger_id, error)
+
+    def confirmed(self, ledger_id: uuid.UUID) -> None:
+        self._confirmed.append(ledger_id)
+
+    async def confirm_due(self) -> None:
+        if len(self._confirmed) >= self.CONFIRM_BATCH or (
+                self._confirmed and time.monotonic() - self._last_confirm >= self.CONFIRM_EVERY):
+            await self.confirm_all()
+
+    async def confirm_all(self) -> None:
+        self._last_confirm = time.monotonic()
+        if self._confirmed:
+            ids, self._confirmed = self._confirmed, []
+            await self.raw.execute(CONFIRM_RAW, ids)
 
     async def mark_sent_then(self, ledger_id: uuid.UUID, message_id: str,
                              then: Callable[[], None]) -> bool:

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from infra.mail import MailTransport
 from services.campaigns import receipt
 from services.campaigns.mails import MailContext, MailRenderer
-from services.campaigns.repository import CampaignRepository
+from services.campaigns.repository import HANDED_OVER, CampaignRepository
 from services.campaigns.schemas import CampaignCreate, CampaignOut
 from services.campaigns.sender import BatchSender, DeliveryReport, Outgoing
 from services.campaigns.tokens import hash_token
@@ -109,13 +109,16 @@ async def campaign_out(session: AsyncSession, campaign: Campaign) -> CampaignOut
     counts = await CampaignRepository.from_session(session).progress(campaign.id)
     total = max(counts["total"], campaign.total)
     done = counts["sent"] + counts["failed"]
+    # Handed to the relay without its confirmation: not hidden in `sent`.
+    sent = counts["sent"] - counts["unconfirmed_invitations"]
     return CampaignOut(
         id=campaign.id, organisation_id=campaign.organisation_id,
         process_id=campaign.process_id, kind=campaign.kind, target_id=campaign.target_id,
         title=campaign.title, audience=campaign.audience, reminders=list(campaign.reminders),
         deadline=campaign.deadline, status=campaign.status, started_at=campaign.started_at,
         closed_at=campaign.closed_at, created_at=campaign.created_at, total=total,
-        sent=counts["sent"], failed=counts["failed"], responded=counts["responded"],
+        sent=sent, unconfirmed=counts["unconfirmed"], failed=counts["failed"],
+        responded=counts["responded"], processed=done,
         declined=counts["declined"], reminded=counts["reminded"], pending=counts["pending"],
         progress_percent=round(100.0 * done / total, 1) if total else 0.0,
     )
@@ -217,19 +220,23 @@ async def send_batch(setup: MailSetup, campaign_id: uuid.UUID, *, kind: str, rem
         repo = CampaignRepository.from_session(session)
         await repo.sync_invitations(campaign_id, kind, reminder_no, batch_no)
         outcome = await repo.batch_outcome(campaign_id, kind, reminder_no, batch_no)
-        left = outcome.get("queued", 0)
+        # A row still `sending` was never handed to the relay: like `queued`, it is retried
+        # (the next attempt's reset puts it back).
+        left = outcome.get("queued", 0) + outcome.get("sending", 0)
+        handed_over = sum(outcome.get(status, 0) for status in HANDED_OVER)
         if not left:
             # One event per batch (never per recipient): the SSE stream and webhooks see
             # progress move without the log growing with the audience.
             await _campaign_event(
                 session, campaign, f"{kind}_batch_sent",
                 {"batch_no": batch_no, "reminder_no": reminder_no,
-                 "sent": outcome.get("sent", 0), "failed": outcome.get("failed", 0),
+                 "sent": handed_over, "unconfirmed": outcome.get("unconfirmed", 0),
+                 "failed": outcome.get("failed", 0),
                  "skipped": outcome.get("cancelled", 0), "batches": campaign.batches},
                 dedupe_key=f"campaign-batch:{campaign_id}:{kind}:{reminder_no}:{batch_no}",
             )
         await session.commit()
-    return BatchOutcome(outcome.get("sent", 0), outcome.get("failed", 0),
+    return BatchOutcome(handed_over, outcome.get("failed", 0),
                         outcome.get("cancelled", 0), left, report)
 
 

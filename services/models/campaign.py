@@ -27,9 +27,11 @@ CAMPAIGN_KINDS = ("survey", "event")
 CAMPAIGN_STATUSES = ("draft", "running", "closed", "failed")
 INVITATION_STATUSES = ("pending", "sent", "failed", "declined", "responded")
 MAIL_KINDS = ("invitation", "reminder")
-# queued: to be sent (also after a temporary SMTP failure); sent: committed right before the
-# end-of-data marker went to the server; failed: permanent failure or retries exhausted.
-MAIL_STATUSES = ("queued", "sent", "failed")
+# queued: to be sent (also after a temporary SMTP failure); sending: leased by a send attempt;
+# unconfirmed: committed right before the end-of-data marker went to the server, no 250 seen
+# (yet); sent: the server confirmed it; failed: permanent failure or retries exhausted;
+# cancelled: no longer eligible when its batch was leased. See services/campaigns/sender.py.
+MAIL_STATUSES = ("queued", "sending", "unconfirmed", "sent", "failed", "cancelled")
 
 
 class Campaign(Base):

@@ -43,5 +43,5 @@ async def test_watch_shows_progress_until_sent(committed_maker, pg_url):
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     assert "3/3" in result.output and "100.0 %" in result.output
-    assert "3 von 3 Einladungen versendet; fehlgeschlagen 0" in result.output
+    assert "3 von 3 Einladungen versendet; unbestätigt 0 · fehlgeschlagen 0" in result.output
     assert missing.exit_code == 1 and "nicht gefunden" in missing.output

@@ -1,0 +1,75 @@
+"""A relay that closes idle connections (every real one does, after a few minutes) must not
+make the sender deliver a mail twice: campaigns and reminder rounds separated by more than the
+relay's idle timeout, on one pooled transport as in the worker — exactly one mail per
+invitation and per reminder, and the campaign's counters equal the mails received."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+from infra.db import session_scope
+from infra.mail import MailTransport
+from infra.mailsink import MailSink
+from services.campaigns import service as campaigns
+from tests.campaign_helpers import add_stakeholders, make_campaign, make_org
+
+IDLE_TIMEOUT = 0.5
+PEOPLE = 9
+CONNECTIONS = 3
+
+
+async def _send_round(setup: campaigns.MailSetup, campaign_id, kind: str,  # type: ignore[no-untyped-def]
+                      reminder_no: int) -> campaigns.BatchOutcome:
+    return await campaigns.send_batch(setup, campaign_id, kind=kind, reminder_no=reminder_no,
+                                      batch_no=0, planned_at=datetime.now(UTC), rate=0)
+
+
+async def test_idle_relay_never_gets_a_mail_twice(committed_maker):
+    maker = committed_maker
+    sink = MailSink(keep_in_memory=True, idle_timeout=IDLE_TIMEOUT).start()
+    try:
+        org_id = await make_org(maker)
+        tag = org_id.hex[:8]
+        emails = [f"p{i}@{tag}.example" for i in range(PEOPLE)]
+        await add_stakeholders(maker, org_id, [{"name": f"P {i}", "email": e, "group_key": "g"}
+                                               for i, e in enumerate(emails)])
+        deadline = datetime.now(UTC) + timedelta(days=5)
+        first = await make_campaign(maker, org_id, deadline=deadline)
+        second = await make_campaign(maker, org_id, deadline=deadline)
+        for campaign in (first, second):
+            async with maker() as s:
+                await campaigns.select_audience(s, campaign.id, secret_key="k" * 40,
+                                                batch_size=50, started_at=datetime.now(UTC))
+                await s.commit()
+        # One transport for all rounds, as the worker keeps one: its pooled connections go
+        # idle between the rounds and the relay closes them.
+        setup = campaigns.MailSetup(
+            transport=MailTransport(sink.host, sink.port, pool_size=CONNECTIONS),
+            maker=lambda: session_scope(maker), secret_key="k" * 40,
+            public_url="http://testserver", mail_from="beteiligung@localhost",
+            connections=CONNECTIONS, max_attempts=5)
+
+        rounds = [(first, "invitation", 0), (second, "invitation", 0),
+                  (first, "reminder", 1), (second, "reminder", 1)]
+        for campaign, kind, reminder_no in rounds:
+            outcome = await _send_round(setup, campaign.id, kind, reminder_no)
+            assert (outcome.sent, outcome.failed, outcome.queued) == (PEOPLE, 0, 0), \
+                (kind, reminder_no, outcome)
+            await asyncio.sleep(IDLE_TIMEOUT * 3)  # the relay drops the idle connections
+
+        await asyncio.sleep(0.5)  # a mail sent twice would arrive about now
+        ids = Counter(m.message["Message-ID"] for m in sink.messages)
+        assert [i for i, n in ids.items() if n > 1] == []
+        per_round = Counter((m.envelope_to[0], m.message["Subject"].split(":")[0])
+                            for m in sink.messages)
+        assert set(per_round.values()) == {2}  # each person: one per campaign, per kind
+        assert sink.count == len(rounds) * PEOPLE
+        for campaign in (first, second):
+            async with maker() as s:
+                out = await campaigns.campaign_out(s, await campaigns.get_campaign(
+                    s, campaign.id))
+            assert (out.sent, out.reminded, out.unconfirmed) == (PEOPLE, PEOPLE, 0)
+    finally:
+        sink.stop()
