@@ -62,8 +62,8 @@ def raw_app():  # type: ignore[no-untyped-def]
     @app.post("/raw/{token}", status_code=201)
     async def raw(token: str, body: SubmitIn) -> dict:
         await state["pool"].execute(
-            "INSERT INTO survey_responses (id, survey_id, group_key, reach_tier, channel, "
-            "language) VALUES ($1, $2, $3, $4, 'invitation', 'de')",
+            "INSERT INTO survey_responses (id, survey_id, group_key, reach_tier, channel) "
+            "VALUES ($1, $2, $3, $4, 'invitation')",
             uuid.uuid4(), survey_id, "buerger", 1)
         return {"status": "submitted"}
 
