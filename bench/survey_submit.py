@@ -314,7 +314,8 @@ async def bulk_answers(dsn: str, survey_id: uuid.UUID, n: int) -> int:
     responses, answers = [], []
     for i in range(n):
         rid = uuid.uuid4()
-        responses.append((rid, survey_id, groups[i % 5], i % 3 + 1, "invitation", "de"))
+        # Anonymous responses carry no language (issue 8).
+        responses.append((rid, survey_id, groups[i % 5], i % 3 + 1, "invitation"))
         answers.append((uuid.uuid4(), rid, survey_id, "tag", 0,
                         rng.choice(["tag1", "tag2", "followup"]), None, None))
         for key in ("gesamt", "inputs", "austausch"):
@@ -327,7 +328,7 @@ async def bulk_answers(dsn: str, survey_id: uuid.UUID, n: int) -> int:
     t0 = time.perf_counter()
     await conn.copy_records_to_table(
         "survey_responses",
-        columns=["id", "survey_id", "group_key", "reach_tier", "channel", "language"],
+        columns=["id", "survey_id", "group_key", "reach_tier", "channel"],
         records=responses)
     from decimal import Decimal
 
