@@ -88,7 +88,6 @@ class _Table:
                 self.value[entry] = self.value.get(entry, 0) + a
                 self.bound[entry] = self.bound.get(entry, 0) + n
                 self.arc[entry] = arc
-        self.cells = [("cell", c) for c in cells]
 
     def cheapest_cover(self, entry: Entry, hidden: set[Entry]) -> set[Entry] | None:
         """The shown entries whose hiding lets `entry` move: the cheapest alternating cycle
