@@ -62,8 +62,8 @@ def raw_app():  # type: ignore[no-untyped-def]
     @app.post("/raw/{token}", status_code=201)
     async def raw(token: str, body: SubmitIn) -> dict:
         await state["pool"].execute(
-            "INSERT INTO survey_responses (id, survey_id, group_key, reach_tier, channel, "
-            "language) VALUES ($1, $2, $3, $4, 'invitation', 'de')",
+            "INSERT INTO survey_responses (id, survey_id, group_key, reach_tier, channel) "
+            "VALUES ($1, $2, $3, $4, 'invitation')",
             uuid.uuid4(), survey_id, "buerger", 1)
         return {"status": "submitted"}
 
@@ -314,7 +314,8 @@ async def bulk_answers(dsn: str, survey_id: uuid.UUID, n: int) -> int:
     responses, answers = [], []
     for i in range(n):
         rid = uuid.uuid4()
-        responses.append((rid, survey_id, groups[i % 5], i % 3 + 1, "invitation", "de"))
+        # Anonymous responses carry no language (issue 8).
+        responses.append((rid, survey_id, groups[i % 5], i % 3 + 1, "invitation"))
         answers.append((uuid.uuid4(), rid, survey_id, "tag", 0,
                         rng.choice(["tag1", "tag2", "followup"]), None, None))
         for key in ("gesamt", "inputs", "austausch"):
@@ -327,7 +328,7 @@ async def bulk_answers(dsn: str, survey_id: uuid.UUID, n: int) -> int:
     t0 = time.perf_counter()
     await conn.copy_records_to_table(
         "survey_responses",
-        columns=["id", "survey_id", "group_key", "reach_tier", "channel", "language"],
+        columns=["id", "survey_id", "group_key", "reach_tier", "channel"],
         records=responses)
     from decimal import Decimal
 

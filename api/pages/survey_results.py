@@ -19,9 +19,10 @@ from services.errors import NotFound
 from services.identity.service import OrgRole
 from services.models.organisation import Role
 from services.models.survey import Survey
-from services.surveys.results import MIN_GROUP, compute_results
+from services.surveys.results import compute_results
 from services.surveys.schemas import pick
 from services.surveys.service import survey_for, survey_status
+from services.surveys.suppression import MIN_GROUP, shown_count
 
 router = APIRouter(include_in_schema=False)
 
@@ -66,5 +67,6 @@ async def results_page(survey_id: uuid.UUID, request: Request, session: SessionD
     chart = Markup(radar_svg(results.blocks, title="Punktzahl je Handlungsfeld (0–100 %)"))
     return templates.TemplateResponse(request, "surveys/results.html", {
         "principal": principal, "survey": survey, "r": results, "chart": chart,
-        "min_group": MIN_GROUP, "tier_labels": TIER_LABELS, "status": survey_status(survey),
+        "min_group": MIN_GROUP, "shown": shown_count, "tier_labels": TIER_LABELS,
+        "status": survey_status(survey),
     })

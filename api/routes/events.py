@@ -33,7 +33,7 @@ async def feed(
     after: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> EventPage:
-    events = await list_events(session, principal.organisation_ids, after=after, limit=limit)
+    events = await list_events(session, principal, after=after, limit=limit)
     return EventPage(events=events, next_after=events[-1].seq if events else after)
 
 
@@ -70,7 +70,7 @@ async def stream(
         idle = 0.0
         while not await request.is_disconnected():
             async with maker() as session:
-                events = await list_events(session, orgs, after=cursor, limit=500)
+                events = await list_events(session, principal, after=cursor, limit=500)
             for ev in events:
                 cursor = ev.seq
                 yield f"id: {ev.seq}\nevent: {ev.type}\ndata: {ev.model_dump_json()}\n\n"

@@ -6,11 +6,23 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 
+from services.events.audience import TypeFilter
 from services.models.domain_event import DomainEvent
 from services.repository import Repository
+
+
+def _scope(organisation_id: uuid.UUID, f: TypeFilter) -> ColumnElement[bool]:
+    own = DomainEvent.organisation_id == organisation_id
+    if f.everything:
+        return own
+    types = or_(DomainEvent.type.in_(f.exact),
+                *(DomainEvent.type.startswith(p, autoescape=True) for p in f.prefixes))
+    if f.excluded:
+        types = and_(types, DomainEvent.type.not_in(f.excluded))
+    return and_(own, types)
 
 
 class EventRepository(Repository):
@@ -23,13 +35,15 @@ class EventRepository(Repository):
         return result.scalar_one_or_none()
 
     async def list_after(
-        self, organisation_ids: Sequence[uuid.UUID], after: int, limit: int
+        self, scopes: Sequence[tuple[uuid.UUID, TypeFilter]], after: int, limit: int
     ) -> list[DomainEvent]:
-        if not organisation_ids:
+        """The events after `after` of each organisation, of the types its filter admits (in
+        SQL, so that a page holds `limit` visible events and `after` paging stays exact)."""
+        if not scopes:
             return []
         stmt = (
             select(DomainEvent)
-            .where(DomainEvent.organisation_id.in_(organisation_ids), DomainEvent.seq > after)
+            .where(or_(*(_scope(org, f) for org, f in scopes)), DomainEvent.seq > after)
             .order_by(DomainEvent.seq)
             .limit(limit)
         )

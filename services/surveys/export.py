@@ -12,10 +12,12 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from services.surveys.results import SurveyResults
+from services.surveys.results import Rate, SurveyResults
+from services.surveys.suppression import MIN_GROUP, shown_count
 
 HEADER = ["bereich", "frage_id", "frage", "typ", "wert", "beschriftung", "anzahl", "anteil",
           "mittelwert", "punkte"]
+TOTAL_LABEL = "gesamt"
 REACH_HEADER = ["gruppe", "stufe", "eingeladen", "geantwortet", "quote", "unterdrueckt"]
 
 
@@ -54,8 +56,14 @@ def question_rows(results: SurveyResults) -> list[list[Any]]:
 
 
 def reach_rows(results: SurveyResults) -> list[list[Any]]:
+    """The matrix, then the totals per group, per tier and overall ("gesamt"): the same counts,
+    hidden by the same rule (`suppress_reach`), as the API and the page."""
+    rates: list[tuple[Any, Any, Rate]] = [(g, t, r) for (g, t), r in results.matrix.items()]
+    rates += [(g, TOTAL_LABEL, r) for g, r in results.by_group.items()]
+    rates += [(TOTAL_LABEL, t, r) for t, r in results.by_tier.items()]
+    rates.append((TOTAL_LABEL, TOTAL_LABEL, results.overall))
     out: list[list[Any]] = []
-    for (g, t), r in results.matrix.items():
+    for g, t, r in rates:
         d = r.as_dict()
         out.append([g, t, d["invited"], d["answered"], d["rate"], d["suppressed"]])
     return out
@@ -92,8 +100,8 @@ def to_xlsx(results: SurveyResults) -> bytes:
         reach.append([safe_cell(c) for c in row])
     info = wb.create_sheet("Info")
     info.append(["umfrage", results.title])
-    info.append(["antworten", results.responses])
-    info.append(["mindestgruppe", 5])
+    info.append(["antworten", shown_count(results.responses)])
+    info.append(["mindestgruppe", MIN_GROUP])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -70,7 +70,8 @@ def _submit_sql(identified: bool) -> str:
     other gets 0 and the caller decides under the lock. Foreign keys are checked at the end of
     the statement, so children may be written in the same statement as their parent.
     Anonymous surveys: the response row gets a random id, the date, group and tier, nothing
-    that names the invitation (the statement has no link CTE at all)."""
+    that names the invitation (the statement has no link CTE at all) and no language (the
+    caller passes None)."""
     link = ("link AS (INSERT INTO survey_response_links (response_id, invitation_id) "
             "SELECT CAST($3 AS uuid), id FROM receipt), ") if identified else ""
     return (
@@ -271,7 +272,7 @@ class SurveyRepository(Repository):
         group_key: str | None,
         reach_tier: int | None,
         channel: str,
-        language: str,
+        language: str | None,
         rows: Sequence[AnswerRow],
         token_hash: str,
         identified: bool,
@@ -293,7 +294,7 @@ class SurveyRepository(Repository):
         group_key: str | None,
         reach_tier: int | None,
         channel: str,
-        language: str,
+        language: str | None,
         rows: Sequence[AnswerRow],
         drop_draft: str | None = None,
     ) -> uuid.UUID:

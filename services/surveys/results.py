@@ -4,7 +4,8 @@ PostgreSQL does the counting: one GROUP BY over the survey's answer rows gives, 
 (choice, number) -> count and respondents; Python only turns those few aggregate rows into
 shares, means, distributions and Borda scores. No query loads individual answers except the
 listing of free texts (capped). Response rates and the reach matrix come from the invitations
-(GROUP BY group and tier). Anything based on fewer than `MIN_GROUP` answers is suppressed.
+(GROUP BY group and tier). Anything based on fewer than `MIN_GROUP` answers is suppressed; in the
+reach table also whatever would give such a count back by subtraction (`suppress_reach`).
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from services.repository import Repository
 from services.surveys.repository import SurveyRepository
 from services.surveys.schemas import QuestionDef, pick
 from services.surveys.service import questions_from_rows
+from services.surveys.suppression import MIN_GROUP, shown_count, suppress_reach
 
-MIN_GROUP = 5
 TEXT_LIMIT = 200
 INVITED_STATUSES = ("sent", "declined", "responded")
 
@@ -84,6 +85,8 @@ class Rate:
     invited: int
     answered: int
     suppressed: bool = False
+    # Only where hiding answer counts cannot protect a small one (services/surveys/suppression).
+    invited_suppressed: bool = False
 
     @property
     def rate(self) -> float | None:
@@ -92,15 +95,10 @@ class Rate:
         return self.answered / self.invited
 
     def as_dict(self) -> dict[str, Any]:
-        return {"invited": self.invited,
+        return {"invited": None if self.invited_suppressed else self.invited,
                 "answered": None if self.suppressed else self.answered,
                 "rate": None if self.rate is None else round(self.rate, 4),
                 "suppressed": self.suppressed}
-
-
-def _rate(invited: int, answered: int) -> Rate:
-    # 0 answers reveal nobody's answer (and are the point of the reach matrix); 1..4 could.
-    return Rate(invited, answered, suppressed=0 < answered < MIN_GROUP)
 
 
 def _num(v: float | None) -> float:
@@ -126,7 +124,8 @@ class QuestionResult:
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "kind": self.kind, "text": self.text,
-                               "answered": self.answered, "suppressed": self.suppressed}
+                               "answered": shown_count(self.answered),
+                               "suppressed": self.suppressed}
         if self.block:
             out["block"] = self.block
         if self.suppressed:
@@ -223,7 +222,7 @@ class SurveyResults:
             "survey": {"id": str(self.survey_id), "title": self.title,
                        "anonymity": self.anonymity, "version": self.version},
             "min_group": MIN_GROUP,
-            "responses": self.responses,
+            "responses": shown_count(self.responses),
             "suppressed": self.responses < MIN_GROUP,
             "response_rate": self.overall.as_dict(),
             "by_group": [{"group": g, **r.as_dict()} for g, r in self.by_group.items()],
@@ -256,7 +255,7 @@ def _block_scores(survey: Survey, questions: list[QuestionDef],
         mean = weighted / total if total and not suppressed else None
         out.append({
             "key": block["key"], "title": pick(block.get("title"), lang),
-            "answered": answered, "suppressed": suppressed,
+            "answered": shown_count(answered), "suppressed": suppressed,
             "mean": None if mean is None else round(mean, 3),
             "score": None if mean is None else round((mean - 1) / 4 * 100, 1),
         })
@@ -286,28 +285,26 @@ async def compute_results(session: AsyncSession, survey: Survey, *, lang: str = 
             results.append(_question_result(q, grouped.get(q.id, []), lang))
 
     reach = await repo.reach(survey.id)
-    by_group: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    by_tier: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    matrix = {}
+    groups = sorted({g for g, _, _, _ in reach})
+    tiers = sorted({t for _, t, _, _ in reach} | {1, 2, 3})
+    invited = {(g, t): 0 for g in groups for t in tiers}
+    answered = dict(invited)
     for g, t, inv, ans in reach:
-        by_group[g][0] += inv
-        by_group[g][1] += ans
-        by_tier[t][0] += inv
-        by_tier[t][1] += ans
-        matrix[(g, t)] = _rate(inv, ans)
-    groups = sorted(by_group)
-    tiers = sorted(set(by_tier) | {1, 2, 3})
-    for g in groups:
-        for t in tiers:
-            matrix.setdefault((g, t), Rate(0, 0))
-    matrix = dict(sorted(matrix.items()))
-    overall = _rate(sum(v[0] for v in by_group.values()), sum(v[1] for v in by_group.values()))
+        invited[(g, t)], answered[(g, t)] = inv, ans
+    hide = suppress_reach(answered, invited)
+
+    def rate(cells: list[tuple[str, int]], suppressed: bool) -> Rate:
+        return Rate(sum(invited[c] for c in cells), sum(answered[c] for c in cells),
+                    suppressed=suppressed, invited_suppressed=hide.invited)
+
+    matrix = {c: rate([c], hide.cell(*c)) for c in sorted(invited)}
+    overall = Rate(sum(invited.values()), sum(answered.values()), suppressed=hide.total)
     return SurveyResults(
         survey_id=survey.id, title=pick(survey.title, lang), anonymity=survey.anonymity,
         version=survey.version, responses=await repo.response_count(survey.id),
         overall=overall,
-        by_group={g: _rate(*by_group[g]) for g in groups},
-        by_tier={t: _rate(*by_tier[t]) for t in tiers},
+        by_group={g: rate([(g, t) for t in tiers], hide.group(g)) for g in groups},
+        by_tier={t: rate([(g, t) for g in groups], hide.tier(t)) for t in tiers},
         matrix=matrix, groups=groups, tiers=tiers, questions=results,
         blocks=_block_scores(survey, questions, grouped, lang),
     )

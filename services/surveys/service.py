@@ -263,6 +263,12 @@ class Participation:
     def title(self) -> str:
         return pick(self.survey.title, self.language)
 
+    @property
+    def stored_language(self) -> str | None:
+        """The language kept on the response: none for anonymous surveys (DESIGN.md section 4
+        allows group and tier only; a rare language would identify its speaker)."""
+        return self.language if self.survey.anonymity == "identified" else None
+
 
 async def open_token(
     session: AsyncSession, token: str, *, lock: bool = False, now: datetime | None = None,
@@ -368,7 +374,8 @@ async def submit(
         response_id = await repo.submit_with_receipt(
             invitation_id=p.target.invitation.id, day=now.date(), survey_id=p.survey.id,
             group_key=p.target.invitation.group_key,
-            reach_tier=p.target.invitation.reach_tier, channel=channel, language=p.language,
+            reach_tier=p.target.invitation.reach_tier, channel=channel,
+            language=p.stored_language,
             rows=rows, token_hash=p.token_hash,
             identified=p.survey.anonymity == "identified")
         if response_id is not None:
@@ -413,7 +420,7 @@ async def _submit_locked(
             return Submitted("updated", p.survey.id, now.date())
     response_id = await repo.insert_response(
         survey_id=p.survey.id, group_key=inv.group_key, reach_tier=inv.reach_tier,
-        channel=channel, language=p.language, rows=rows, drop_draft=p.token_hash,
+        channel=channel, language=p.stored_language, rows=rows, drop_draft=p.token_hash,
     )
     if p.survey.anonymity == "identified":
         await repo.link_response(response_id, inv.id)

@@ -25,8 +25,9 @@ async def _record(maker, org_id, n: int, prefix: str) -> None:
 
 
 async def test_feed_is_ordered_paged_and_scoped(client, make_staff, rollback_maker):
-    a = await make_staff(role=Role.steering)
-    b = await make_staff(role=Role.coordinator)
+    # "x.happened" is in no audience: admins only (services/events/audience.py).
+    a = await make_staff(role=Role.admin)
+    b = await make_staff(role=Role.admin)
     # Interleave the two organisations' events so scoping and paging are both exercised.
     for _ in range(3):
         await _record(rollback_maker, a.org_id, 2, "a")
@@ -92,8 +93,8 @@ async def _next_event(lines) -> dict:
 
 async def test_sse_delivers_a_new_event_of_the_own_organisation_only(
         live_server, make_committed_staff, committed_maker):
-    a = await make_committed_staff(role=Role.steering)
-    b = await make_committed_staff(role=Role.coordinator)
+    a = await make_committed_staff(role=Role.admin)
+    b = await make_committed_staff(role=Role.admin)
     await _record(committed_maker, a.org_id, 1, "vorher")  # before connecting: not replayed
     marker = uuid.uuid4().hex
     async with httpx.AsyncClient(base_url=live_server, timeout=10) as http:
@@ -118,7 +119,7 @@ async def test_sse_delivers_a_new_event_of_the_own_organisation_only(
 
 async def test_sse_resumes_after_last_event_id(live_server, make_committed_staff,
                                                committed_maker):
-    a = await make_committed_staff(role=Role.coordinator)
+    a = await make_committed_staff(role=Role.admin)
     await _record(committed_maker, a.org_id, 3, "alt")
     async with httpx.AsyncClient(base_url=live_server, timeout=10) as http:
         feed = (await http.get("/api/v1/events?limit=1000", headers=a.headers)).json()["events"]
@@ -146,7 +147,7 @@ async def test_feed_rejects_a_cursor_beyond_bigint_with_422(client, make_staff):
 async def test_sse_ignores_a_last_event_id_that_is_no_seq(
         live_server, make_committed_staff, committed_maker, last_event_id):
     # "¹".isdigit() is true but int("¹") fails (was a 500); a seq beyond bigint broke the stream.
-    a = await make_committed_staff(role=Role.coordinator)
+    a = await make_committed_staff(role=Role.admin)
     marker = uuid.uuid4().hex
     headers = {**a.headers, "Last-Event-ID": last_event_id}
     async with httpx.AsyncClient(base_url=live_server, timeout=10) as http:
@@ -160,3 +161,91 @@ async def test_sse_ignores_a_last_event_id_that_is_no_seq(
                 await s.commit()
             event = await asyncio.wait_for(_next_event(lines), 10)
     assert json.loads(event["data"])["data"] == {"marker": marker}
+
+
+# --- audiences (issue 8): each event type to the roles that need it ---------------------------
+
+COMMENT = "Die Kosten sind zu hoch, siehe Gespräch mit Frau K."
+
+
+async def _approval_story(maker, org_id, voter: str) -> None:
+    """The events a gate decision leaves, in the shapes services/processes writes them."""
+    approval = str(uuid.uuid4())
+    async with maker() as s:
+        await record_event(s, organisation_id=org_id, type="approval.vote", actor=voter,
+                           data={"approval_id": approval, "decision": "reject",
+                                 "comment": COMMENT})
+        await record_event(s, organisation_id=org_id, type="approval.rejected",
+                           data={"approval_id": approval, "phase": "kickoff",
+                                 "reasons": [f"{voter}: {COMMENT}"]})
+        await record_event(s, organisation_id=org_id, type="process.approval_decided",
+                           actor="Steuerungsgruppe",
+                           data={"phase": "kickoff", "reason": f"{voter}: {COMMENT}"})
+        await record_event(s, organisation_id=org_id, type="campaign.created", actor=voter,
+                           data={"campaign_id": str(uuid.uuid4()), "kind": "survey"})
+        await record_event(s, organisation_id=org_id, type="process.completed",
+                           actor=voter, data={"phase": None, "reason": None})
+        await s.commit()
+
+
+async def _feed(client, who) -> list[dict]:
+    r = await client.get("/api/v1/events?after=0&limit=1000", headers=who.headers)
+    assert r.status_code == 200
+    return r.json()["events"]
+
+
+async def test_each_role_sees_the_events_and_fields_it_needs(client, make_staff,
+                                                             rollback_maker):
+    coordinator = await make_staff(role=Role.coordinator)
+    slug = coordinator.org_slug
+    steering = await make_staff(role=Role.steering, org_slug=slug)
+    clerk = await make_staff(role=Role.clerk, org_slug=slug)
+    admin = await make_staff(role=Role.admin, org_slug=slug)
+    await _approval_story(rollback_maker, coordinator.org_id, steering.email)
+
+    # The clerk: no vote, no comment, no member's address (membership grants of four members
+    # are in this organisation's log too), only the organisation and the process's end.
+    seen = await _feed(client, clerk)
+    text = json.dumps(seen)
+    assert [e["type"] for e in seen] == ["organisation.created", "process.completed"]
+    assert COMMENT not in text and "@" not in text
+    assert seen[1]["actor"] is None and "reason" not in seen[1]["data"]
+
+    # The coordinator: the vote with its comment and the campaign, but no addresses.
+    seen = await _feed(client, coordinator)
+    types = [e["type"] for e in seen]
+    assert {"approval.vote", "approval.rejected", "process.approval_decided",
+            "campaign.created", "process.completed"} <= set(types)
+    assert "membership.granted" not in types
+    vote = next(e for e in seen if e["type"] == "approval.vote")
+    assert vote["data"]["comment"] == COMMENT and vote["data"]["decision"] == "reject"
+    rejected = next(e for e in seen if e["type"] == "approval.rejected")
+    assert rejected["data"]["reasons"] == [f"[E-Mail-Adresse]: {COMMENT}"]
+    assert "@" not in json.dumps(seen)
+
+    # The steering member: the vote and the gate, not the campaign (the coordinator's domain).
+    seen = await _feed(client, steering)
+    types = [e["type"] for e in seen]
+    assert "approval.vote" in types and "campaign.created" not in types
+    assert "@" not in json.dumps(seen)
+
+    # The admin: everything, addresses included.
+    seen = await _feed(client, admin)
+    types = [e["type"] for e in seen]
+    assert "membership.granted" in types
+    assert next(e for e in seen if e["type"] == "approval.vote")["actor"] == steering.email
+
+
+async def test_the_stream_applies_the_same_audiences(live_server, make_committed_staff,
+                                                     committed_maker):
+    clerk = await make_committed_staff(role=Role.clerk)
+    voter = "steuerung@example.org"
+    async with httpx.AsyncClient(base_url=live_server, timeout=10) as http:
+        async with http.stream("GET", "/api/v1/events/stream", headers=clerk.headers) as resp:
+            lines = resp.aiter_lines()
+            assert await asyncio.wait_for(anext(lines), 5) == ": connected"
+            await _approval_story(committed_maker, clerk.org_id, voter)
+            event = await asyncio.wait_for(_next_event(lines), 10)
+    # The vote, the rejection and the campaign came first, but the clerk gets the end only.
+    assert event["event"] == "process.completed"
+    assert COMMENT not in event["data"] and "@" not in event["data"]

@@ -244,7 +244,7 @@ async def test_stakeholders_of_another_org(client, session, make_staff):
 
 
 async def test_event_feed_shows_own_org_only(client, session, make_staff):
-    a = await make_staff(role=Role.clerk)
+    a = await make_staff(role=Role.admin)  # a type in no audience: admins only
     b = await make_staff(role=Role.coordinator)
     marker = uuid.uuid4().hex
     await record_event(session, organisation_id=a.org_id, type="isolation.checked",

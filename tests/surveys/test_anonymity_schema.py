@@ -80,3 +80,60 @@ async def test_response_ids_do_not_follow_submission_order(session, make_staff):
         "SELECT data_type FROM information_schema.columns "
         "WHERE table_name = 'invitations' AND column_name = 'responded_at'"))).scalar_one()
     assert kinds == "date"
+
+
+async def _rows_mentioning(session, value: str, survey_id) -> list[str]:
+    """Every row of the anonymous side (responses, answers) and of the feed's receipt events
+    whose text form contains `value` as a whole JSON/text value."""
+    found = []
+    for table, where in (("survey_responses", "survey_id = :s"),
+                         ("survey_answers", "survey_id = :s"),
+                         ("domain_events", "type = 'campaign.response_received'")):
+        rows = (await session.execute(text(
+            f"SELECT to_jsonb(t) AS j FROM {table} t WHERE {where}"), {"s": survey_id})).all()
+        for (j,) in rows:
+            if any(v == value or (isinstance(v, dict) and value in v.values())
+                   for v in j.values()):
+                found.append(f"{table}: {j}")
+    return found
+
+
+async def test_anonymous_answer_stores_no_language(session, make_staff):
+    """Issue 8: the language of few speakers identifies them; an anonymous response keeps group
+    and tier only (DESIGN.md section 4). Both write paths: the one-statement hot path and the
+    locked fallback."""
+    from datetime import UTC, datetime
+
+    from services.surveys import service
+    from tests.surveys.support import make_campaign, make_invites, make_process, make_survey
+
+    staff = await make_staff()
+    process = await make_process(session, staff.org_id)
+    survey = await make_survey(session, process, from_template="vielfaltsmanager-feedback")
+    assert survey.anonymity == "anonymous"
+    campaign = await make_campaign(session, survey)
+    hot, locked = await make_invites(session, campaign, 2, language="en")
+    answers = {"tag": "tag1", "gesamt": 4}
+    assert (await service.submit(session, hot.token, answers)).status == "submitted"
+    # The fallback under the row lock (taken after a lost race) writes the response itself.
+    await service._submit_locked(session, locked.token, answers, channel="invitation",
+                                 now=datetime.now(UTC))
+    languages = list(await session.scalars(text(
+        "SELECT language FROM survey_responses WHERE survey_id = :s"), {"s": survey.id}))
+    assert languages == [None, None]
+    assert await _rows_mentioning(session, "en", survey.id) == []
+
+
+async def test_identified_answer_keeps_its_language(session, make_staff):
+    from services.surveys import service
+    from tests.surveys.support import make_campaign, make_invites, make_process, make_survey
+
+    staff = await make_staff()
+    process = await make_process(session, staff.org_id)
+    survey = await make_survey(session, process, from_template="vielfaltsmanager-feedback",
+                               anonymity="identified")
+    campaign = await make_campaign(session, survey)
+    (inv,) = await make_invites(session, campaign, language="en")
+    await service.submit(session, inv.token, {"tag": "tag1", "gesamt": 4})
+    assert list(await session.scalars(text(
+        "SELECT language FROM survey_responses WHERE survey_id = :s"), {"s": survey.id})) == ["en"]
