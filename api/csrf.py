@@ -79,8 +79,9 @@ class BrowserGuard:
                 and not _bearer(headers) and self._cross_origin(scope, headers):
             await self._reject(send, path)
             return
-        seed = _cookie(headers.get("cookie", ""), SEED_COOKIE)
-        new_seed = not seed and not path.startswith(("/api/", "/static/"))
+        seed = _cookie(headers.get("cookie", ""), SEED_COOKIE) or ""
+        # Only where a staff form may follow: participants get no cookie from us at all.
+        new_seed = not seed and not path.startswith(("/api/", "/static/", *TOKEN_PATHS))
         if new_seed:
             seed = secrets.token_urlsafe(24)
         scope.setdefault("state", {})["csrf_seed"] = seed

@@ -106,6 +106,8 @@ async def test_bearer_and_participant_requests_need_no_token(client, make_staff)
     r = await client.post(f"/t/{'x' * 43}/unsubscribe", content=b"List-Unsubscribe=One-Click",
                           headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert r.status_code != 403
+    page = await client.get(f"/t/{'x' * 43}")
+    assert "set-cookie" not in page.headers  # participants get no cookie
 
 
 async def test_cookies_are_secure_behind_https(settings, rollback_maker, make_staff):

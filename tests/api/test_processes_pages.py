@@ -30,13 +30,15 @@ async def test_coordinator_and_steering_pages(papp, worker, make_committed_staff
 
         # A bad date shows the form again with an error summary, nothing created.
         r = await web.post("/app/processes", data={
-            "csrf_token": csrf, "org": org.slug, "template": "bergkamen-for-all", "title": "Bergkamen for all",
+            "csrf_token": csrf,
+            "org": org.slug, "template": "bergkamen-for-all", "title": "Bergkamen for all",
             "starts_on": "morgen"})
         assert r.status_code == 422 and 'class="error-summary"' in r.text
         assert 'value="Bergkamen for all"' in r.text and "Noch keine Prozesse." in r.text
 
         r = await web.post("/app/processes", data={
-            "csrf_token": csrf, "org": org.slug, "template": "bergkamen-for-all", "title": "Bergkamen for all",
+            "csrf_token": csrf,
+            "org": org.slug, "template": "bergkamen-for-all", "title": "Bergkamen for all",
             "starts_on": "2027-02-01"})
         assert r.status_code == 303
         url = r.headers["location"].split("?")[0]
