@@ -147,3 +147,38 @@ def test_process_mail_headers_are_single_line_and_punycode():
     assert not any(line.lower().startswith(b"bcc:") for line in lines)
     assert max(len(line) for line in lines) <= 78
     assert msg["To"] == "koordination@xn--bcher-kva.example"
+
+
+async def test_process_notice_to_an_unsendable_address_fails_alone(committed_maker,
+                                                                   make_committed_staff,
+                                                                   smtp_sink):
+    from activities.process import notify_process
+    from infra import mail as infra_mail
+    from services.identity.repository import IdentityRepository
+    from services.processes.repository import ProcessRepository
+    from services.processes.service import create_process
+
+    good = await make_committed_staff()
+    tag = uuid.uuid4().hex[:8]
+    bad = await make_committed_staff(org_slug=good.org_slug, email=f"jörg-{tag}@example.org")
+    async with committed_maker() as s:
+        org = await IdentityRepository.from_session(s).org_by_id(good.org_id)
+        assert org is not None
+        process, _ = await create_process(s, org, template_key="bergkamen-for-all",
+                                          title="Bergkamen", starts_on=date(2027, 2, 1),
+                                          actor=good.email)
+        await s.commit()
+    infra_mail.configure(MailTransport(smtp_sink.host, smtp_sink.port))
+    notice = NotifyInput(process_id=process.id, organisation_id=good.org_id,
+                         idempotency_key=f"reminder:{tag}", kind="reminder", phase_key="p",
+                         phase_title="Phase", planned_end=date(2027, 2, 28),
+                         scheduled_for=datetime.now(UTC),
+                         recipients=[bad.user_id, good.user_id])
+    assert await notify_process(notice) == 1
+    assert [m.envelope_to for m in smtp_sink.messages] == [[good.email]]
+    # A retry of the activity sends nothing again and does not fail either.
+    assert await notify_process(notice) == 0
+    async with committed_maker() as s:
+        rows = {n.recipient: n.status
+                for n in await ProcessRepository.from_session(s).notifications(process.id)}
+    assert rows == {good.email: "sent", bad.email: "failed"}
