@@ -6,6 +6,7 @@ vote per user, mail ledger key), so Temporal's at-least-once execution never dup
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +21,7 @@ from services.identity.repository import IdentityRepository
 from services.processes import mails
 from services.processes import service as processes
 from services.processes.repository import ProcessRepository
+from services.stakeholders.addresses import UnsendableAddress
 from workflows.contracts import (
     CloseApprovalInput,
     NotifyInput,
@@ -28,6 +30,8 @@ from workflows.contracts import (
     PersistProcessInput,
     RecordVoteInput,
 )
+
+log = logging.getLogger(__name__)
 
 
 @activity.defn(name="persist_process_state")
@@ -72,16 +76,24 @@ async def notify_process(data: NotifyInput) -> int:
                 "idempotency_key": key, "process_id": data.process_id, "kind": data.kind,
                 "recipient": person.email, "subject": subject[:300],
                 "scheduled_for": data.scheduled_for, "status": "pending"})
-            if row.status != "sent":
+            if row.status not in ("sent", "failed"):
                 todo.append((key, person.email))
     if process is None or org is None:
         return 0
     sent = 0
     transport = get_transport()
     for key, address in todo:
-        msg = mails.render(data, to=address, process_title=process.title,
-                           mail_from=settings.mail_from, org_name=org.name,
-                           public_url=settings.public_url)
+        try:
+            msg = mails.render(data, to=address, process_title=process.title,
+                               mail_from=settings.mail_from, org_name=org.name,
+                               public_url=settings.public_url)
+        except UnsendableAddress as exc:
+            # That one mail fails for good; a retry could never send it and would hold up
+            # everyone else's.
+            log.warning("process notice %s not sendable: %s", key, exc)
+            async with session_scope() as session:
+                await ProcessRepository.from_session(session).mark_failed(key)
+            continue
         await transport.send(msg)
         async with session_scope() as session:
             await ProcessRepository.from_session(session).mark_sent(key, datetime.now(UTC))

@@ -6,10 +6,11 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.csrf import BrowserGuard, verify_csrf
 from api.deps import TemporalHolder
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
@@ -53,6 +54,8 @@ def create_app(
         version="1",
         description="Beteiligungsprozesse für Kommunen — HTTP API v1",
         lifespan=lifespan,
+        # Every route: an unsafe cookie-authenticated request needs its form token (api/csrf.py).
+        dependencies=[Depends(verify_csrf)],
     )
     app.state.settings = settings
     app.state.temporal = TemporalHolder(settings)
@@ -66,4 +69,6 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(NulGuard)  # inside BodySizeLimit: it buffers only bounded bodies
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # Outermost: security headers on every answer, cross-origin posts refused before anything.
+    app.add_middleware(BrowserGuard, public_url=settings.public_url)
     return app

@@ -271,6 +271,12 @@ class CampaignRepository(Repository):
         """), params)
         return sorted(leased, key=lambda q: q.ledger_id)
 
+    async def fail_mail(self, ledger_id: uuid.UUID, error: str) -> None:
+        """Mark one leased mail `failed` for good (it is never retried)."""
+        await self.session.execute(text(
+            "UPDATE outbound_mails SET status = 'failed', error = :error, sent_at = NULL"
+            " WHERE id = :id AND status = 'sending'"), {"id": ledger_id, "error": error[:500]})
+
     async def sync_invitations(self, campaign_id: uuid.UUID, kind: str, reminder_no: int,
                                batch_no: int) -> None:
         """Carry the ledger's outcome over to the invitations of one batch (idempotent)."""

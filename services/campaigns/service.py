@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from infra.mail import MailTransport
 from services.campaigns import receipt
 from services.campaigns.mails import MailContext, MailRenderer
-from services.campaigns.repository import HANDED_OVER, CampaignRepository
+from services.campaigns.repository import HANDED_OVER, CampaignRepository, QueuedMail
 from services.campaigns.schemas import CampaignCreate, CampaignOut
 from services.campaigns.sender import BatchSender, DeliveryReport, Outgoing
 from services.campaigns.tokens import hash_token
@@ -29,6 +29,7 @@ from services.events.service import record_event
 from services.identity.service import Principal
 from services.models.campaign import Campaign, Invitation
 from services.models.organisation import Role
+from services.stakeholders.addresses import UnsendableAddress, smtp_address
 
 # --- coordinators ------------------------------------------------------------------------------
 
@@ -201,6 +202,7 @@ async def send_batch(setup: MailSetup, campaign_id: uuid.UUID, *, kind: str, rem
         await repo.ensure_ledger(campaign_id, kind, reminder_no, batch_no, planned_at)
         await repo.reset_stale(campaign_id, kind, reminder_no, batch_no)
         queued = await repo.lease_batch(campaign_id, kind, reminder_no, batch_no)
+        queued = await _fail_unsendable(repo, queued)
         await session.commit()
 
     renderer = MailRenderer(MailContext(
@@ -238,6 +240,22 @@ async def send_batch(setup: MailSetup, campaign_id: uuid.UUID, *, kind: str, rem
         await session.commit()
     return BatchOutcome(handed_over, outcome.get("failed", 0),
                         outcome.get("cancelled", 0), left, report)
+
+
+async def _fail_unsendable(repo: CampaignRepository, queued: list[QueuedMail]
+                           ) -> list[QueuedMail]:
+    """Fail, for good and one by one, the mails whose address cannot go on the wire (stored
+    before the address rule existed): rendering them would fail the whole batch, and the
+    retry would fail it again, forever."""
+    sendable = []
+    for mail in queued:
+        try:
+            smtp_address(mail.email)
+        except UnsendableAddress as exc:
+            await repo.fail_mail(mail.ledger_id, f"Adresse nicht zustellbar: {exc}")
+            continue
+        sendable.append(mail)
+    return sendable
 
 
 async def plan_reminders(session: AsyncSession, campaign_id: uuid.UUID,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import email.policy
 from datetime import date
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import make_msgid
 
+from services.stakeholders.addresses import single_line, smtp_address
 from workflows.contracts import NotifyInput
 
 SUBJECTS = {
@@ -27,6 +30,9 @@ def subject(n: NotifyInput) -> str:
 
 def render(n: NotifyInput, *, to: str, process_title: str, mail_from: str, org_name: str,
            public_url: str) -> EmailMessage:
+    """Headers by the email package under the SMTP policy (folded, encoded words, CRLF);
+    titles and names as one line; addresses in their ASCII form (punycode domain). Raises
+    UnsendableAddress when `to` cannot go on the wire."""
     link = f"{public_url.rstrip('/')}/app/processes/{n.process_id}"
     if n.kind in ("approval_request",) and n.approval_id:
         link = f"{public_url.rstrip('/')}/app/approvals/{n.approval_id}"
@@ -46,11 +52,12 @@ def render(n: NotifyInput, *, to: str, process_title: str, mail_from: str, org_n
         "approval_result": [f"die Steuerungsgruppe hat „{n.phase_title}“ im Prozess "
                             f"„{process_title}“ {n.note or 'entschieden'}."],
     }[n.kind]
-    msg = EmailMessage()
-    msg["Subject"] = subject(n)
-    msg["From"] = formataddr((org_name, mail_from))
-    msg["To"] = to
-    msg["Message-ID"] = make_msgid(domain=mail_from.rpartition("@")[2] or "localhost")
+    sender = smtp_address(mail_from)
+    msg = EmailMessage(policy=email.policy.SMTP)
+    msg["Subject"] = single_line(subject(n))
+    msg["From"] = Address(display_name=single_line(org_name), addr_spec=sender)
+    msg["To"] = Address(addr_spec=smtp_address(to))
+    msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "localhost")
     msg["X-Mitwirken-Notice"] = n.kind
     body = "Guten Tag,\n\n" + "\n".join(lines) + f"\n\n{link}\n\nMitwirken – {org_name}\n"
     msg.set_content(body)

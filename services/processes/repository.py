@@ -161,6 +161,12 @@ class ProcessRepository(Repository):
             .where(ProcessNotification.idempotency_key == idempotency_key)
             .values(status="sent", sent_at=at))
 
+    async def mark_failed(self, idempotency_key: str) -> None:
+        await self.session.execute(
+            update(ProcessNotification)
+            .where(ProcessNotification.idempotency_key == idempotency_key)
+            .values(status="failed"))
+
     async def notifications(self, process_id: uuid.UUID) -> list[ProcessNotification]:
         stmt = (select(ProcessNotification).where(ProcessNotification.process_id == process_id)
                 .order_by(ProcessNotification.scheduled_for, ProcessNotification.recipient))

@@ -22,6 +22,7 @@ from services.stakeholders.rules import (
     LANGUAGE_ALIASES,
     normalise_email,
     normalise_group,
+    normalise_name,
     split_tags,
 )
 from services.stakeholders.schemas import RejectedRow
@@ -171,15 +172,16 @@ def parse(filename: str | None, content_type: str | None, data: bytes,
 
 def _validate(cells: dict[str, str],
               known_groups: set[str] | None) -> tuple[dict[str, Any], tuple[str, str] | None]:
-    name = cells.get("name", "")
-    if not name:
-        return {}, ("name", "Der Name fehlt.")
+    try:
+        name = normalise_name(cells.get("name", ""))
+    except ValueError as exc:
+        return {}, ("name", str(exc))
     if len(name) > 200:
         return {}, ("name", "Der Name ist länger als 200 Zeichen.")
     try:
         email = normalise_email(cells.get("email", ""))
-    except ValueError:
-        return {}, ("email", "Keine gültige E-Mail-Adresse.")
+    except ValueError as exc:  # the reason says what is wrong (umlaut, invisible mark …)
+        return {}, ("email", str(exc))
     kind = KIND_ALIASES.get(cells.get("kind", "").lower() or "person")
     if kind is None:
         return {}, ("kind", "Art muss 'person' oder 'organisation' sein.")

@@ -14,7 +14,12 @@ import functools
 import re
 from collections.abc import Iterable
 
-EMAIL_RE = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[^@\s<>(),;:\"\[\]]+\.[^@\s<>(),;:\"\[\]]+$")
+# The address and name rules live with the mail-safety rules they serve; re-exported here.
+from services.stakeholders.addresses import normalise_email, normalise_name
+
+__all__ = ["normalise_email", "normalise_name", "normalise_group", "normalise_tags",
+           "split_tags", "template_group_aliases", "KIND_ALIASES", "LANGUAGE_ALIASES"]
+
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "*": "", "_": "-"})
 _NON_KEY = re.compile(r"[^a-z0-9]+")
 _TAG_SPLIT = re.compile(r"[;,|]")
@@ -26,13 +31,6 @@ KIND_ALIASES = {
 }
 LANGUAGE_ALIASES = {"de": "de", "deutsch": "de", "german": "de", "en": "en",
                     "englisch": "en", "english": "en"}
-
-
-def normalise_email(value: str) -> str:
-    value = value.strip().lower()
-    if len(value) > 320 or not EMAIL_RE.match(value):
-        raise ValueError("Keine gültige E-Mail-Adresse.")
-    return value
 
 
 def _slug(value: str) -> str:

@@ -8,7 +8,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from services.stakeholders.rules import normalise_email, normalise_group, normalise_tags
+from services.stakeholders.rules import (
+    normalise_email,
+    normalise_group,
+    normalise_name,
+    normalise_tags,
+)
 
 
 class StakeholderIn(BaseModel):
@@ -45,10 +50,8 @@ class StakeholderIn(BaseModel):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise ValueError("Der Name fehlt.")
-        return value
+        # One line of plain text: it goes into the To: header of every mail.
+        return normalise_name(value)
 
 
 class StakeholderOut(BaseModel):

@@ -8,6 +8,7 @@ import re
 from httpx import ASGITransport, AsyncClient
 
 from api.deps import SESSION_COOKIE
+from tests.support.forms import form_token, token_in
 from tests.workflows.process_harness import make_org
 
 
@@ -21,6 +22,7 @@ async def test_coordinator_and_steering_pages(papp, worker, make_committed_staff
     async with browser(papp, org.coordinator) as web:
         home = await web.get("/app")
         assert f'href="/app/processes?org={org.slug}"' in home.text
+        csrf = await form_token(web, "/app/processes")
 
         page = await web.get("/app/processes")
         assert page.status_code == 200 and "Neuen Prozess starten" in page.text
@@ -28,12 +30,14 @@ async def test_coordinator_and_steering_pages(papp, worker, make_committed_staff
 
         # A bad date shows the form again with an error summary, nothing created.
         r = await web.post("/app/processes", data={
+            "csrf_token": csrf,
             "org": org.slug, "template": "bergkamen-for-all", "title": "Bergkamen for all",
             "starts_on": "morgen"})
         assert r.status_code == 422 and 'class="error-summary"' in r.text
         assert 'value="Bergkamen for all"' in r.text and "Noch keine Prozesse." in r.text
 
         r = await web.post("/app/processes", data={
+            "csrf_token": csrf,
             "org": org.slug, "template": "bergkamen-for-all", "title": "Bergkamen for all",
             "starts_on": "2027-02-01"})
         assert r.status_code == 303
@@ -44,30 +48,36 @@ async def test_coordinator_and_steering_pages(papp, worker, make_committed_staff
         assert "01.02.2027 – 28.02.2027" in page.text
 
         # Advance with an open checklist: 409 and the reason at the top of the page.
-        r = await web.post(f"{url}/advance", data={"expected_current": "steuerungsgruppe"})
+        r = await web.post(f"{url}/advance", data={"csrf_token": csrf,
+                                                   "expected_current": "steuerungsgruppe"})
         assert r.status_code == 409 and 'class="error-summary"' in r.text
         assert "Checkliste ist nicht erledigt" in r.text
 
         for item in ("akteure-auflisten", "perspektiven", "interviewpartner"):
             r = await web.post(f"{url}/phases/steuerungsgruppe/checklist/{item}",
-                               data={"done": "1"})
+                               data={"csrf_token": csrf, "done": "1"})
             assert r.status_code == 303
         page = await web.get(url)
         assert page.text.count("✓ erledigt") == 3
 
         r = await web.post(f"{url}/phases/interviews/reschedule",
-                           data={"planned_start": "2027-03-01", "planned_end": "2027-02-01"})
+                           data={"csrf_token": csrf,
+                                 "planned_start": "2027-03-01", "planned_end": "2027-02-01"})
         assert r.status_code == 422 and "Ende liegt vor dem geplanten Beginn" in r.text
-        r = await web.post(f"{url}/advance", data={"expected_current": "steuerungsgruppe"})
+        r = await web.post(f"{url}/advance", data={"csrf_token": csrf,
+                                                   "expected_current": "steuerungsgruppe"})
         assert r.status_code == 303 and r.headers["location"].endswith("ok=advanced")
         # The same form sent twice (a double click): the second is refused by the guard.
-        r = await web.post(f"{url}/advance", data={"expected_current": "steuerungsgruppe"})
+        r = await web.post(f"{url}/advance", data={"csrf_token": csrf,
+                                                   "expected_current": "steuerungsgruppe"})
         assert r.status_code == 409 and "aktuelle Phase" in r.text
-        r = await web.post(f"{url}/advance", data={"expected_current": "interviews",
-                                                  "override_reason": "Genug Interviews"})
+        r = await web.post(f"{url}/advance", data={"csrf_token": csrf,
+                                                   "expected_current": "interviews",
+                                                   "override_reason": "Genug Interviews"})
         assert r.status_code == 303
-        r = await web.post(f"{url}/advance", data={"expected_current": "erreichbarkeit",
-                                                  "override_reason": "Matrix steht"})
+        r = await web.post(f"{url}/advance", data={"csrf_token": csrf,
+                                                   "expected_current": "erreichbarkeit",
+                                                   "override_reason": "Matrix steht"})
         assert r.status_code == 303
         assert r.headers["location"].endswith("ok=awaiting_approval")
         page = await web.get(url)
@@ -83,11 +93,14 @@ async def test_coordinator_and_steering_pages(papp, worker, make_committed_staff
             await asyncio.sleep(0.05)
         assert "Fokusgruppen bestätigen" in listing.text
         page = await web.get(f"/app/approvals/{approval_id}")
+        csrf = token_in(page.text)
         assert '<fieldset>' in page.text and 'for="d-reject"' in page.text
-        r = await web.post(f"/app/approvals/{approval_id}/decision", data={"decision": "reject"})
+        r = await web.post(f"/app/approvals/{approval_id}/decision", data={"csrf_token": csrf,
+                                                                           "decision": "reject"})
         assert r.status_code == 422 and "begründen" in r.text
         r = await web.post(f"/app/approvals/{approval_id}/decision",
-                           data={"decision": "approve", "comment": "Gute Auswahl"})
+                           data={"csrf_token": csrf,
+                                 "decision": "approve", "comment": "Gute Auswahl"})
         assert r.status_code == 303
         page = await web.get(r.headers["location"])
         assert "Ihre Entscheidung wurde gespeichert." in page.text and "Gute Auswahl" in page.text

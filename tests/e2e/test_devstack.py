@@ -20,6 +20,7 @@ import pytest
 
 from infra.devservices import free_port
 from infra.process_demo import DEMO_PROCESS_ID
+from tests.support.forms import token_in
 
 pytestmark = pytest.mark.e2e
 
@@ -126,7 +127,8 @@ def test_dev_stack_starts_serves_stops_cleanly_and_keeps_its_data(stack):
     # A mail through the embedded sink shows up in the viewer (staff session via /login).
     _send_mail(stack.smtp, "Einladung zur Umfrage Vielfalt")
     assert http.get("/dev/mail").status_code == 303  # not signed in yet
-    login = http.post("/login", data={**COORDINATOR, "next": "/dev/mail"})
+    csrf = token_in(http.get("/login").text)  # the form's token (and its pre-session cookie)
+    login = http.post("/login", data={**COORDINATOR, "next": "/dev/mail", "csrf_token": csrf})
     assert login.status_code == 303 and login.headers["location"] == "/dev/mail"
     listing = http.get("/dev/mail")
     assert listing.status_code == 200 and "Einladung zur Umfrage Vielfalt" in listing.text
