@@ -181,13 +181,18 @@ def orgs_create(
     slug: Annotated[str, typer.Argument(help="Kurzname, z. B. weiterstadt")],
     name: Annotated[str, typer.Option("--name", help="Anzeigename")],
     time_zone: Annotated[str, typer.Option(help="Zeitzone")] = "Europe/Berlin",
+    public_task_basis: Annotated[str | None, typer.Option(
+        help="Öffentliche Aufgabe als Rechtsgrundlage für Einladungen ohne Einwilligung, "
+             "z. B. \"§ 5 HGO\"")] = None,
 ) -> None:
     """Eine Organisation (Kommune) anlegen."""
-    from services.identity.service import create_organisation
+    from services.identity.service import create_organisation, set_public_task_basis
 
     async def go(session):  # type: ignore[no-untyped-def]
         org = await create_organisation(session, slug, name, actor="cli")
         org.time_zone = time_zone
+        if public_task_basis:
+            await set_public_task_basis(session, org, public_task_basis, actor="cli")
         return org
 
     org = run_in_session(go)
@@ -222,6 +227,26 @@ def users_create(
     typer.echo(f"{user.email}: Rolle {role_value.value} in {org}")
     if generated:
         typer.echo(f"Erzeugtes Passwort: {generated}")
+
+
+@orgs_app.command("add-group")
+def orgs_add_group(
+    slug: Annotated[str, typer.Argument(help="Kurzname der Organisation")],
+    label: Annotated[str, typer.Argument(help="Bezeichnung, z. B. \"Jugendforum\"")],
+    key: Annotated[str | None, typer.Option(help="Schlüssel (Standard: aus der Bezeichnung)")]
+    = None,
+) -> None:
+    """Der Organisation eine Beteiligtengruppe hinzufügen (für Import und Kampagnen)."""
+    from services.identity.service import get_organisation
+    from services.stakeholders.schemas import GroupIn
+    from services.stakeholders.service import add_group
+
+    async def go(session):  # type: ignore[no-untyped-def]
+        org = await get_organisation(session, slug)
+        return await add_group(session, org.id, GroupIn(label=label, key=key), actor="cli")
+
+    group = run_in_session(go)
+    typer.echo(f"Gruppe {group.key} ({group.label}) in {slug} angelegt.")
 
 
 # --- command groups of other domains -----------------------------------------------------

@@ -14,7 +14,7 @@ from api.deps import CurrentUser, SessionDep, SettingsDep, TemporalDep
 from infra.config import Settings
 from infra.temporal import MAIL_TASK_QUEUE, TASK_QUEUE
 from services.campaigns import service
-from services.campaigns.schemas import CampaignCreate, CampaignOut
+from services.campaigns.schemas import Audience, CampaignCreate, CampaignOut
 from services.campaigns.settings import get_campaign_settings
 from services.errors import Unavailable
 from services.models.campaign import Campaign
@@ -54,6 +54,19 @@ async def start_campaign_workflow(client: Client, campaign: Campaign, settings: 
     except Exception as exc:  # any RPC failure: the campaign stays, the caller may retry
         raise Unavailable("Temporal ist nicht erreichbar; die Kampagne wurde nicht gestartet.",
                           code="temporal_unavailable") from exc
+
+
+class AudienceCount(BaseModel):
+    count: int
+
+
+@router.post("/processes/{process_id}/campaigns/audience", response_model=AudienceCount)
+async def audience_preview(process_id: uuid.UUID, body: Audience, session: SessionDep,
+                           principal: CurrentUser) -> AudienceCount:
+    """How many the audience reaches now, shown before a campaign is started."""
+    process = await process_for(session, principal, process_id, Role.coordinator)
+    return AudienceCount(count=await service.audience_size(session, process.organisation_id,
+                                                           body))
 
 
 @router.post("/processes/{process_id}/campaigns", response_model=CampaignOut,
