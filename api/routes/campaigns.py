@@ -7,6 +7,7 @@ import uuid
 
 from fastapi import APIRouter, status
 from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
@@ -56,6 +57,25 @@ async def start_campaign_workflow(client: Client, campaign: Campaign, settings: 
                           code="temporal_unavailable") from exc
 
 
+async def launch_campaign(session: AsyncSession, client: Client, settings: Settings,
+                          org_id: uuid.UUID, process_id: uuid.UUID, body: CampaignCreate, *,
+                          actor: str | None) -> Campaign:
+    """Create the campaign (target and audience checked) and start its workflow; shared by
+    the API and the campaign page."""
+    body = await service.check_target(session, org_id, process_id, body)
+    campaign = await service.create_campaign(session, org_id, process_id, body, actor=actor)
+    # The workflow's first activity reads the campaign row: commit before starting it.
+    await session.commit()
+    try:
+        await start_campaign_workflow(client, campaign, settings)
+    except Unavailable:
+        # Say so on the campaign too, so no row claims to run without a workflow.
+        await service.mark_failed(session, campaign.id, "workflow not started")
+        await session.commit()
+        raise
+    return campaign
+
+
 class AudienceCount(BaseModel):
     count: int
 
@@ -75,19 +95,8 @@ async def create(process_id: uuid.UUID, body: CampaignCreate, session: SessionDe
                  principal: CurrentUser, client: TemporalDep,
                  settings: SettingsDep) -> CampaignOut:
     process = await process_for(session, principal, process_id, Role.coordinator)
-    org_id = process.organisation_id
-    body = await service.check_target(session, org_id, process_id, body)
-    campaign = await service.create_campaign(session, org_id, process_id, body,
-                                             actor=principal.email)
-    # The workflow's first activity reads the campaign row: commit before starting it.
-    await session.commit()
-    try:
-        await start_campaign_workflow(client, campaign, settings)
-    except Unavailable:
-        # Say so on the campaign too, so no row claims to run without a workflow.
-        await service.mark_failed(session, campaign.id, "workflow not started")
-        await session.commit()
-        raise
+    campaign = await launch_campaign(session, client, settings, process.organisation_id,
+                                     process_id, body, actor=principal.email)
     return await service.campaign_out(session, campaign)
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from api.deps import get_temporal
+from api.deps import SESSION_COOKIE, get_temporal
 from services.campaigns.tokens import hash_token, new_token
 from services.models.campaign import Campaign, Invitation
 from services.models.organisation import Role
@@ -235,3 +235,41 @@ async def test_launch_without_temporal_answers_503_and_changes_nothing(
     statuses = (await session.scalars(select(Campaign.status).where(
         Campaign.organisation_id == staff.org_id))).all()
     assert statuses == []
+
+
+async def test_campaign_page_shows_the_count_before_sending(
+        app, client, session, make_staff, dev_server_env):
+    staff = await make_staff(role=Role.coordinator)
+    process_id = await _process(session, staff.org_id)
+    survey = await make_survey(session, await session.get_one(Process, process_id),
+                               from_template="weiterstadt-bedarfe-und-wuensche")
+    await _audience_of_one(session, staff.org_id)
+    await session.commit()
+    client.cookies.set(SESSION_COOKIE, staff.token)
+    url = f"/app/processes/{process_id}/campaigns/new"
+    deadline = (datetime.now(UTC) + timedelta(days=20)).date().isoformat()
+
+    r = await client.get(url)
+    assert r.status_code == 200, r.text
+    assert "erreicht <strong>1</strong>" in r.text and 'value="politik"' in r.text
+    assert "Einladungen an 1 senden" in r.text
+
+    form = {"survey": str(survey.id), "groups": "politik", "tiers": "2",
+            "deadline": deadline, "reminders": "P7D", "step": "count"}
+    r = await client.post(url, data=form)
+    assert "erreicht <strong>0</strong>" in r.text and 'name="step" value="send"' not in r.text
+    # A send with a count the coordinator never saw shows the count instead of sending.
+    r = await client.post(url, data=dict(form, tiers="1", step="send", counted="7"),)
+    assert r.status_code == 200 and "erreicht <strong>1</strong>" in r.text
+    assert await session.scalar(select(func.count()).select_from(Campaign).where(
+        Campaign.target_id == survey.id)) == 0
+
+    app.state.temporal.client = dev_server_env.client
+    try:
+        r = await client.post(url, data=dict(form, tiers="1", step="send", counted="1"))
+        assert r.status_code == 303, r.text
+        campaign_id = r.headers["location"].rsplit("/", 1)[1]
+        await dev_server_env.client.get_workflow_handle(
+            f"campaign-{campaign_id}").terminate("test done")
+    finally:
+        app.state.temporal.client = None
