@@ -259,7 +259,7 @@ async def test_campaign_page_shows_the_count_before_sending(
     r = await client.post(url, data=form)
     assert "erreicht <strong>0</strong>" in r.text and 'name="step" value="send"' not in r.text
     # A send with a count the coordinator never saw shows the count instead of sending.
-    r = await client.post(url, data=dict(form, tiers="1", step="send", counted="7"),)
+    r = await client.post(url, data=dict(form, tiers="1", step="send", counted="7"))
     assert r.status_code == 200 and "erreicht <strong>1</strong>" in r.text
     assert await session.scalar(select(func.count()).select_from(Campaign).where(
         Campaign.target_id == survey.id)) == 0
