@@ -13,6 +13,7 @@ from infra.config import Settings
 from infra.devstack import DevPorts, DevStack
 from infra.devstate import StackState, state_path, write_state
 from services.identity.repository import IdentityRepository
+from services.stakeholders.service import list_groups
 
 
 def _cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -33,8 +34,12 @@ async def test_cli_uses_the_running_stacks_database(tmp_path, pg_url, committed_
     created = _cli(tmp_path, "users", "create", "--org", slug,
                    "--email", f"neu-{slug}@example.org", "--role", "clerk")
     assert created.returncode == 0, created.stderr
+    group = _cli(tmp_path, "orgs", "add-group", slug, "Jugendforum")
+    assert group.returncode == 0 and "jugendforum" in group.stdout, group.stderr
     async with committed_maker() as s:
-        assert await IdentityRepository.from_session(s).org_by_slug(slug) is not None
+        org = await IdentityRepository.from_session(s).org_by_slug(slug)
+        assert org is not None
+        assert [g.key for g in await list_groups(s, org.id)] == ["jugendforum"]
 
 
 def test_cli_says_clearly_when_no_stack_runs(tmp_path):

@@ -59,7 +59,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_constraint("ck_stakeholders_legal_basis", "stakeholders", type_="check")
+    op.drop_constraint(op.f("ck_stakeholders_legal_basis"), "stakeholders", type_="check")
     op.drop_column("stakeholders", "legal_basis")
     op.drop_column("organisations", "public_task_basis")
     op.drop_table("organisation_groups")
