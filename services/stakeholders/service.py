@@ -182,6 +182,7 @@ async def export_stakeholder(session: AsyncSession, organisation_id: uuid.UUID,
             "status": m.status, "attempts": m.attempts, "error": m.error, "sent_at": m.sent_at,
         } for m in mails],
         consent={"given_at": stakeholder.consent_at, "method": stakeholder.consent_method,
+                 "legal_basis": stakeholder.legal_basis,
                  "unsubscribed_at": stakeholder.unsubscribed_at},
         exported_at=datetime.now(UTC),
     )
