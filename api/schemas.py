@@ -26,12 +26,19 @@ class OrgCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
 
 
+class OrgUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    # The declared public task (e.g. "§ 5 HGO …"); null or "" withdraws it.
+    public_task_basis: str | None = Field(max_length=2000)
+
+
 class OrgOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: uuid.UUID
     slug: str
     name: str
     time_zone: str
+    public_task_basis: str | None = None
     created_at: datetime
 
 

@@ -146,9 +146,13 @@ async def make_audience(maker, size: int) -> uuid.UUID:  # type: ignore[no-untyp
         org = await create_organisation(s, f"bench-{uuid.uuid4().hex[:8]}", "Stadt Weiterstadt")
         rows = [{"name": f"Person {i}", "email": f"p{i}@bench-{org.slug}.example",
                  "kind": "person", "group_key": ("verwaltung", "politik", "buerger")[i % 3],
-                 "reach_tier": i % 3 + 1, "tags": [], "language": "en" if i % 10 == 0 else "de"}
+                 "reach_tier": i % 3 + 1, "tags": [], "language": "en" if i % 10 == 0 else "de",
+                 "legal_basis": "consent", "consent_at": datetime.now(UTC)}
                 for i in range(size)]
-        await StakeholderRepository.from_session(s).bulk_upsert(org.id, rows)
+        repo = StakeholderRepository.from_session(s)
+        await repo.add_groups(org.id, [(g, g) for g in ("verwaltung", "politik", "buerger")],
+                              "manual")
+        await repo.bulk_upsert(org.id, rows)
         await s.commit()
         return org.id
 

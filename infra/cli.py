@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -26,11 +27,34 @@ app.add_typer(orgs_app, name="orgs")
 app.add_typer(users_app, name="users")
 
 
-def _database_url(settings: Settings) -> str:
-    if not settings.database_url:
-        typer.echo("MITWIRKEN_DATABASE_URL ist nicht gesetzt.", err=True)
-        raise typer.Exit(2)
-    return settings.database_url
+def stack_settings() -> Settings:
+    """The settings a command needs a database with: from the environment, or else from the
+    `mitwirken dev` stack running in MITWIRKEN_DATA_DIR (exit 2 with a clear message if none).
+
+    The stack's addresses go into the environment and the settings cache is renewed, so code
+    further down that calls get_settings() itself (the demo seed's Temporal connection) talks
+    to the same stack; a variable the user did set is never replaced.
+    """
+    from infra.devstate import StackNotRunning, running_stack
+
+    settings = get_settings()
+    if settings.database_url:
+        return settings
+    try:
+        stack = running_stack(settings.data_dir)
+    except StackNotRunning as exc:
+        typer.echo(f"Fehler: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    for name, value in stack.env().items():
+        os.environ.setdefault(name, value)
+    get_settings.cache_clear()
+    return get_settings()
+
+
+def require_database_url(settings: Settings | None = None) -> str:
+    url = (settings or stack_settings()).database_url
+    assert url is not None  # stack_settings exits otherwise
+    return url
 
 
 def run_in_session(fn: Callable[..., Awaitable[T]]) -> T:
@@ -39,7 +63,7 @@ def run_in_session(fn: Callable[..., Awaitable[T]]) -> T:
     from infra.db import create_engine, create_sessionmaker, session_scope
     from services.errors import DomainError
 
-    url = _database_url(get_settings())
+    url = require_database_url()
 
     async def go() -> T:
         engine = create_engine(url, pool_size=1)
@@ -133,7 +157,7 @@ def migrate() -> None:
     """Die Datenbank auf den neuesten Stand bringen (alle Alembic-Heads)."""
     from infra.migrate import upgrade
 
-    upgrade(_database_url(get_settings()))
+    upgrade(require_database_url())
     typer.echo("Datenbank ist aktuell.")
 
 
@@ -157,13 +181,18 @@ def orgs_create(
     slug: Annotated[str, typer.Argument(help="Kurzname, z. B. weiterstadt")],
     name: Annotated[str, typer.Option("--name", help="Anzeigename")],
     time_zone: Annotated[str, typer.Option(help="Zeitzone")] = "Europe/Berlin",
+    public_task_basis: Annotated[str | None, typer.Option(
+        help="Öffentliche Aufgabe als Rechtsgrundlage für Einladungen ohne Einwilligung, "
+             "z. B. \"§ 5 HGO\"")] = None,
 ) -> None:
     """Eine Organisation (Kommune) anlegen."""
-    from services.identity.service import create_organisation
+    from services.identity.service import create_organisation, set_public_task_basis
 
     async def go(session):  # type: ignore[no-untyped-def]
         org = await create_organisation(session, slug, name, actor="cli")
         org.time_zone = time_zone
+        if public_task_basis:
+            await set_public_task_basis(session, org, public_task_basis, actor="cli")
         return org
 
     org = run_in_session(go)
@@ -198,6 +227,26 @@ def users_create(
     typer.echo(f"{user.email}: Rolle {role_value.value} in {org}")
     if generated:
         typer.echo(f"Erzeugtes Passwort: {generated}")
+
+
+@orgs_app.command("add-group")
+def orgs_add_group(
+    slug: Annotated[str, typer.Argument(help="Kurzname der Organisation")],
+    label: Annotated[str, typer.Argument(help="Bezeichnung, z. B. \"Jugendforum\"")],
+    key: Annotated[str | None, typer.Option(help="Schlüssel (Standard: aus der Bezeichnung)")]
+    = None,
+) -> None:
+    """Der Organisation eine Beteiligtengruppe hinzufügen (für Import und Kampagnen)."""
+    from services.identity.service import get_organisation
+    from services.stakeholders.schemas import GroupIn
+    from services.stakeholders.service import add_group
+
+    async def go(session):  # type: ignore[no-untyped-def]
+        org = await get_organisation(session, slug)
+        return await add_group(session, org.id, GroupIn(label=label, key=key), actor="cli")
+
+    group = run_in_session(go)
+    typer.echo(f"Gruppe {group.key} ({group.label}) in {slug} angelegt.")
 
 
 # --- command groups of other domains -----------------------------------------------------

@@ -31,6 +31,7 @@ from infra.devservices import (
     temporal_dev_server,
     wait_for_temporal,
 )
+from infra.devstate import StackState, remove_state, write_state
 from infra.mailsink import MailSink
 from infra.seed import DemoLogins
 
@@ -170,6 +171,12 @@ class DevStack:
                                    "--port", str(self.ports.api)], env=env).start(),
         ]
         self.wait_until_ready()
+        # Only now: a CLI command beside us may rely on migrations, seed and worker being there.
+        smtp_port = env.get("MITWIRKEN_SMTP_PORT")
+        write_state(self.data_dir, StackState(
+            pid=os.getpid(), database_url=database_url, temporal_address=temporal_address,
+            smtp_host=env.get("MITWIRKEN_SMTP_HOST"),
+            smtp_port=int(smtp_port) if smtp_port else None))
         return logins
 
     def child_env(self) -> dict[str, str]:
@@ -213,6 +220,7 @@ class DevStack:
             time.sleep(0.5)
 
     def stop(self) -> None:
+        remove_state(self.data_dir, os.getpid())
         # API and worker first (they hold connections), then the services they depend on.
         for child in self.children:
             child.signal(signal.SIGTERM)

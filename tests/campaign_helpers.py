@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, text
@@ -15,6 +15,8 @@ from services.identity.service import create_organisation
 from services.models.campaign import Campaign
 from services.stakeholders.repository import StakeholderRepository
 
+CONSENT_AT = datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
+
 
 async def make_org(maker: async_sessionmaker[AsyncSession], name: str = "Stadt Weiterstadt"
                    ) -> uuid.UUID:
@@ -25,11 +27,26 @@ async def make_org(maker: async_sessionmaker[AsyncSession], name: str = "Stadt W
         return org.id
 
 
+async def add_groups(maker: async_sessionmaker[AsyncSession], org_id: uuid.UUID,
+                     *keys: str) -> None:
+    """Groups the organisation knows (as if added through POST /orgs/{slug}/groups)."""
+    async with maker() as s:
+        await StakeholderRepository.from_session(s).add_groups(
+            org_id, [(k, k) for k in keys], "manual")
+        await s.commit()
+
+
 async def add_stakeholders(maker: async_sessionmaker[AsyncSession], org_id: uuid.UUID,
                            rows: list[dict[str, Any]]) -> None:
-    full = [{"kind": "person", "tags": [], "language": "de", "reach_tier": 1, **r} for r in rows]
+    # Recorded consent by default (no legal basis: never mailed), and their groups known to
+    # the organisation (as an import with create_groups=true would leave them).
+    full = [{"kind": "person", "tags": [], "language": "de", "reach_tier": 1,
+             "legal_basis": "consent", "consent_at": CONSENT_AT, **r} for r in rows]
     async with maker() as s:
-        await StakeholderRepository.from_session(s).bulk_upsert(org_id, full)
+        repo = StakeholderRepository.from_session(s)
+        await repo.add_groups(org_id, [(g, g) for g in sorted({r["group_key"] for r in full})],
+                              "import")
+        await repo.bulk_upsert(org_id, full)
         await s.commit()
 
 

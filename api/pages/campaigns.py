@@ -3,15 +3,20 @@
 - participants: `/t/{token}/decline` and `/t/{token}/unsubscribe` (GET shows a confirmation
   form, POST acts; a mail client's RFC 8058 one-click POST lands on the same handler);
 - coordinators: the campaigns of an organisation and one campaign's live progress, refreshed
-  by the browser every few seconds while it runs (`Refresh` header and meta element).
+  by the browser every few seconds while it runs (`Refresh` header and meta element); starting
+  a campaign for a process, which shows how many the selection reaches before anything is
+  sent.
 """
 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError as PydanticValidationError
 
 from api.deps import OptionalUser, SessionDep
 from api.pages import ORG_LINKS, NavLink
@@ -19,9 +24,12 @@ from api.pages.login import login_redirect
 from api.ratelimit import participation_limits
 from api.templating import templates
 from services.campaigns import service
-from services.errors import DomainError
-from services.identity.service import OrgRole, get_organisation
+from services.campaigns.schemas import Audience, CampaignCreate
+from services.errors import DomainError, ValidationFailed
+from services.identity.service import OrgRole, Principal, get_organisation
 from services.models.organisation import Role
+from services.models.process import Process
+from services.processes.service import process_for
 
 router = APIRouter(include_in_schema=False)
 
@@ -167,6 +175,108 @@ async def campaign_detail(request: Request, campaign_id: uuid.UUID, session: Ses
     if running:
         response.headers["Refresh"] = str(REFRESH_SECONDS)
     return response
+
+
+# --- starting a campaign: the count first, then the send ---------------------------------------
+
+
+async def _new_page(request: Request, session: SessionDep, principal: Principal,
+                    process: Process, form: dict[str, Any], *, count: int | None = None,
+                    errors: list[dict[str, str]] | None = None,
+                    status_code: int = 200) -> Response:
+    from services.stakeholders.service import list_groups
+    from services.surveys.repository import SurveyRepository
+
+    surveys = await SurveyRepository.from_session(session).surveys_of_process(process.id)
+    return templates.TemplateResponse(request, "campaigns/new.html", {
+        "principal": principal, "process": process, "form": form, "count": count,
+        "errors": errors or [], "surveys": surveys,
+        "groups": await list_groups(session, process.organisation_id),
+    }, status_code=status_code)
+
+
+def _form_errors(exc: DomainError) -> list[dict[str, str]]:
+    out = [{"message": exc.message, "code": exc.code}]
+    if isinstance(exc.details, list):
+        out += [{"message": f"{d['field']}: {d['message']}", "code": exc.code}
+                for d in exc.details if isinstance(d, dict) and d.get("field")
+                and d.get("message") and d["message"] not in exc.message]
+    return out
+
+
+def _campaign_request(form: dict[str, Any]) -> CampaignCreate:
+    """The form as the API's request body; pydantic's complaints become a 422 naming fields."""
+    try:
+        deadline = datetime.combine(date.fromisoformat(form["deadline"]), time(23, 59),
+                                    tzinfo=UTC)
+    except ValueError:
+        raise ValidationFailed("Bitte eine Frist im Format JJJJ-MM-TT angeben.",
+                               code="invalid_date",
+                               details=[{"field": "deadline", "message": "kein Datum"}]) from None
+    try:
+        return CampaignCreate(
+            kind="survey", target_id=form["survey"], title=form["title"],
+            audience=Audience(groups=form["groups"], tiers=form["tiers"]),
+            reminders=[r.strip() for r in form["reminders"].split(",") if r.strip()],
+            deadline=deadline)
+    except PydanticValidationError as exc:
+        raise ValidationFailed("Bitte die markierten Angaben prüfen.", details=[
+            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
+            for e in exc.errors()]) from None
+
+
+@router.get("/app/processes/{process_id}/campaigns/new", response_class=HTMLResponse)
+async def new_campaign(request: Request, process_id: uuid.UUID, session: SessionDep,
+                       principal: OptionalUser) -> Response:
+    if principal is None:
+        return login_redirect(request)
+    process = await process_for(session, principal, process_id, Role.coordinator)
+    form = {"survey": "", "title": "", "groups": [], "tiers": [], "reminders": "P7D",
+            "deadline": (datetime.now(UTC) + timedelta(days=21)).date().isoformat()}
+    # The count of the default selection (everyone) is there from the start.
+    count = await service.audience_size(session, process.organisation_id, Audience())
+    return await _new_page(request, session, principal, process, form, count=count)
+
+
+@router.post("/app/processes/{process_id}/campaigns/new", response_class=HTMLResponse)
+async def new_campaign_submit(
+    request: Request, process_id: uuid.UUID, session: SessionDep, principal: OptionalUser,
+    survey: Annotated[str, Form()] = "", title: Annotated[str, Form()] = "",
+    groups: Annotated[list[str] | None, Form()] = None,
+    tiers: Annotated[list[int] | None, Form()] = None,
+    reminders: Annotated[str, Form()] = "", deadline: Annotated[str, Form()] = "",
+    step: Annotated[str, Form()] = "count", counted: Annotated[int | None, Form()] = None,
+) -> Response:
+    """`step=count` shows how many the selection reaches; `step=send` starts the campaign,
+    but only for the count the coordinator saw (if the registry changed meanwhile, the new
+    count is shown again instead of sending)."""
+    if principal is None:
+        return login_redirect(request)
+    process = await process_for(session, principal, process_id, Role.coordinator)
+    form = {"survey": survey, "title": title, "groups": groups or [], "tiers": tiers or [],
+            "reminders": reminders, "deadline": deadline}
+    count: int | None = None
+    try:
+        count = await service.audience_size(
+            session, process.organisation_id,
+            Audience(groups=form["groups"], tiers=form["tiers"]))
+        if step != "send" or count != counted or count == 0:
+            return await _new_page(request, session, principal, process, form, count=count)
+        from api.routes.campaigns import launch_campaign
+
+        campaign = await launch_campaign(
+            session, await request.app.state.temporal.get(), request.app.state.settings,
+            process.organisation_id, process.id, _campaign_request(form),
+            actor=principal.email)
+    except PydanticValidationError as exc:
+        return await _new_page(request, session, principal, process, form, errors=[
+            {"message": str(e["msg"]), "code": "validation_failed"} for e in exc.errors()],
+            status_code=422)
+    except DomainError as exc:
+        await session.rollback()
+        return await _new_page(request, session, principal, process, form, count=count,
+                               errors=_form_errors(exc), status_code=exc.status_code)
+    return RedirectResponse(f"/app/campaigns/{campaign.id}", status_code=303)
 
 
 def _links(org: OrgRole) -> list[NavLink]:

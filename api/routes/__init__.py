@@ -25,7 +25,7 @@ ROUTERS: list[APIRouter] = [
     events.router,
     login_pages.router,
     devmail.router,
-    stakeholder_routes.router,
+    stakeholder_routes.router, stakeholder_routes.groups_router,
     campaign_routes.router, campaign_routes.participation, campaign_pages.router,
     survey_routes.router, participation_routes.router, result_routes.router,
     participation_pages.router, survey_result_pages.router,

@@ -7,6 +7,7 @@ import uuid
 
 from fastapi import APIRouter, status
 from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
@@ -14,7 +15,7 @@ from api.deps import CurrentUser, SessionDep, SettingsDep, TemporalDep
 from infra.config import Settings
 from infra.temporal import MAIL_TASK_QUEUE, TASK_QUEUE
 from services.campaigns import service
-from services.campaigns.schemas import CampaignCreate, CampaignOut
+from services.campaigns.schemas import Audience, CampaignCreate, CampaignOut
 from services.campaigns.settings import get_campaign_settings
 from services.errors import Unavailable
 from services.models.campaign import Campaign
@@ -56,16 +57,13 @@ async def start_campaign_workflow(client: Client, campaign: Campaign, settings: 
                           code="temporal_unavailable") from exc
 
 
-@router.post("/processes/{process_id}/campaigns", response_model=CampaignOut,
-             status_code=status.HTTP_201_CREATED)
-async def create(process_id: uuid.UUID, body: CampaignCreate, session: SessionDep,
-                 principal: CurrentUser, client: TemporalDep,
-                 settings: SettingsDep) -> CampaignOut:
-    process = await process_for(session, principal, process_id, Role.coordinator)
-    org_id = process.organisation_id
+async def launch_campaign(session: AsyncSession, client: Client, settings: Settings,
+                          org_id: uuid.UUID, process_id: uuid.UUID, body: CampaignCreate, *,
+                          actor: str | None) -> Campaign:
+    """Create the campaign (target and audience checked) and start its workflow; shared by
+    the API and the campaign page."""
     body = await service.check_target(session, org_id, process_id, body)
-    campaign = await service.create_campaign(session, org_id, process_id, body,
-                                             actor=principal.email)
+    campaign = await service.create_campaign(session, org_id, process_id, body, actor=actor)
     # The workflow's first activity reads the campaign row: commit before starting it.
     await session.commit()
     try:
@@ -75,6 +73,30 @@ async def create(process_id: uuid.UUID, body: CampaignCreate, session: SessionDe
         await service.mark_failed(session, campaign.id, "workflow not started")
         await session.commit()
         raise
+    return campaign
+
+
+class AudienceCount(BaseModel):
+    count: int
+
+
+@router.post("/processes/{process_id}/campaigns/audience", response_model=AudienceCount)
+async def audience_preview(process_id: uuid.UUID, body: Audience, session: SessionDep,
+                           principal: CurrentUser) -> AudienceCount:
+    """How many the audience reaches now, shown before a campaign is started."""
+    process = await process_for(session, principal, process_id, Role.coordinator)
+    return AudienceCount(count=await service.audience_size(session, process.organisation_id,
+                                                           body))
+
+
+@router.post("/processes/{process_id}/campaigns", response_model=CampaignOut,
+             status_code=status.HTTP_201_CREATED)
+async def create(process_id: uuid.UUID, body: CampaignCreate, session: SessionDep,
+                 principal: CurrentUser, client: TemporalDep,
+                 settings: SettingsDep) -> CampaignOut:
+    process = await process_for(session, principal, process_id, Role.coordinator)
+    campaign = await launch_campaign(session, client, settings, process.organisation_id,
+                                     process_id, body, actor=principal.email)
     return await service.campaign_out(session, campaign)
 
 

@@ -5,9 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from api.deps import CurrentUser, SessionDep
-from api.schemas import OrgCreate, OrgOut
+from api.schemas import OrgCreate, OrgOut, OrgUpdate
 from services.errors import Forbidden
-from services.identity.service import create_organisation, get_organisation
+from services.identity.service import (
+    create_organisation,
+    get_organisation,
+    set_public_task_basis,
+)
+from services.models.organisation import Role
 
 router = APIRouter(prefix="/api/v1/orgs", tags=["organisations"])
 
@@ -25,4 +30,14 @@ async def create_org(body: OrgCreate, session: SessionDep, principal: CurrentUse
 async def read_org(slug: str, session: SessionDep, principal: CurrentUser) -> OrgOut:
     org = await get_organisation(session, slug)
     principal.require(org.id)
+    return OrgOut.model_validate(org)
+
+
+@router.patch("/{slug}", response_model=OrgOut)
+async def update_org(slug: str, body: OrgUpdate, session: SessionDep,
+                     principal: CurrentUser) -> OrgOut:
+    org = await get_organisation(session, slug)
+    principal.require(org.id, Role.admin)
+    org = await set_public_task_basis(session, org, body.public_task_basis,
+                                      actor=principal.email)
     return OrgOut.model_validate(org)

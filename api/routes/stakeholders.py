@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 
 from api.deps import CurrentUser, SessionDep
 from services.errors import ValidationFailed
@@ -13,6 +13,8 @@ from services.identity.service import get_organisation
 from services.models.organisation import Role
 from services.stakeholders import service
 from services.stakeholders.schemas import (
+    GroupIn,
+    GroupOut,
     ImportResult,
     StakeholderExport,
     StakeholderIn,
@@ -22,7 +24,24 @@ from services.stakeholders.schemas import (
 
 router = APIRouter(prefix="/api/v1/orgs/{slug}/stakeholders", tags=["stakeholders"])
 
+groups_router = APIRouter(prefix="/api/v1/orgs/{slug}/groups", tags=["stakeholders"])
+
 READERS = (Role.coordinator, Role.steering)
+
+
+@groups_router.get("", response_model=list[GroupOut])
+async def list_groups(slug: str, session: SessionDep, principal: CurrentUser) -> list[GroupOut]:
+    org = await get_organisation(session, slug)
+    principal.require(org.id, *READERS)
+    return await service.list_groups(session, org.id)
+
+
+@groups_router.post("", response_model=GroupOut, status_code=status.HTTP_201_CREATED)
+async def add_group(slug: str, body: GroupIn, session: SessionDep,
+                    principal: CurrentUser) -> GroupOut:
+    org = await get_organisation(session, slug)
+    principal.require(org.id, Role.coordinator)
+    return await service.add_group(session, org.id, body, actor=principal.email)
 
 
 @router.post("", response_model=StakeholderOut, status_code=status.HTTP_201_CREATED)
@@ -54,8 +73,14 @@ async def search(
 
 
 @router.post("/import", response_model=ImportResult)
-async def import_file(slug: str, session: SessionDep, principal: CurrentUser,
-                      file: Annotated[UploadFile, File()]) -> ImportResult:
+async def import_file(
+    slug: str, session: SessionDep, principal: CurrentUser,
+    file: Annotated[UploadFile, File()],
+    # Form field or query parameter: add groups the organisation does not know yet instead
+    # of rejecting their rows.
+    create_groups: Annotated[bool, Form()] = False,
+    create_groups_query: Annotated[bool, Query(alias="create_groups")] = False,
+) -> ImportResult:
     org = await get_organisation(session, slug)
     principal.require(org.id, Role.coordinator)
     data = await file.read()
@@ -64,7 +89,7 @@ async def import_file(slug: str, session: SessionDep, principal: CurrentUser,
                                details=[{"field": "file", "message": "leer"}])
     return await service.import_stakeholders(
         session, org.id, filename=file.filename, content_type=file.content_type, data=data,
-        actor=principal.email)
+        create_groups=create_groups or create_groups_query, actor=principal.email)
 
 
 @router.get("/{stakeholder_id}", response_model=StakeholderOut)

@@ -15,8 +15,6 @@ from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from infra.config import get_settings
-
 app = typer.Typer(help="Einladungskampagnen beobachten.", no_args_is_help=True)
 
 STATUS = {"draft": "Entwurf", "running": "läuft", "closed": "abgeschlossen",
@@ -80,9 +78,7 @@ def watch(
     = False,
 ) -> None:
     """Den Versand einer Kampagne live verfolgen (Fortschrittsbalken)."""
-    settings = get_settings()
-    if not settings.database_url:
-        typer.echo("MITWIRKEN_DATABASE_URL ist nicht gesetzt.", err=True)
-        raise typer.Exit(2)
-    code = asyncio.run(_watch(settings.database_url, campaign_id, interval, follow, Console()))
+    from infra.cli import require_database_url
+
+    code = asyncio.run(_watch(require_database_url(), campaign_id, interval, follow, Console()))
     raise typer.Exit(code)

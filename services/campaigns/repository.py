@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, bindparam, func, select, text, update
+from sqlalchemy import ColumnElement, Text, TextClause, bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from services.campaigns.tokens import hash_token, invitation_token
@@ -33,6 +33,13 @@ class QueuedMail:
     language: str
     attempts: int
 
+
+# A stakeholder may be written to only with a legal basis: a consent (the table's check
+# constraint makes it carry its date), or a public task the organisation still declares.
+# `{s}` is the stakeholders table's name or alias in the statement.
+HAS_LEGAL_BASIS = """({s}.legal_basis = 'consent' OR ({s}.legal_basis = 'public_task' AND EXISTS (
+    SELECT 1 FROM organisations lb_o
+    WHERE lb_o.id = {s}.organisation_id AND lb_o.public_task_basis IS NOT NULL)))"""
 
 _ENSURE_LEDGER = {
     # Eligible at batch time: never unsubscribed or erased; reminders only to those who have
@@ -163,13 +170,15 @@ class CampaignRepository(Repository):
         return int(await self.session.scalar(
             select(func.count()).where(Invitation.campaign_id == campaign_id)) or 0)
 
-    async def audience_ids(self, campaign: Campaign) -> list[tuple[uuid.UUID, str, int, str]]:
-        audience: dict[str, Any] = campaign.audience or {}
-        conditions = [
-            Stakeholder.organisation_id == campaign.organisation_id,
+    @staticmethod
+    def _audience_conditions(organisation_id: uuid.UUID,
+                             audience: dict[str, Any]) -> list[ColumnElement[bool] | TextClause]:
+        conditions: list[ColumnElement[bool] | TextClause] = [
+            Stakeholder.organisation_id == organisation_id,
             Stakeholder.erased_at.is_(None),
             Stakeholder.unsubscribed_at.is_(None),
             Stakeholder.email.is_not(None),
+            text(HAS_LEGAL_BASIS.format(s="stakeholders")),
         ]
         if audience.get("groups"):
             conditions.append(Stakeholder.group_key.in_(audience["groups"]))
@@ -178,9 +187,20 @@ class CampaignRepository(Repository):
         if audience.get("tags"):
             conditions.append(Stakeholder.tags.overlap(
                 bindparam("audience_tags", audience["tags"], type_=ARRAY(Text))))
+        return conditions
+
+    async def audience_count(self, organisation_id: uuid.UUID, audience: dict[str, Any]) -> int:
+        """How many would be invited now: what the campaign page shows before sending."""
+        return int(await self.session.scalar(
+            select(func.count()).select_from(Stakeholder)
+            .where(*self._audience_conditions(organisation_id, audience))) or 0)
+
+    async def audience_ids(self, campaign: Campaign) -> list[tuple[uuid.UUID, str, int, str]]:
         rows = await self.session.execute(
             select(Stakeholder.id, Stakeholder.group_key, Stakeholder.reach_tier,
-                   Stakeholder.language).where(*conditions))
+                   Stakeholder.language)
+            .where(*self._audience_conditions(campaign.organisation_id,
+                                              campaign.audience or {})))
         return [(r[0], r[1], r[2], r[3]) for r in rows]
 
     async def create_invitations(self, campaign: Campaign, secret_key: str,
@@ -246,7 +266,7 @@ class CampaignRepository(Repository):
         """Lease the batch's queued mails (`queued → sending`) and return them.
 
         Eligibility is checked again here — not answered, not declined, not unsubscribed, not
-        erased — and whatever is no longer eligible is cancelled instead.
+        erased, still with a legal basis — and whatever is no longer eligible is cancelled.
         """
         params = {"campaign_id": campaign_id, "batch_no": batch_no, "kind": kind,
                   "reminder_no": reminder_no}
@@ -257,6 +277,7 @@ class CampaignRepository(Repository):
               AND i.batch_no = :batch_no AND m.kind = :kind AND m.reminder_no = :reminder_no
               AND m.status = 'queued'
               AND s.unsubscribed_at IS NULL AND s.erased_at IS NULL AND s.email IS NOT NULL
+              AND """ + HAS_LEGAL_BASIS.format(s="s") + """
               AND ((m.kind = 'invitation' AND i.status = 'pending')
                    OR (m.kind = 'reminder' AND i.status = 'sent'))
             RETURNING m.id, m.invitation_id, s.name, s.email, i.language, m.attempts

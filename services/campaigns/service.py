@@ -21,7 +21,7 @@ from infra.mail import MailTransport
 from services.campaigns import receipt
 from services.campaigns.mails import MailContext, MailRenderer
 from services.campaigns.repository import HANDED_OVER, CampaignRepository, QueuedMail
-from services.campaigns.schemas import CampaignCreate, CampaignOut
+from services.campaigns.schemas import Audience, CampaignCreate, CampaignOut
 from services.campaigns.sender import BatchSender, DeliveryReport, Outgoing
 from services.campaigns.tokens import hash_token
 from services.errors import Conflict, NotFound, ValidationFailed
@@ -29,9 +29,25 @@ from services.events.service import record_event
 from services.identity.service import Principal
 from services.models.campaign import Campaign, Invitation
 from services.models.organisation import Role
-from services.stakeholders.addresses import UnsendableAddress, smtp_address
+from services.campaigns.repository import HANDED_OVER, CampaignRepository, QueuedMail
+from services.campaigns.schemas import Audience, CampaignCreate, CampaignOut
 
 # --- coordinators ------------------------------------------------------------------------------
+
+
+async def audience_size(session: AsyncSession, organisation_id: uuid.UUID,
+                        audience: Audience) -> int:
+    """How many stakeholders the audience reaches now (with e-mail, legal basis, not
+    unsubscribed or erased); groups the organisation does not know are a 422 naming them."""
+    known = await StakeholderRepository.from_session(session).group_keys(organisation_id)
+    unknown = [g for g in audience.groups if g not in known]
+    if unknown:
+        message = "; ".join(unknown_group_message(g, known) for g in unknown)
+        raise ValidationFailed(message, code="unknown_group", details=[
+            {"field": "audience.groups", "message": unknown_group_message(g, known),
+             "group": g, "known": sorted(known)} for g in unknown])
+    return await CampaignRepository.from_session(session).audience_count(
+        organisation_id, audience.model_dump())
 
 
 async def create_campaign(session: AsyncSession, organisation_id: uuid.UUID,
@@ -42,6 +58,15 @@ async def create_campaign(session: AsyncSession, organisation_id: uuid.UUID,
         raise ValidationFailed("Die Frist liegt in der Vergangenheit.", code="deadline_past",
                                details=[{"field": "deadline",
                                          "message": "liegt in der Vergangenheit"}])
+    # Refused before anything is written: a campaign that reaches nobody would run to
+    # "0 of 0 sent" without a word.
+    count = await audience_size(session, organisation_id, data.audience)
+    if count == 0:
+        raise ValidationFailed(
+            "Diese Auswahl erreicht niemanden (0 Beteiligte mit E-Mail-Adresse und "
+            "Rechtsgrundlage). Bitte Gruppen, Stufen oder Schlagworte anpassen.",
+            code="empty_audience",
+            details=[{"field": "audience", "message": "0 Empfänger*innen", "count": 0}])
     campaign = Campaign(
         organisation_id=organisation_id, process_id=process_id, kind=data.kind,
         target_id=data.target_id, title=data.title, audience=data.audience.model_dump(),

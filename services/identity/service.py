@@ -99,6 +99,17 @@ async def create_organisation(
     return org
 
 
+async def set_public_task_basis(session: AsyncSession, org: Organisation, basis: str | None,
+                                *, actor: str | None = None) -> Organisation:
+    """Declare (or withdraw, with None) the public task under which the organisation invites
+    people without their consent (DSGVO Art. 6 (1) e, e.g. "§ 5 HGO …")."""
+    org.public_task_basis = (basis or "").strip() or None
+    await session.flush()
+    await record_event(session, organisation_id=org.id, type="organisation.public_task_basis",
+                       data={"public_task_basis": org.public_task_basis}, actor=actor)
+    return org
+
+
 async def get_organisation(session: AsyncSession, slug: str) -> Organisation:
     org = await IdentityRepository.from_session(session).org_by_slug(slug)
     if org is None:

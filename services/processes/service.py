@@ -31,6 +31,7 @@ from services.processes.schemas import (
     VoteOut,
 )
 from services.processes.templates import ProcessTemplate, build_phases, builtin_templates
+from services.stakeholders.service import seed_template_groups
 from workflows.contracts import (
     CloseApprovalInput,
     OpenApprovalInput,
@@ -98,6 +99,10 @@ async def create_process(
     await repo.flush()
     await repo.upsert_phases([_phase_row(process.id, i, p) for i, p in enumerate(phases)])
     await repo.upsert_checklist(_checklist_rows(process.id, phases))
+    # The template's groups become the organisation's known groups: imports and campaign
+    # audiences are checked against them.
+    await seed_template_groups(session, org.id,
+                               [(g.key, g.title) for g in template.stakeholder_groups])
     await record_event(session, organisation_id=org.id, type="process.created",
                        process_id=process.id, actor=actor,
                        data={"template": template.key, "version": template.version,

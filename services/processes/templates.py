@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from services.surveys.templates import has_template as has_survey_template
 from workflows.contracts import (
     ChecklistItemState,
     GateSpec,
@@ -246,6 +247,12 @@ def _semantic_issues(t: ProcessTemplate) -> list[TemplateIssue]:
             if ref.phase not in phase_keys:
                 issues.append(TemplateIssue(f"{name}[{i}] ({ref.key}).phase",
                                             f"es gibt keine Phase {ref.phase!r}"))
+    # A survey the process names must be one a coordinator can actually start from; a dangling
+    # key would only surface when someone clicks it in the running process.
+    for i, ref in enumerate(t.surveys):
+        if not has_survey_template(ref.key):
+            issues.append(TemplateIssue(f"surveys[{i}] ({ref.key}).key",
+                                        f"es gibt keine Umfragevorlage {ref.key!r}"))
     return issues
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.models.organisation import Organisation
 from services.models.stakeholder import Stakeholder
+from services.processes.templates import builtin_templates
 from services.stakeholders.repository import StakeholderRepository
 
 DOMAIN = "weiterstadt.example"
@@ -43,9 +44,13 @@ async def seed_demo_stakeholders(session: AsyncSession, org: Organisation) -> No
     """Idempotent (upsert by e-mail); flushes only."""
     rows = [{"name": name, "email": f"{local}@{DOMAIN}", "kind": kind, "group_key": group,
              "reach_tier": tier, "tags": tags, "language": language,
-             "consent_at": CONSENT, "consent_method": "Anmeldebogen Kick-off-Veranstaltung"}
+             "consent_at": CONSENT, "consent_method": "Anmeldebogen Kick-off-Veranstaltung",
+             "legal_basis": "consent"}
             for name, local, kind, group, tier, tags, language in PEOPLE]
     repo = StakeholderRepository.from_session(session)
+    # Weiterstadt's groups are known before its demo process starts (which adds them too).
+    await repo.add_groups(org.id, [(g.key, g.title) for g in builtin_templates()[
+        "weiterstadt-vielfaltsstrategie"].stakeholder_groups], "template")
     await repo.bulk_upsert(org.id, rows)
     diakonie = await repo.by_email(org.id, f"diakonie@{DOMAIN}")
     contact_email = f"m.schulz@{DOMAIN}"
@@ -56,5 +61,6 @@ async def seed_demo_stakeholders(session: AsyncSession, org: Organisation) -> No
             organisation_id=org.id, kind="person", name="Maria Schulz (Migrationsberatung)",
             email=contact_email, group_key="lokale-kooperationspartner", reach_tier=1,
             tags=[], language="de", parent_id=diakonie.id, consent_at=CONSENT,
+            legal_basis="consent",
             consent_method="E-Mail an das Integrationsbüro"))
         await session.flush()

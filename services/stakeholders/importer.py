@@ -20,17 +20,20 @@ from services.stakeholders.errors import UnsupportedFileType
 from services.stakeholders.rules import (
     KIND_ALIASES,
     LANGUAGE_ALIASES,
+    LegalBasisMissing,
+    decide_legal_basis,
     normalise_email,
     normalise_group,
     normalise_name,
     split_tags,
+    unknown_group_message,
 )
 from services.stakeholders.schemas import RejectedRow
 
 REQUIRED_COLUMNS = ("name", "email", "group")
 KNOWN_COLUMNS = (
     "name", "email", "kind", "group", "reach_tier", "tags", "language",
-    "accessibility_needs", "consent_at", "consent_method", "notes",
+    "accessibility_needs", "consent_at", "consent_method", "legal_basis", "notes",
 )
 # German headers a coordinator's spreadsheet may carry instead of the API names.
 HEADER_ALIASES = {
@@ -39,6 +42,7 @@ HEADER_ALIASES = {
     "tier": "reach_tier", "schlagworte": "tags", "sprache": "language",
     "barrierefreiheit": "accessibility_needs", "einwilligung_am": "consent_at",
     "einwilligung_wie": "consent_method", "notizen": "notes",
+    "rechtsgrundlage": "legal_basis",
 }
 MAX_ROWS = 200_000
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -124,7 +128,10 @@ def _cell(value: Any) -> str:
 
 
 def parse(filename: str | None, content_type: str | None, data: bytes,
-          known_groups: set[str] | None = None) -> ParsedImport:
+          known_groups: set[str] | None = None, *,
+          public_task_declared: bool = False) -> ParsedImport:
+    """`known_groups` None accepts any group (the caller creates the new ones);
+    `public_task_declared`: the organisation may invite without consent (see rules)."""
     fmt = detect_format(filename, content_type, data)
     rows = _xlsx_rows(data) if fmt == "xlsx" else _csv_rows(data)
     try:
@@ -152,7 +159,7 @@ def parse(filename: str | None, content_type: str | None, data: bytes,
             cells = {k: _cell(raw[i]) if i < len(raw) else "" for k, i in index.items()}
             if not any(cells.values()):
                 continue  # blank lines at the end of a spreadsheet are not errors
-            value, error = _validate(cells, known_groups)
+            value, error = _validate(cells, known_groups, public_task_declared)
             if error:
                 out.rejected.append(RejectedRow(row=row_no, field=error[0], message=error[1]))
                 continue
@@ -170,8 +177,8 @@ def parse(filename: str | None, content_type: str | None, data: bytes,
     return out
 
 
-def _validate(cells: dict[str, str],
-              known_groups: set[str] | None) -> tuple[dict[str, Any], tuple[str, str] | None]:
+def _validate(cells: dict[str, str], known_groups: set[str] | None,
+              public_task_declared: bool) -> tuple[dict[str, Any], tuple[str, str] | None]:
     try:
         name = normalise_name(cells.get("name", ""))
     except ValueError as exc:
@@ -190,7 +197,7 @@ def _validate(cells: dict[str, str],
     except ValueError:
         return {}, ("group", "Die Gruppe fehlt.")
     if known_groups is not None and group not in known_groups:
-        return {}, ("group", f"Unbekannte Gruppe '{group}'.")
+        return {}, ("group", unknown_group_message(group, known_groups))
     tier_cell = cells.get("reach_tier", "") or "1"
     if tier_cell not in ("1", "2", "3"):
         return {}, ("reach_tier", "Erreichbarkeit muss 1, 2 oder 3 sein.")
@@ -205,16 +212,24 @@ def _validate(cells: dict[str, str],
                 consent_at = consent_at.replace(tzinfo=BERLIN)
         except ValueError:
             return {}, ("consent_at", "Datum der Einwilligung ist kein ISO-8601-Datum.")
+    try:
+        legal_basis = decide_legal_basis(cells.get("legal_basis"), consent_at is not None,
+                                         public_task_declared)
+    except LegalBasisMissing as exc:
+        return {}, (exc.field, exc.message)
     return {
         "name": name,
         "email": email,
         "kind": kind,
         "group_key": group,
+        # The spreadsheet's own wording, as the label of a group this import creates.
+        "group_label": cells.get("group", "")[:300],
         "reach_tier": int(tier_cell),
         "tags": split_tags(cells.get("tags", "")),
         "language": language,
         "accessibility_needs": cells.get("accessibility_needs") or None,
         "consent_at": consent_at,
         "consent_method": (cells.get("consent_method") or None),
+        "legal_basis": legal_basis,
         "notes": cells.get("notes") or None,
     }, None

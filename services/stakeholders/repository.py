@@ -10,7 +10,7 @@ from sqlalchemy import Text, bindparam, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from services.models.campaign import Invitation, OutboundMail
-from services.models.stakeholder import Stakeholder
+from services.models.stakeholder import OrganisationGroup, Stakeholder
 from services.repository import Repository
 
 TAG_SEP = "\x1f"  # joins a row's tags into one text for unnest(); cannot occur in a tag
@@ -20,15 +20,16 @@ _UPSERT = text(
     """
     INSERT INTO stakeholders AS s (id, organisation_id, kind, name, email, group_key,
         reach_tier, tags, language, accessibility_needs, consent_at, consent_method, notes,
-        created_at, updated_at)
+        legal_basis, created_at, updated_at)
     SELECT gen_random_uuid(), :org, r.kind, r.name, r.email, r.group_key, r.reach_tier,
            string_to_array(r.tags, chr(31)), r.language, r.accessibility_needs,
-           r.consent_at, r.consent_method, r.notes, now(), now()
+           r.consent_at, r.consent_method, r.notes, r.legal_basis, now(), now()
     FROM unnest(:kinds ::text[], :names ::text[], :emails ::text[], :groups ::text[],
                 :tiers ::int[], :tags ::text[], :languages ::text[], :needs ::text[],
-                :consent_ats ::timestamptz[], :consent_methods ::text[], :notes ::text[])
+                :consent_ats ::timestamptz[], :consent_methods ::text[], :notes ::text[],
+                :legal_bases ::text[])
          AS r(kind, name, email, group_key, reach_tier, tags, language, accessibility_needs,
-              consent_at, consent_method, notes)
+              consent_at, consent_method, notes, legal_basis)
     ON CONFLICT (organisation_id, email) DO UPDATE SET
         kind = EXCLUDED.kind, name = EXCLUDED.name, group_key = EXCLUDED.group_key,
         reach_tier = EXCLUDED.reach_tier, tags = EXCLUDED.tags, language = EXCLUDED.language,
@@ -36,6 +37,7 @@ _UPSERT = text(
         consent_at = COALESCE(EXCLUDED.consent_at, s.consent_at),
         consent_method = COALESCE(EXCLUDED.consent_method, s.consent_method),
         notes = COALESCE(EXCLUDED.notes, s.notes),
+        legal_basis = COALESCE(EXCLUDED.legal_basis, s.legal_basis),
         updated_at = now()
     RETURNING (xmax = 0) AS inserted
     """
@@ -65,12 +67,40 @@ class StakeholderRepository(Repository):
                 "consent_ats": [r.get("consent_at") for r in chunk],
                 "consent_methods": [r.get("consent_method") for r in chunk],
                 "notes": [r.get("notes") for r in chunk],
+                "legal_bases": [r.get("legal_basis") for r in chunk],
             }
             result = await self.session.execute(_UPSERT, params)
             flags = [row[0] for row in result]
             created += sum(1 for f in flags if f)
             updated += sum(1 for f in flags if not f)
         return created, updated
+
+    # --- the organisation's known groups -------------------------------------------------
+
+    async def groups(self, organisation_id: uuid.UUID) -> list[OrganisationGroup]:
+        return list((await self.session.scalars(
+            select(OrganisationGroup).where(OrganisationGroup.organisation_id == organisation_id)
+            .order_by(OrganisationGroup.key))).all())
+
+    async def group_keys(self, organisation_id: uuid.UUID) -> set[str]:
+        return set((await self.session.scalars(
+            select(OrganisationGroup.key)
+            .where(OrganisationGroup.organisation_id == organisation_id))).all())
+
+    async def add_groups(self, organisation_id: uuid.UUID, groups: Sequence[tuple[str, str]],
+                         source: str) -> list[str]:
+        """Insert (key, label) pairs not known yet; returns the keys actually added."""
+        if not groups:
+            return []
+        rows = await self.session.execute(text("""
+            INSERT INTO organisation_groups (id, organisation_id, key, label, source, created_at)
+            SELECT gen_random_uuid(), :org, g.key, g.label, :source, now()
+            FROM unnest(:keys ::text[], :labels ::text[]) AS g(key, label)
+            ON CONFLICT (organisation_id, key) DO NOTHING
+            RETURNING key
+        """), {"org": organisation_id, "source": source, "keys": [g[0] for g in groups],
+               "labels": [g[1] for g in groups]})
+        return sorted(r[0] for r in rows)
 
     async def get(self, organisation_id: uuid.UUID, stakeholder_id: uuid.UUID,
                   *, for_update: bool = False) -> Stakeholder | None:
@@ -148,7 +178,7 @@ class StakeholderRepository(Repository):
         await self.session.execute(
             update(Stakeholder).where(Stakeholder.id == stakeholder.id).values(
                 name=None, email=None, tags=[], notes=None, accessibility_needs=None,
-                consent_at=None, consent_method=None, parent_id=None,
+                consent_at=None, consent_method=None, legal_basis=None, parent_id=None,
                 erased_at=func.now(), updated_at=func.now(),
             ).execution_options(synchronize_session=False)
         )

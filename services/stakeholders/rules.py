@@ -5,7 +5,8 @@ process domain. The registry therefore accepts any non-empty group and normalise
 (`"Engagierte Bürger*innen"` → `"engagierte-buergerinnen"`), so a label typed in a spreadsheet
 and the template's key meet. A group's title in any shipped template maps to its key
 (`"Zivilgesellschaftliche Gruppen mit politischem Mandat"` → `"zivilgesellschaft-mandat"`).
-Callers that know the valid keys pass `known_groups` to the import to reject anything else.
+The organisation's known groups (organisation_groups: its processes' template groups and
+those added) are what the single create, the import and campaign audiences check against.
 """
 
 from __future__ import annotations
@@ -31,6 +32,62 @@ KIND_ALIASES = {
 }
 LANGUAGE_ALIASES = {"de": "de", "deutsch": "de", "german": "de", "en": "en",
                     "englisch": "en", "english": "en"}
+LEGAL_BASIS_ALIASES = {
+    "consent": "consent", "einwilligung": "consent", "art-6-1-a": "consent",
+    "public-task": "public_task", "oeffentliche-aufgabe": "public_task",
+    "art-6-1-e": "public_task",
+}
+
+
+class LegalBasisMissing(ValueError):
+    """A stakeholder without a basis to be written to; `field` names the column to fix."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def decide_legal_basis(value: str | None, has_consent_date: bool,
+                       public_task_declared: bool) -> str:
+    """The legal basis of one stakeholder (shared by the single create and the import).
+
+    Given: 'consent' needs the date of the consent, 'public_task' a public task the
+    organisation has declared. Not given: a consent date means consent, else the
+    organisation's declared public task, else there is none and the row is refused.
+    """
+    if value:
+        basis = LEGAL_BASIS_ALIASES.get(_slug(value))
+        if basis is None:
+            raise LegalBasisMissing("legal_basis", "Rechtsgrundlage muss 'consent' "
+                                    "(Einwilligung) oder 'public_task' (öffentliche Aufgabe) "
+                                    "sein.")
+    elif has_consent_date:
+        basis = "consent"
+    elif public_task_declared:
+        basis = "public_task"
+    else:
+        raise LegalBasisMissing("legal_basis", "Die Rechtsgrundlage fehlt: bitte das Datum "
+                                "der Einwilligung (consent_at) angeben, oder die Organisation "
+                                "erklärt eine öffentliche Aufgabe als Rechtsgrundlage.")
+    if basis == "consent" and not has_consent_date:
+        raise LegalBasisMissing("consent_at", "Für eine Einwilligung fehlt ihr Datum "
+                                "(consent_at).")
+    if basis == "public_task" and not public_task_declared:
+        raise LegalBasisMissing("legal_basis", "Die Organisation hat keine öffentliche "
+                                "Aufgabe als Rechtsgrundlage erklärt; ohne sie braucht es "
+                                "eine Einwilligung.")
+    return basis
+
+
+def unknown_group_message(group: str, known: Iterable[str]) -> str:
+    """Names the groups the organisation does know, so a typo is fixed on the spot."""
+    names = sorted(known)
+    if not names:
+        return (f"Unbekannte Gruppe '{group}': die Organisation kennt noch keine Gruppen. "
+                "Sie entstehen mit dem ersten Prozess aus einer Vorlage oder werden angelegt "
+                "(POST /api/v1/orgs/{slug}/groups, beim Import: create_groups=true).")
+    return f"Unbekannte Gruppe '{group}'. Bekannte Gruppen: {', '.join(names)}."
 
 
 def _slug(value: str) -> str:

@@ -30,6 +30,9 @@ class StakeholderIn(BaseModel):
     notes: str | None = Field(default=None, max_length=5000)
     consent_at: datetime | None = None
     consent_method: str | None = Field(default=None, max_length=200)
+    # 'consent' or 'public_task'; omitted: consent when consent_at is given, else the
+    # organisation's declared public task, else 422 (no one is invited without a basis).
+    legal_basis: str | None = Field(default=None, max_length=40)
     parent_id: uuid.UUID | None = None
 
     @field_validator("email")
@@ -69,11 +72,40 @@ class StakeholderOut(BaseModel):
     notes: str | None
     consent_at: datetime | None
     consent_method: str | None
+    legal_basis: str | None
     parent_id: uuid.UUID | None
     unsubscribed_at: datetime | None
     erased_at: datetime | None
     created_at: datetime
     updated_at: datetime
+
+
+class GroupIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: str = Field(min_length=1, max_length=300)
+    key: str | None = Field(default=None, min_length=1, max_length=100)
+
+    @field_validator("label")
+    @classmethod
+    def _label(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("Die Bezeichnung fehlt.")
+        return value
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, value: str | None) -> str | None:
+        return None if value is None else normalise_group(value)
+
+
+class GroupOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    key: str
+    label: str
+    source: str
 
 
 class StakeholderPage(BaseModel):

@@ -9,10 +9,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.errors import Conflict, NotFound, ValidationFailed
 from services.events.service import record_event
+from services.models.organisation import Organisation
 from services.models.stakeholder import Stakeholder
 from services.stakeholders import importer
 from services.stakeholders.repository import StakeholderRepository
+from services.stakeholders.rules import (
+    LegalBasisMissing,
+    decide_legal_basis,
+    normalise_group,
+    unknown_group_message,
+)
 from services.stakeholders.schemas import (
+    GroupIn,
+    GroupOut,
     ImportResult,
     StakeholderExport,
     StakeholderIn,
@@ -23,9 +32,53 @@ from services.stakeholders.schemas import (
 MAX_PER_PAGE = 200
 
 
+# --- the organisation's groups ------------------------------------------------------------
+
+
+async def list_groups(session: AsyncSession, organisation_id: uuid.UUID) -> list[GroupOut]:
+    rows = await StakeholderRepository.from_session(session).groups(organisation_id)
+    return [GroupOut.model_validate(g) for g in rows]
+
+
+async def add_group(session: AsyncSession, organisation_id: uuid.UUID, data: GroupIn, *,
+                    actor: str | None = None) -> GroupOut:
+    repo = StakeholderRepository.from_session(session)
+    key = data.key or normalise_group(data.label)
+    if not await repo.add_groups(organisation_id, [(key, data.label)], "manual"):
+        raise Conflict(f"Die Gruppe '{key}' gibt es schon.", code="group_exists",
+                       details=[{"field": "key", "message": "bereits vorhanden"}])
+    await record_event(session, organisation_id=organisation_id, type="group.added",
+                       data={"key": key, "source": "manual"}, actor=actor)
+    return next(g for g in await list_groups(session, organisation_id) if g.key == key)
+
+
+async def seed_template_groups(session: AsyncSession, organisation_id: uuid.UUID,
+                               groups: list[tuple[str, str]]) -> list[str]:
+    """A process started from a template makes its groups known (flushes only)."""
+    return await StakeholderRepository.from_session(session).add_groups(
+        organisation_id, groups, "template")
+
+
+async def _public_task_declared(session: AsyncSession, organisation_id: uuid.UUID) -> bool:
+    org = await session.get(Organisation, organisation_id)
+    return bool(org is not None and org.public_task_basis)
+
+
 async def create_stakeholder(session: AsyncSession, organisation_id: uuid.UUID,
                              data: StakeholderIn, *, actor: str | None = None) -> Stakeholder:
     repo = StakeholderRepository.from_session(session)
+    known = await repo.group_keys(organisation_id)
+    if data.group not in known:
+        raise ValidationFailed(unknown_group_message(data.group, known), code="unknown_group",
+                               details=[{"field": "group",
+                                         "message": unknown_group_message(data.group, known),
+                                         "known": sorted(known)}])
+    try:
+        legal_basis = decide_legal_basis(data.legal_basis, data.consent_at is not None,
+                                         await _public_task_declared(session, organisation_id))
+    except LegalBasisMissing as exc:
+        raise ValidationFailed(exc.message, code="legal_basis_missing",
+                               details=[{"field": exc.field, "message": exc.message}]) from exc
     if await repo.by_email(organisation_id, data.email) is not None:
         raise Conflict("Diese E-Mail-Adresse ist bereits erfasst.", code="email_taken",
                        details=[{"field": "email", "message": "bereits vorhanden"}])
@@ -37,8 +90,9 @@ async def create_stakeholder(session: AsyncSession, organisation_id: uuid.UUID,
                 code="invalid_parent",
                 details=[{"field": "parent_id", "message": "keine Organisation"}],
             )
-    payload = data.model_dump(exclude={"group"})
-    stakeholder = Stakeholder(organisation_id=organisation_id, group_key=data.group, **payload)
+    payload = data.model_dump(exclude={"group", "legal_basis"})
+    stakeholder = Stakeholder(organisation_id=organisation_id, group_key=data.group,
+                              legal_basis=legal_basis, **payload)
     repo.add(stakeholder)
     await session.flush()
     await session.refresh(stakeholder)
@@ -50,15 +104,27 @@ async def create_stakeholder(session: AsyncSession, organisation_id: uuid.UUID,
 
 async def import_stakeholders(session: AsyncSession, organisation_id: uuid.UUID, *,
                               filename: str | None, content_type: str | None, data: bytes,
-                              known_groups: set[str] | None = None,
+                              create_groups: bool = False,
                               actor: str | None = None) -> ImportResult:
-    """One file, one transaction (the caller's unit of work): all good rows or none."""
-    parsed = importer.parse(filename, content_type, data, known_groups)
-    created, updated = await StakeholderRepository.from_session(session).bulk_upsert(
-        organisation_id, parsed.rows)
+    """One file, one transaction (the caller's unit of work): all good rows or none.
+
+    A group the organisation does not know rejects its row (the message lists the known
+    ones) unless `create_groups` asks to add them; a row without a legal basis is rejected.
+    """
+    repo = StakeholderRepository.from_session(session)
+    parsed = importer.parse(
+        filename, content_type, data,
+        None if create_groups else await repo.group_keys(organisation_id),
+        public_task_declared=await _public_task_declared(session, organisation_id))
+    new_groups: list[str] = []
+    if create_groups:
+        labels = {r["group_key"]: r["group_label"] or r["group_key"] for r in parsed.rows}
+        new_groups = await repo.add_groups(organisation_id, sorted(labels.items()), "import")
+    created, updated = await repo.bulk_upsert(organisation_id, parsed.rows)
     await record_event(session, organisation_id=organisation_id, type="stakeholders.imported",
                        data={"created": created, "updated": updated,
-                             "rejected": len(parsed.rejected)}, actor=actor)
+                             "rejected": len(parsed.rejected), "groups_created": new_groups},
+                       actor=actor)
     return ImportResult(created=created, updated=updated, rejected=parsed.rejected)
 
 
@@ -116,6 +182,7 @@ async def export_stakeholder(session: AsyncSession, organisation_id: uuid.UUID,
             "status": m.status, "attempts": m.attempts, "error": m.error, "sent_at": m.sent_at,
         } for m in mails],
         consent={"given_at": stakeholder.consent_at, "method": stakeholder.consent_method,
+                 "legal_basis": stakeholder.legal_basis,
                  "unsubscribed_at": stakeholder.unsubscribed_at},
         exported_at=datetime.now(UTC),
     )

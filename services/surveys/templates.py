@@ -251,11 +251,132 @@ TRAINING: dict[str, Any] = {
     ],
 }
 
+# Weiterstadt's structure plan: phase I carries out the participation measures (surveys,
+# workshops), the Bergfest evaluates them and defines first contents, phase II tests those.
+BETEILIGUNG_1: dict[str, Any] = {
+    "title": {"de": "Umfrage Beteiligungsphase I", "en": "Participation phase I survey"},
+    "introduction": {
+        "de": "In der ersten Beteiligungsphase sammeln wir Erfahrungen und Ideen für die "
+              "Vielfalts- und Integrationsstrategie Weiterstadts. Ihre Antworten sind anonym.",
+        "en": "In the first participation phase we collect experiences and ideas for "
+              "Weiterstadt's diversity and integration strategy. Your answers are anonymous.",
+    },
+    "anonymity": "anonymous",
+    "questions": [
+        {"id": "gruppe", "kind": "single", "required": True,
+         "text": {"de": "In welcher Rolle nehmen Sie teil?",
+                  "en": "In which role are you taking part?"},
+         "options": WEITERSTADT_GROUPS},
+        {"id": "zugehoerigkeit", "kind": "likert", "required": True,
+         "text": {"de": "Ich fühle mich in Weiterstadt zugehörig.",
+                  "en": "I feel that I belong in Weiterstadt."}},
+        {"id": "teilhabe", "kind": "likert", "required": True,
+         "text": {"de": "Ich habe ausreichend Möglichkeiten, bei Fragen, die mich betreffen, "
+                        "mitzureden.",
+                  "en": "I have enough opportunities to have a say on matters that affect me."}},
+        {"id": "erfahrungen", "kind": "text", "max_length": 3000,
+         "text": {"de": "Wo haben Sie in Weiterstadt gutes Miteinander erlebt, wo Hürden oder "
+                        "Ausgrenzung?",
+                  "en": "Where in Weiterstadt have you experienced good togetherness, where "
+                        "barriers or exclusion?"}},
+        {"id": "ideen", "kind": "text", "max_length": 3000,
+         "text": {"de": "Welche Maßnahme würde das Zusammenleben in Weiterstadt am meisten "
+                        "verbessern?",
+                  "en": "Which measure would improve living together in Weiterstadt most?"}},
+        {"id": "format_bewertung", "kind": "likert",
+         "text": {"de": "Die bisherigen Beteiligungsformate passen zu mir.",
+                  "en": "The participation formats so far suit me."}},
+    ],
+}
+
+BETEILIGUNG_2: dict[str, Any] = {
+    "title": {"de": "Umfrage Beteiligungsphase II", "en": "Participation phase II survey"},
+    "introduction": {
+        "de": "Beim Bergfest wurden erste Inhalte der Vielfalts- und Integrationsstrategie "
+              "definiert. Wie wichtig sind sie Ihnen, und was fehlt noch? Ihre Antworten sind "
+              "anonym.",
+        "en": "At the mid-point event first contents of the diversity and integration "
+              "strategy were defined. How important are they to you, and what is missing? Your "
+              "answers are anonymous.",
+    },
+    "anonymity": "anonymous",
+    "questions": [
+        {"id": "gruppe", "kind": "single", "required": True,
+         "text": {"de": "In welcher Rolle nehmen Sie teil?",
+                  "en": "In which role are you taking part?"},
+         "options": WEITERSTADT_GROUPS},
+        {"id": "prioritaeten", "kind": "ranking", "required": True,
+         "text": {"de": "Bringen Sie die Handlungsfelder in Ihre Reihenfolge (1 = am "
+                        "wichtigsten).",
+                  "en": "Rank the fields of action (1 = most important)."},
+         "options": [
+             _o("bildung", "Bildung und Betreuung", "Education and care"),
+             _o("arbeit", "Arbeit und Ausbildung", "Work and training"),
+             _o("wohnen", "Wohnen und Nachbarschaft", "Housing and neighbourhood"),
+             _o("begegnung", "Begegnung und Freizeit", "Encounters and leisure"),
+             _o("beteiligung", "Mitreden und Beteiligung", "Having a say"),
+         ]},
+        {"id": "wiedererkennen", "kind": "likert", "required": True,
+         "text": {"de": "In den ersten Inhalten der Strategie finde ich meine Anliegen wieder.",
+                  "en": "I find my concerns in the first contents of the strategy."}},
+        {"id": "fehlt", "kind": "text", "max_length": 3000,
+         "text": {"de": "Was fehlt der Strategie noch?",
+                  "en": "What is the strategy still missing?"}},
+        {"id": "umsetzung", "kind": "text", "max_length": 3000,
+         "text": {"de": "Wer sollte an der Umsetzung beteiligt sein, und wie?",
+                  "en": "Who should take part in carrying it out, and how?"}},
+    ],
+}
+
+# Dessau-Roßlau's alliance: 80+ partners, short direct lines between contacts, formats and
+# trainings for multipliers; the annual review asks the partners how that worked.
+PARTNERBEFRAGUNG: dict[str, Any] = {
+    "title": {"de": "Befragung der Partner*innen", "en": "Partner survey"},
+    "introduction": {
+        "de": "Zur Jahresbilanz des Vielfaltsbündnisses fragen wir alle Partner*innen: Was hat "
+              "das Bündnis Ihnen gebracht, was soll im nächsten Jahr Schwerpunkt sein?",
+        "en": "For the alliance's annual review we ask all partners: what did the alliance "
+              "bring you, what should next year focus on?",
+    },
+    "anonymity": "anonymous",
+    "questions": [
+        {"id": "beteiligt", "kind": "multiple", "required": True, "min_choices": 1,
+         "text": {"de": "An welchen Angeboten des Bündnisses haben Sie sich beteiligt?",
+                  "en": "Which of the alliance's offers did you take part in?"},
+         "options": [
+             _o("begegnung", "Begegnungsformate", "Encounter formats"),
+             _o("schulung", "Schulungen für Multiplikator*innen", "Trainings for multipliers"),
+             _o("steuerung", "Steuerungsgruppe", "Steering group"),
+             _o("oeffentlichkeit", "Öffentlichkeitsarbeit und Medien", "Publicity and media"),
+             _o("keine", "Noch an keinem", "None yet"),
+         ]},
+        {"id": "draht", "kind": "likert", "required": True,
+         "text": {"de": "Über das Bündnis finde ich schnell die richtigen Ansprechpartner*innen.",
+                  "en": "Through the alliance I quickly find the right contacts."}},
+        {"id": "gestaerkt", "kind": "likert",
+         "text": {"de": "Die Angebote haben uns als Multiplikator*innen gestärkt.",
+                  "en": "The offers have strengthened us as multipliers."}},
+        {"id": "zielgruppen", "kind": "likert",
+         "text": {"de": "Wir erreichen über das Bündnis Zielgruppen, die wir allein nicht "
+                        "erreichen.",
+                  "en": "Through the alliance we reach groups we would not reach alone."}},
+        {"id": "gelungen", "kind": "text", "max_length": 2000,
+         "text": {"de": "Was ist im vergangenen Jahr besonders gelungen?",
+                  "en": "What went especially well last year?"}},
+        {"id": "schwerpunkte", "kind": "text", "max_length": 2000,
+         "text": {"de": "Welche Schwerpunkte wünschen Sie sich für das nächste Jahr?",
+                  "en": "Which priorities would you like for next year?"}},
+    ],
+}
+
 TEMPLATES: dict[str, dict[str, Any]] = {
     "weiterstadt-bedarfe-und-wuensche": BEDARFE,
+    "weiterstadt-beteiligung-1": BETEILIGUNG_1,
+    "weiterstadt-beteiligung-2": BETEILIGUNG_2,
     "weltoffene-kommune-selbstcheck": SELF_CHECK,
     "bergkamen-interviewleitfaden": BERGKAMEN,
     "vielfaltsmanager-feedback": TRAINING,
+    "vielfaltsbuendnis-partnerbefragung": PARTNERBEFRAGUNG,
 }
 
 
@@ -263,6 +384,9 @@ TEMPLATES: dict[str, dict[str, Any]] = {
 # and the built-in survey each one starts from.
 ALIASES: dict[str, str] = {
     "bedarfe-und-wuensche": "weiterstadt-bedarfe-und-wuensche",
+    "beteiligung-1-umfrage": "weiterstadt-beteiligung-1",
+    "beteiligung-2-umfrage": "weiterstadt-beteiligung-2",
+    "partnerbefragung": "vielfaltsbuendnis-partnerbefragung",
     "selbstcheck": "weltoffene-kommune-selbstcheck",
     "integrationsbegriff": "bergkamen-interviewleitfaden",
     "feedback-tag-1": "vielfaltsmanager-feedback",
@@ -272,6 +396,11 @@ ALIASES: dict[str, str] = {
 
 def resolve_template_key(key: str) -> str:
     return ALIASES.get(key, key)
+
+
+def has_template(key: str) -> bool:
+    """Whether `key` (a built-in key or a process template's alias) names a survey template."""
+    return resolve_template_key(key) in TEMPLATES
 
 
 def survey_template(key: str) -> SurveyDefinition:

@@ -6,14 +6,15 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from api.deps import get_temporal
+from api.deps import SESSION_COOKIE, get_temporal
 from services.campaigns.tokens import hash_token, new_token
 from services.models.campaign import Campaign, Invitation
 from services.models.organisation import Role
 from services.models.process import Process
 from services.models.stakeholder import Stakeholder
+from services.stakeholders.repository import StakeholderRepository
 from tests.surveys.support import make_survey
 
 
@@ -52,6 +53,7 @@ async def test_launch_campaign_starts_workflow_and_reports_progress(
     # A survey campaign must invite to a survey of its own process.
     survey = await make_survey(session, await session.get_one(Process, process_id),
                                from_template="weiterstadt-bedarfe-und-wuensche")
+    await _audience_of_one(session, staff.org_id)
     await session.commit()
     app.dependency_overrides[get_temporal] = lambda: dev_server_env.client
     try:
@@ -107,6 +109,62 @@ async def test_launch_campaign_starts_workflow_and_reports_progress(
         assert r.status_code == 404
     finally:
         app.dependency_overrides.pop(get_temporal, None)
+
+
+async def _audience_of_one(session, org_id) -> Stakeholder:  # type: ignore[no-untyped-def]
+    """The group 'politik' and one consenting person in it (tier 1)."""
+    await StakeholderRepository.from_session(session).add_groups(
+        org_id, [("politik", "Politik")], "manual")
+    person = Stakeholder(organisation_id=org_id, kind="person", name="Paula Politik",
+                         email=f"paula-{uuid.uuid4().hex[:6]}@example.org", group_key="politik",
+                         reach_tier=1, language="de", legal_basis="consent",
+                         consent_at=datetime.now(UTC))
+    session.add(person)
+    await session.flush()
+    return person
+
+
+async def test_campaign_audience_is_checked_before_it_starts(
+        app, client, session, make_staff, dev_server_env):
+    """A mistyped group is named with the known ones, an audience of nobody is refused
+    (before any workflow would start), and the page's preview shows the count."""
+    staff = await make_staff(role=Role.coordinator)
+    process_id = await _process(session, staff.org_id)
+    survey = await make_survey(session, await session.get_one(Process, process_id),
+                               from_template="weiterstadt-bedarfe-und-wuensche")
+    await _audience_of_one(session, staff.org_id)
+    # No legal basis: exists, but is never counted (nor mailed).
+    session.add(Stakeholder(organisation_id=staff.org_id, kind="person", name="Ohne Grundlage",
+                            email=f"ohne-{uuid.uuid4().hex[:6]}@example.org",
+                            group_key="politik", reach_tier=2, language="de"))
+    await session.commit()
+    app.dependency_overrides[get_temporal] = lambda: dev_server_env.client
+    base = f"/api/v1/processes/{process_id}/campaigns"
+    deadline = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+    body = {"kind": "survey", "target_id": str(survey.id), "deadline": deadline,
+            "audience": {"groups": ["Politk"]}}
+
+    r = await client.post(base, json=body, headers=staff.headers)
+    assert r.status_code == 422, r.text
+    error = r.json()["error"]
+    assert error["code"] == "unknown_group"
+    assert "'politk'" in error["message"] and "Bekannte Gruppen: politik" in error["message"]
+    assert error["details"][0]["field"] == "audience.groups"
+
+    r = await client.post(f"{base}/audience", json={"groups": ["politik"]},
+                          headers=staff.headers)
+    assert r.status_code == 200 and r.json() == {"count": 1}
+    r = await client.post(f"{base}/audience", json={"groups": ["politik"], "tiers": [2]},
+                          headers=staff.headers)
+    assert r.json() == {"count": 0}
+    r = await client.post(base, json=dict(body, audience={"groups": ["politik"], "tiers": [2]}),
+                          headers=staff.headers)
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["code"] == "empty_audience"
+    assert r.json()["error"]["details"][0]["count"] == 0
+    assert (await session.scalar(select(func.count()).select_from(Campaign).where(
+        Campaign.target_id == survey.id))) == 0
+    app.dependency_overrides.pop(get_temporal, None)
 
 
 async def test_decline_and_unsubscribe_json(client, session, make_staff):
@@ -177,3 +235,41 @@ async def test_launch_without_temporal_answers_503_and_changes_nothing(
     statuses = (await session.scalars(select(Campaign.status).where(
         Campaign.organisation_id == staff.org_id))).all()
     assert statuses == []
+
+
+async def test_campaign_page_shows_the_count_before_sending(
+        app, client, session, make_staff, dev_server_env):
+    staff = await make_staff(role=Role.coordinator)
+    process_id = await _process(session, staff.org_id)
+    survey = await make_survey(session, await session.get_one(Process, process_id),
+                               from_template="weiterstadt-bedarfe-und-wuensche")
+    await _audience_of_one(session, staff.org_id)
+    await session.commit()
+    client.cookies.set(SESSION_COOKIE, staff.token)
+    url = f"/app/processes/{process_id}/campaigns/new"
+    deadline = (datetime.now(UTC) + timedelta(days=20)).date().isoformat()
+
+    r = await client.get(url)
+    assert r.status_code == 200, r.text
+    assert "erreicht <strong>1</strong>" in r.text and 'value="politik"' in r.text
+    assert "Einladungen an 1 senden" in r.text
+
+    form = {"survey": str(survey.id), "groups": "politik", "tiers": "2",
+            "deadline": deadline, "reminders": "P7D", "step": "count"}
+    r = await client.post(url, data=form)
+    assert "erreicht <strong>0</strong>" in r.text and 'name="step" value="send"' not in r.text
+    # A send with a count the coordinator never saw shows the count instead of sending.
+    r = await client.post(url, data=dict(form, tiers="1", step="send", counted="7"))
+    assert r.status_code == 200 and "erreicht <strong>1</strong>" in r.text
+    assert await session.scalar(select(func.count()).select_from(Campaign).where(
+        Campaign.target_id == survey.id)) == 0
+
+    app.state.temporal.client = dev_server_env.client
+    try:
+        r = await client.post(url, data=dict(form, tiers="1", step="send", counted="1"))
+        assert r.status_code == 303, r.text
+        campaign_id = r.headers["location"].rsplit("/", 1)[1]
+        await dev_server_env.client.get_workflow_handle(
+            f"campaign-{campaign_id}").terminate("test done")
+    finally:
+        app.state.temporal.client = None

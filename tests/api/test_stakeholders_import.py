@@ -12,12 +12,32 @@ from services.models.organisation import Role
 HEADER = "name,email,kind,group,reach_tier,tags,language\n"
 
 
+WEITERSTADT_GROUPS = ("engagierte-buergerinnen", "verwaltung", "politik", "zivilgesellschaft",
+                      "lokale-kooperationspartner")
+
+
 def _upload(name: str, data: bytes, ctype: str = "text/csv") -> dict:
     return {"file": (name, data, ctype)}
 
 
+async def _prepare(client, make_staff, staff, groups=WEITERSTADT_GROUPS,  # type: ignore[no-untyped-def]
+                   public_task: bool = True) -> None:
+    """The organisation knows `groups` and (unless told otherwise) declares a public task, so
+    rows without a consent date have a legal basis - through the API, as an admin would."""
+    admin = await make_staff(role=Role.admin, org_slug=staff.org_slug)
+    if public_task:
+        r = await client.patch(f"/api/v1/orgs/{staff.org_slug}", headers=admin.headers,
+                               json={"public_task_basis": "§ 5 HGO (Beteiligung der Einwohner)"})
+        assert r.status_code == 200, r.text
+    for key in groups:
+        r = await client.post(f"/api/v1/orgs/{staff.org_slug}/groups", headers=admin.headers,
+                              json={"label": key, "key": key})
+        assert r.status_code == 201, r.text
+
+
 async def test_csv_good_bad_and_duplicate_rows(client, make_staff):
     staff = await make_staff(role=Role.coordinator)
+    await _prepare(client, make_staff, staff)
     url = f"/api/v1/orgs/{staff.org_slug}/stakeholders/import"
     csv = (
         HEADER
@@ -61,6 +81,7 @@ async def test_csv_good_bad_and_duplicate_rows(client, make_staff):
 
 async def test_semicolon_csv_with_german_headers(client, make_staff):
     staff = await make_staff(role=Role.coordinator)
+    await _prepare(client, make_staff, staff)
     data = ("Name;E-Mail;Gruppe;Erreichbarkeit\nJana;jana@example.org;Verwaltung;2\n"
             ).encode("cp1252")
     r = await client.post(f"/api/v1/orgs/{staff.org_slug}/stakeholders/import",
@@ -70,6 +91,7 @@ async def test_semicolon_csv_with_german_headers(client, make_staff):
 
 async def test_xlsx_import(client, make_staff):
     staff = await make_staff(role=Role.coordinator)
+    await _prepare(client, make_staff, staff)
     wb = Workbook()
     ws = wb.active
     ws.append(["name", "email", "kind", "group", "reach_tier", "tags", "language"])
@@ -120,7 +142,9 @@ async def test_ten_thousand_rows_in_seconds(client, make_staff):
     ]
     data = "".join(lines).encode()
     started = time.perf_counter()
+    await _prepare(client, make_staff, staff, groups=())
     r = await client.post(f"/api/v1/orgs/{staff.org_slug}/stakeholders/import",
+                          params={"create_groups": "true"},
                           files=_upload("gross.csv", data), headers=staff.headers)
     elapsed = time.perf_counter() - started
     assert r.status_code == 200, r.text
@@ -130,6 +154,7 @@ async def test_ten_thousand_rows_in_seconds(client, make_staff):
 
 async def test_create_one_and_contact_person(client, make_staff):
     staff = await make_staff(role=Role.coordinator)
+    await _prepare(client, make_staff, staff, groups=(*WEITERSTADT_GROUPS, "a"))
     base = f"/api/v1/orgs/{staff.org_slug}/stakeholders"
     r = await client.post(base, json={"name": "Diakonie", "email": "dw@example.org",
                                       "kind": "organisation", "group": "Lokale Kooperationspartner",

@@ -98,6 +98,13 @@ def stack(tmp_path):
             s.proc.kill()
 
 
+def _cli_beside(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MITWIRKEN_")}
+    env["MITWIRKEN_DATA_DIR"] = str(stack.data_dir)
+    return subprocess.run([sys.executable, "-m", "infra.cli", *args], env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
 def _send_mail(port: int, subject: str) -> None:
     msg = EmailMessage()
     msg["From"] = "beteiligung@localhost"
@@ -136,6 +143,15 @@ def test_dev_stack_starts_serves_stops_cleanly_and_keeps_its_data(stack):
     assert "Bitte nehmen Sie" in http.get(f"/dev/mail/{mail_id}").text
     assert 'href="/dev/mail"' in http.get("/app").text  # linked from the staff overview
 
+    # Beside the running stack the CLI finds its database with nothing but the data dir (the
+    # stack writes stack.json once it is ready, a moment after /readyz first answers).
+    state = stack.data_dir / "stack.json"
+    deadline = time.monotonic() + 30
+    while not state.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    made = _cli_beside(stack, "orgs", "create", "nebenan", "--name", "Stadt Nebenan")
+    assert made.returncode == 0, made.stderr
+
     names = {p.name() for p in stack.processes()}
     assert "postgres" in names and "temporal" in names
     assert len([p for p in stack.processes() if "infra.cli" in " ".join(p.cmdline())]) == 2
@@ -146,6 +162,9 @@ def test_dev_stack_starts_serves_stops_cleanly_and_keeps_its_data(stack):
     assert not [pid for pid in pids if psutil.pid_exists(pid)
                 and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
     assert stack.leftovers() == []
+    assert not state.exists()
+    stopped = _cli_beside(stack, "orgs", "create", "spaeter", "--name", "Stadt Später")
+    assert stopped.returncode == 2 and "make run" in stopped.stderr
     output = stack.output.read_text()
     assert "Koordination" in output and "demo-koordination" in output
     assert f"http://localhost:{stack.ui}" in output and "/dev/mail" in output

@@ -96,6 +96,8 @@ def _issues(data: dict) -> list[str]:
      "phases[5] (bergfest).key: Schlüssel 'bergfest' kommt doppelt vor"),
     (lambda d: d["surveys"][0].update(phase="kickoff"),
      "surveys[0] (bedarfe-und-wuensche).phase: es gibt keine Phase 'kickoff'"),
+    (lambda d: d["surveys"][1].update(key="beteiligungs-umfrage"),
+     "surveys[1] (beteiligungs-umfrage).key: es gibt keine Umfragevorlage"),
     (lambda d: d.update(version=0), "version: muss mindestens 1 sein"),
     (lambda d: d["phases"][0]["gate"].update(deadline_days="bald"),
      "phases[0] (planung).gate.deadline_days: muss eine ganze Zahl sein"),

@@ -15,6 +15,8 @@ from services.identity.repository import IdentityRepository
 from services.identity.service import authenticate, load_principal
 from services.models.domain_event import DomainEvent
 from services.models.organisation import Membership, Role
+from services.models.stakeholder import Stakeholder
+from services.stakeholders.repository import StakeholderRepository
 
 
 async def test_seed_demo_is_idempotent_and_its_logins_work(session):
@@ -33,6 +35,12 @@ async def test_seed_demo_is_idempotent_and_its_logins_work(session):
         select(Membership).where(Membership.organisation_id == org.id))).all()]
     assert sorted(roles) == sorted(u.role for u in DEMO_USERS)
     assert roles.count(Role.steering) == 3
+    # Every demo stakeholder can be invited: a legal basis, and a group the organisation knows.
+    people = (await session.scalars(
+        select(Stakeholder).where(Stakeholder.organisation_id == org.id))).all()
+    assert people and all(p.legal_basis == "consent" for p in people)
+    known = await StakeholderRepository.from_session(session).group_keys(org.id)
+    assert {p.group_key for p in people} <= known
     for login in DEMO_USERS:
         user = await authenticate(session, login.email, login.password)
         principal = await load_principal(session, user.id)

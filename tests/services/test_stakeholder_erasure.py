@@ -17,7 +17,7 @@ from services.models.organisation import Role
 from services.models.stakeholder import Stakeholder
 from services.stakeholders import service as stakeholders
 from services.stakeholders.schemas import StakeholderIn
-from tests.campaign_helpers import make_campaign, make_org
+from tests.campaign_helpers import add_groups, make_campaign, make_org
 
 
 async def _scan(maker, needles: list[str]) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
@@ -44,10 +44,11 @@ async def test_erasure_leaves_no_personal_data_in_any_table(committed_maker, smt
     mark = uuid.uuid4().hex[:10]
     name, email = f"Zora Unverwechselbar {mark}", f"zora-{mark}@example.org"
     tag, note, needs = f"geheim{mark}", f"Notiz {mark}", f"Gebärdensprache {mark}"
+    await add_groups(maker, org_id, "zivilgesellschaft")
     async with maker() as s:
         verein = await stakeholders.create_stakeholder(s, org_id, StakeholderIn(
             name=f"Verein {mark}x", email=f"verein-{mark}@example.org", kind="organisation",
-            group="Zivilgesellschaftliche Gruppen"))
+            group="Zivilgesellschaftliche Gruppen", consent_at=datetime.now(UTC)))
         person = await stakeholders.create_stakeholder(s, org_id, StakeholderIn(
             name=name, email=email, group="Zivilgesellschaftliche Gruppen", reach_tier=3,
             tags=[tag], notes=note, accessibility_needs=needs, parent_id=verein.id,
@@ -107,9 +108,13 @@ async def test_erasure_leaves_no_personal_data_in_any_table(committed_maker, smt
 
 async def test_export_and_erase_through_the_api(client, make_staff):
     staff = await make_staff(role=Role.coordinator)
+    r = await client.post(f"/api/v1/orgs/{staff.org_slug}/groups", headers=staff.headers,
+                          json={"label": "Politik"})
+    assert r.status_code == 201 and r.json()["key"] == "politik", r.text
     base = f"/api/v1/orgs/{staff.org_slug}/stakeholders"
     r = await client.post(base, json={"name": "Max Mustermann", "email": "max@example.org",
-                                      "group": "politik", "notes": "ruft lieber an"},
+                                      "group": "politik", "notes": "ruft lieber an",
+                                      "consent_at": "2026-02-03T18:00:00+01:00"},
                           headers=staff.headers)
     sid = r.json()["id"]
     r = await client.get(f"{base}/{sid}/export", headers=staff.headers)
