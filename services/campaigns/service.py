@@ -29,8 +29,9 @@ from services.events.service import record_event
 from services.identity.service import Principal
 from services.models.campaign import Campaign, Invitation
 from services.models.organisation import Role
-from services.campaigns.repository import HANDED_OVER, CampaignRepository, QueuedMail
-from services.campaigns.schemas import Audience, CampaignCreate, CampaignOut
+from services.stakeholders.addresses import UnsendableAddress, smtp_address
+from services.stakeholders.repository import StakeholderRepository
+from services.stakeholders.rules import unknown_group_message
 
 # --- coordinators ------------------------------------------------------------------------------
 
