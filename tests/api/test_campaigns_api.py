@@ -15,6 +15,7 @@ from services.models.organisation import Role
 from services.models.process import Process
 from services.models.stakeholder import Stakeholder
 from services.stakeholders.repository import StakeholderRepository
+from tests.support.forms import token_in
 from tests.surveys.support import make_survey
 
 
@@ -255,7 +256,8 @@ async def test_campaign_page_shows_the_count_before_sending(
     assert "Einladungen an 1 senden" in r.text
 
     form = {"survey": str(survey.id), "groups": "politik", "tiers": "2",
-            "deadline": deadline, "reminders": "P7D", "step": "count"}
+            "deadline": deadline, "reminders": "P7D", "step": "count",
+            "csrf_token": token_in(r.text)}
     r = await client.post(url, data=form)
     assert "erreicht <strong>0</strong>" in r.text and 'name="step" value="send"' not in r.text
     # A send with a count the coordinator never saw shows the count instead of sending.

@@ -97,8 +97,12 @@ async def test_login_form_needs_its_token(client, make_staff):
 
 async def test_bearer_and_participant_requests_need_no_token(client, make_staff):
     staff = await make_staff()
+    r = await client.post(f"/api/v1/orgs/{staff.org_slug}/groups", json={"label": "a"},
+                          headers={**staff.headers, "Origin": "https://tool.example"})
+    assert r.status_code == 201, r.text
     r = await client.post(f"/api/v1/orgs/{staff.org_slug}/stakeholders",
-                          json={"name": "Anna", "email": "anna@example.org", "group": "a"},
+                          json={"name": "Anna", "email": "anna@example.org", "group": "a",
+                                "consent_at": "2026-01-05T10:00:00+01:00"},
                           headers={**staff.headers, "Origin": "https://tool.example"})
     assert r.status_code == 201, r.text
     # A participant link (RFC 8058 one-click unsubscribe posts from the mail provider's
