@@ -53,7 +53,7 @@ async def import_stakeholders(session: AsyncSession, organisation_id: uuid.UUID,
                               known_groups: set[str] | None = None,
                               actor: str | None = None) -> ImportResult:
     """One file, one transaction (the caller's unit of work): all good rows or none."""
-    parsed = importer.parse(filename, content_type, data, known_groups)
+    parsed = await importer.parse_bounded(filename, content_type, data, known_groups)
     created, updated = await StakeholderRepository.from_session(session).bulk_upsert(
         organisation_id, parsed.rows)
     await record_event(session, organisation_id=organisation_id, type="stakeholders.imported",
