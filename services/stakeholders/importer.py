@@ -207,6 +207,7 @@ def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, deadline: float)
                                     "erlaubt.")
             if time.monotonic() > deadline:
                 raise _timed_out()
+            _yield_gil()
     if is_sst and patterns[b"<si>"] + patterns[b"<si "] > MAX_SHARED_STRINGS:
         raise _too_large(f"Die Datei hat mehr als {MAX_SHARED_STRINGS} Texte.",
                          "too_many_strings")
@@ -270,6 +271,16 @@ def _xlsx_rows(data: bytes, deadline: float) -> Iterator[list[Any]]:
             raise _invalid_xlsx("Das Tabellenblatt lässt sich nicht lesen.") from exc
     finally:
         workbook.close()
+
+
+# The parse runs in a worker thread but holds the GIL: the event loop thread, which gives it up
+# at every socket call, would otherwise wait a switch interval (5 ms) to get it back each time,
+# and a request with a few dozen such calls took seconds. A short sleep hands it over at once.
+_YIELD_EVERY = 100
+
+
+def _yield_gil() -> None:
+    time.sleep(0.0005)
 
 
 def _timed_out() -> ValidationFailed:
@@ -336,6 +347,8 @@ def parse(filename: str | None, content_type: str | None, data: bytes,
                                  "too_many_columns")
             if time.monotonic() > deadline:
                 raise _timed_out()
+            if row_no % _YIELD_EVERY == 0:
+                _yield_gil()
             cells = {k: _cell(raw[i]) if i < len(raw) else "" for k, i in index.items()}
             if not any(cells.values()):
                 continue  # blank lines at the end of a spreadsheet are not errors

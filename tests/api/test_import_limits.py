@@ -200,7 +200,11 @@ def _slow_within_limits() -> bytes:
 async def test_healthz_answers_while_a_hostile_upload_is_parsed(
         settings, committed_maker, make_committed_staff, monkeypatch, case):
     monkeypatch.setattr(importer, "MAX_RATIO", 10**9)  # the slowest path: inflate and count
-    monkeypatch.setattr(importer, "PARSE_SECONDS", 2.0)
+    # On the loop the slow file would stall /healthz for the whole budget (>= 6 s). In the
+    # worker thread the loop still waits for the GIL at each socket call, which on a loaded
+    # machine (2 shared cores) added up to ~2.5 s once: hence the wider bound for it.
+    monkeypatch.setattr(importer, "PARSE_SECONDS", 6.0)
+    bound = 3.0 if case == "slow" else 1.0
     data = _slow_within_limits() if case == "slow" else COUNTED[case][0]()
     staff = await make_committed_staff(role=Role.coordinator)
     # A real server in the test's loop: a parse on the event loop holds up /healthz.
@@ -210,7 +214,7 @@ async def test_healthz_answers_while_a_hostile_upload_is_parsed(
         upload = asyncio.ensure_future(_import(http, staff, "liste.xlsx", data))
         latencies = await healthz_latencies(base, upload)
         assert (await upload).status_code == 422
-    assert max(latencies) < 1.0, latencies
+    assert max(latencies) < bound, latencies
 
 
 async def test_billion_laughs_in_shared_strings_is_refused(client, make_staff):
