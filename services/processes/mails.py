@@ -6,6 +6,7 @@ from datetime import date
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
+from infra.mail import ORGANISATION_HEADER
 from workflows.contracts import NotifyInput
 
 SUBJECTS = {
@@ -52,6 +53,7 @@ def render(n: NotifyInput, *, to: str, process_title: str, mail_from: str, org_n
     msg["To"] = to
     msg["Message-ID"] = make_msgid(domain=mail_from.rpartition("@")[2] or "localhost")
     msg["X-Mitwirken-Notice"] = n.kind
+    msg[ORGANISATION_HEADER] = str(n.organisation_id)
     body = "Guten Tag,\n\n" + "\n".join(lines) + f"\n\n{link}\n\nMitwirken – {org_name}\n"
     msg.set_content(body)
     return msg
