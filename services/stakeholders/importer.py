@@ -54,6 +54,9 @@ MAX_SHARED_STRINGS = MAX_CELLS
 # Uncompressed sizes inside the zip (the zip module never inflates past the declared size, so
 # these bound the work) and the inflation ratio of one member (a zip bomb packs ~1000:1).
 MAX_PART_BYTES = 150_000_000
+# openpyxl reads the whole shared-strings part when it opens the workbook (not interruptible):
+# its size is what bounds that step. 800k distinct names and addresses are ~35 MB.
+MAX_SST_BYTES = 60_000_000
 MAX_TOTAL_BYTES = 250_000_000
 MAX_PARTS = 1000
 MAX_RATIO = 250
@@ -136,6 +139,10 @@ def _csv_rows(data: bytes) -> Iterator[list[Any]]:
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]{0,3})(\d*)(?::([A-Z]{1,3})(\d+))?"')
 _SST_COUNTS = re.compile(rb'\b(count|uniqueCount)="(\d{1,12})"')
 _CHUNK = 1 << 20
+# The first element of a part (after the declaration, comments, a DOCTYPE): which part it is.
+_ROOT = re.compile(rb"<(?![?!])(?:([A-Za-z_][\w.-]*):)?([A-Za-z_][\w.-]*)")
+_BINARY_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".emf", ".wmf",
+                    ".bin")
 
 
 def _column_number(letters: bytes) -> int:
@@ -168,19 +175,19 @@ def _check_dimension(head: bytes) -> None:
                          f"{MAX_CELLS}.", "too_many_cells")
 
 
+def _is_xml_part(name: str) -> bool:
+    # By content, not by name: a relationship may point a sheet or the shared strings at any
+    # part name, so everything but the known binary media is scanned.
+    return not name.startswith("xl/media/") and not name.lower().endswith(_BINARY_SUFFIXES)
+
+
 def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, deadline: float) -> None:
     """Inflate one XML part once, in chunks, before openpyxl sees it: no DTD (entity expansion,
     external entities), and the real number of shared strings, rows and cells within bounds
     whatever the file declares about itself."""
     name = info.filename
-    is_sheet = name.startswith("xl/worksheets/")
-    is_sst = name == "xl/sharedStrings.xml"
     patterns = {b"<!DOCTYPE": 0, b"<!ENTITY": 0}
-    if is_sst:
-        patterns[b"<si>"] = patterns[b"<si "] = 0
-    if is_sheet:
-        patterns[b"<row "] = patterns[b"<row>"] = patterns[b"<c "] = patterns[b"<c>"] = 0
-    keep = max(len(p) for p in patterns) - 1
+    is_sheet = is_sst = False
     tail = b""
     first = True
     with archive.open(info) as part:
@@ -190,14 +197,26 @@ def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, deadline: float)
                 # Excel writes UTF-8; another encoding would hide the markers from this scan.
                 if chunk[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in chunk[:64]:
                     raise _invalid_xlsx(f"{name}: nur UTF-8 wird gelesen.")
+                root = _ROOT.search(chunk[:65536])
+                prefix = (root.group(1) + b":") if root and root.group(1) else b""
+                is_sheet = root is not None and root.group(2) == b"worksheet"
+                is_sst = root is not None and root.group(2) == b"sst"
                 if is_sheet:
                     _check_dimension(chunk[:65536])
+                    for tag in (b"row", b"c"):
+                        patterns[b"<" + prefix + tag + b" "] = 0
+                        patterns[b"<" + prefix + tag + b">"] = 0
                 if is_sst:
+                    if info.file_size > MAX_SST_BYTES:
+                        raise _too_large("Die Texte der Datei sind entpackt zu groß.",
+                                         "too_many_strings", part=name)
                     counts = {k.decode(): int(v) for k, v in _SST_COUNTS.findall(chunk[:4096])}
                     declared = max(counts.values(), default=0)
                     if declared > MAX_SHARED_STRINGS:
                         raise _too_large(f"Die Datei hat {declared} Texte; höchstens "
                                          f"{MAX_SHARED_STRINGS}.", "too_many_strings")
+                    patterns[b"<" + prefix + b"si>"] = patterns[b"<" + prefix + b"si "] = 0
+                keep = max(len(p) for p in patterns) - 1
             window = tail + chunk
             for pattern in patterns:
                 patterns[pattern] += window.count(pattern)
@@ -208,13 +227,16 @@ def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, deadline: float)
             if time.monotonic() > deadline:
                 raise _timed_out()
             _yield_gil()
-    if is_sst and patterns[b"<si>"] + patterns[b"<si "] > MAX_SHARED_STRINGS:
+    counted = sum(n for p, n in patterns.items() if not p.startswith(b"<!"))
+    if is_sst and counted > MAX_SHARED_STRINGS:
         raise _too_large(f"Die Datei hat mehr als {MAX_SHARED_STRINGS} Texte.",
                          "too_many_strings")
-    if is_sheet and patterns[b"<row "] + patterns[b"<row>"] - 1 > MAX_ROWS:
-        raise _too_large(f"Höchstens {MAX_ROWS} Zeilen je Datei.", "too_many_rows")
-    if is_sheet and patterns[b"<c "] + patterns[b"<c>"] > MAX_CELLS:
-        raise _too_large(f"Höchstens {MAX_CELLS} Zellen je Datei.", "too_many_cells")
+    if is_sheet:
+        rows = sum(n for p, n in patterns.items() if p[1 + len(prefix):].startswith(b"row"))
+        if rows - 1 > MAX_ROWS:
+            raise _too_large(f"Höchstens {MAX_ROWS} Zeilen je Datei.", "too_many_rows")
+        if counted - rows > MAX_CELLS:
+            raise _too_large(f"Höchstens {MAX_CELLS} Zellen je Datei.", "too_many_cells")
 
 
 def _check_xlsx(data: bytes, deadline: float) -> None:
@@ -238,7 +260,7 @@ def _check_xlsx(data: bytes, deadline: float) -> None:
                                  part=info.filename, uncompressed_bytes=info.file_size)
         try:
             for info in infos:
-                if info.filename.endswith((".xml", ".rels")):
+                if _is_xml_part(info.filename):
                     _scan_part(archive, info, deadline)
         except ValidationFailed:
             raise

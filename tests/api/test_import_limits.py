@@ -23,31 +23,36 @@ HEADER_ROW = ('<row r="1"><c r="A1" t="inlineStr"><is><t>name</t></is></c>'
 
 
 def _xlsx(sheet_data: str | bytes, *, dimension: str | None = None,
-          shared_strings: bytes | None = None, sheet_prolog: str = "") -> bytes:
+          shared_strings: bytes | None = None, sheet_prolog: str = "",
+          sheet_part: str = "worksheets/sheet1.xml", sst_part: str = "sharedStrings.xml",
+          prefix: str = "") -> bytes:
     """A minimal workbook written by hand: the hostile shapes cannot be made with openpyxl
     in test time (and openpyxl would not write them)."""
-    dim = f'<dimension ref="{dimension}"/>' if dimension else ""
+    p = f"{prefix}:" if prefix else ""
+    dim = f'<{p}dimension ref="{dimension}"/>' if dimension else ""
     body = sheet_data.encode() if isinstance(sheet_data, str) else sheet_data
     sheet = (f'{sheet_prolog}<?xml version="1.0" encoding="UTF-8"?>'.encode()
              if not sheet_prolog else sheet_prolog.encode())
-    sheet += (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-              + dim.encode() + b"<sheetData>" + body + b"</sheetData></worksheet>")
+    xmlns = f'xmlns{":" + prefix if prefix else ""}="http://schemas.openxmlformats.org/' \
+        'spreadsheetml/2006/main"'
+    sheet += (f"<{p}worksheet {xmlns}>{dim}<{p}sheetData>".encode() + body
+              + f"</{p}sheetData></{p}worksheet>".encode())
     rels = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
             'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="'
             'http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
-            'Target="worksheets/sheet1.xml"/>')
+            f'Target="{sheet_part}"/>')
     if shared_strings is not None:
         rels += ('<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/'
-                 'officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>')
+                 f'officeDocument/2006/relationships/sharedStrings" Target="{sst_part}"/>')
     rels += "</Relationships>"
     types = ('<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats'
              '.org/package/2006/content-types"><Default Extension="rels" ContentType="'
              'application/vnd.openxmlformats-package.relationships+xml"/><Default Extension='
              '"xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" '
              'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.'
-             'main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="'
+             f'main+xml"/><Override PartName="/xl/{sheet_part}" ContentType="'
              'application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-             + ('<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.'
+             + (f'<Override PartName="/xl/{sst_part}" ContentType="application/vnd.'
                 'openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
                 if shared_strings is not None else "") + "</Types>")
     buf = io.BytesIO()
@@ -62,9 +67,9 @@ def _xlsx(sheet_data: str | bytes, *, dimension: str | None = None,
                    'schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
                    '<sheet name="Tabelle1" sheetId="1" r:id="rId1"/></sheets></workbook>')
         z.writestr("xl/_rels/workbook.xml.rels", rels)
-        z.writestr("xl/worksheets/sheet1.xml", sheet)
+        z.writestr(f"xl/{sheet_part}", sheet)
         if shared_strings is not None:
-            z.writestr("xl/sharedStrings.xml", shared_strings)
+            z.writestr(f"xl/{sst_part}", shared_strings)
     return buf.getvalue()
 
 
@@ -79,11 +84,18 @@ def _wide_declared() -> bytes:
     return _xlsx(HEADER_ROW, dimension="A1:XFD300")
 
 
-def _many_strings(declared: int) -> bytes:
+def _many_strings(declared: int, part: str = "sharedStrings.xml") -> bytes:
     sst = (f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org'
            f'/spreadsheetml/2006/main" count="{declared}" uniqueCount="{declared}">').encode()
     sst += b"<si><t/></si>" * 8_000_000 + b"</sst>"
-    return _xlsx(HEADER_ROW, dimension="A1:C1", shared_strings=sst)
+    return _xlsx(HEADER_ROW, dimension="A1:C1", shared_strings=sst, sst_part=part)
+
+
+def _million_prefixed_rows_elsewhere() -> bytes:
+    # Namespace-prefixed elements in a part with an unusual name: openpyxl reads both.
+    header = HEADER_ROW.replace("<", "<x:").replace("<x:/", "</x:")
+    rows = b'<x:row><x:c t="inlineStr"><x:is><x:t>x</x:t></x:is></x:c></x:row>' * 1_000_000
+    return _xlsx(header.encode() + rows, prefix="x", sheet_part="worksheets/daten.dat")
 
 
 def _million_rows() -> bytes:
@@ -175,6 +187,8 @@ COUNTED = {
     "strings_declared": (lambda: _many_strings(8_000_000), "too_many_strings"),
     "strings_understated": (lambda: _many_strings(1), "too_many_strings"),
     "million_rows": (_million_rows, "too_many_rows"),
+    "strings_elsewhere": (lambda: _many_strings(1, "texte.dat"), "too_many_strings"),
+    "prefixed_rows_elsewhere": (_million_prefixed_rows_elsewhere, "too_many_rows"),
 }
 
 
