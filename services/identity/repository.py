@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from services.models.organisation import Membership, Organisation, StaffSession, User
 from services.repository import Repository
@@ -58,6 +58,11 @@ class IdentityRepository(Repository):
                    StaffSession.expires_at > now)
             .values(revoked_at=now)
         )
+
+    async def delete_expired_sessions_of(self, user_id: uuid.UUID, now: datetime) -> None:
+        await self.session.execute(
+            delete(StaffSession).where(StaffSession.user_id == user_id,
+                                       StaffSession.expires_at <= now))
 
     def add(self, obj: object) -> None:
         self.session.add(obj)

@@ -91,8 +91,11 @@ async def principal_for_claims(session: AsyncSession, claims: TokenClaims, *,
 async def start_session(session: AsyncSession, user_id: uuid.UUID,
                         ttl_seconds: int) -> StaffSession:
     repo = IdentityRepository.from_session(session)
-    row = StaffSession(user_id=user_id,
-                       expires_at=datetime.now(UTC) + timedelta(seconds=ttl_seconds))
+    now = datetime.now(UTC)
+    # Expired sign-ins are useless (the token's own age check refuses them too): the table
+    # keeps only live and revoked-but-unexpired rows per user.
+    await repo.delete_expired_sessions_of(user_id, now)
+    row = StaffSession(user_id=user_id, expires_at=now + timedelta(seconds=ttl_seconds))
     repo.add(row)
     await repo.flush()
     return row

@@ -115,3 +115,17 @@ async def test_an_open_stream_ends_when_its_token_expires(settings, committed_ma
     assert rest[0] == ": connected"
     assert "event: session_ended" in rest
     assert 'data: {"code": "token_expired"}' in rest
+
+
+async def test_a_sign_in_clears_the_users_expired_sign_ins(client, make_staff, session):
+    from datetime import UTC, datetime, timedelta
+
+    from services.models.organisation import StaffSession
+
+    staff = await make_staff()
+    old = await session.get(StaffSession, staff.session_id)
+    old.expires_at = datetime.now(UTC) - timedelta(seconds=1)
+    await session.commit()
+    await _sign_in(client, staff)
+    session.expunge_all()
+    assert await session.get(StaffSession, staff.session_id) is None
