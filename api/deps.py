@@ -13,7 +13,7 @@ from temporalio.client import Client
 from infra.config import Settings
 from infra.temporal import connect
 from services.errors import Unauthorized, Unavailable
-from services.identity.service import Principal, load_principal
+from services.identity.service import Principal, principal_for_claims
 from services.identity.tokens import TokenSigner
 
 SESSION_COOKIE = "mitwirken_session"
@@ -79,7 +79,7 @@ def get_signer(request: Request) -> TokenSigner:
 SignerDep = Annotated[TokenSigner, Depends(get_signer)]
 
 
-def _token_from(request: Request) -> str | None:
+def token_from(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value:
@@ -87,11 +87,16 @@ def _token_from(request: Request) -> str | None:
     return request.cookies.get(SESSION_COOKIE)
 
 
-async def get_principal(request: Request, session: SessionDep, signer: SignerDep) -> Principal:
-    token = _token_from(request)
+async def principal_for_token(session: AsyncSession, signer: TokenSigner,
+                              token: str | None) -> Principal:
+    """Signature, age and the sign-in's server-side state; also re-run by long streams."""
     if not token:
         raise Unauthorized("Anmeldung erforderlich.", code="not_authenticated")
-    return await load_principal(session, signer.verify(token))
+    return await principal_for_claims(session, signer.verify(token))
+
+
+async def get_principal(request: Request, session: SessionDep, signer: SignerDep) -> Principal:
+    return await principal_for_token(session, signer, token_from(request))
 
 
 CurrentUser = Annotated[Principal, Depends(get_principal)]

@@ -1,4 +1,5 @@
-"""A small in-memory rate limiter for participant endpoints (per token and per address).
+"""Small in-memory rate limiters: participant endpoints (per token and per address) and
+failed staff sign-ins (per account and per address).
 
 It counts per API process: with N replicas a client gets up to N times the limit. That is
 enough to stop a runaway script or a double-click storm; a shared limiter (PostgreSQL or Redis)
@@ -10,13 +11,18 @@ school often share one address).
 
 from __future__ import annotations
 
+import math
 import os
 import time
+from collections import deque
 from dataclasses import dataclass
 
 from starlette.requests import Request
 
 from services.errors import RateLimited
+
+# What the participant limiter's 429 asks a client to wait (its buckets refill per minute).
+RETRY_AFTER_SECONDS = 60
 
 
 @dataclass
@@ -71,10 +77,10 @@ class ParticipationLimits:
                                                     "600")))
 
     def check(self, request: Request, token: str) -> None:
-        address = request.client.host if request.client else "unknown"
+        address = client_address(request)
         if not self.by_address.allow(address) or not self.by_token.allow(token[:200]):
             raise RateLimited("Zu viele Anfragen. Bitte versuchen Sie es in einer Minute erneut.",
-                              code="rate_limited")
+                              code="rate_limited", retry_after=RETRY_AFTER_SECONDS)
 
 
 def participation_limits(request: Request) -> ParticipationLimits:
@@ -84,3 +90,111 @@ def participation_limits(request: Request) -> ParticipationLimits:
     if limits is None:
         limits = state.participation_limits = ParticipationLimits()
     return limits  # type: ignore[no-any-return]
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+class FailureWindow:
+    """Failures per key within a sliding window; memory bounded like TokenBucket."""
+
+    def __init__(self, limit: int, window_seconds: float, max_keys: int = 100_000) -> None:
+        self.limit = limit
+        self.window = window_seconds
+        self.max_keys = max_keys
+        self.failures: dict[str, deque[float]] = {}
+
+    def _live(self, key: str, now: float) -> deque[float] | None:
+        stamps = self.failures.get(key)
+        if stamps is None:
+            return None
+        while stamps and now - stamps[0] >= self.window:
+            stamps.popleft()
+        if not stamps:
+            del self.failures[key]
+            return None
+        return stamps
+
+    def retry_after(self, key: str, now: float) -> float | None:
+        """Seconds until the key may try again, or None when it is not locked."""
+        stamps = self._live(key, now)
+        if self.limit <= 0 or stamps is None or len(stamps) < self.limit:
+            return None
+        # Unlocked when the failure that completed the limit leaves the window.
+        return self.window - (now - stamps[-self.limit])
+
+    def record(self, key: str, now: float) -> None:
+        if self.limit <= 0:
+            return
+        stamps = self._live(key, now)
+        if stamps is None:
+            if len(self.failures) >= self.max_keys:
+                self.failures = {k: d for k, d in self.failures.items()
+                                 if d and now - d[-1] < self.window}
+                if len(self.failures) >= self.max_keys:
+                    self.failures.clear()
+            stamps = self.failures[key] = deque(maxlen=max(self.limit, 1))
+        stamps.append(now)
+
+    def clear(self, key: str) -> None:
+        self.failures.pop(key, None)
+
+
+class LoginThrottle:
+    """Failed sign-ins: after `account_failures` for one e-mail address or `address_failures`
+    from one client address within the window, every attempt is refused (429, Retry-After),
+    the right password too: otherwise guessing would just continue until it hits.
+
+    Per API process like the limiter above. Environment: MITWIRKEN_LOGIN_ACCOUNT_FAILURES
+    (default 5), MITWIRKEN_LOGIN_ADDRESS_FAILURES (20; an office shares one address),
+    MITWIRKEN_LOGIN_WINDOW_SECONDS (900).
+    """
+
+    def __init__(self, account_failures: int | None = None, address_failures: int | None = None,
+                 window_seconds: float | None = None) -> None:
+        env = os.environ
+        window = window_seconds if window_seconds is not None else float(
+            env.get("MITWIRKEN_LOGIN_WINDOW_SECONDS", "900"))
+        self.by_account = FailureWindow(account_failures if account_failures is not None else
+                                        int(env.get("MITWIRKEN_LOGIN_ACCOUNT_FAILURES", "5")),
+                                        window)
+        self.by_address = FailureWindow(address_failures if address_failures is not None else
+                                        int(env.get("MITWIRKEN_LOGIN_ADDRESS_FAILURES", "20")),
+                                        window)
+
+    @staticmethod
+    def _account(email: str) -> str:
+        return email.strip().lower()[:320]
+
+    def check(self, request: Request, email: str) -> None:
+        """Before the password is looked at (a locked attempt costs no hash)."""
+        now = time.monotonic()
+        waits = [w for w in (self.by_account.retry_after(self._account(email), now),
+                             self.by_address.retry_after(client_address(request), now))
+                 if w is not None]
+        if waits:
+            seconds = max(1, math.ceil(max(waits)))
+            minutes = max(1, math.ceil(seconds / 60))
+            raise RateLimited(
+                "Zu viele fehlgeschlagene Anmeldeversuche. Bitte versuchen Sie es in "
+                + ("einer Minute" if minutes == 1 else f"{minutes} Minuten") + " erneut.",
+                code="too_many_login_attempts", details={"retry_after": seconds},
+                retry_after=seconds)
+
+    def failed(self, request: Request, email: str) -> None:
+        now = time.monotonic()
+        self.by_account.record(self._account(email), now)
+        self.by_address.record(client_address(request), now)
+
+    def succeeded(self, email: str) -> None:
+        # The address keeps its count: one valid account must not reset an attacker's budget.
+        self.by_account.clear(self._account(email))
+
+
+def login_throttle(request: Request) -> LoginThrottle:
+    state = request.app.state
+    throttle = getattr(state, "login_throttle", None)
+    if throttle is None:
+        throttle = state.login_throttle = LoginThrottle()
+    return throttle  # type: ignore[no-any-return]

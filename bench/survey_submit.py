@@ -265,7 +265,7 @@ async def prepare(dsn: str, n_invites: int) -> dict:
 
     from infra.db import create_engine, create_sessionmaker
     from services.campaigns.tokens import hash_token, new_token
-    from services.identity.service import create_organisation, ensure_user
+    from services.identity.service import create_organisation, ensure_user, start_session
     from services.models.organisation import Role
     from services.surveys.schemas import SurveyCreate
     from services.surveys.service import create_survey
@@ -278,6 +278,7 @@ async def prepare(dsn: str, n_invites: int) -> dict:
         org = await create_organisation(s, slug, "Bench-Stadt")
         user, _ = await ensure_user(s, org_slug=slug, email=f"koordination@{slug}.de",
                                     role=Role.coordinator, password="bench-passwort-123")
+        signed_in = await start_session(s, user.id, 3600)
         process = await make_process(s, org.id)
         survey = await create_survey(s, process.id, SurveyCreate(
             phase="kickoff", from_template="vielfaltsmanager-feedback"), actor=None)
@@ -288,6 +289,7 @@ async def prepare(dsn: str, n_invites: int) -> dict:
         campaign = await make_campaign(s, survey)
         await s.commit()
         ids = (org.id, user.id, survey.id, big.id, campaign.id, raw_target.id)
+        session_id = signed_in.id
     await engine.dispose()
     org_id, user_id, survey_id, big_id, campaign_id, raw_id = ids
     tokens = [new_token() for _ in range(n_invites)]
@@ -300,8 +302,9 @@ async def prepare(dsn: str, n_invites: int) -> dict:
         records=[(uuid.uuid4(), campaign_id, org_id, hash_token(t), "sent",
                   groups[i % 5], i % 3 + 1, "de", 0, 0) for i, t in enumerate(tokens)])
     await conn.close()
-    return {"org_id": org_id, "user_id": user_id, "survey_id": survey_id, "big_id": big_id,
-            "campaign_id": campaign_id, "raw_id": raw_id, "tokens": tokens}
+    return {"org_id": org_id, "user_id": user_id, "session_id": session_id,
+            "survey_id": survey_id, "big_id": big_id, "campaign_id": campaign_id,
+            "raw_id": raw_id, "tokens": tokens}
 
 
 async def bulk_answers(dsn: str, survey_id: uuid.UUID, n: int) -> int:
@@ -474,7 +477,7 @@ async def main() -> None:
         await bulk_answers(plain_dsn, prep["big_id"], args.results_responses)
         from services.identity.tokens import TokenSigner
 
-        bearer = TokenSigner(secret, 3600).issue(prep["user_id"])
+        bearer = TokenSigner(secret, 3600).issue(prep["user_id"], prep["session_id"])
         headers = {"Authorization": f"Bearer {bearer}"}
         page = await timed_gets(api_port, f"/app/surveys/{prep['big_id']}/results", headers)
         js = await timed_gets(api_port, f"/api/v1/surveys/{prep['big_id']}/results", headers)

@@ -14,6 +14,9 @@ from email.message import EmailMessage
 
 import aiosmtplib
 
+# Every mail names the organisation it is sent for (its id): the dev mail viewer shows a staff
+# user only their organisations' mails (they carry personal links). Not secret, not personal.
+ORGANISATION_HEADER = "X-Mitwirken-Organisation"
 
 class MailTransport:
     """A small pool of SMTP connections.

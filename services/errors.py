@@ -53,8 +53,15 @@ class TooLarge(DomainError):
 
 
 class RateLimited(DomainError):
+    """429; `retry_after` (seconds) becomes the Retry-After header."""
+
     status_code = 429
     code = "rate_limited"
+
+    def __init__(self, message: str, *, code: str | None = None, details: Any = None,
+                 retry_after: int | None = None) -> None:
+        super().__init__(message, code=code, details=details)
+        self.retry_after = retry_after
 
 
 class Unavailable(DomainError):

@@ -30,7 +30,7 @@ from infra.db import create_engine, create_sessionmaker
 from infra.devservices import EmbeddedPostgres
 from infra.mailsink import MailSink
 from infra.migrate import upgrade
-from services.identity.service import create_organisation, ensure_user
+from services.identity.service import create_organisation, ensure_user, start_session
 from services.models.organisation import Role
 
 BIN = Path(sys.executable).parent
@@ -116,6 +116,7 @@ class Staff:
     org_id: uuid.UUID
     user_id: uuid.UUID
     token: str
+    session_id: uuid.UUID
 
     @property
     def headers(self) -> dict[str, str]:
@@ -139,9 +140,10 @@ async def _make_staff(maker: async_sessionmaker[AsyncSession], signer_app, *,  #
             org = await create_organisation(s, slug, f"Stadt {slug}")
         user, _ = await ensure_user(s, org_slug=slug, email=email, role=role, password=password,
                                     platform_admin=platform_admin)
+        signed_in = await start_session(s, user.id, signer_app.state.signer.ttl_seconds)
         await s.commit()
-    token = signer_app.state.signer.issue(user.id)
-    return Staff(email, password, slug, org.id, user.id, token)
+    token = signer_app.state.signer.issue(user.id, signed_in.id)
+    return Staff(email, password, slug, org.id, user.id, token, signed_in.id)
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from pydantic import ValidationError as PydanticValidationError
 from api.deps import OptionalUser, SessionDep
 from api.pages import ORG_LINKS, NavLink
 from api.pages.login import login_redirect
-from api.ratelimit import participation_limits
+from api.ratelimit import RETRY_AFTER_SECONDS, participation_limits
 from api.templating import templates
 from services.campaigns import service
 from services.campaigns.schemas import Audience, CampaignCreate
@@ -90,7 +90,8 @@ def _page(request: Request, lang: str, title: str, message: str | None, *,
     return templates.TemplateResponse(request, "campaigns/participant.html", {
         "principal": None, "lang": lang, "title": title, "message": message,
         "action": action, "intro": intro, "button": button, "success": success,
-    }, status_code=status_code)
+    }, status_code=status_code,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)} if status_code == 429 else None)
 
 
 async def _participant(request: Request, session: SessionDep, token: str, what: str,

@@ -1,7 +1,9 @@
 """The mail viewer of the embedded stack (`/dev/mail`): every mail the local SMTP sink kept.
 
 Only mounted behaviour when `settings.dev_mail_viewer` is on (set by `mitwirken dev`), and only
-for signed-in staff: mails carry participants' personal invitation links.
+for signed-in staff: mails carry participants' personal invitation links, so a staff user sees
+the mails sent for their own organisations (the `X-Mitwirken-Organisation` header every sender
+adds); platform admins see all, including mails no organisation is named in.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import email
 import email.policy
 import re
+import uuid
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
@@ -21,9 +24,10 @@ from api.pages import ORG_LINKS, NavLink
 from api.pages.login import login_redirect
 from api.templating import templates
 from infra.config import Settings, get_settings
+from infra.mail import ORGANISATION_HEADER
 from infra.mailsink import stored_mails
 from services.errors import NotFound
-from services.identity.service import OrgRole
+from services.identity.service import OrgRole, Principal
 
 router = APIRouter(prefix="/dev/mail", include_in_schema=False)
 
@@ -68,6 +72,16 @@ def _overview_links(org: OrgRole) -> list[NavLink]:
 ORG_LINKS.append(_overview_links)
 
 
+def may_see(principal: Principal, msg: EmailMessage) -> bool:
+    if principal.is_platform_admin:
+        return True
+    try:
+        org_id = uuid.UUID(str(msg.get(ORGANISATION_HEADER, "")).strip())
+    except ValueError:
+        return False  # attributable to no organisation: admins only
+    return org_id in principal.orgs
+
+
 def _read(path: Path) -> EmailMessage:
     return email.message_from_bytes(  # type: ignore[return-value]
         path.read_bytes(), policy=email.policy.default)
@@ -84,7 +98,9 @@ async def mail_list(request: Request, principal: OptionalUser, settings: Setting
     directory = _mail_dir(settings)
     if principal is None:
         return login_redirect(request)
-    mails = [_view(mail_id, msg) for mail_id, msg in stored_mails(directory)[:500]]
+    visible = [(mail_id, msg) for mail_id, msg in stored_mails(directory)
+               if may_see(principal, msg)]
+    mails = [_view(mail_id, msg) for mail_id, msg in visible[:500]]
     return templates.TemplateResponse(request, "pages/dev_mail_list.html",
                                       {"principal": principal, "mails": mails})
 
@@ -98,9 +114,12 @@ async def mail_detail(mail_id: str, request: Request, principal: OptionalUser,
     path = directory / f"{mail_id}.eml"
     if not MAIL_ID.match(mail_id) or not path.is_file():
         raise NotFound("Diese Mail gibt es nicht.", code="mail_not_found")
+    msg = _read(path)
+    if not may_see(principal, msg):  # like a missing one: no hint that it exists
+        raise NotFound("Diese Mail gibt es nicht.", code="mail_not_found")
     response = templates.TemplateResponse(
         request, "pages/dev_mail_detail.html",
-        {"principal": principal, "mail": _view(mail_id, _read(path))},
+        {"principal": principal, "mail": _view(mail_id, msg)},
     )
     # The HTML part is shown in a sandboxed iframe (srcdoc): no scripts, no same origin.
     response.headers["Content-Security-Policy"] = (

@@ -9,10 +9,12 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import SESSION_COOKIE, OptionalUser, SessionDep, SettingsDep, SignerDep
+from api.errors import error_headers
 from api.pages import ORG_LINKS, NavLink
+from api.signin import sign_in, sign_out
 from api.templating import templates
-from services.errors import Unauthorized
-from services.identity.service import OrgRole, authenticate
+from services.errors import RateLimited, Unauthorized
+from services.identity.service import OrgRole
 
 router = APIRouter(include_in_schema=False)
 
@@ -55,23 +57,27 @@ async def login_submit(
     next: Annotated[str, Form()] = "/app",
 ) -> Response:
     try:
-        user = await authenticate(session, email, password)
-    except Unauthorized as exc:
+        token = await sign_in(request, session, signer, settings, email, password)
+    except (Unauthorized, RateLimited) as exc:
+        # A throttled attempt shows the wait in the page and says it in Retry-After.
+        headers = error_headers(exc) if isinstance(exc, RateLimited) else None
         return templates.TemplateResponse(
             request, "pages/login.html",
             {"principal": None, "next": _safe_next(next), "error": exc.message, "email": email},
-            status_code=401,
+            status_code=exc.status_code, headers=headers,
         )
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
-        SESSION_COOKIE, signer.issue(user.id), max_age=settings.token_ttl_seconds,
+        SESSION_COOKIE, token, max_age=settings.token_ttl_seconds,
         httponly=True, samesite="lax", secure=settings.public_url.startswith("https://"),
     )
     return response
 
 
 @router.post("/logout")
-async def logout() -> Response:
+async def logout(request: Request, session: SessionDep, signer: SignerDep) -> Response:
+    # Revoked server-side: deleting the cookie alone left a copied value working.
+    await sign_out(session, signer, request.cookies.get(SESSION_COOKIE))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from api.deps import SessionDep
-from api.ratelimit import participation_limits
+from api.ratelimit import RETRY_AFTER_SECONDS, participation_limits
 from api.templating import templates
 from services.errors import Conflict, DomainError, Gone, NotFound, RateLimited, ValidationFailed
 from services.surveys import service
@@ -106,7 +106,8 @@ def _status_page(request: Request, token: str, key: str, status: int, lang: str 
         "principal": None, "lang": lang, "t": t, "token": token,
         "heading": t[f"{key}_title"], "message": t[key].format(**fmt), "kind": key,
         "show_optout": key in ("answered", "closed", "not_open"),
-    }, status_code=status)
+    }, status_code=status,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 429 else None)
 
 
 def _error_page(request: Request, token: str, exc: DomainError, lang: str = "de") -> Response:
@@ -297,8 +298,11 @@ async def survey_post(token: str, request: Request, session: SessionDep) -> Resp
 @router.get("/t/{token}/danke", response_class=HTMLResponse)
 async def thanks(token: str, request: Request, session: SessionDep) -> Response:
     try:
+        # Every view resolves the token (a lookup and the survey's questions): throttled like
+        # the form, or a loop over guessed tokens would be free.
+        participation_limits(request).check(request, token)
         p = await service.open_token(session, token)
-    except (NotFound, Gone) as exc:
+    except (NotFound, Gone, RateLimited) as exc:
         return _error_page(request, token, exc)
     if not p.answered:  # nothing was submitted with this link yet
         return RedirectResponse(f"/t/{token}", status_code=303)

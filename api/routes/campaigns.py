@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from api.deps import CurrentUser, SessionDep, SettingsDep, TemporalDep
+from api.ratelimit import participation_limits
 from infra.config import Settings
 from infra.temporal import MAIL_TASK_QUEUE, TASK_QUEUE
 from services.campaigns import service
@@ -122,13 +123,17 @@ class ParticipationStatus(BaseModel):
     status: str
 
 
+# Both write and look a token up on every call: throttled per address and token like the
+# other participant endpoints (a loop over guessed tokens was unbounded here).
 @participation.post("/{token}/decline", response_model=ParticipationStatus)
-async def decline(token: str, session: SessionDep) -> ParticipationStatus:
+async def decline(token: str, request: Request, session: SessionDep) -> ParticipationStatus:
+    participation_limits(request).check(request, token)
     invitation = await service.decline(session, token)
     return ParticipationStatus(status=invitation.status)
 
 
 @participation.post("/{token}/unsubscribe", response_model=ParticipationStatus)
-async def unsubscribe(token: str, session: SessionDep) -> ParticipationStatus:
+async def unsubscribe(token: str, request: Request, session: SessionDep) -> ParticipationStatus:
+    participation_limits(request).check(request, token)
     await service.unsubscribe(session, token)
     return ParticipationStatus(status="unsubscribed")

@@ -10,13 +10,17 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
-from api.deps import CurrentUser, SessionDep
+from api.deps import CurrentUser, SessionDep, principal_for_token, token_from
+from services.errors import Unauthorized
 from services.events.service import EventOut, list_events, newest_seq
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"])
 
 POLL_SECONDS = 0.5
 KEEPALIVE_SECONDS = 15.0
+# How often an open stream re-checks its credentials (token age, sign-in not revoked): a
+# stream must not outlive a logout or an expired token by more than this.
+CREDENTIAL_CHECK_SECONDS = 15.0
 # `seq` is a PostgreSQL bigint: a larger cursor must be a 422 here, not a 500 from asyncpg.
 MAX_SEQ = 2**63 - 1
 
@@ -56,6 +60,8 @@ async def stream(
     """SSE: each event as `id: seq`, `event: type`, `data: json`. A reconnecting browser sends
     Last-Event-ID and resumes after it; without either, the stream starts at the newest event."""
     maker = request.app.state.sessionmaker
+    signer = request.app.state.signer
+    token = token_from(request)
     orgs = principal.organisation_ids
     start = after
     if start is None and last_event_id:
@@ -68,7 +74,18 @@ async def stream(
                 cursor = await newest_seq(session, orgs)
         yield ": connected\n\n"
         idle = 0.0
+        checked = asyncio.get_running_loop().time()
         while not await request.is_disconnected():
+            now = asyncio.get_running_loop().time()
+            if now - checked >= CREDENTIAL_CHECK_SECONDS:
+                checked = now
+                try:
+                    async with maker() as session:
+                        await principal_for_token(session, signer, token)
+                except Unauthorized as exc:
+                    # A last event says why, so a client signs in again instead of retrying.
+                    yield f"event: session_ended\ndata: {{\"code\": \"{exc.code}\"}}\n\n"
+                    return
             async with maker() as session:
                 events = await list_events(session, principal, after=cursor, limit=500)
             for ev in events:

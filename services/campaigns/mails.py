@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from infra.mail import ORGANISATION_HEADER
 from services.campaigns.tokens import invitation_token
 from services.stakeholders.addresses import single_line, smtp_address
 
@@ -68,6 +69,7 @@ class MailContext:
     title: str
     deadline: datetime
     time_zone: str = "Europe/Berlin"
+    organisation_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,8 @@ class MailRenderer:
         self.date = format_datetime(datetime.now(ZoneInfo(ctx.time_zone)))
         self.boundary = "=_mitwirken_" + secrets.token_hex(12)
         self._cache: dict[str, tuple[str, str, str]] = {}
+        self.organisation_header = (f"{ORGANISATION_HEADER}: {ctx.organisation_id}\r\n"
+                                    if ctx.organisation_id else "")
 
     def _templates(self, language: str) -> tuple[str, str, str]:
         if language not in self._cache:
@@ -144,6 +148,7 @@ class MailRenderer:
             f"List-Unsubscribe: <{fill[UNSUBSCRIBE]}>\r\n"
             "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
             "Auto-Submitted: auto-generated\r\n"
+            f"{self.organisation_header}"
             "MIME-Version: 1.0\r\n"
             f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'
             f"--{boundary}\r\n"

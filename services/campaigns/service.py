@@ -235,6 +235,7 @@ async def send_batch(setup: MailSetup, campaign_id: uuid.UUID, *, kind: str, rem
         org_name=org_name, mail_from=setup.mail_from, public_url=setup.public_url,
         secret_key=setup.secret_key, campaign_kind=campaign.kind, title=campaign.title,
         deadline=campaign.deadline, time_zone=time_zone,
+        organisation_id=campaign.organisation_id,
     ), kind, reminder_no)
     items = [Outgoing(q.ledger_id, q.attempts, functools.partial(
         renderer.render, q.invitation_id, q.name, q.email, q.language)) for q in queued]

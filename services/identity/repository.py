@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
-from services.models.organisation import Membership, Organisation, User
+from services.models.organisation import Membership, Organisation, StaffSession, User
 from services.repository import Repository
 
 
@@ -46,6 +47,22 @@ class IdentityRepository(Repository):
             .order_by(User.email)
         )
         return list((await self.session.scalars(stmt)).all())
+
+    async def staff_session(self, session_id: uuid.UUID) -> StaffSession | None:
+        return await self.session.get(StaffSession, session_id)
+
+    async def revoke_sessions_of(self, user_id: uuid.UUID, now: datetime) -> None:
+        await self.session.execute(
+            update(StaffSession)
+            .where(StaffSession.user_id == user_id, StaffSession.revoked_at.is_(None),
+                   StaffSession.expires_at > now)
+            .values(revoked_at=now)
+        )
+
+    async def delete_expired_sessions_of(self, user_id: uuid.UUID, now: datetime) -> None:
+        await self.session.execute(
+            delete(StaffSession).where(StaffSession.user_id == user_id,
+                                       StaffSession.expires_at <= now))
 
     def add(self, obj: object) -> None:
         self.session.add(obj)

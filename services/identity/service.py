@@ -6,14 +6,16 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from services.events.service import record_event
-from services.identity.passwords import hash_password, verify_password
+from services.identity.passwords import hash_password_async, verify_password_async
 from services.identity.repository import IdentityRepository
-from services.models.organisation import Membership, Organisation, Role, User
+from services.identity.tokens import TokenClaims
+from services.models.organisation import Membership, Organisation, Role, StaffSession, User
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
@@ -70,9 +72,45 @@ async def load_principal(session: AsyncSession, user_id: uuid.UUID) -> Principal
     return Principal(user.id, user.email, user.display_name, user.is_platform_admin, orgs)
 
 
+async def principal_for_claims(session: AsyncSession, claims: TokenClaims, *,
+                               now: datetime | None = None) -> Principal:
+    """The principal of a verified token, if its sign-in is still live (one primary-key
+    lookup): logout and a password change revoke sign-ins before their tokens expire."""
+    now = now or datetime.now(UTC)
+    row = await IdentityRepository.from_session(session).staff_session(claims.session_id)
+    if row is None or row.user_id != claims.user_id:
+        raise Unauthorized("Ungültiges Zugangstoken.", code="invalid_token")
+    if row.revoked_at is not None:
+        raise Unauthorized("Sie haben sich abgemeldet. Bitte melden Sie sich erneut an.",
+                           code="session_revoked")
+    if row.expires_at <= now:
+        raise Unauthorized("Die Anmeldung ist abgelaufen.", code="token_expired")
+    return await load_principal(session, claims.user_id)
+
+
+async def start_session(session: AsyncSession, user_id: uuid.UUID,
+                        ttl_seconds: int) -> StaffSession:
+    repo = IdentityRepository.from_session(session)
+    now = datetime.now(UTC)
+    # Expired sign-ins are useless (the token's own age check refuses them too): the table
+    # keeps only live and revoked-but-unexpired rows per user.
+    await repo.delete_expired_sessions_of(user_id, now)
+    row = StaffSession(user_id=user_id, expires_at=now + timedelta(seconds=ttl_seconds))
+    repo.add(row)
+    await repo.flush()
+    return row
+
+
+async def end_session(session: AsyncSession, claims: TokenClaims) -> None:
+    """Logout: the sign-in is revoked (idempotent; a foreign or unknown id changes nothing)."""
+    row = await IdentityRepository.from_session(session).staff_session(claims.session_id)
+    if row is not None and row.user_id == claims.user_id and row.revoked_at is None:
+        row.revoked_at = datetime.now(UTC)
+
+
 async def authenticate(session: AsyncSession, email: str, password: str) -> User:
     user = await IdentityRepository.from_session(session).user_by_email(email.strip())
-    ok = verify_password(user.password_hash if user else None, password)
+    ok = await verify_password_async(user.password_hash if user else None, password)
     if user is None or not ok or not user.is_active:
         raise Unauthorized("E-Mail-Adresse oder Passwort ist falsch.", code="invalid_credentials")
     return user
@@ -140,12 +178,15 @@ async def ensure_user(
         if password is None:
             generated = password = secrets.token_urlsafe(12)
         user = User(email=email, display_name=display_name or email.split("@")[0],
-                    password_hash=hash_password(password), is_platform_admin=platform_admin)
+                    password_hash=await hash_password_async(password),
+                    is_platform_admin=platform_admin)
         repo.add(user)
         await repo.flush()
     else:
         if password is not None:
-            user.password_hash = hash_password(password)
+            user.password_hash = await hash_password_async(password)
+            # Whoever knew the old password may hold a token: a new password ends every sign-in.
+            await repo.revoke_sessions_of(user.id, datetime.now(UTC))
         if platform_admin:
             user.is_platform_admin = True
     membership = await repo.membership(user.id, org.id)

@@ -6,7 +6,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import DateTime, Enum, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.models.base import Base, created_at, uuid_pk
@@ -56,3 +56,18 @@ class Membership(Base):
     )
     role: Mapped[Role] = mapped_column(Enum(Role, name="role", native_enum=False, length=20))
     created_at: Mapped[datetime] = created_at()
+
+
+class StaffSession(Base):
+    """One sign-in (a cookie or a bearer token carries its id): logout and a password change
+    revoke it server-side, so a copied token stops working before its signature expires."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = created_at()
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)

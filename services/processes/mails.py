@@ -8,6 +8,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import make_msgid
 
+from infra.mail import ORGANISATION_HEADER
 from services.stakeholders.addresses import single_line, smtp_address
 from workflows.contracts import NotifyInput
 
@@ -59,6 +60,7 @@ def render(n: NotifyInput, *, to: str, process_title: str, mail_from: str, org_n
     msg["To"] = Address(addr_spec=smtp_address(to))
     msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "localhost")
     msg["X-Mitwirken-Notice"] = n.kind
+    msg[ORGANISATION_HEADER] = str(n.organisation_id)
     body = "Guten Tag,\n\n" + "\n".join(lines) + f"\n\n{link}\n\nMitwirken – {org_name}\n"
     msg.set_content(body)
     return msg

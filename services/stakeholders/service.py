@@ -112,7 +112,7 @@ async def import_stakeholders(session: AsyncSession, organisation_id: uuid.UUID,
     ones) unless `create_groups` asks to add them; a row without a legal basis is rejected.
     """
     repo = StakeholderRepository.from_session(session)
-    parsed = importer.parse(
+    parsed = await importer.parse_bounded(
         filename, content_type, data,
         None if create_groups else await repo.group_keys(organisation_id),
         public_task_declared=await _public_task_declared(session, organisation_id))

@@ -73,16 +73,23 @@ def _plain(value: Any) -> Any:
     return "" if value is None else value
 
 
+def _csv_rows(writer: Any, rows: list[list[Any]]) -> None:
+    for row in rows:
+        writer.writerow([safe_cell(_plain(c)) for c in row])
+
+
+def _sheet_rows(sheet: Any, rows: list[list[Any]]) -> None:
+    # Every cell of every sheet through safe_cell: the survey's title went into "Info" raw and
+    # openpyxl stores a string starting with "=" as a live formula.
+    for row in rows:
+        sheet.append([safe_cell(c) for c in row])
+
+
 def to_csv(results: SurveyResults) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=";", lineterminator="\r\n")
-    writer.writerow(HEADER)
-    for row in question_rows(results):
-        writer.writerow([safe_cell(_plain(c)) for c in row])
-    writer.writerow([])
-    writer.writerow(REACH_HEADER)
-    for row in reach_rows(results):
-        writer.writerow([safe_cell(_plain(c)) for c in row])
+    _csv_rows(writer, [HEADER, *question_rows(results), [], REACH_HEADER,
+                       *reach_rows(results)])
     # BOM: Excel opens UTF-8 CSV with umlauts correctly only with it.
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
@@ -91,17 +98,11 @@ def to_xlsx(results: SurveyResults) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "Ergebnisse"
-    ws.append(HEADER)
-    for row in question_rows(results):
-        ws.append([safe_cell(c) for c in row])
-    reach = wb.create_sheet("Erreichbarkeit")
-    reach.append(REACH_HEADER)
-    for row in reach_rows(results):
-        reach.append([safe_cell(c) for c in row])
-    info = wb.create_sheet("Info")
-    info.append(["umfrage", results.title])
-    info.append(["antworten", shown_count(results.responses)])
-    info.append(["mindestgruppe", MIN_GROUP])
+    _sheet_rows(ws, [HEADER, *question_rows(results)])
+    _sheet_rows(wb.create_sheet("Erreichbarkeit"), [REACH_HEADER, *reach_rows(results)])
+    _sheet_rows(wb.create_sheet("Info"), [["umfrage", results.title],
+                                          ["antworten", shown_count(results.responses)],
+                                          ["mindestgruppe", MIN_GROUP]])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -10,6 +10,7 @@ import pytest
 from httpx import ASGITransport, AsyncClient
 
 from api.app import create_app
+from infra.mail import ORGANISATION_HEADER
 from infra.mailsink import MailSink
 
 
@@ -27,10 +28,12 @@ async def viewer(settings, rollback_maker, tmp_path):
         yield c
 
 
-async def _send_through_sink(mail_dir, subject: str) -> None:
+async def _send_through_sink(mail_dir, subject: str, org_id=None) -> None:  # type: ignore[no-untyped-def]
     sink = MailSink(directory=mail_dir, keep_in_memory=False).start()
     try:
         msg = EmailMessage()
+        if org_id is not None:
+            msg[ORGANISATION_HEADER] = str(org_id)
         msg["From"] = "beteiligung@localhost"
         msg["To"] = "buerger@example.org"
         msg["Subject"] = subject
@@ -57,7 +60,7 @@ async def test_viewer_requires_a_login(viewer):
 
 async def test_viewer_lists_and_shows_mails_safely(viewer, make_staff, mail_dir):
     staff = await make_staff()
-    await _send_through_sink(mail_dir, "Einladung <Umfrage> Vielfalt")
+    await _send_through_sink(mail_dir, "Einladung <Umfrage> Vielfalt", staff.org_id)
     listing = await viewer.get("/dev/mail", headers=staff.headers)
     assert listing.status_code == 200
     assert "Einladung &lt;Umfrage&gt; Vielfalt" in listing.text
@@ -81,3 +84,51 @@ async def test_unknown_or_crafted_mail_ids_are_404(viewer, make_staff, mail_dir)
         r = await viewer.get(f"/dev/mail/{mail_id}", headers=staff.headers)
         assert r.status_code == 404, mail_id
         assert "nicht zeigen" not in r.text
+
+
+async def test_staff_see_only_their_organisations_mails(viewer, make_staff, mail_dir):
+    # Found in review: any staff user saw every organisation's invitations, links included.
+    a = await make_staff()
+    b = await make_staff()
+    admin = await make_staff(platform_admin=True)
+    await _send_through_sink(mail_dir, "Post fuer A", a.org_id)
+    await _send_through_sink(mail_dir, "Post fuer B", b.org_id)
+    await _send_through_sink(mail_dir, "Post ohne Absender")
+    listing = await viewer.get("/dev/mail", headers=a.headers)
+    assert "Post fuer A" in listing.text
+    assert "Post fuer B" not in listing.text and "Post ohne Absender" not in listing.text
+    everything = await viewer.get("/dev/mail", headers=admin.headers)
+    ids = re.findall(r'href="/dev/mail/([0-9-]+)"', everything.text)
+    assert len(ids) == 3
+    shown = {i: (await viewer.get(f"/dev/mail/{i}", headers=a.headers)).status_code
+             for i in ids}
+    assert sorted(shown.values()) == [200, 404, 404]
+    # The same 404 as for a mail that does not exist.
+    foreign = next(i for i, status in shown.items() if status == 404)
+    r = await viewer.get(f"/dev/mail/{foreign}", headers=a.headers)
+    assert r.json()["error"]["code"] == "mail_not_found"
+    assert "persönlicher Link" not in r.text
+
+
+def test_both_senders_name_the_organisation():
+    import uuid
+    from datetime import UTC, date, datetime
+
+    from services.campaigns.mails import MailContext, MailRenderer, parse
+    from services.processes import mails as notices
+    from workflows.contracts import NotifyInput
+
+    org_id = uuid.uuid4()
+    renderer = MailRenderer(MailContext(
+        org_name="Stadt", mail_from="beteiligung@stadt.example", public_url="http://x",
+        secret_key="k" * 32, campaign_kind="survey", title="Umfrage",
+        deadline=datetime(2030, 1, 1, tzinfo=UTC), organisation_id=org_id), "invitation")
+    invitation = parse(renderer.render(uuid.uuid4(), "Anna", "anna@example.org", "de").data)
+    assert invitation[ORGANISATION_HEADER] == str(org_id)
+    notice = notices.render(NotifyInput(
+        process_id=uuid.uuid4(), organisation_id=org_id, idempotency_key="k",
+        kind="reminder", phase_key="p", phase_title="Phase", planned_end=date(2030, 1, 1),
+        scheduled_for=datetime(2030, 1, 1, tzinfo=UTC)),
+        to="k@example.org", process_title="P", mail_from="b@stadt.example", org_name="Stadt",
+        public_url="http://x")
+    assert notice[ORGANISATION_HEADER] == str(org_id)

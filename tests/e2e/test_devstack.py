@@ -19,6 +19,7 @@ import psutil
 import pytest
 
 from infra.devservices import free_port
+from infra.mail import ORGANISATION_HEADER
 from infra.process_demo import DEMO_PROCESS_ID
 from tests.support.forms import token_in
 
@@ -105,8 +106,9 @@ def _cli_beside(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=60)
 
 
-def _send_mail(port: int, subject: str) -> None:
+def _send_mail(port: int, subject: str, org_id: str) -> None:
     msg = EmailMessage()
+    msg[ORGANISATION_HEADER] = org_id  # as every sender of the product does
     msg["From"] = "beteiligung@localhost"
     msg["To"] = "buergerin@example.org"
     msg["Subject"] = subject
@@ -132,7 +134,7 @@ def test_dev_stack_starts_serves_stops_cleanly_and_keeps_its_data(stack):
     assert httpx.get(f"http://127.0.0.1:{stack.ui}/", timeout=10).status_code == 200
 
     # A mail through the embedded sink shows up in the viewer (staff session via /login).
-    _send_mail(stack.smtp, "Einladung zur Umfrage Vielfalt")
+    _send_mail(stack.smtp, "Einladung zur Umfrage Vielfalt", org.json()["id"])
     assert http.get("/dev/mail").status_code == 303  # not signed in yet
     csrf = token_in(http.get("/login").text)  # the form's token (and its pre-session cookie)
     login = http.post("/login", data={**COORDINATOR, "next": "/dev/mail", "csrf_token": csrf})

@@ -208,3 +208,35 @@ async def test_survey_list_page_and_overview_link(client, session, make_staff):
     clerk = await make_staff(role=Role.clerk)
     r = await client.get("/app/surveys", headers=clerk.headers)
     assert f"/app/surveys/{survey.id}/results" not in r.text
+
+
+async def test_no_exported_cell_is_a_formula(client, session, make_staff):
+    # Found in review: the survey's title went into the XLSX "Info" sheet as a live formula.
+    staff = await make_staff(role=Role.steering)
+    process = await make_process(session, staff.org_id)
+    questions = [{"id": "q1", "kind": "single", "text": "+1+1",
+                  "options": [{"value": "a", "label": "@SUM(A1)"},
+                              {"value": "b", "label": "-2+3"}]}]
+    survey = await make_survey(session, process, title='=HYPERLINK("http://x.example","Klick")',
+                               questions=questions)
+    await make_campaign(session, survey)
+    dangerous = ("=", "+", "-", "@", "\t", "\r")
+
+    r = await client.get(f"/api/v1/surveys/{survey.id}/results.xlsx", headers=staff.headers)
+    assert r.status_code == 200
+    wb = load_workbook(io.BytesIO(r.content))
+    seen = []
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
+                if isinstance(cell.value, str):
+                    assert not cell.value.startswith(dangerous), (ws.title, cell.value)
+                    seen.append(cell.value)
+    assert "'=HYPERLINK(\"http://x.example\",\"Klick\")" in seen and "'+1+1" in seen
+
+    r = await client.get(f"/api/v1/surveys/{survey.id}/results.csv", headers=staff.headers)
+    cells = [c for row in csv.reader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=";")
+             for c in row]
+    assert cells and not any(c.startswith(dangerous) for c in cells)
+    assert "'+1+1" in cells
