@@ -243,11 +243,16 @@ async def test_billion_laughs_in_shared_strings_is_refused(client, make_staff):
 
 async def test_a_normal_hand_written_workbook_still_imports(client, make_staff):
     # The same minimal package with a real data row: the checks refuse only the hostile ones.
+    header = HEADER_ROW.replace("</row>", '<c r="D1" t="inlineStr"><is><t>consent_at</t></is>'
+                                          "</c></row>")
     row = ('<row r="2"><c r="A2" t="inlineStr"><is><t>Anna</t></is></c><c r="B2" t="inlineStr">'
            '<is><t>anna@example.org</t></is></c><c r="C2" t="inlineStr"><is><t>politik</t></is>'
-           "</c></row>")
+           '</c><c r="D2" t="inlineStr"><is><t>2026-01-05</t></is></c></row>')
     staff = await make_staff(role=Role.coordinator)
-    r = await _import(client, staff, "liste.xlsx", _xlsx(HEADER_ROW + row, dimension="A1:C2"))
+    r = await client.post(f"/api/v1/orgs/{staff.org_slug}/groups", json={"label": "politik"},
+                          headers=staff.headers)
+    assert r.status_code == 201, r.text
+    r = await _import(client, staff, "liste.xlsx", _xlsx(header + row, dimension="A1:D2"))
     assert r.status_code == 200, r.text
     assert r.json()["created"] == 1
 

@@ -13,6 +13,7 @@ from api.deps import SESSION_COOKIE
 from api.routes import events
 from services.identity.service import ensure_user
 from services.models.organisation import Role
+from tests.support.forms import form_token
 from tests.support.live_server import live_server
 
 
@@ -29,11 +30,14 @@ def _bearer(token: str) -> dict[str, str]:
 
 async def test_after_logout_the_old_cookie_and_bearer_are_401(client, make_staff):
     staff = await make_staff()
-    r = await client.post("/login", data={"email": staff.email, "password": staff.password})
+    csrf = await form_token(client, "/login")
+    r = await client.post("/login", data={"email": staff.email, "password": staff.password,
+                                          "csrf_token": csrf})
     assert r.status_code == 303
     value = r.cookies[SESSION_COOKIE]
     assert (await client.get("/api/v1/auth/me")).status_code == 200
-    assert (await client.post("/logout")).status_code == 303
+    csrf = await form_token(client, "/app")  # the logout form's token, bound to the session
+    assert (await client.post("/logout", data={"csrf_token": csrf})).status_code == 303
     client.cookies.clear()
     # A copy of the value (another tab, a stolen cookie) no longer works, in either form.
     cookie = {"Cookie": f"{SESSION_COOKIE}={value}"}

@@ -10,6 +10,7 @@ import pytest
 
 from api.app import create_app
 from api.ratelimit import LoginThrottle, ParticipationLimits
+from tests.support.forms import form_token
 from tests.support.live_server import healthz_latencies, live_server
 
 
@@ -86,10 +87,13 @@ async def test_one_address_is_locked_across_accounts(app, client, make_staff):
 async def test_the_login_page_shows_the_lock(app, client, make_staff):
     _throttle(app, account_failures=2)
     staff = await make_staff()
+    csrf = await form_token(client, "/login")
     for _ in range(2):
-        r = await client.post("/login", data={"email": staff.email, "password": "x"})
+        r = await client.post("/login", data={"email": staff.email, "password": "x",
+                                              "csrf_token": csrf})
         assert r.status_code == 401
-    r = await client.post("/login", data={"email": staff.email, "password": staff.password})
+    r = await client.post("/login", data={"email": staff.email, "password": staff.password,
+                                          "csrf_token": csrf})
     assert r.status_code == 429 and r.headers["retry-after"]
     assert "Zu viele fehlgeschlagene Anmeldeversuche" in r.text and 'role="alert"' in r.text
     assert "set-cookie" not in r.headers
