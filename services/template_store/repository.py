@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from services.models.template import OrgTemplate
@@ -21,12 +21,11 @@ class TemplateRepository(Repository):
             select(OrgTemplate).where(owner, OrgTemplate.kind == kind, OrgTemplate.key == key)
             .order_by(OrgTemplate.version.desc()).limit(1))
 
-    async def latest_of_owners(self, organisation_ids: list[uuid.UUID], kind: str,
-                               *, shared: bool = True) -> list[OrgTemplate]:
-        """The newest version of every key of these organisations (and the platform's)."""
-        owner = OrgTemplate.organisation_id.in_(organisation_ids)
-        if shared:
-            owner = owner | OrgTemplate.organisation_id.is_(None)
+    async def latest_of_owners(self, organisation_ids: list[uuid.UUID],
+                               kind: str) -> list[OrgTemplate]:
+        """The newest version of every key of these organisations and of the platform."""
+        owner = or_(OrgTemplate.organisation_id.in_(organisation_ids),
+                    OrgTemplate.organisation_id.is_(None))
         ranked = (
             select(OrgTemplate.id, func.row_number().over(
                 partition_by=(OrgTemplate.organisation_id, OrgTemplate.key),
