@@ -166,15 +166,22 @@ def _parsed(kind: Kind, row: OrgTemplate) -> ProcessTemplate | SurveyTemplate:
 
 async def visible_templates(session: AsyncSession, org_ids: list[uuid.UUID],
                             kind: Kind) -> list[TemplateEntry]:
-    """Shipped, platform-shared and the organisations' own templates (newest version each);
-    a key an owner uploaded hides the one it would otherwise resolve to."""
+    """Shipped, platform-shared and the organisations' own templates (newest version each),
+    as `resolve_*` finds them: a platform-shared key hides the shipped one, and a key every
+    one of these organisations has its own of hides both."""
     rows = await TemplateRepository.from_session(session).latest_of_owners(org_ids, kind)
     shared = {r.key: r for r in rows if r.organisation_id is None}
     own = [r for r in rows if r.organisation_id is not None]
+    owners_of: dict[str, set[uuid.UUID]] = {}
+    for r in own:
+        owners_of.setdefault(r.key, set()).add(r.organisation_id)  # type: ignore[arg-type]
+    hidden = {k for k, owners in owners_of.items() if owners >= set(org_ids)}
     shipped: dict[str, ProcessTemplate | SurveyTemplate] = dict(
         builtin_templates() if kind == "process" else builtin_survey_templates())
-    out = [_entry(kind, t, "shipped") for k, t in shipped.items() if k not in shared]
-    out += [_entry(kind, _parsed(kind, r), "platform", r) for r in shared.values()]
+    out = [_entry(kind, t, "shipped") for k, t in shipped.items()
+           if k not in shared and k not in hidden]
+    out += [_entry(kind, _parsed(kind, r), "platform", r) for r in shared.values()
+            if r.key not in hidden]
     out += [_entry(kind, _parsed(kind, r), "organisation", r) for r in own]
     return sorted(out, key=lambda e: (e.key, e.origin != "organisation"))
 

@@ -23,6 +23,7 @@ from services.template_store.service import (
     resolve_process_template,
     resolve_survey_template,
     upload_template,
+    visible_templates,
 )
 
 SHIPPED = Path(__file__).parents[2] / "services" / "templates"
@@ -92,6 +93,12 @@ async def test_resolution_prefers_own_then_shared_then_shipped(session, make_sta
                                 actor="a")
     assert own.row.version == 2
     assert (await resolve_survey_template(session, a.org_id, key)).title["de"] == "Eigen 2"
+    # The listings show what the key resolves to, once per key for one organisation.
+    for org_id, expected in ((a.org_id, ("organisation", 2, "Eigen 2")),
+                             (b.org_id, ("platform", 1, "Geteilt"))):
+        entries = [e for e in await visible_templates(session, [org_id], "survey")
+                   if e.key == key]
+        assert [(e.origin, e.version, e.title) for e in entries] == [expected]
     # A process template resolves the same way; the file's own `version` is not the store's.
     process = (SHIPPED / "processes" / "bergkamen-for-all.yaml").read_text()
     await upload_template(session, b.org_id, "process",
