@@ -74,10 +74,14 @@ async def download_template(key: str, session: SessionDep, principal: CurrentUse
 
 @router.get("/templates/{key}")
 async def read_template(key: str, session: SessionDep, principal: CurrentUser,
-                        org: OrgQuery = None) -> dict[str, Any]:
+                        org: OrgQuery = None, kind: KindQuery = "process") -> dict[str, Any]:
     """Phases (windows, checklists, gates, reminders), stakeholder groups, surveys, events and
-    the sections of the resolution draft."""
-    template = await service.visible_process_template(session, _org_ids(principal, org), key)
+    the sections of the resolution draft; for `kind=survey` the survey's definition."""
+    org_ids = _org_ids(principal, org)
+    if service.check_kind(kind) == "survey":
+        survey = await service.visible_survey_template(session, org_ids, key)
+        return survey.model_dump(mode="json", by_alias=True)
+    template = await service.visible_process_template(session, org_ids, key)
     return template.model_dump(mode="json")
 
 

@@ -112,20 +112,24 @@ async def visible_process_template(session: AsyncSession, org_ids: list[uuid.UUI
 
 async def resolve_survey_template(session: AsyncSession, org_id: uuid.UUID | None,
                                   key: str) -> SurveyDefinition:
-    row = await _stored(session, _ids(org_id), "survey", key)
+    return (await visible_survey_template(session, _ids(org_id), key)).definition()
+
+
+async def visible_survey_template(session: AsyncSession, org_ids: list[uuid.UUID],
+                                  key: str) -> SurveyTemplate:
+    row = await _stored(session, org_ids, "survey", key)
     if row is not None:
-        return SurveyTemplate.model_validate(row.parsed).definition()
+        return SurveyTemplate.model_validate(row.parsed)
     template = builtin_survey_templates().get(key)
     if template is None:
         raise NotFound(f"Die Umfragevorlage {key!r} gibt es nicht.", code="template_not_found",
-                       details={"available": sorted(await survey_keys(session, org_id))})
-    return template.definition()
+                       details={"available": sorted(await survey_keys(session, org_ids))})
+    return template
 
 
-async def survey_keys(session: AsyncSession, org_id: uuid.UUID | None) -> set[str]:
-    """Every survey template key the organisation can start a survey from."""
-    rows = await TemplateRepository.from_session(session).latest_of_owners(
-        _ids(org_id), "survey")
+async def survey_keys(session: AsyncSession, org_ids: list[uuid.UUID]) -> set[str]:
+    """Every survey template key these organisations can start a survey from."""
+    rows = await TemplateRepository.from_session(session).latest_of_owners(org_ids, "survey")
     return set(builtin_survey_templates()) | {r.key for r in rows}
 
 
@@ -222,7 +226,7 @@ async def _validated(session: AsyncSession, org_id: uuid.UUID | None, kind: Kind
     # The store numbers the versions; a file copied from a shipped template carries its
     # number, which says nothing about this organisation's versions.
     data = {**data, "version": 1}
-    return validate_template(data, survey_keys=await survey_keys(session, org_id))
+    return validate_template(data, survey_keys=await survey_keys(session, _ids(org_id)))
 
 
 async def upload_template(session: AsyncSession, org_id: uuid.UUID | None, kind: str,

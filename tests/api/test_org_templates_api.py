@@ -115,6 +115,14 @@ async def test_an_organisation_runs_a_process_from_its_own_template(  # type: ig
         "vorbereitung", "buergerumfrage", "auswertung", "massnahmen"]
     surveys = (await api.get("/api/v1/survey-templates", headers=h)).json()
     assert "musterstadt-buergerumfrage" in {t["key"] for t in surveys}
+    r = await api.get("/api/v1/templates/musterstadt-buergerumfrage?kind=survey", headers=h)
+    assert r.status_code == 200 and r.json()["questions"][-1]["id"] == "treffpunkt"
+    stranger = await make_committed_staff(role=Role.admin)
+    r = await api.get("/api/v1/templates/musterstadt-buergerumfrage?kind=survey",
+                      headers=stranger.headers)
+    assert r.status_code == 404 and error_code(r) == "template_not_found"
+    surveys = (await api.get("/api/v1/survey-templates", headers=stranger.headers)).json()
+    assert "musterstadt-buergerumfrage" not in {t["key"] for t in surveys}
     versions = (await api.get(f"/api/v1/orgs/{org.slug}/templates", headers=h)).json()
     assert [(t["key"], t["version"]) for t in versions] == [
         ("musterstadt-dialog", 2), ("musterstadt-dialog", 1), ("musterstadt-buergerumfrage", 1)]

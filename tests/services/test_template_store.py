@@ -29,7 +29,7 @@ from services.template_store.service import (
 SHIPPED = Path(__file__).parents[2] / "services" / "templates"
 
 
-def test_every_shipped_survey_file_is_valid_and_named_by_its_key():
+def test_every_shipped_survey_file_is_valid_and_named_by_its_key() -> None:
     found = survey_templates.builtin_survey_templates()
     files = sorted(p.stem for p in (SHIPPED / "surveys").glob("*.yaml"))
     assert sorted(found) == files
@@ -39,7 +39,7 @@ def test_every_shipped_survey_file_is_valid_and_named_by_its_key():
         assert template.key == key and template.definition().questions
 
 
-def test_every_survey_reference_of_a_shipped_process_resolves():
+def test_every_survey_reference_of_a_shipped_process_resolves() -> None:
     surveys = survey_templates.builtin_survey_templates()
     refs = [(t.key, ref.key, ref.survey)
             for t in process_templates.builtin_templates().values() for ref in t.surveys]
