@@ -11,13 +11,19 @@ from __future__ import annotations
 
 from functools import lru_cache
 from importlib import resources
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from services.errors import NotFound
-from services.surveys.schemas import SurveyDefinition
-from services.template_store.documents import load_yaml, validate_model
+from services.surveys.schemas import Block, Condition, Option, QuestionDef, SurveyDefinition
+from services.template_store.documents import (
+    TemplateInvalid,
+    TemplateIssue,
+    issue_path,
+    load_yaml,
+    validate_model,
+)
 
 TEMPLATE_PACKAGE = "services.templates.surveys"
 
@@ -38,10 +44,57 @@ class SurveyTemplate(SurveyDefinition):
             self.model_dump(mode="json", by_alias=True, exclude={"key", "derived_from"}))
 
 
-def parse_survey_template(text: str | bytes, *, source: str | None = None) -> SurveyTemplate:
-    """The template in `text`, or `TemplateInvalid` whose issues name the path of each problem
+def _fields(model: type[BaseModel]) -> set[str]:
+    return {f.alias or name for name, f in model.model_fields.items()}
+
+
+# The API's definitions ignore unknown fields; a template file is written by hand, where an
+# unknown field is a typo (`requird: true`) that would otherwise be dropped without a word.
+_NESTED: dict[str, tuple[set[str], dict[str, set[str]]]] = {
+    "questions": (_fields(QuestionDef), {"options": _fields(Option),
+                                         "show_if": _fields(Condition) | {"equals"}}),
+    "blocks": (_fields(Block), {}),
+}
+
+
+def _unknown_fields(data: dict[str, Any]) -> list[TemplateIssue]:
+    issues: list[TemplateIssue] = []
+
+    def check(node: Any, allowed: set[str], path: str) -> None:
+        if isinstance(node, dict):
+            issues.extend(TemplateIssue(f"{path}.{k}", "unbekanntes Feld")
+                          for k in node if k not in allowed)
+
+    for name, (allowed, children) in _NESTED.items():
+        items = data.get(name)
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            if not isinstance(item, dict):
+                continue
+            path = issue_path((name, i), data)
+            check(item, allowed, path)
+            for child, child_allowed in children.items():
+                value = item.get(child)
+                for j, sub in enumerate(value if isinstance(value, list) else [value]):
+                    sub_path = f"{path}.{child}" + (f"[{j}]" if isinstance(value, list) else "")
+                    check(sub, child_allowed, sub_path)
+    return issues
+
+
+def validate_survey_template(data: Any, *, source: str | None = None) -> SurveyTemplate:
+    """The template in `data`, or `TemplateInvalid` whose issues name the path of each problem
     (`questions[2] (themen).options`)."""
-    return validate_model(SurveyTemplate, load_yaml(text, source=source), source=source)
+    unknown = _unknown_fields(data) if isinstance(data, dict) else []
+    try:
+        template = validate_model(SurveyTemplate, data, source=source)
+    except TemplateInvalid as exc:
+        raise TemplateInvalid(unknown + exc.issues, source) from None
+    if unknown:
+        raise TemplateInvalid(unknown, source)
+    return template
+
+
+def parse_survey_template(text: str | bytes, *, source: str | None = None) -> SurveyTemplate:
+    return validate_survey_template(load_yaml(text, source=source), source=source)
 
 
 @lru_cache(maxsize=1)

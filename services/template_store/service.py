@@ -30,12 +30,12 @@ from services.surveys.templates import (
     SurveyTemplate,
     builtin_survey_source,
     builtin_survey_templates,
+    validate_survey_template,
 )
 from services.template_store.documents import (
     MAX_BYTES,
     TemplateInvalid,
     load_yaml,
-    validate_model,
 )
 from services.template_store.repository import TemplateRepository
 
@@ -222,7 +222,7 @@ def check_kind(kind: str) -> Kind:
 async def _validated(session: AsyncSession, org_id: uuid.UUID | None, kind: Kind,
                      data: dict[str, Any]) -> ProcessTemplate | SurveyTemplate:
     if kind == "survey":
-        return validate_model(SurveyTemplate, data)
+        return validate_survey_template(data)
     # The store numbers the versions; a file copied from a shipped template carries its
     # number, which says nothing about this organisation's versions.
     data = {**data, "version": 1}

@@ -263,9 +263,9 @@ async def test_a_yaml_bomb_and_a_huge_file_are_refused(api, make_committed_staff
 async def test_survey_template_errors_name_the_question(api, make_committed_staff):  # type: ignore[no-untyped-def]
     admin = await make_committed_staff(role=Role.admin)
     data = {"key": "kaputt", "title": "Kaputt", "questions": [
-        {"id": "eins", "kind": "likert", "text": "Gut?"},
+        {"id": "eins", "kind": "likert", "text": "Gut?", "requird": True},
         {"id": "zwei", "kind": "single", "text": "Welche?", "options": [
-            {"value": "a", "label": "A"}]},
+            {"value": "a", "label": "A", "farbe": "rot"}]},
         {"id": "drei", "kind": "raten", "text": "?"}], "farbe": "blau"}
     r = await upload(api, admin.org_slug, admin.headers, data, kind="survey")
     assert r.status_code == 422, r.text
@@ -273,3 +273,6 @@ async def test_survey_template_errors_name_the_question(api, make_committed_staf
     assert "mindestens zwei Antwortmöglichkeiten" in fields["questions[1] (zwei)"]
     assert "questions[2] (drei).kind" in fields
     assert fields["farbe"] == "unbekanntes Feld"
+    # Typos inside questions are named too, not dropped without a word.
+    assert fields["questions[0] (eins).requird"] == "unbekanntes Feld"
+    assert fields["questions[1] (zwei).options[0].farbe"] == "unbekanntes Feld"
