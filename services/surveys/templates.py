@@ -57,7 +57,9 @@ _NESTED: dict[str, tuple[set[str], dict[str, set[str]]]] = {
 }
 
 
-def _unknown_fields(data: dict[str, Any]) -> list[TemplateIssue]:
+def _file_issues(data: dict[str, Any]) -> list[TemplateIssue]:
+    """What the definition's validation would not name by path: unknown fields in nested
+    entries and a repeated question id."""
     issues: list[TemplateIssue] = []
 
     def check(node: Any, allowed: set[str], path: str) -> None:
@@ -65,6 +67,16 @@ def _unknown_fields(data: dict[str, Any]) -> list[TemplateIssue]:
             issues.extend(TemplateIssue(f"{path}.{k}", "unbekanntes Feld")
                           for k in node if k not in allowed)
 
+    # The definition's own check says only "doppelt"; here the second one is named.
+    seen: set[str] = set()
+    questions = data.get("questions")
+    for i, q in enumerate(questions if isinstance(questions, list) else []):
+        qid = q.get("id") if isinstance(q, dict) else None
+        if isinstance(qid, str):
+            if qid in seen:
+                issues.append(TemplateIssue(f"{issue_path(('questions', i), data)}.id",
+                                            f"Kennung {qid!r} kommt doppelt vor"))
+            seen.add(qid)
     for name, (allowed, children) in _NESTED.items():
         items = data.get(name)
         for i, item in enumerate(items if isinstance(items, list) else []):
@@ -83,7 +95,7 @@ def _unknown_fields(data: dict[str, Any]) -> list[TemplateIssue]:
 def validate_survey_template(data: Any, *, source: str | None = None) -> SurveyTemplate:
     """The template in `data`, or `TemplateInvalid` whose issues name the path of each problem
     (`questions[2] (themen).options`)."""
-    unknown = _unknown_fields(data) if isinstance(data, dict) else []
+    unknown = _file_issues(data) if isinstance(data, dict) else []
     try:
         template = validate_model(SurveyTemplate, data, source=source)
     except TemplateInvalid as exc:

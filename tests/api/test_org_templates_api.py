@@ -266,7 +266,8 @@ async def test_survey_template_errors_name_the_question(api, make_committed_staf
         {"id": "eins", "kind": "likert", "text": "Gut?", "requird": True},
         {"id": "zwei", "kind": "single", "text": "Welche?", "options": [
             {"value": "a", "label": "A", "farbe": "rot"}]},
-        {"id": "drei", "kind": "raten", "text": "?"}], "farbe": "blau"}
+        {"id": "drei", "kind": "raten", "text": "?"},
+        {"id": "eins", "kind": "text", "text": "Noch einmal?"}], "farbe": "blau"}
     r = await upload(api, admin.org_slug, admin.headers, data, kind="survey")
     assert r.status_code == 422, r.text
     fields = {d["field"]: d["message"] for d in r.json()["error"]["details"]}
@@ -276,3 +277,4 @@ async def test_survey_template_errors_name_the_question(api, make_committed_staf
     # Typos inside questions are named too, not dropped without a word.
     assert fields["questions[0] (eins).requird"] == "unbekanntes Feld"
     assert fields["questions[1] (zwei).options[0].farbe"] == "unbekanntes Feld"
+    assert fields["questions[3] (eins).id"] == "Kennung 'eins' kommt doppelt vor"
