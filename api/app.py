@@ -20,6 +20,7 @@ from api.templating import STATIC_DIR
 from infra.config import Settings, get_settings
 from infra.db import create_engine, create_sessionmaker
 from services.identity.tokens import TokenSigner
+from services.template_store.service import check_shipped_templates
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,8 @@ def create_app(
 ) -> FastAPI:
     """Build the app. Tests pass their own sessionmaker (bound to a rolled-back connection)."""
     settings = settings or get_settings()
+    # A shipped template that does not validate stops the start, not the first click on it.
+    check_shipped_templates()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -77,6 +77,11 @@ def run_in_session(fn: Callable[..., Awaitable[T]]) -> T:
         return asyncio.run(go())
     except DomainError as exc:
         typer.echo(f"Fehler: {exc.message}", err=True)
+        # Field errors (e.g. a template's, each naming its path in the file) one per line.
+        for d in exc.details if isinstance(exc.details, list) else []:
+            if isinstance(d, dict) and d.get("message"):
+                where = f"{d['field']}: " if d.get("field") else ""
+                typer.echo(f"  {where}{d['message']}", err=True)
         raise typer.Exit(1) from exc
 
 
@@ -262,6 +267,35 @@ from services.processes.cli import app as templates_app  # noqa: E402
 
 app.add_typer(templates_app, name="templates")
 # -----------------------------------------------------------------------------------------
+
+
+@templates_app.command("upload")
+def templates_upload(
+    file: Annotated[Path, typer.Argument(help="YAML-Datei", exists=True, dir_okay=False)],
+    org: Annotated[str | None, typer.Option("--org", help="Organisation (Slug)")] = None,
+    shared: Annotated[bool, typer.Option(
+        "--shared", help="für alle Organisationen (Plattform-Vorlage)")] = False,
+    kind: Annotated[str, typer.Option(help="process oder survey")] = "process",
+) -> None:
+    """Eine eigene Vorlage hochladen; derselbe Schlüssel noch einmal ist die nächste Version."""
+    from services.identity.service import get_organisation
+    from services.template_store.service import upload_template
+
+    if (org is None) == (not shared):
+        typer.echo("Fehler: bitte genau eines angeben: --org SLUG oder --shared", err=True)
+        raise typer.Exit(2)
+
+    async def go(session):  # type: ignore[no-untyped-def]
+        org_id = (await get_organisation(session, org)).id if org else None
+        return await upload_template(session, org_id, kind, file.read_bytes(), actor="cli")
+
+    result = run_in_session(go)
+    row = result.row
+    owner = org or "alle Organisationen"
+    if result.created:
+        typer.echo(f"{file}: {row.key} v{row.version} für {owner} gespeichert")
+    else:
+        typer.echo(f"{file}: unverändert – {row.key} v{row.version} ist schon die neueste Fassung")
 
 
 if __name__ == "__main__":

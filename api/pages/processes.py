@@ -27,6 +27,7 @@ from services.identity.repository import IdentityRepository
 from services.identity.service import OrgRole, Principal, get_organisation
 from services.models.organisation import Role
 from services.processes import service
+from services.template_store.service import visible_templates
 from workflows.contracts import (
     AdvanceInput,
     ChecklistInput,
@@ -110,7 +111,8 @@ async def _list_page(request: Request, session: SessionDep, principal: Principal
     can_start = [o for o in shown if o.role in (Role.coordinator, Role.admin)]
     return templates.TemplateResponse(request, "processes/list.html", _ctx(
         principal, processes=processes, orgs=shown, can_start=can_start,
-        templates_=service.list_templates(), errors=errors or [], form=form or {},
+        templates_=await visible_templates(session, [o.organisation_id for o in shown],
+                                           "process"), errors=errors or [], form=form or {},
         today=date.today().isoformat()), status_code=status_code)
 
 

@@ -8,6 +8,7 @@ from api.pages import login as login_pages
 from api.pages import participation as participation_pages
 from api.pages import processes as process_pages
 from api.pages import survey_results as survey_result_pages
+from api.pages import templates as template_pages
 from api.routes import approvals as approval_routes
 from api.routes import auth, events, health, orgs
 from api.routes import campaigns as campaign_routes
@@ -29,5 +30,6 @@ ROUTERS: list[APIRouter] = [
     campaign_routes.router, campaign_routes.participation, campaign_pages.router,
     survey_routes.router, participation_routes.router, result_routes.router,
     participation_pages.router, survey_result_pages.router,
-    template_routes.router, process_routes.router, approval_routes.router, process_pages.router,
+    template_routes.router, template_pages.router,
+    process_routes.router, approval_routes.router, process_pages.router,
 ]

@@ -12,16 +12,18 @@ from services.models.organisation import Role
 from services.processes.service import process_for
 from services.surveys import service
 from services.surveys.repository import SurveyRepository
-from services.surveys.schemas import SurveyCreate, SurveyDefinition, SurveyOut, pick
-from services.surveys.templates import TEMPLATES
+from services.surveys.schemas import SurveyCreate, SurveyDefinition, SurveyOut
+from services.template_store.schemas import TemplateOut
+from services.template_store.service import visible_templates
 
 router = APIRouter(prefix="/api/v1", tags=["surveys"])
 
 
-@router.get("/survey-templates")
-async def list_templates(principal: CurrentUser) -> list[dict[str, object]]:
-    return [{"key": key, "title": pick(data["title"], "de"),
-             "questions": len(data["questions"])} for key, data in TEMPLATES.items()]
+@router.get("/survey-templates", response_model=list[TemplateOut])
+async def list_templates(session: SessionDep, principal: CurrentUser) -> list[TemplateOut]:
+    """Shipped, platform-shared and the own organisations' survey templates."""
+    entries = await visible_templates(session, principal.organisation_ids, "survey")
+    return [TemplateOut.of(e) for e in entries]
 
 
 @router.post("/processes/{process_id}/surveys", response_model=SurveyOut,

@@ -55,6 +55,8 @@ AUDIENCES: dict[str, Audience] = {
     # Vote comments: the steering group that votes and those who run the process.
     "approval.vote": Audience(PROCESS),
     "approval.*": Audience(PROCESS),
+    # An organisation's own template: those who start processes and surveys from it.
+    "template.*": Audience(PROCESS),
 }
 
 

@@ -26,12 +26,12 @@ from services.processes.schemas import (
     PhaseOut,
     ProcessOut,
     ProcessSummary,
-    TemplateSummary,
     TransitionOut,
     VoteOut,
 )
-from services.processes.templates import ProcessTemplate, build_phases, builtin_templates
+from services.processes.templates import build_phases
 from services.stakeholders.service import seed_template_groups
+from services.template_store.service import resolve_process_template
 from workflows.contracts import (
     CloseApprovalInput,
     OpenApprovalInput,
@@ -51,24 +51,6 @@ def approval_workflow_id(approval_id: uuid.UUID) -> str:
     return f"approval-{approval_id}"
 
 
-# --- templates -------------------------------------------------------------------------
-
-
-def list_templates() -> list[TemplateSummary]:
-    return [
-        TemplateSummary(key=t.key, version=t.version, title=t.title, description=t.description,
-                        phases=len(t.phases), gates=sum(1 for p in t.phases if p.gate))
-        for t in builtin_templates().values()
-    ]
-
-
-def get_template(key: str) -> ProcessTemplate:
-    template = builtin_templates().get(key)
-    if template is None:
-        raise NotFound("Diese Prozessvorlage gibt es nicht.", code="template_not_found")
-    return template
-
-
 # --- starting and reading processes ----------------------------------------------------
 
 
@@ -79,7 +61,9 @@ async def create_process(
     """Create the process rows (phases and checklist from the template snapshot) and the input
     of its workflow. The caller commits and then starts the workflow."""
     try:
-        template = get_template(template_key)
+        # The organisation's own newest version, a platform-shared one, or the shipped one;
+        # the process keeps a copy (template_snapshot), so a later version never changes it.
+        template = await resolve_process_template(session, org.id, template_key)
     except NotFound as exc:
         raise ValidationFailed("Unbekannte Prozessvorlage.", code="unknown_template",
                                details=[{"field": "template", "message": exc.message}]) from exc

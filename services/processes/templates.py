@@ -16,10 +16,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from services.surveys.templates import has_template as has_survey_template
+from services.surveys.templates import builtin_survey_templates
+from services.template_store.documents import (
+    TemplateInvalid,
+    TemplateIssue,
+    load_yaml,
+    validate_model,
+)
 from workflows.contracts import (
     ChecklistItemState,
     GateSpec,
@@ -116,6 +121,13 @@ class TemplateRef(_Strict):
     description: str | None = None
 
 
+class TemplateSurveyRef(TemplateRef):
+    """A survey the process expects: `key` names it in this process, `survey` is the survey
+    template it starts from (one template may serve several, e.g. feedback after each day)."""
+
+    survey: Key
+
+
 class TemplateSection(_Strict):
     key: Key
     title: Text
@@ -128,10 +140,12 @@ class ProcessTemplate(_Strict):
     title: Text
     description: str = ""
     source: str | None = None
+    # The template this one was copied from, if any (kept for the record only).
+    derived_from: Key | None = None
     steering_group: str | None = None
     stakeholder_groups: Annotated[list[TemplateGroup], Field(min_length=1)]
     phases: Annotated[list[TemplatePhase], Field(min_length=1)]
-    surveys: list[TemplateRef] = Field(default_factory=list)
+    surveys: list[TemplateSurveyRef] = Field(default_factory=list)
     events: list[TemplateRef] = Field(default_factory=list)
     draft_sections: list[TemplateSection] = Field(default_factory=list)
 
@@ -139,69 +153,7 @@ class ProcessTemplate(_Strict):
         return next((p for p in self.phases if p.key == key), None)
 
 
-@dataclass(frozen=True)
-class TemplateIssue:
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
-
-
-class TemplateInvalid(ValueError):
-    def __init__(self, issues: list[TemplateIssue], source: str | None = None) -> None:
-        self.issues = issues
-        self.source = source
-        head = f"{source}: " if source else ""
-        super().__init__(head + "; ".join(str(i) for i in issues))
-
-
-def _path(loc: tuple[Any, ...], data: Any) -> str:
-    """`('phases', 3, 'gate', 'quorum')` → `phases[3] (bergfest).gate.quorum`."""
-    out = ""
-    node = data
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-            node = node[part] if isinstance(node, list) and part < len(node) else None
-            if isinstance(node, dict) and isinstance(node.get("key"), str):
-                out += f" ({node['key']})"
-        else:
-            out += f".{part}" if out else str(part)
-            node = node.get(part) if isinstance(node, dict) else None
-    return out
-
-
-_MESSAGES = {
-    "missing": "Pflichtfeld fehlt",
-    "extra_forbidden": "unbekanntes Feld",
-    "string_pattern_mismatch": "nur Kleinbuchstaben, Ziffern und Bindestriche erlaubt",
-    "literal_error": "ungültiger Wert",
-    "too_short": "darf nicht leer sein",
-    "greater_than_equal": "muss mindestens {ge} sein",
-    "less_than_equal": "darf höchstens {le} sein",
-    "int_parsing": "muss eine ganze Zahl sein",
-    "int_type": "muss eine ganze Zahl sein",
-    "bool_parsing": "muss true oder false sein",
-    "bool_type": "muss true oder false sein",
-    "string_type": "muss ein Text sein",
-    "list_type": "muss eine Liste sein",
-    "model_type": "muss ein Objekt (Schlüssel: Wert) sein",
-    "dict_type": "muss ein Objekt (Schlüssel: Wert) sein",
-}
-
-
-def _message(error: Any) -> str:
-    template = _MESSAGES.get(error["type"])
-    if template is None:
-        return str(error["msg"])
-    try:
-        return template.format(**(error.get("ctx") or {}))
-    except (KeyError, IndexError):
-        return str(error["msg"])
-
-
-def _semantic_issues(t: ProcessTemplate) -> list[TemplateIssue]:
+def _semantic_issues(t: ProcessTemplate, survey_keys: set[str]) -> list[TemplateIssue]:
     issues: list[TemplateIssue] = []
 
     def unique(items: list[Any], path: str) -> None:
@@ -250,44 +202,45 @@ def _semantic_issues(t: ProcessTemplate) -> list[TemplateIssue]:
     # A survey the process names must be one a coordinator can actually start from; a dangling
     # key would only surface when someone clicks it in the running process.
     for i, ref in enumerate(t.surveys):
-        if not has_survey_template(ref.key):
-            issues.append(TemplateIssue(f"surveys[{i}] ({ref.key}).key",
-                                        f"es gibt keine Umfragevorlage {ref.key!r}"))
+        if ref.survey not in survey_keys:
+            issues.append(TemplateIssue(f"surveys[{i}] ({ref.key}).survey",
+                                        f"es gibt keine Umfragevorlage {ref.survey!r}"))
     return issues
 
 
-def validate_template(data: Any, *, source: str | None = None) -> ProcessTemplate:
+def validate_template(data: Any, *, source: str | None = None,
+                      survey_keys: set[str] | None = None) -> ProcessTemplate:
+    """The template in `data`; `survey_keys` are the survey templates it may name (the shipped
+    ones unless given: an organisation's template may also name its own)."""
     if not isinstance(data, dict):
         raise TemplateInvalid([TemplateIssue("", "die Datei muss ein YAML-Objekt enthalten")],
                               source)
-    try:
-        template = ProcessTemplate.model_validate(data)
-    except ValidationError as exc:
-        issues = [
-            TemplateIssue(_path(tuple(e["loc"]), data), _message(e))
-            for e in exc.errors()
-        ]
-        raise TemplateInvalid(issues, source) from None
-    issues = _semantic_issues(template)
+    template = validate_model(ProcessTemplate, data, source=source)
+    known = set(builtin_survey_templates()) if survey_keys is None else survey_keys
+    issues = _semantic_issues(template, known)
     if issues:
         raise TemplateInvalid(issues, source)
     return template
 
 
-def parse_template(text: str, *, source: str | None = None) -> ProcessTemplate:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"Zeile {mark.line + 1}, Spalte {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise TemplateInvalid([TemplateIssue(where, f"kein gültiges YAML: {problem}")],
-                              source) from None
-    return validate_template(data, source=source)
+def parse_template(text: str | bytes, *, source: str | None = None,
+                   survey_keys: set[str] | None = None) -> ProcessTemplate:
+    return validate_template(load_yaml(text, source=source), source=source,
+                             survey_keys=survey_keys)
 
 
 def load_template_file(path: Path) -> ProcessTemplate:
     return parse_template(path.read_text(encoding="utf-8"), source=str(path))
+
+
+def builtin_template_source(key: str) -> str | None:
+    """The shipped file's text (a starting point for an organisation's own template)."""
+    for entry in resources.files(TEMPLATE_PACKAGE).iterdir():
+        if entry.name.endswith((".yaml", ".yml")):
+            text = entry.read_text(encoding="utf-8")
+            if parse_template(text, source=entry.name).key == key:
+                return text
+    return None
 
 
 @lru_cache(maxsize=1)

@@ -40,8 +40,8 @@ from services.surveys.schemas import (
     SurveyOut,
     pick,
 )
-from services.surveys.templates import survey_template
 from services.surveys.validation import AnswerRow, check_answers
+from services.template_store.service import resolve_survey_template
 
 # --- definitions ----------------------------------------------------------------------------
 
@@ -56,10 +56,6 @@ def questions_from_rows(rows: list[SurveyQuestion]) -> list[QuestionDef]:
     ]
 
 
-def survey_template_questions(key: str | None) -> list[QuestionDef]:
-    return survey_template(key or "").questions
-
-
 def _question_rows(definition: SurveyDefinition) -> list[SurveyQuestion]:
     return [
         SurveyQuestion(
@@ -70,11 +66,11 @@ def _question_rows(definition: SurveyDefinition) -> list[SurveyQuestion]:
     ]
 
 
-def _definition(body: SurveyCreate) -> tuple[SurveyDefinition, str | None]:
+def _definition(body: SurveyCreate, template: SurveyDefinition | None) -> SurveyDefinition:
     """The definition from a template (with overrides) or from the body itself."""
     base: dict[str, Any] = {}
-    if body.from_template:
-        base = survey_template(body.from_template).model_dump(mode="json", by_alias=True)
+    if template is not None:
+        base = template.model_dump(mode="json", by_alias=True)
     overrides = body.model_dump(
         mode="json", by_alias=True, exclude_none=True,
         include={"title", "introduction", "anonymity", "allow_edits", "blocks", "questions"},
@@ -86,7 +82,7 @@ def _definition(body: SurveyCreate) -> tuple[SurveyDefinition, str | None]:
         raise ValidationFailed(
             "Die Umfrage ist ungültig.", code="invalid_survey", details=_pydantic_details(exc)
         ) from exc
-    return definition, body.from_template
+    return definition
 
 
 def _pydantic_details(exc: Exception) -> list[dict[str, str]]:
@@ -117,12 +113,16 @@ async def create_survey(
     if process is None:
         raise NotFound("Prozess nicht gefunden.")
     snapshot = process.template_snapshot or {}
-    if body.phase is None and body.from_template:
-        # A survey the process template names ("surveys:" in its YAML) belongs to its phase.
+    template_key = body.from_template
+    if body.from_template:
+        # A survey the process template names ("surveys:" in its YAML) is found by its key in
+        # the process, starts from the survey template it names and belongs to its phase.
         ref = next((r for r in snapshot.get("surveys", []) or []
                     if isinstance(r, dict) and r.get("key") == body.from_template), None)
         if ref is not None:
-            body = body.model_copy(update={"phase": ref.get("phase")})
+            template_key = str(ref.get("survey") or body.from_template)
+            if body.phase is None:
+                body = body.model_copy(update={"phase": ref.get("phase")})
     if body.phase is not None:
         phases = [p.get("key") for p in snapshot.get("phases", [])]
         if phases and body.phase not in phases:
@@ -130,7 +130,9 @@ async def create_survey(
                 f"Den Abschnitt {body.phase!r} gibt es in diesem Prozess nicht.",
                 details=[{"field": "phase", "message": "unknown phase", "allowed": phases}],
             )
-    definition, template_key = _definition(body)
+    template = (await resolve_survey_template(session, process.organisation_id, template_key)
+                if template_key else None)
+    definition = _definition(body, template)
     survey_id = uuid.uuid4()
     survey = Survey(
         id=survey_id, organisation_id=process.organisation_id, process_id=process.id,

@@ -7,7 +7,7 @@ import pytest
 from services.errors import Conflict, Gone, NotFound, ValidationFailed
 from services.surveys import service
 from services.surveys.schemas import SurveyDefinition
-from services.surveys.templates import TEMPLATES, survey_template
+from services.surveys.templates import builtin_survey_templates, survey_template
 from tests.surveys.support import counts, make_campaign, make_invites, make_process, make_survey
 
 
@@ -62,7 +62,7 @@ async def test_versioning_after_answers(session, make_staff):
 
 
 def test_templates_are_valid():
-    for key in TEMPLATES:
+    for key in builtin_survey_templates():
         assert isinstance(survey_template(key), SurveyDefinition)
     selfcheck = survey_template("weltoffene-kommune-selbstcheck")
     assert len(selfcheck.blocks) == 7
@@ -109,13 +109,15 @@ async def test_process_template_survey_keys(session, make_staff):
     process = await make_process(session, staff.org_id)
     process.template_snapshot = {
         "phases": [{"key": "planung"}, {"key": "kick-off"}],
-        "surveys": [{"key": "bedarfe-und-wuensche", "phase": "kick-off"}],
+        "surveys": [{"key": "bedarfe-und-wuensche", "survey": "weiterstadt-bedarfe-und-wuensche",
+                     "phase": "kick-off"}],
     }
     await session.flush()
     survey = await make_survey(session, process, phase=None,
                                from_template="bedarfe-und-wuensche")
     assert survey.phase_key == "kick-off" and survey.title["de"] == "Bedarfe und Wünsche"
-    named = {(t.key, ref.key) for t in builtin_templates().values() for ref in t.surveys}
+    assert survey.template_key == "weiterstadt-bedarfe-und-wuensche"
+    named = {(t.key, ref.survey) for t in builtin_templates().values() for ref in t.surveys}
     assert named
     for template_key, key in sorted(named):
         assert survey_template(key).questions, (template_key, key)

@@ -1,0 +1,1 @@
+"""Package data: survey templates (YAML) shipped with the product."""
