@@ -9,7 +9,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0007_org_templates"
-down_revision = "0005_groups_legal_basis"
+down_revision = "0005_sessions"
 branch_labels = None
 depends_on = None
 
