@@ -6,21 +6,25 @@ vote per user, mail ledger key), so Temporal's at-least-once execution never dup
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from activities.registry import ACTIVITIES
 from infra.config import get_settings
-from infra.db import session_scope
+from infra.db import is_data_error, session_scope
 from infra.mail import get_transport
 from services.identity.repository import IdentityRepository
 from services.processes import mails
 from services.processes import service as processes
 from services.processes.repository import ProcessRepository
 from workflows.contracts import (
+    INVALID_DATA,
     CloseApprovalInput,
     NotifyInput,
     OpenApprovalInput,
@@ -30,27 +34,43 @@ from workflows.contracts import (
 )
 
 
+@asynccontextmanager
+async def writing() -> AsyncIterator[AsyncSession]:
+    """The activity's unit of work. A write PostgreSQL refuses as data (a NUL in text, a date
+    out of range) fails the activity for good: retried, it fails the same way forever, and the
+    workflow must hear of it to keep its state to what is stored. Connection errors still
+    retry, since the database comes back."""
+    try:
+        async with session_scope() as session:
+            yield session
+    except Exception as exc:
+        if is_data_error(exc):
+            raise ApplicationError("Die Datenbank hat die Daten abgelehnt.", str(exc),
+                                   type=INVALID_DATA, non_retryable=True) from exc
+        raise
+
+
 @activity.defn(name="persist_process_state")
 async def persist_process_state(data: PersistProcessInput) -> bool:
-    async with session_scope() as session:
+    async with writing() as session:
         return await processes.apply_snapshot(session, data)
 
 
 @activity.defn(name="open_approval")
 async def open_approval(data: OpenApprovalInput) -> OpenApprovalResult:
-    async with session_scope() as session:
+    async with writing() as session:
         return OpenApprovalResult(voters=await processes.open_approval(session, data))
 
 
 @activity.defn(name="record_vote")
 async def record_vote(data: RecordVoteInput) -> None:
-    async with session_scope() as session:
+    async with writing() as session:
         await processes.record_vote(session, data)
 
 
 @activity.defn(name="close_approval")
 async def close_approval(data: CloseApprovalInput) -> None:
-    async with session_scope() as session:
+    async with writing() as session:
         await processes.close_approval(session, data)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.deps import TemporalHolder
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
-from api.nul_guard import NulGuard
+from api.nul_guard import ControlCharGuard
 from api.routes import ROUTERS
 from api.templating import STATIC_DIR
 from infra.config import Settings, get_settings
@@ -64,6 +64,6 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.add_middleware(NulGuard)  # inside BodySizeLimit: it buffers only bounded bodies
+    app.add_middleware(ControlCharGuard)  # inside BodySizeLimit: it buffers only bounded bodies
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
