@@ -148,7 +148,7 @@ class ApprovalWorkflow:
                                 organisation_id=self.input.organisation_id,
                                 phase_key=self.input.phase_key, vote=vote),
                 start_to_close_timeout=timedelta(seconds=30), retry_policy=DB_RETRY)
-        except ActivityError as exc:
+        except (ActivityError, ApplicationError) as exc:
             # Only a refused write fails (connection errors retry): the vote was not stored,
             # so it does not count and the member may vote again.
             self.s.votes.remove(vote)

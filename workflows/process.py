@@ -438,9 +438,10 @@ class ProcessWorkflow:
                 "persist_process_state",
                 PersistProcessInput(state=snapshot, transition=record, touched=touched),
                 start_to_close_timeout=timedelta(seconds=30), retry_policy=DB_RETRY)
-        except ActivityError as exc:
-            # Only a refused write fails (connection errors retry): forget the change, so
-            # the state stays what PostgreSQL holds and the caller gets the error.
+        except (ActivityError, ApplicationError) as exc:
+            # Only a refused write fails (connection errors retry; a local activity's failure
+            # arrives as its ApplicationError): forget the change, so the state stays what
+            # PostgreSQL holds and the caller gets the error.
             self.s = self._persisted.model_copy(deep=True)
             self._wake = True
             raise _error(INVALID_DATA, "Die Änderung konnte nicht gespeichert werden.") from exc
