@@ -40,6 +40,37 @@ def _body_422(where: str) -> bytes:
     }}).encode()
 
 
+def _json_path(value: object, path: tuple[str, ...] = ()) -> tuple[str, ...] | None:
+    """Where in a parsed JSON document the first string with a control character is."""
+    if isinstance(value, str):
+        return path if has_control_chars(value) else None
+    if isinstance(value, dict):
+        items: list[tuple[str, object]] = list(value.items())
+    elif isinstance(value, list):
+        items = [(str(i), v) for i, v in enumerate(value)]
+    else:
+        return None
+    for key, item in items:
+        if has_control_chars(key):
+            return (*path, key)
+        found = _json_path(item, (*path, key))
+        if found is not None:
+            return found
+    return None
+
+
+def _json_offender(body: bytes) -> str | None:
+    """The dotted path of the offending field (as validation errors name fields), or "body".
+    Parsed only when the fast byte check found something, so valid bodies pay one regex."""
+    if not _JSON_CONTROL.search(body):
+        return None
+    try:
+        path = _json_path(json.loads(body))
+    except ValueError:  # raw control bytes: invalid JSON, and refused as such all the same
+        return "body"
+    return ".".join(path) if path else "body"
+
+
 class _TextFields:
     """Collects the text fields (parts without a filename) of a multipart body; file contents
     are not kept. Callbacks of python-multipart, the parser Starlette's forms use."""
@@ -152,9 +183,10 @@ class ControlCharGuard:
         body = b"".join(chunks)
         if is_multipart:
             offender = _multipart_offender(body, raw_ctype)
+        elif is_json:
+            offender = _json_offender(body)
         else:
-            offender = "body" if (_JSON_CONTROL if is_json else _FORM_CONTROL).search(body) \
-                else None
+            offender = "body" if _FORM_CONTROL.search(body) else None
         if offender is not None:
             await self._reject(send, offender)
             return
