@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 
-from httpx import AsyncClient
+from httpx import ASGITransport, AsyncClient
 
 from tests.api.test_processes_pages import browser
 from tests.workflows.process_harness import make_org
@@ -63,3 +63,35 @@ async def test_nul_in_multipart_forms_is_422_and_workflows_stay_usable(  # type:
         assert r.status_code == 303, r.text
         page = await web.get(r.headers["location"])
         assert "Gute Auswahl" in page.text and "Entscheidung abgeben" not in page.text
+
+
+async def test_dates_outside_2000_2100_are_422_at_once(papp, worker, make_committed_staff):  # type: ignore[no-untyped-def]
+    """Before the fix a reschedule to 9999-12-31 or 0001-01-01 broke the workflow's timer
+    arithmetic (its task failed for good) and the API answered 503 after 20 s."""
+    org = await make_org(make_committed_staff, steering=1)
+    async with AsyncClient(transport=ASGITransport(app=papp), base_url="http://testserver",
+                           headers=org.coordinator.headers) as api:
+        r = await api.post(f"/api/v1/orgs/{org.slug}/processes", json={
+            "template": "bergkamen-for-all", "title": "Grenzfall", "starts_on": "2027-02-01"})
+        assert r.status_code == 201, r.text
+        pid = r.json()["id"]
+        url = f"/api/v1/processes/{pid}/phases/interviews/reschedule"
+        for start, end in (("2027-03-01", "9999-12-31"), ("0001-01-01", "2027-03-01"),
+                           ("1999-12-31", "2027-03-01"), ("2027-03-01", "2101-01-01")):
+            r = await asyncio.wait_for(api.post(url, json={"planned_start": start,
+                                                           "planned_end": end}), timeout=10)
+            assert r.status_code == 422, r.text
+        r = await api.post(url, json={"planned_start": "2027-03-01", "planned_end": "2027-04-30"})
+        assert r.status_code == 200, r.text
+        r = await api.post(f"/api/v1/orgs/{org.slug}/processes", json={
+            "template": "bergkamen-for-all", "title": "Zu früh", "starts_on": "1999-12-31"})
+        assert r.status_code == 422
+
+    async with browser(papp, org.coordinator) as web:
+        r = await post(web, f"/app/processes/{pid}/phases/interviews/reschedule",
+                       {"planned_start": "2027-03-01", "planned_end": "9999-12-31"})
+        assert r.status_code == 422 and "31.12.2100" in r.text
+        r = await post(web, "/app/processes", {
+            "org": org.slug, "template": "bergkamen-for-all", "title": "Grenzfall",
+            "starts_on": "0001-01-01"})
+        assert r.status_code == 422 and 'class="error-summary"' in r.text
