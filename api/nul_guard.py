@@ -40,6 +40,20 @@ def _body_422(where: str) -> bytes:
     }}).encode()
 
 
+# Pages get a page: a participant who pasted text with a stray control character (Word's
+# line break is U+000B) should read what to do, not a JSON body.
+_PAGE_422 = ("<!DOCTYPE html><html lang=\"de\"><head><meta charset=\"utf-8\">"
+             "<title>Eingabe ungültig</title></head><body><main><h1>Die Eingabe ist ungültig"
+             "</h1><p>" + CONTROL_CHAR_MESSAGE + " Bitte gehen Sie zurück, entfernen Sie das "
+             "Zeichen (oft aus kopiertem Text) und senden Sie das Formular erneut.</p>"
+             "</main></body></html>").encode()
+
+
+def _wants_page(scope: Scope, headers: dict[bytes, bytes]) -> bool:
+    return not str(scope["path"]).startswith("/api/") and b"text/html" in headers.get(
+        b"accept", b"")
+
+
 def _json_path(value: object, path: tuple[str, ...] = ()) -> tuple[str, ...] | None:
     """Where in a parsed JSON document the first string with a control character is."""
     if isinstance(value, str):
@@ -157,13 +171,14 @@ class ControlCharGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        headers = dict(scope.get("headers") or [])
+        page = _wants_page(scope, headers)
         if has_control_chars(scope["path"]):
-            await self._reject(send, "path")
+            await self._reject(send, "path", page)
             return
         if _FORM_CONTROL.search(scope.get("query_string") or b""):
-            await self._reject(send, "query")
+            await self._reject(send, "query", page)
             return
-        headers = dict(scope.get("headers") or [])
         raw_ctype = headers.get(b"content-type", b"")
         ctype = raw_ctype.split(b";")[0].strip().lower()
         is_json = ctype == b"application/json" or ctype.endswith(b"+json")
@@ -188,7 +203,7 @@ class ControlCharGuard:
         else:
             offender = "body" if _FORM_CONTROL.search(body) else None
         if offender is not None:
-            await self._reject(send, offender)
+            await self._reject(send, offender, page)
             return
         replayed = False
 
@@ -201,9 +216,10 @@ class ControlCharGuard:
 
         await self.app(scope, replay, send)
 
-    async def _reject(self, send: Send, where: str) -> None:
-        body = _body_422(where)
+    async def _reject(self, send: Send, where: str, page: bool = False) -> None:
+        body = _PAGE_422 if page else _body_422(where)
+        ctype = b"text/html; charset=utf-8" if page else b"application/json"
         await send({"type": "http.response.start", "status": 422,
-                    "headers": [(b"content-type", b"application/json"),
+                    "headers": [(b"content-type", ctype),
                                 (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})

@@ -144,3 +144,10 @@ async def test_campaign_to_an_event_is_refused(campaign_api):  # type: ignore[no
     assert r.status_code == 422, r.text
     error = r.json()["error"]
     assert error["code"] == "event_not_found" and error["details"][0]["field"] == "target_id"
+
+
+async def test_a_browser_gets_a_german_page_for_a_control_character(client):  # type: ignore[no-untyped-def]
+    r = await client.post("/t/some-token", data={"q1": "Zeile\x0bumbruch aus Word"},
+                          headers={"accept": "text/html,application/xhtml+xml"})
+    assert r.status_code == 422 and r.headers["content-type"].startswith("text/html")
+    assert "Steuerzeichen" in r.text and 'lang="de"' in r.text

@@ -14,7 +14,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 from temporalio.worker import Worker
 
-from activities.process import PROCESS_ACTIVITIES, persist_process_state
+from activities.process import PROCESS_ACTIVITIES, persist_process_state, record_vote
 from tests.workflows.process_harness import (
     make_org,
     phase,
@@ -31,6 +31,7 @@ from workflows.contracts import (
     INVALID_DATA,
     AdvanceInput,
     PersistProcessInput,
+    RecordVoteInput,
     RescheduleInput,
     SkipInput,
     TransitionRecord,
@@ -133,3 +134,40 @@ async def test_persist_fails_non_retryably_on_a_data_error(  # type: ignore[no-u
     with pytest.raises(ApplicationError) as info:
         await ActivityEnvironment().run(persist_process_state, data)
     assert info.value.type == INVALID_DATA and info.value.non_retryable
+
+
+@activity.defn(name="record_vote")
+async def record_vote_refusing(data: RecordVoteInput) -> None:
+    """The real write, except that PostgreSQL "refuses" one comment (as for a NUL it does)."""
+    if data.vote.comment == "verweigert":
+        raise ApplicationError("refused", type=INVALID_DATA, non_retryable=True)
+    await record_vote(data)
+
+
+async def test_a_refused_vote_is_not_counted_and_the_member_may_vote_again(
+        time_skipping_env, committed_maker, make_committed_staff):  # type: ignore[no-untyped-def]
+    """Before the fix the workflow counted a vote the database never stored: the approval
+    said approved, the database pending, and the member could not vote again."""
+    env = time_skipping_env
+    org = await make_org(make_committed_staff, steering=1)
+    others = [a for a in PROCESS_ACTIVITIES if a is not record_vote]
+    queue = f"proc-{uuid.uuid4().hex[:8]}"
+    async with Worker(env.client, task_queue=queue,
+                      workflows=[ProcessWorkflow, ApprovalWorkflow],
+                      activities=[record_vote_refusing, *others]):
+        pid, h = await start(committed_maker, env.client, org, "bergkamen-for-all",
+                             await today(env), queue)
+        await wait_state(h, lambda s: s.seq >= 1)
+        for current in ("steuerungsgruppe", "interviews", "erreichbarkeit"):
+            result = await h.execute_update(ProcessWorkflow.advance, AdvanceInput(
+                expected_current=current, override_reason="weiter"))
+        assert result.status == "awaiting_approval" and result.approval_id is not None
+        member = org.steering[0]
+        await asyncio.wait_for(expect_error(
+            vote(env.client, result.approval_id, member, "approve", "verweigert"),
+            INVALID_DATA), timeout=20)
+        approval = env.client.get_workflow_handle(f"approval-{result.approval_id}")
+        state = await approval.query(ApprovalWorkflow.state)
+        assert state.votes == [] and state.status == "pending"
+        decided = await vote(env.client, result.approval_id, member, "approve", "gut")
+        assert decided.status == "approved" and [v.comment for v in decided.votes] == ["gut"]
