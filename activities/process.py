@@ -13,18 +13,17 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
+from activities.failures import refused_data_is_final
 from activities.registry import ACTIVITIES
 from infra.config import get_settings
-from infra.db import is_data_error, session_scope
+from infra.db import session_scope
 from infra.mail import get_transport
 from services.identity.repository import IdentityRepository
 from services.processes import mails
 from services.processes import service as processes
 from services.processes.repository import ProcessRepository
 from workflows.contracts import (
-    INVALID_DATA,
     CloseApprovalInput,
     NotifyInput,
     OpenApprovalInput,
@@ -36,18 +35,10 @@ from workflows.contracts import (
 
 @asynccontextmanager
 async def writing() -> AsyncIterator[AsyncSession]:
-    """The activity's unit of work. A write PostgreSQL refuses as data (a NUL in text, a date
-    out of range) fails the activity for good: retried, it fails the same way forever, and the
-    workflow must hear of it to keep its state to what is stored. Connection errors still
-    retry, since the database comes back."""
-    try:
+    """The activity's unit of work; a write the database refuses as data is final."""
+    with refused_data_is_final():
         async with session_scope() as session:
             yield session
-    except Exception as exc:
-        if is_data_error(exc):
-            raise ApplicationError("Die Datenbank hat die Daten abgelehnt.", str(exc),
-                                   type=INVALID_DATA, non_retryable=True) from exc
-        raise
 
 
 @activity.defn(name="persist_process_state")
