@@ -5,14 +5,19 @@ nobody could ever submit."""
 
 from __future__ import annotations
 
+import importlib.util
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from api.deps import get_temporal
 from services.models.organisation import Role
 from services.models.process import Process
 from tests.surveys.support import make_process, make_survey
+
+MIGRATIONS = Path(__file__).parents[2] / "infra" / "migrations" / "versions"
 
 
 def field_of(response) -> str:  # type: ignore[no-untyped-def]
@@ -151,3 +156,37 @@ async def test_a_browser_gets_a_german_page_for_a_control_character(client):  # 
                           headers={"accept": "text/html,application/xhtml+xml"})
     assert r.status_code == 422 and r.headers["content-type"].startswith("text/html")
     assert "Steuerzeichen" in r.text and 'lang="de"' in r.text
+
+
+async def test_migration_repairs_survey_times_stored_as_infinity(client, session, make_staff):  # type: ignore[no-untyped-def]
+    """Surveys stored with ±infinity before the bound existed answered 500 everywhere."""
+    spec = importlib.util.spec_from_file_location("m0005", MIGRATIONS / "0005_boundary.py")
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    staff = await make_staff()
+    process = await make_process(session, staff.org_id)
+    pid = process.id
+    cases = {"never_closes": ("-infinity", "infinity"), "closed": (None, "-infinity"),
+             "never_opens": ("infinity", None)}
+    ids = {}
+    for name, (opens, closes) in cases.items():
+        survey = await make_survey(session, await session.get_one(Process, pid),
+                                   from_template="weltoffene-kommune-selbstcheck")
+        ids[name] = survey.id
+        await session.execute(text(
+            "UPDATE surveys SET opens_at = CAST(CAST(:o AS text) AS timestamptz), "
+            "closes_at = CAST(CAST(:c AS text) AS timestamptz) WHERE id = :i"),
+                              {"o": opens, "c": closes, "i": survey.id})
+    for statement in migration.REPAIRS:
+        await session.execute(text(statement))
+    session.expire_all()
+    r = await client.get(f"/api/v1/processes/{pid}/surveys", headers=staff.headers)
+    assert r.status_code == 200, r.text
+    status = {s["id"]: s["status"] for s in r.json()}
+    assert status[str(ids["never_closes"])] == "open"
+    assert status[str(ids["closed"])] == "closed"
+    assert status[str(ids["never_opens"])] != "open"
+    for survey_id in ids.values():
+        for path in (f"/api/v1/surveys/{survey_id}", f"/api/v1/surveys/{survey_id}/results"):
+            assert (await client.get(path, headers=staff.headers)).status_code == 200, path
