@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.failures import refused_data_is_final
 from activities.registry import ACTIVITIES, MAIL_ACTIVITIES
 from infra import mail as infra_mail
 from infra.config import get_settings
@@ -35,9 +36,11 @@ from workflows.campaign_contracts import (
 @contextmanager
 def _domain_errors() -> Iterator[None]:
     """A domain error becomes a non-retryable ApplicationError typed with its code (the
-    workflow and the API see the code; retrying would not change the answer)."""
+    workflow and the API see the code; retrying would not change the answer). So is a value
+    the database refuses."""
     try:
-        yield
+        with refused_data_is_final():
+            yield
     except DomainError as exc:
         raise ApplicationError(exc.message, type=exc.code, non_retryable=True) from exc
 

@@ -7,12 +7,15 @@ vote per user, mail ledger key), so Temporal's at-least-once execution never dup
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
+from activities.failures import refused_data_is_final
 from activities.registry import ACTIVITIES
 from infra.config import get_settings
 from infra.db import session_scope
@@ -34,27 +37,35 @@ from workflows.contracts import (
 log = logging.getLogger(__name__)
 
 
+@asynccontextmanager
+async def writing() -> AsyncIterator[AsyncSession]:
+    """The activity's unit of work; a write the database refuses as data is final."""
+    with refused_data_is_final():
+        async with session_scope() as session:
+            yield session
+
+
 @activity.defn(name="persist_process_state")
 async def persist_process_state(data: PersistProcessInput) -> bool:
-    async with session_scope() as session:
+    async with writing() as session:
         return await processes.apply_snapshot(session, data)
 
 
 @activity.defn(name="open_approval")
 async def open_approval(data: OpenApprovalInput) -> OpenApprovalResult:
-    async with session_scope() as session:
+    async with writing() as session:
         return OpenApprovalResult(voters=await processes.open_approval(session, data))
 
 
 @activity.defn(name="record_vote")
 async def record_vote(data: RecordVoteInput) -> None:
-    async with session_scope() as session:
+    async with writing() as session:
         await processes.record_vote(session, data)
 
 
 @activity.defn(name="close_approval")
 async def close_approval(data: CloseApprovalInput) -> None:
-    async with session_scope() as session:
+    async with writing() as session:
         await processes.close_approval(session, data)
 
 

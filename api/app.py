@@ -14,7 +14,7 @@ from api.csrf import BrowserGuard, verify_csrf
 from api.deps import TemporalHolder
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
-from api.nul_guard import NulGuard
+from api.nul_guard import ControlCharGuard
 from api.routes import ROUTERS
 from api.templating import STATIC_DIR
 from infra.config import Settings, get_settings
@@ -70,7 +70,7 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.add_middleware(NulGuard)  # inside BodySizeLimit: it buffers only bounded bodies
+    app.add_middleware(ControlCharGuard)  # inside BodySizeLimit: it buffers only bounded bodies
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     # Outermost: security headers on every answer, cross-origin posts refused before anything.
     app.add_middleware(BrowserGuard, public_url=settings.public_url)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from infra.db import is_connection_error, is_data_error
 from services.errors import DomainError, RateLimited
 
 log = logging.getLogger(__name__)
@@ -66,17 +68,35 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(exc.status_code, code, str(exc.detail), None,
                               getattr(exc, "headers", None))
 
-    @app.exception_handler(DBAPIError)
-    async def _db(_: Request, exc: DBAPIError) -> JSONResponse:
-        if isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated:
+    def _database_error(exc: Exception) -> JSONResponse:
+        # A server shutting down or starting up (CannotConnectNowError), too many connections,
+        # a broken or refused connection: asyncpg's errors at connect time reach us as a plain
+        # DBAPIError (or unwrapped), not as OperationalError, so they are told by their cause.
+        broken = OperationalError | InterfaceError | asyncpg.InterfaceError
+        if (isinstance(exc, broken) and not is_data_error(exc)) \
+                or getattr(exc, "connection_invalidated", False) or is_connection_error(exc):
             return error_response(503, "database_unavailable",
                                   "Die Datenbank ist nicht erreichbar.")
-        if isinstance(exc, IntegrityError):
+        if isinstance(exc, IntegrityError | asyncpg.IntegrityConstraintViolationError):
             # Services validate first; reaching a constraint means a concurrent writer won.
             return error_response(409, "conflict",
                                   "Die Änderung widerspricht einer gleichzeitigen Änderung.")
+        if is_data_error(exc):
+            # A value the database cannot take that no schema caught: still bad input.
+            log.warning("database refused a value: %s", exc)
+            return error_response(422, "validation_error", "Die Eingabe ist ungültig.")
         log.exception("database error")
         return error_response(500, "internal_error", "Interner Fehler.")
+
+    @app.exception_handler(DBAPIError)
+    async def _db(_: Request, exc: DBAPIError) -> JSONResponse:
+        return _database_error(exc)
+
+    @app.exception_handler(asyncpg.PostgresError)
+    @app.exception_handler(asyncpg.InterfaceError)
+    async def _pg(_: Request, exc: Exception) -> JSONResponse:
+        # Raw driver errors from the statements that bypass SQLAlchemy (the submit hot path).
+        return _database_error(exc)
 
     @app.exception_handler(OSError)
     async def _os(_: Request, exc: OSError) -> JSONResponse:

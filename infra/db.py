@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 
+import asyncpg.exceptions
+from asyncpg.exceptions._base import DataError as ClientDataError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -58,3 +60,41 @@ async def session_scope(
         except BaseException:
             await session.rollback()
             raise
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """`exc` and what it wraps: SQLAlchemy's DBAPIError keeps the driver's error in `.orig`,
+    whose `__cause__` is asyncpg's own exception."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        todo.extend([getattr(current, "orig", None), current.__cause__])
+
+
+def is_data_error(exc: BaseException) -> bool:
+    """PostgreSQL (SQLSTATE class 22: NUL in text, a value out of range, ...) or asyncpg's
+    encoder refused a value itself. Retrying the same write can never succeed."""
+    return any(isinstance(e, asyncpg.exceptions.DataError | ClientDataError)
+               for e in _causes(exc))
+
+
+# The server is starting or shutting down, refuses connections, or the connection broke:
+# these pass, so callers answer "unavailable" (and activities retry).
+_CONNECTION_ERRORS = (
+    asyncpg.exceptions.PostgresConnectionError,  # ConnectionDoesNotExist, ConnectionFailure..
+    asyncpg.exceptions.CannotConnectNowError,  # "the database system is shutting down"
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.ConnectionFailureError,
+    OSError,  # refused, reset, unreachable (ConnectionError and TimeoutError included)
+)
+
+
+def is_connection_error(exc: BaseException) -> bool:
+    return any(isinstance(e, _CONNECTION_ERRORS) for e in _causes(exc))

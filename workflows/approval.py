@@ -12,12 +12,14 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from workflows.contracts import (
         ALREADY_DECIDED,
         APPROVAL_CLOSED,
+        INVALID_DATA,
+        INVALID_TEXT,
         NOT_A_VOTER,
         ApprovalDecided,
         ApprovalInput,
@@ -32,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         RecordVoteInput,
         Vote,
     )
+    from workflows.input_rules import CONTROL_CHAR_MESSAGE, has_control_chars
     from workflows.registry import WORKFLOWS
 
 DB_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200),
@@ -137,12 +140,19 @@ class ApprovalWorkflow:
         rejections = len(self.s.votes) - approvals
         status = evaluate(self.s.rule, self.s.quorum, len(self.s.voters), approvals, rejections)
         vote = self.s.votes[-1]
-        await workflow.execute_local_activity(
-            "record_vote",
-            RecordVoteInput(approval_id=self.input.approval_id, process_id=self.input.process_id,
-                            organisation_id=self.input.organisation_id,
-                            phase_key=self.input.phase_key, vote=vote),
-            start_to_close_timeout=timedelta(seconds=30), retry_policy=DB_RETRY)
+        try:
+            await workflow.execute_local_activity(
+                "record_vote",
+                RecordVoteInput(approval_id=self.input.approval_id,
+                                process_id=self.input.process_id,
+                                organisation_id=self.input.organisation_id,
+                                phase_key=self.input.phase_key, vote=vote),
+                start_to_close_timeout=timedelta(seconds=30), retry_policy=DB_RETRY)
+        except (ActivityError, ApplicationError) as exc:
+            # Only a refused write fails (connection errors retry): the vote was not stored,
+            # so it does not count and the member may vote again.
+            self.s.votes.remove(vote)
+            raise _error(INVALID_DATA, "Die Stimme konnte nicht gespeichert werden.") from exc
         # Set after the vote is stored, so the closing write never precedes its last vote.
         # Counts only grow, so a later evaluation never contradicts an earlier decision.
         if self.s.status == "pending":
@@ -154,6 +164,8 @@ class ApprovalWorkflow:
         self._check(input)
 
     def _check(self, input: DecideInput) -> None:
+        if has_control_chars(input.comment) or has_control_chars(input.email):
+            raise _error(INVALID_TEXT, CONTROL_CHAR_MESSAGE)
         if self.s.status != "pending":
             raise _error(APPROVAL_CLOSED, "Über diese Freigabe ist bereits entschieden.")
         if self._opened and input.user_id not in self.s.voters:

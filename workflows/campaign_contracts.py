@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from workflows.input_rules import DURATION_MESSAGE
+
 _DURATION = re.compile(
     r"^P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
     r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$"
@@ -26,7 +28,10 @@ def parse_offset(value: str) -> timedelta:
     if not match or value.strip().upper() in ("P", "PT") or value.strip().upper().endswith("T"):
         raise ValueError(f"keine ISO-8601-Dauer in Wochen/Tagen/Stunden: {value!r}")
     parts = {k: int(v) for k, v in match.groupdict().items() if v}
-    delta = timedelta(**parts)
+    try:
+        delta = timedelta(**parts)
+    except OverflowError:  # `P9999999999D`: beyond what timedelta holds
+        raise ValueError(f"{DURATION_MESSAGE} ({value!r})") from None
     if delta <= timedelta(0):
         raise ValueError(f"die Dauer muss größer als null sein: {value!r}")
     return delta

@@ -19,7 +19,6 @@ PhaseStatus = Literal["pending", "active", "awaiting_approval", "completed", "sk
 ApprovalStatus = Literal["pending", "approved", "rejected"]
 
 
-
 def local_datetime(day: date, at: time, time_zone: str) -> datetime:
     """`day` at `at` o'clock in the organisation's time zone.
 
@@ -44,6 +43,13 @@ REASON_REQUIRED = "reason_required"
 ALREADY_DECIDED = "already_decided"
 NOT_A_VOTER = "not_a_voter"
 APPROVAL_CLOSED = "approval_closed"
+# Text with control characters, or a date outside workflows.input_rules' window: refused by
+# the validators, so the state never holds what the database could not store.
+INVALID_TEXT = "invalid_text"
+DATE_OUT_OF_RANGE = "date_out_of_range"
+# An activity's write the database refused as data (not as a connection problem): retrying
+# cannot help, so it fails at once instead of forever.
+INVALID_DATA = "invalid_data"
 
 
 class GateSpec(BaseModel):

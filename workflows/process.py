@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.workflow import ParentClosePolicy
 
 from workflows.approval import DB_RETRY, MAIL_RETRY, ApprovalWorkflow
@@ -19,7 +19,10 @@ with workflow.unsafe.imports_passed_through():
     from workflows.contracts import (
         APPROVAL_PENDING,
         CHECKLIST_OPEN,
+        DATE_OUT_OF_RANGE,
         GATE_NOT_APPROVED,
+        INVALID_DATA,
+        INVALID_TEXT,
         INVALID_WINDOW,
         PHASE_CLOSED,
         PHASE_MISMATCH,
@@ -44,6 +47,12 @@ with workflow.unsafe.imports_passed_through():
         TransitionRecord,
         local_datetime,
     )
+    from workflows.input_rules import (
+        CONTROL_CHAR_MESSAGE,
+        DATE_RANGE_MESSAGE,
+        date_in_range,
+        has_control_chars,
+    )
     from workflows.registry import WORKFLOWS
 
 # Reminders go out at this local time, so nobody gets a mail at midnight.
@@ -56,6 +65,12 @@ def _error(code: str, message: str, **details: object) -> ApplicationError:
     return ApplicationError(message, details or {}, type=code, non_retryable=True)
 
 
+def check_text(field: str, *values: str | None) -> None:
+    """Refuse text the database cannot store (or nobody means), before the state takes it."""
+    if any(v is not None and has_control_chars(v) for v in values):
+        raise _error(INVALID_TEXT, CONTROL_CHAR_MESSAGE, field=field)
+
+
 @workflow.defn(name="ProcessWorkflow")
 class ProcessWorkflow:
     @workflow.init
@@ -64,6 +79,9 @@ class ProcessWorkflow:
         self.continue_as_new_after = input.continue_as_new_after_events
         # Set by every handler so the timer loop recomputes its next deadline.
         self._wake = False
+        # The state last written to PostgreSQL: what the workflow falls back to when a write
+        # is refused for good, so it never acts on a state the database does not hold.
+        self._persisted = self.s.model_copy(deep=True)
         # The first phase opens here, not in run(): an update delivered in the very first
         # activation must already find a current phase.
         self._record_start = not self.s.started
@@ -136,6 +154,7 @@ class ProcessWorkflow:
         self._check_advance(input)
 
     def _check_advance(self, input: AdvanceInput) -> None:
+        check_text("override_reason", input.override_reason, input.actor)
         cur = self._require_running()
         if input.expected_current != cur.key:
             raise _error(PHASE_MISMATCH,
@@ -235,6 +254,7 @@ class ProcessWorkflow:
         self._check_skip(input)
 
     def _check_skip(self, input: SkipInput) -> None:
+        check_text("reason", input.reason, input.actor)
         self._require_running()
         if not input.reason.strip():
             raise _error(REASON_REQUIRED, "Bitte einen Grund für das Überspringen angeben.")
@@ -267,6 +287,8 @@ class ProcessWorkflow:
     def _check_reschedule(self, input: RescheduleInput) -> None:
         self._require_running()
         phase = self._phase(input.phase_key)
+        if not (date_in_range(input.planned_start) and date_in_range(input.planned_end)):
+            raise _error(DATE_OUT_OF_RANGE, DATE_RANGE_MESSAGE)
         if input.planned_end < input.planned_start:
             raise _error(INVALID_WINDOW, "Das geplante Ende liegt vor dem geplanten Beginn.")
         if phase.status in ("completed", "skipped"):
@@ -292,6 +314,7 @@ class ProcessWorkflow:
         self._check_checklist(input)
 
     def _check_checklist(self, input: ChecklistInput) -> None:
+        check_text("actor", input.actor)
         self._require_running()
         phase = self._phase(input.phase_key)
         if not any(i.key == input.item_key for i in phase.checklist):
@@ -410,10 +433,19 @@ class ProcessWorkflow:
                                   reason=reason, data=data or {}, occurred_at=workflow.now())
         # A copy: handlers may change the state again before the activity input is encoded.
         snapshot = self.s.model_copy(deep=True)
-        await workflow.execute_local_activity(
-            "persist_process_state",
-            PersistProcessInput(state=snapshot, transition=record, touched=touched),
-            start_to_close_timeout=timedelta(seconds=30), retry_policy=DB_RETRY)
+        try:
+            await workflow.execute_local_activity(
+                "persist_process_state",
+                PersistProcessInput(state=snapshot, transition=record, touched=touched),
+                start_to_close_timeout=timedelta(seconds=30), retry_policy=DB_RETRY)
+        except (ActivityError, ApplicationError) as exc:
+            # Only a refused write fails (connection errors retry; a local activity's failure
+            # arrives as its ApplicationError): forget the change, so the state stays what
+            # PostgreSQL holds and the caller gets the error.
+            self.s = self._persisted.model_copy(deep=True)
+            self._wake = True
+            raise _error(INVALID_DATA, "Die Änderung konnte nicht gespeichert werden.") from exc
+        self._persisted = snapshot
 
 
 # The sandbox re-imports this module per run; register only from the real import.

@@ -35,6 +35,7 @@ from workflows.contracts import (
     RescheduleInput,
     SkipInput,
 )
+from workflows.input_rules import DATE_RANGE_MESSAGE, date_in_range
 
 router = APIRouter(include_in_schema=False)
 
@@ -66,6 +67,17 @@ FLASH = {
     "checked": "Die Checkliste wurde aktualisiert.",
     "decided": "Ihre Entscheidung wurde gespeichert.",
 }
+
+
+def _days(message: str, *values: str) -> list[date]:
+    """Form dates (JJJJ-MM-TT) inside the window every process date keeps to."""
+    try:
+        days = [date.fromisoformat(v) for v in values]
+    except ValueError:
+        raise ValidationFailed(message, code="invalid_date") from None
+    if not all(date_in_range(d) for d in days):
+        raise ValidationFailed(DATE_RANGE_MESSAGE, code="date_out_of_range")
+    return days
 
 
 def _links(org: OrgRole) -> list[NavLink]:
@@ -133,11 +145,7 @@ async def start_page(
         return login_redirect(request)
     form = {"org": org, "template": template, "title": title, "starts_on": starts_on}
     try:
-        try:
-            start_day = date.fromisoformat(starts_on)
-        except ValueError:
-            raise ValidationFailed("Bitte ein Startdatum im Format JJJJ-MM-TT angeben.",
-                                   code="invalid_date") from None
+        [start_day] = _days("Bitte ein Startdatum im Format JJJJ-MM-TT angeben.", starts_on)
         organisation = await get_organisation(session, org)
         principal.require(organisation.id, Role.coordinator)
         process, wf_input = await service.create_process(
@@ -231,11 +239,8 @@ async def reschedule_page(
     planned_end: Annotated[str, Form()] = "",
 ) -> Response:
     async def go(client: Client) -> str:
-        try:
-            start, end = date.fromisoformat(planned_start), date.fromisoformat(planned_end)
-        except ValueError:
-            raise ValidationFailed("Bitte Beginn und Ende im Format JJJJ-MM-TT angeben.",
-                                   code="invalid_date") from None
+        start, end = _days("Bitte Beginn und Ende im Format JJJJ-MM-TT angeben.",
+                           planned_start, planned_end)
         await control.reschedule(client, process_id, RescheduleInput(
             phase_key=key, planned_start=start, planned_end=end,
             actor=principal.email if principal else None))

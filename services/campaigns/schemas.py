@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.stakeholders.rules import normalise_group, normalise_tags
 from workflows.campaign_contracts import parse_offset
+from workflows.input_rules import BoundedDateTime, bounded_duration
 
 
 class Audience(BaseModel):
@@ -45,22 +46,18 @@ class CampaignCreate(BaseModel):
     title: str = Field(default="", max_length=300)
     audience: Audience = Field(default_factory=Audience)
     reminders: list[str] = Field(default_factory=list, max_length=10)
-    deadline: datetime
+    # With an offset (any, -12:00 too) and inside 2000-2100: the workflow's timers and the
+    # mails' local dates are computed from it.
+    deadline: BoundedDateTime
 
     @field_validator("reminders")
     @classmethod
     def _reminders(cls, value: list[str]) -> list[str]:
-        offsets = [parse_offset(v) for v in value]
+        # Bounded here, not in parse_offset: running campaigns parse theirs again on replay.
+        offsets = [bounded_duration(parse_offset(v)) for v in value]
         if offsets != sorted(offsets) or len(set(offsets)) != len(offsets):
             raise ValueError("Erinnerungen aufsteigend und ohne Doppelungen angeben.")
         return [v.strip().upper() for v in value]
-
-    @field_validator("deadline")
-    @classmethod
-    def _deadline(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("Die Frist braucht eine Zeitzone (ISO 8601 mit Offset).")
-        return value
 
 
 class CampaignOut(BaseModel):

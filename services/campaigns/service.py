@@ -94,8 +94,12 @@ async def check_target(session: AsyncSession, organisation_id: uuid.UUID,
     survey. Another organisation's survey is "not found" (no existence leak). Returns the
     request with the survey's (German) title as the campaign's title when none was given, so
     the invitation names what it invites to."""
-    if data.kind != "survey":
-        return data
+    if data.kind == "event":
+        # Events (meetings) do not exist yet: an invitation to one would link to a 404.
+        raise ValidationFailed("Einladungen zu Veranstaltungen sind noch nicht möglich.",
+                               code="event_not_found",
+                               details=[{"field": "target_id",
+                                         "message": "Veranstaltungen gibt es noch nicht"}])
     owner = await CampaignRepository.from_session(session).survey_owner(data.target_id)
     if owner is None or owner[0] != organisation_id:
         raise NotFound("Umfrage nicht gefunden.", code="survey_not_found")

@@ -22,6 +22,9 @@ CODE_ERRORS: dict[str, type[DomainError]] = {
     c.UNKNOWN_ITEM: NotFound,
     c.INVALID_WINDOW: ValidationFailed,
     c.REASON_REQUIRED: ValidationFailed,
+    c.INVALID_TEXT: ValidationFailed,
+    c.DATE_OUT_OF_RANGE: ValidationFailed,
+    c.INVALID_DATA: ValidationFailed,
 }
 
 

@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from workflows.input_rules import BoundedDate, CleanText
+
 
 class TemplateSummary(BaseModel):
     key: str
@@ -18,17 +20,13 @@ class TemplateSummary(BaseModel):
     gates: int
 
 
-# A process runs for months; a start outside this range is a typo, not a plan.
-EARLIEST_START = date(2000, 1, 1)
-LATEST_START = date(2100, 12, 31)
-
-
 class ProcessCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     template: str = Field(min_length=1, max_length=100)
     title: str = Field(min_length=1, max_length=300, pattern=r"^[^\x00-\x1f\x7f]+$")
-    starts_on: date = Field(ge=EARLIEST_START, le=LATEST_START)
+    # A process runs for months; a start outside 2000-2100 is a typo, not a plan.
+    starts_on: BoundedDate
 
 
 class ChecklistItemOut(BaseModel):
@@ -90,8 +88,8 @@ class TransitionOut(BaseModel):
 
 
 class AdvanceRequest(BaseModel):
-    expected_current: str = Field(min_length=1, max_length=100)
-    override_reason: str | None = Field(default=None, max_length=2000)
+    expected_current: CleanText = Field(min_length=1, max_length=100)
+    override_reason: CleanText | None = Field(default=None, max_length=2000)
 
 
 class AdvanceOut(BaseModel):
@@ -102,12 +100,12 @@ class AdvanceOut(BaseModel):
 
 
 class SkipRequest(BaseModel):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: CleanText = Field(min_length=1, max_length=2000)
 
 
 class RescheduleRequest(BaseModel):
-    planned_start: date
-    planned_end: date
+    planned_start: BoundedDate
+    planned_end: BoundedDate
 
 
 class ChecklistRequest(BaseModel):
@@ -141,4 +139,4 @@ class ApprovalOut(BaseModel):
 
 class DecisionRequest(BaseModel):
     decision: Literal["approve", "reject"]
-    comment: str = Field(default="", max_length=4000)
+    comment: CleanText = Field(default="", max_length=4000)

@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, field_validator, model_validator
 
+from workflows.input_rules import BoundedDateTime
+
 LANGS = ("de", "en")
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
@@ -131,6 +133,12 @@ class QuestionDef(BaseModel):
                 raise ValueError("min ist größer als max")
         if self.max_choices is not None and self.max_choices < self.min_choices:
             raise ValueError("max_choices ist kleiner als min_choices")
+        if self.kind == "multiple" and self.min_choices > len(self.options):
+            # No answer could ever pass the participant's check (validation.py), so nobody
+            # could submit the survey (or this question, if optional, could never be answered).
+            raise ValueError(
+                f"Frage {self.id}: min_choices ({self.min_choices}) ist größer als die Zahl der "
+                f"Antwortmöglichkeiten ({len(self.options)}); sie könnte nie beantwortet werden")
         return self
 
     def likert_labels(self, lang: str) -> list[str]:
@@ -206,16 +214,15 @@ class SurveyCreate(BaseModel):
     allow_edits: bool | None = None
     blocks: list[Block] | None = None
     questions: list[dict[str, Any]] | None = None
-    opens_at: datetime | None = None
-    closes_at: datetime | None = None
+    # With an offset and inside 2000-2100: PostgreSQL stores years far out as ±infinity,
+    # which nothing reading the survey can handle.
+    opens_at: BoundedDateTime | None = None
+    closes_at: BoundedDateTime | None = None
 
     @model_validator(mode="after")
     def _times(self) -> SurveyCreate:
         if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
             raise ValueError("closes_at liegt nicht nach opens_at")
-        for t in (self.opens_at, self.closes_at):
-            if t is not None and t.tzinfo is None:
-                raise ValueError("Zeiten brauchen eine Zeitzone (ISO 8601 mit Offset)")
         return self
 
 

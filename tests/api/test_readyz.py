@@ -9,6 +9,7 @@ import time
 
 import pytest
 from httpx import ASGITransport, AsyncClient
+from sqlalchemy import event
 
 from api.app import create_app
 from infra.db import create_engine, create_sessionmaker
@@ -78,3 +79,52 @@ async def test_readyz_503_when_temporal_was_never_reachable(client):
     r = await client.get("/readyz")
     assert r.status_code == 503
     assert r.json()["error"]["details"] == {"database": "ok", "temporal": "down"}
+
+
+@pytest.fixture
+async def busy_loop_app(settings, pg_url, time_skipping_env):  # type: ignore[no-untyped-def]
+    """The app with both dependencies up (its own connection pool, as in production), and a
+    way to hold this process's event loop for 3.5 s at the moment a check's query or RPC is
+    under way — as a CPU-heavy request (password hashing, a big spreadsheet) does under load."""
+    engine = create_engine(pg_url, pool_size=2)
+    app = create_app(settings, sessionmaker=create_sessionmaker(engine))
+    app.state.temporal.client = time_skipping_env.client
+    health = time_skipping_env.client.service_client.health_service
+    real_check = health.check
+    busy = {"db": 0, "temporal": 0}
+
+    async def slow_health_check(*args, **kwargs):  # type: ignore[no-untyped-def]
+        call = asyncio.ensure_future(real_check(*args, **kwargs))
+        await asyncio.sleep(0)  # the RPC is sent
+        if busy["temporal"]:
+            busy["temporal"] -= 1
+            time.sleep(3.5)
+        return await call
+
+    def slow_select(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        if statement.strip().lower() == "select 1" and busy["db"]:
+            busy["db"] -= 1
+            time.sleep(3.5)
+
+    health.check = slow_health_check
+    event.listen(engine.sync_engine, "before_cursor_execute", slow_select)
+    try:
+        yield app, busy
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", slow_select)
+        health.check = real_check
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("dependency", ["temporal", "db"])
+async def test_readyz_is_not_fooled_by_a_busy_event_loop(busy_loop_app, dependency):  # type: ignore[no-untyped-def]
+    """Before the fix one check with a 3 s timeout said "down" whenever the loop was held
+    longer than that, though the answer had long arrived."""
+    app, busy = busy_loop_app
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://t") as client:
+        assert (await client.get("/readyz")).status_code == 200
+        busy[dependency] = 1
+        started = time.monotonic()
+        r = await client.get("/readyz")
+        assert r.status_code == 200, r.text
+        assert busy[dependency] == 0 and time.monotonic() - started < 8

@@ -1,0 +1,178 @@
+"""Issue 8, section 4: the process and approval workflows never take a state PostgreSQL cannot
+store. Their validators refuse control characters and dates outside 2000-2100; a write the
+database refuses as data fails once (not forever) and the workflow forgets the change."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, date, datetime
+
+import pytest
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
+from temporalio.worker import Worker
+
+from activities.process import PROCESS_ACTIVITIES, persist_process_state, record_vote
+from tests.workflows.process_harness import (
+    make_org,
+    phase,
+    process_worker,
+    start,
+    today,
+    transitions,
+    vote,
+    wait_state,
+)
+from tests.workflows.test_process_workflow import expect_error
+from workflows.approval import ApprovalWorkflow
+from workflows.contracts import (
+    INVALID_DATA,
+    AdvanceInput,
+    PersistProcessInput,
+    RecordVoteInput,
+    RescheduleInput,
+    SkipInput,
+    TransitionRecord,
+)
+from workflows.process import ProcessWorkflow
+
+
+async def refused(update, code: str) -> None:  # type: ignore[no-untyped-def]
+    # Before the fix these never answered: the workflow retried its write (or its task) forever.
+    await asyncio.wait_for(expect_error(update, code), timeout=15)
+
+
+async def test_validators_refuse_control_characters_and_far_dates(
+        time_skipping_env, committed_maker, make_committed_staff, smtp_sink):  # type: ignore[no-untyped-def]
+    env = time_skipping_env
+    org = await make_org(make_committed_staff, steering=1)
+    async with process_worker(env.client, smtp_sink.port) as q:
+        pid, h = await start(committed_maker, env.client, org, "bergkamen-for-all",
+                             await today(env), q)
+        before = await wait_state(h, lambda s: s.seq >= 1)
+        await refused(h.execute_update(ProcessWorkflow.advance, AdvanceInput(
+            expected_current="steuerungsgruppe", override_reason="nul\x00reason")),
+            "invalid_text")
+        await refused(h.execute_update(ProcessWorkflow.skip, SkipInput(
+            phase_key="interviews", reason="a\x07b")), "invalid_text")
+        for start_day, end_day in ((date(2027, 1, 1), date(9999, 12, 31)),
+                                   (date(1, 1, 1), date(2027, 1, 1))):
+            # Before the fix: the timer arithmetic overflowed and the workflow task failed
+            # for good (the API waited 20 s and answered 503).
+            await refused(h.execute_update(ProcessWorkflow.reschedule, RescheduleInput(
+                phase_key="interviews", planned_start=start_day, planned_end=end_day)),
+                "date_out_of_range")
+        assert await h.query(ProcessWorkflow.state) == before
+
+        # The gate opens normally; a vote with a NUL in its comment is refused, not counted.
+        await h.execute_update(ProcessWorkflow.advance, AdvanceInput(
+            expected_current="steuerungsgruppe", override_reason="weiter"))
+        await h.execute_update(ProcessWorkflow.advance, AdvanceInput(
+            expected_current="interviews", override_reason="weiter"))
+        result = await h.execute_update(ProcessWorkflow.advance, AdvanceInput(
+            expected_current="erreichbarkeit", override_reason="weiter"))
+        assert result.status == "awaiting_approval" and result.approval_id is not None
+        await refused(vote(env.client, result.approval_id, org.steering[0], "approve",
+                           "gut\x00"), "invalid_text")
+        decided = await vote(env.client, result.approval_id, org.steering[0], "approve", "gut")
+        assert decided.status == "approved"
+
+
+@activity.defn(name="persist_process_state")
+async def persist_refusing(data: PersistProcessInput) -> bool:
+    """The real write, except that PostgreSQL "refuses" one reason (as for a NUL it does)."""
+    if data.transition.reason == "verweigert":
+        raise ApplicationError("refused", type=INVALID_DATA, non_retryable=True)
+    return await persist_process_state(data)
+
+
+async def test_a_refused_write_fails_the_update_and_the_state_stays_what_is_stored(
+        time_skipping_env, committed_maker, make_committed_staff):  # type: ignore[no-untyped-def]
+    env = time_skipping_env
+    org = await make_org(make_committed_staff, steering=1)
+    others = [a for a in PROCESS_ACTIVITIES if a is not persist_process_state]
+    queue = f"proc-{uuid.uuid4().hex[:8]}"
+    async with Worker(env.client, task_queue=queue,
+                      workflows=[ProcessWorkflow, ApprovalWorkflow],
+                      activities=[persist_refusing, *others]):
+        pid, h = await start(committed_maker, env.client, org, "bergkamen-for-all",
+                             await today(env), queue)
+        before = await wait_state(h, lambda s: s.seq >= 1)
+        # The gated phase, where a lost write left the workflow waiting for an approval the
+        # database never had.
+        for current in ("steuerungsgruppe", "interviews"):
+            await h.execute_update(ProcessWorkflow.advance, AdvanceInput(
+                expected_current=current, override_reason="weiter"))
+        stored = await h.query(ProcessWorkflow.state)
+        await asyncio.wait_for(expect_error(h.execute_update(ProcessWorkflow.advance, AdvanceInput(
+            expected_current="erreichbarkeit", override_reason="verweigert")), INVALID_DATA),
+            timeout=20)
+        state = await h.query(ProcessWorkflow.state)
+        assert state.model_dump() == stored.model_dump(), (state.model_dump(), stored.model_dump())
+        assert state != before
+        gate = phase(state, "erreichbarkeit")
+        assert gate.status == "active" and gate.approval_id is None
+        assert gate.override_reason is None
+        assert [t.kind for t in await transitions(committed_maker, pid)][-1] == "advanced"
+
+        # Nothing is wedged: the same advance with a storable reason opens the gate.
+        result = await h.execute_update(ProcessWorkflow.advance, AdvanceInput(
+            expected_current="erreichbarkeit", override_reason="Matrix steht"))
+        assert result.status == "awaiting_approval"
+        assert (await transitions(committed_maker, pid))[-1].kind == "approval_requested"
+
+
+async def test_persist_fails_non_retryably_on_a_data_error(  # type: ignore[no-untyped-def]
+        time_skipping_env, committed_maker, make_committed_staff, smtp_sink):
+    env = time_skipping_env
+    org = await make_org(make_committed_staff, steering=1)
+    async with process_worker(env.client, smtp_sink.port) as q:
+        pid, h = await start(committed_maker, env.client, org, "bergkamen-for-all",
+                             await today(env), q)
+        state = await wait_state(h, lambda s: s.seq >= 1)
+    # What the workflow carried before the validators refused it: a NUL in a reason.
+    data = PersistProcessInput(state=state, transition=TransitionRecord(
+        key=f"t:{state.seq + 1}", kind="advanced", phase_key="steuerungsgruppe",
+        reason="nul\x00reason", occurred_at=datetime.now(UTC)))
+    with pytest.raises(ApplicationError) as info:
+        await ActivityEnvironment().run(persist_process_state, data)
+    assert info.value.type == INVALID_DATA and info.value.non_retryable
+
+
+@activity.defn(name="record_vote")
+async def record_vote_refusing(data: RecordVoteInput) -> None:
+    """The real write, except that PostgreSQL "refuses" one comment (as for a NUL it does)."""
+    if data.vote.comment == "verweigert":
+        raise ApplicationError("refused", type=INVALID_DATA, non_retryable=True)
+    await record_vote(data)
+
+
+async def test_a_refused_vote_is_not_counted_and_the_member_may_vote_again(
+        time_skipping_env, committed_maker, make_committed_staff):  # type: ignore[no-untyped-def]
+    """Before the fix the workflow counted a vote the database never stored: the approval
+    said approved, the database pending, and the member could not vote again."""
+    env = time_skipping_env
+    org = await make_org(make_committed_staff, steering=1)
+    others = [a for a in PROCESS_ACTIVITIES if a is not record_vote]
+    queue = f"proc-{uuid.uuid4().hex[:8]}"
+    async with Worker(env.client, task_queue=queue,
+                      workflows=[ProcessWorkflow, ApprovalWorkflow],
+                      activities=[record_vote_refusing, *others]):
+        pid, h = await start(committed_maker, env.client, org, "bergkamen-for-all",
+                             await today(env), queue)
+        await wait_state(h, lambda s: s.seq >= 1)
+        for current in ("steuerungsgruppe", "interviews", "erreichbarkeit"):
+            result = await h.execute_update(ProcessWorkflow.advance, AdvanceInput(
+                expected_current=current, override_reason="weiter"))
+        assert result.status == "awaiting_approval" and result.approval_id is not None
+        member = org.steering[0]
+        await asyncio.wait_for(expect_error(
+            vote(env.client, result.approval_id, member, "approve", "verweigert"),
+            INVALID_DATA), timeout=20)
+        approval = env.client.get_workflow_handle(f"approval-{result.approval_id}")
+        state = await approval.query(ApprovalWorkflow.state)
+        assert state.votes == [] and state.status == "pending"
+        decided = await vote(env.client, result.approval_id, member, "approve", "gut")
+        assert decided.status == "approved" and [v.comment for v in decided.votes] == ["gut"]
