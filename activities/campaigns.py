@@ -15,14 +15,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.failures import refused_data_is_final
 from activities.registry import ACTIVITIES, MAIL_ACTIVITIES
-from infra import mail as infra_mail
-from infra.config import get_settings
-from infra.db import session_scope
-from infra.mail import MailTransport
-from services.campaigns import service
-from services.campaigns.settings import get_campaign_settings
-from services.errors import DomainError
-from workflows.campaign_contracts import (
+from contracts.campaign import (
     CloseCampaignIn,
     PlanRemindersIn,
     PlanRemindersOut,
@@ -31,6 +24,13 @@ from workflows.campaign_contracts import (
     SendBatchIn,
     SendBatchOut,
 )
+from infra import mail as infra_mail
+from infra.config import get_settings
+from infra.db import session_scope
+from infra.mail import MailTransport
+from services.campaigns import service
+from services.campaigns.settings import get_campaign_settings
+from services.errors import DomainError
 
 
 @contextmanager

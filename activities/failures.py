@@ -7,8 +7,8 @@ from contextlib import contextmanager
 
 from temporalio.exceptions import ApplicationError
 
+from contracts.process import INVALID_DATA
 from infra.db import is_data_error
-from workflows.contracts import INVALID_DATA
 
 
 @contextmanager

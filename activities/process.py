@@ -17,6 +17,14 @@ from temporalio import activity
 
 from activities.failures import refused_data_is_final
 from activities.registry import ACTIVITIES
+from contracts.process import (
+    CloseApprovalInput,
+    NotifyInput,
+    OpenApprovalInput,
+    OpenApprovalResult,
+    PersistProcessInput,
+    RecordVoteInput,
+)
 from infra.config import get_settings
 from infra.db import session_scope
 from infra.mail import get_transport
@@ -25,14 +33,6 @@ from services.processes import mails
 from services.processes import service as processes
 from services.processes.repository import ProcessRepository
 from services.stakeholders.addresses import UnsendableAddress
-from workflows.contracts import (
-    CloseApprovalInput,
-    NotifyInput,
-    OpenApprovalInput,
-    OpenApprovalResult,
-    PersistProcessInput,
-    RecordVoteInput,
-)
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ never meant either. No legitimate input carries them, so they are refused once, 
 boundary, for every body a route or page can read: JSON, URL-encoded forms and the text fields
 of multipart forms (the pages accept multipart as well). Uploaded files (parts with a filename)
 are left to their importers, which handle any bytes. The rule itself lives in
-`workflows.input_rules`, which the schemas and workflow validators use as well.
+`contracts.input_rules`, which the schemas and workflow validators use as well.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from workflows.input_rules import CONTROL_CHAR_MESSAGE, has_control_chars
+from contracts.input_rules import CONTROL_CHAR_MESSAGE, has_control_chars
 
 # A JSON escape of a control character (`\u0000`..`\u001f` but not tab, LF, CR), unless its
 # backslash is itself escaped (`\\u0000` is the six characters). Raw control bytes inside a

@@ -7,6 +7,7 @@ rule's machine code, 404, 422) is the same in JSON and in the HTML error summary
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -16,17 +17,11 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from infra.temporal import TASK_QUEUE
-from services.errors import Conflict, DomainError, Unavailable
-from services.models.process import Process
-from services.processes.errors import domain_error
-from services.processes.service import approval_workflow_id, discard_unstarted
-from workflows.approval import ApprovalWorkflow
-from workflows.contracts import (
+from contracts.ids import approval_workflow_id, process_workflow_id
+from contracts.process import (
     AdvanceInput,
     AdvanceResult,
     ApprovalState,
@@ -37,6 +32,13 @@ from workflows.contracts import (
     RescheduleInput,
     SkipInput,
 )
+from contracts.queues import TASK_QUEUE
+from infra.temporal import WorkflowNotStarted, start_after_commit
+from services.errors import Conflict, DomainError, Unavailable
+from services.models.process import Process
+from services.processes.errors import domain_error
+from services.processes.service import discard_unstarted
+from workflows.approval import ApprovalWorkflow
 from workflows.process import ProcessWorkflow
 
 T = TypeVar("T", bound=BaseModel)
@@ -44,28 +46,29 @@ T = TypeVar("T", bound=BaseModel)
 
 async def start_process_workflow(client: Client, process: Process, input: ProcessWorkflowInput,
                                  *, task_queue: str = TASK_QUEUE) -> None:
-    """Start the process's workflow. Its id comes from the process id; a second start of the
-    same process is refused (FAIL / REJECT_DUPLICATE), never a second run of one process."""
-    await client.start_workflow(
-        ProcessWorkflow.run, input, id=process.workflow_id, task_queue=task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-    )
+    """Start the process's workflow on a session whose rows are already committed (tests and
+    tools that wrote them themselves)."""
+    await client.start_workflow(ProcessWorkflow.run, input, id=process.workflow_id,
+                                task_queue=task_queue)
+
+
+async def start_or_unavailable(session: AsyncSession, client: Client, workflow: Any, arg: Any,
+                               *, id: str, undo: Callable[[], Awaitable[None]]) -> None:
+    """`infra.temporal.start_after_commit` for the API and the pages: a start Temporal did not
+    take is a 503 (`temporal_unavailable`) like every other unreachable dependency."""
+    try:
+        await start_after_commit(session, client, workflow, arg, id=id, undo=undo)
+    except WorkflowNotStarted as exc:
+        raise Unavailable("Temporal ist nicht erreichbar.", code="temporal_unavailable") from exc
 
 
 async def start_committed(session: AsyncSession, client: Client, process: Process,
                           input: ProcessWorkflowInput) -> None:
-    """Commit the new rows (the workflow's activities must see them), then start the workflow;
-    if Temporal refuses, remove the rows again so no process exists without its workflow."""
-    await session.commit()
-    try:
-        await start_process_workflow(client, process, input)
-    except WorkflowAlreadyStartedError as exc:
-        raise Conflict("Dieser Prozess läuft bereits.", code="process_exists") from exc
-    except (RPCError, RuntimeError) as exc:
-        await discard_unstarted(session, process)
-        await session.commit()
-        raise Unavailable("Temporal ist nicht erreichbar.", code="temporal_unavailable") from exc
+    """Commit the new rows, then start the workflow; if Temporal refuses, the rows are removed
+    again so no process exists without its workflow."""
+    await start_or_unavailable(session, client, ProcessWorkflow.run, input,
+                               id=process.workflow_id,
+                               undo=lambda: discard_unstarted(session, process))
 
 
 def _details(cause: ApplicationError) -> Any:
@@ -93,7 +96,7 @@ async def _update(handle: Any, method: Any, arg: BaseModel, result_type: type[T]
 
 
 def _process(client: Client, process_id: uuid.UUID) -> Any:
-    return client.get_workflow_handle_for(ProcessWorkflow.run, f"process-{process_id}")
+    return client.get_workflow_handle_for(ProcessWorkflow.run, process_workflow_id(process_id))
 
 
 async def advance(client: Client, process_id: uuid.UUID, body: AdvanceInput) -> AdvanceResult:

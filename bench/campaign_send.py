@@ -4,7 +4,7 @@
 
 Every part is a real separate process, as in production: embedded PostgreSQL, the Temporal
 dev server (SQLite file, WAL pragmas as in the embedded stack), the worker
-(`infra.worker.run_worker`, both task queues) and an aiosmtpd sink that counts mails. This
+(`composition.worker.run_worker`, both task queues) and an aiosmtpd sink that counts mails. This
 process creates the audience, starts `InvitationCampaignWorkflow` (no rate limit: we measure
 capacity) and polls the outbound mail ledger until every mail is `sent`.
 
@@ -43,9 +43,10 @@ from sqlalchemy import text  # noqa: E402
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
+from contracts.campaign import CampaignInput  # noqa: E402
+from contracts.queues import MAIL_TASK_QUEUE, TASK_QUEUE  # noqa: E402
 from infra.db import create_engine, create_sessionmaker  # noqa: E402
 from infra.migrate import upgrade  # noqa: E402
-from infra.temporal import MAIL_TASK_QUEUE, TASK_QUEUE  # noqa: E402
 from services.campaigns import service as campaigns  # noqa: E402
 from services.campaigns.mails import MailContext, MailRenderer  # noqa: E402
 from services.campaigns.schemas import CampaignCreate  # noqa: E402
@@ -53,7 +54,6 @@ from services.campaigns.settings import CampaignSettings  # noqa: E402
 from services.identity.service import create_organisation  # noqa: E402
 from services.stakeholders.repository import StakeholderRepository  # noqa: E402
 from workflows.campaign import InvitationCampaignWorkflow  # noqa: E402
-from workflows.campaign_contracts import CampaignInput  # noqa: E402
 
 BIN = Path(sys.executable).parent
 RAW_SAMPLE = 20_000  # mails per raw measurement: enough for a steady rate
@@ -70,7 +70,7 @@ sink.stop()
 WORKER = """
 import asyncio
 from infra.config import Settings
-from infra.worker import run_worker
+from composition.worker import run_worker
 asyncio.run(run_worker(Settings()))
 """
 

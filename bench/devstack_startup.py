@@ -40,7 +40,7 @@ def stack_processes(dev: psutil.Process, data_dir: Path) -> list[psutil.Process]
 def component(p: psutil.Process) -> str:
     cmd = " ".join(p.cmdline())
     for name in ("worker", "api", "dev"):
-        if f"infra.cli {name}" in cmd or f"mitwirken {name}" in cmd:
+        if f"composition.cli {name}" in cmd or f"mitwirken {name}" in cmd:
             return name
     return p.name()
 

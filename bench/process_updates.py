@@ -42,6 +42,7 @@ from temporalio.client import Client  # noqa: E402
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 
+from contracts.process import AdvanceInput, DecideInput  # noqa: E402
 from infra.devservices import (  # noqa: E402
     EmbeddedPostgres,
     ManagedProcess,
@@ -52,7 +53,6 @@ from infra.devservices import (  # noqa: E402
 from infra.mailsink import MailSink  # noqa: E402
 from infra.migrate import upgrade  # noqa: E402
 from workflows.approval import ApprovalWorkflow  # noqa: E402
-from workflows.contracts import AdvanceInput, DecideInput  # noqa: E402
 from workflows.process import ProcessWorkflow  # noqa: E402
 
 PASSWORD = "bench-geheim-123"
@@ -161,7 +161,7 @@ async def run(args: argparse.Namespace) -> None:
                MITWIRKEN_TEMPORAL_ADDRESS=address, MITWIRKEN_SMTP_HOST="127.0.0.1",
                MITWIRKEN_SMTP_PORT=str(sink.port), MITWIRKEN_DATA_DIR=str(tmp / "data"),
                MITWIRKEN_SECRET_KEY="bench-" + "x" * 40, MITWIRKEN_API_PORT=str(api_port))
-    python = [sys.executable, "-m", "infra.cli"]
+    python = [sys.executable, "-m", "composition.cli"]
     worker = ManagedProcess("worker", [*python, "worker"], env=env,
                             log=tmp / "worker.log").start()
     api = ManagedProcess("api", [*python, "api", "--host", "127.0.0.1", "--port",

@@ -1,7 +1,7 @@
 """Building blocks of the embedded dev stack: the embedded PostgreSQL, the Temporal dev server
 and child processes in their own process groups (so stopping one stops everything it spawned).
 
-Used by `infra.devstack` and by tests that stop and restart a real service.
+Used by `composition.devstack` and by tests that stop and restart a real service.
 """
 
 from __future__ import annotations

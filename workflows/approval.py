@@ -15,7 +15,8 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.contracts import (
+    from contracts.input_rules import CONTROL_CHAR_MESSAGE, has_control_chars
+    from contracts.process import (
         ALREADY_DECIDED,
         APPROVAL_CLOSED,
         INVALID_DATA,
@@ -34,7 +35,6 @@ with workflow.unsafe.imports_passed_through():
         RecordVoteInput,
         Vote,
     )
-    from workflows.input_rules import CONTROL_CHAR_MESSAGE, has_control_chars
     from workflows.registry import WORKFLOWS
 
 DB_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200),

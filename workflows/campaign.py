@@ -18,7 +18,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.campaign_contracts import (
+    from contracts.campaign import (
         CampaignInput,
         CampaignProgress,
         CampaignState,

@@ -16,7 +16,14 @@ from temporalio.workflow import ParentClosePolicy
 from workflows.approval import DB_RETRY, MAIL_RETRY, ApprovalWorkflow
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.contracts import (
+    from contracts.ids import approval_workflow_id
+    from contracts.input_rules import (
+        CONTROL_CHAR_MESSAGE,
+        DATE_RANGE_MESSAGE,
+        date_in_range,
+        has_control_chars,
+    )
+    from contracts.process import (
         APPROVAL_PENDING,
         CHECKLIST_OPEN,
         DATE_OUT_OF_RANGE,
@@ -46,12 +53,6 @@ with workflow.unsafe.imports_passed_through():
         SkipInput,
         TransitionRecord,
         local_datetime,
-    )
-    from workflows.input_rules import (
-        CONTROL_CHAR_MESSAGE,
-        DATE_RANGE_MESSAGE,
-        date_in_range,
-        has_control_chars,
     )
     from workflows.registry import WORKFLOWS
 
@@ -203,7 +204,7 @@ class ProcessWorkflow:
         approval.voters = opened.voters
         await workflow.start_child_workflow(
             ApprovalWorkflow.run, approval,
-            id=f"approval-{approval_id}",
+            id=approval_workflow_id(approval_id),
             # The child reports back by signal to the process's workflow id, so it survives
             # this run continuing as new.
             parent_close_policy=ParentClosePolicy.ABANDON,

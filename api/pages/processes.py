@@ -22,20 +22,20 @@ from api.deps import OptionalUser, SessionDep
 from api.pages import ORG_LINKS, NavLink
 from api.pages.login import login_redirect
 from api.templating import templates
-from services.errors import DomainError, Unavailable, ValidationFailed
-from services.identity.repository import IdentityRepository
-from services.identity.service import OrgRole, Principal, get_organisation
-from services.models.organisation import Role
-from services.processes import service
-from services.template_store.service import visible_templates
-from workflows.contracts import (
+from contracts.input_rules import DATE_RANGE_MESSAGE, date_in_range
+from contracts.process import (
     AdvanceInput,
     ChecklistInput,
     DecideInput,
     RescheduleInput,
     SkipInput,
 )
-from workflows.input_rules import DATE_RANGE_MESSAGE, date_in_range
+from services.errors import DomainError, Unavailable, ValidationFailed
+from services.identity.repository import IdentityRepository
+from services.identity.service import OrgRole, Principal, get_organisation
+from services.models.organisation import Role
+from services.processes import service
+from services.template_store.service import visible_templates
 
 router = APIRouter(include_in_schema=False)
 

@@ -8,10 +8,10 @@ from fastapi import APIRouter
 
 from api import process_control as control
 from api.deps import CurrentUser, SessionDep, TemporalDep
+from contracts.process import DecideInput
 from services.errors import ValidationFailed
 from services.processes import service
 from services.processes.schemas import ApprovalOut, DecisionRequest
-from workflows.contracts import DecideInput
 
 router = APIRouter(prefix="/api/v1/approvals", tags=["approvals"])
 

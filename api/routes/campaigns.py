@@ -9,30 +9,26 @@ from fastapi import APIRouter, Request, status
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from api.deps import CurrentUser, SessionDep, SettingsDep, TemporalDep
+from api.process_control import start_or_unavailable
 from api.ratelimit import participation_limits
+from contracts.campaign import CampaignInput
+from contracts.ids import campaign_workflow_id
+from contracts.queues import MAIL_TASK_QUEUE
 from infra.config import Settings
-from infra.temporal import MAIL_TASK_QUEUE, TASK_QUEUE
 from services.campaigns import service
 from services.campaigns.schemas import Audience, CampaignCreate, CampaignOut
 from services.campaigns.settings import get_campaign_settings
-from services.errors import Unavailable
 from services.models.campaign import Campaign
 from services.models.organisation import Role
 from services.processes.service import process_for
 from workflows.campaign import InvitationCampaignWorkflow
-from workflows.campaign_contracts import CampaignInput
 
 router = APIRouter(prefix="/api/v1", tags=["campaigns"])
 participation = APIRouter(prefix="/api/v1/participation", tags=["participation"])
 
 READERS = (Role.coordinator, Role.steering)
-
-
-def workflow_id(campaign_id: uuid.UUID) -> str:
-    return f"campaign-{campaign_id}"
 
 
 def campaign_input(campaign: Campaign, settings: Settings) -> CampaignInput:
@@ -45,35 +41,18 @@ def campaign_input(campaign: Campaign, settings: Settings) -> CampaignInput:
     )
 
 
-async def start_campaign_workflow(client: Client, campaign: Campaign, settings: Settings) -> None:
-    try:
-        await client.start_workflow(
-            InvitationCampaignWorkflow.run, campaign_input(campaign, settings),
-            id=workflow_id(campaign.id), task_queue=TASK_QUEUE,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        )
-    except Exception as exc:  # any RPC failure: the campaign stays, the caller may retry
-        raise Unavailable("Temporal ist nicht erreichbar; die Kampagne wurde nicht gestartet.",
-                          code="temporal_unavailable") from exc
-
-
 async def launch_campaign(session: AsyncSession, client: Client, settings: Settings,
                           org_id: uuid.UUID, process_id: uuid.UUID, body: CampaignCreate, *,
                           actor: str | None) -> Campaign:
     """Create the campaign (target and audience checked) and start its workflow; shared by
-    the API and the campaign page."""
+    the API and the campaign page. If the workflow cannot start, the campaign says so
+    (failed), so no row claims to run without a workflow."""
     body = await service.check_target(session, org_id, process_id, body)
     campaign = await service.create_campaign(session, org_id, process_id, body, actor=actor)
-    # The workflow's first activity reads the campaign row: commit before starting it.
-    await session.commit()
-    try:
-        await start_campaign_workflow(client, campaign, settings)
-    except Unavailable:
-        # Say so on the campaign too, so no row claims to run without a workflow.
-        await service.mark_failed(session, campaign.id, "workflow not started")
-        await session.commit()
-        raise
+    await start_or_unavailable(
+        session, client, InvitationCampaignWorkflow.run, campaign_input(campaign, settings),
+        id=campaign_workflow_id(campaign.id),
+        undo=lambda: service.mark_failed(session, campaign.id, "workflow not started"))
     return campaign
 
 

@@ -12,6 +12,7 @@ from fastapi import APIRouter, status
 
 from api import process_control as control
 from api.deps import CurrentUser, SessionDep, TemporalDep
+from contracts.process import AdvanceInput, ChecklistInput, RescheduleInput, SkipInput
 from services.identity.service import get_organisation
 from services.models.organisation import Role
 from services.processes import service
@@ -27,7 +28,6 @@ from services.processes.schemas import (
     SkipRequest,
     TransitionOut,
 )
-from workflows.contracts import AdvanceInput, ChecklistInput, RescheduleInput, SkipInput
 
 router = APIRouter(prefix="/api/v1", tags=["processes"])
 STAFF = (Role.coordinator, Role.steering, Role.clerk)

@@ -8,9 +8,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from contracts.campaign import parse_offset
+from contracts.input_rules import BoundedDateTime, bounded_duration
 from services.stakeholders.rules import normalise_group, normalise_tags
-from workflows.campaign_contracts import parse_offset
-from workflows.input_rules import BoundedDateTime, bounded_duration
 
 
 class Audience(BaseModel):

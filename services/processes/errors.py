@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from contracts import process as c
 from services.errors import Conflict, DomainError, NotFound, ValidationFailed
-from workflows import contracts as c
 
 # 409: a state conflict; 404: names something the process does not have; 422: bad input.
 CODE_ERRORS: dict[str, type[DomainError]] = {

@@ -8,9 +8,9 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import make_msgid
 
+from contracts.process import NotifyInput
 from infra.mail import ORGANISATION_HEADER
 from services.stakeholders.addresses import single_line, smtp_address
-from workflows.contracts import NotifyInput
 
 SUBJECTS = {
     "reminder": "Erinnerung: Phase „{phase}“ endet am {end}",

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from workflows.input_rules import BoundedDate, CleanText
+from contracts.input_rules import BoundedDate, CleanText
 
 
 class TemplateSummary(BaseModel):

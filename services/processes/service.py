@@ -13,6 +13,16 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.ids import process_workflow_id
+from contracts.process import (
+    CloseApprovalInput,
+    OpenApprovalInput,
+    PersistProcessInput,
+    PhaseState,
+    ProcessState,
+    ProcessWorkflowInput,
+    RecordVoteInput,
+)
 from services.errors import Conflict, NotFound, ValidationFailed
 from services.events.service import record_event
 from services.identity.repository import IdentityRepository
@@ -32,24 +42,6 @@ from services.processes.schemas import (
 from services.processes.templates import build_phases
 from services.stakeholders.service import seed_template_groups
 from services.template_store.service import resolve_process_template
-from workflows.contracts import (
-    CloseApprovalInput,
-    OpenApprovalInput,
-    PersistProcessInput,
-    PhaseState,
-    ProcessState,
-    ProcessWorkflowInput,
-    RecordVoteInput,
-)
-
-
-def workflow_id(process_id: uuid.UUID) -> str:
-    return f"process-{process_id}"
-
-
-def approval_workflow_id(approval_id: uuid.UUID) -> str:
-    return f"approval-{approval_id}"
-
 
 # --- starting and reading processes ----------------------------------------------------
 
@@ -77,7 +69,7 @@ async def create_process(
         status="running", current_phase=phases[0].key,
         template_snapshot=template.model_dump(mode="json"), created_by=actor, state_seq=0,
     )
-    process.workflow_id = workflow_id(process.id)
+    process.workflow_id = process_workflow_id(process.id)
     repo = ProcessRepository.from_session(session)
     repo.add(process)
     await repo.flush()

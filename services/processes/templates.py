@@ -18,18 +18,18 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from contracts.process import (
+    ChecklistItemState,
+    GateSpec,
+    PhaseState,
+    ReminderSpec,
+)
 from services.surveys.templates import builtin_survey_templates
 from services.template_store.documents import (
     TemplateInvalid,
     TemplateIssue,
     load_yaml,
     validate_model,
-)
-from workflows.contracts import (
-    ChecklistItemState,
-    GateSpec,
-    PhaseState,
-    ReminderSpec,
 )
 
 TEMPLATE_PACKAGE = "services.templates.processes"

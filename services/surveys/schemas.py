@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, field_validator, model_validator
 
-from workflows.input_rules import BoundedDateTime
+from contracts.input_rules import BoundedDateTime
 
 LANGS = ("de", "en")
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")

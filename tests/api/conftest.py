@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from api.app import create_app
-from infra.temporal import TASK_QUEUE
+from contracts.queues import TASK_QUEUE
 from tests.workflows.process_harness import process_worker
 
 

@@ -114,9 +114,9 @@ def test_both_senders_name_the_organisation():
     import uuid
     from datetime import UTC, date, datetime
 
+    from contracts.process import NotifyInput
     from services.campaigns.mails import MailContext, MailRenderer, parse
     from services.processes import mails as notices
-    from workflows.contracts import NotifyInput
 
     org_id = uuid.uuid4()
     renderer = MailRenderer(MailContext(

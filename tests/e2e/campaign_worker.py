@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 import sys
 
+from composition.worker import build_workers, configure_dependencies
 from infra.config import Settings
 from infra.temporal import connect
-from infra.worker import build_workers, configure_dependencies
 
 
 async def main(task_queue: str, mail_task_queue: str) -> None:

@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from contracts.campaign import CampaignInput
 from services.campaigns import service as campaigns
 from tests.campaign_helpers import add_stakeholders, make_campaign, make_org
 from tests.support.faulty_relay import FaultyRelay
 from workflows.campaign import InvitationCampaignWorkflow
-from workflows.campaign_contracts import CampaignInput
 
 pytestmark = pytest.mark.e2e
 

@@ -18,9 +18,9 @@ import httpx
 import psutil
 import pytest
 
+from composition.process_demo import DEMO_PROCESS_ID
 from infra.devservices import free_port
 from infra.mail import ORGANISATION_HEADER
-from infra.process_demo import DEMO_PROCESS_ID
 from tests.support.forms import token_in
 
 pytestmark = pytest.mark.e2e
@@ -43,7 +43,7 @@ class Stack:
         env = {k: v for k, v in os.environ.items() if not k.startswith("MITWIRKEN_")}
         with self.output.open("a") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "infra.cli", "dev", "--data-dir", str(self.data_dir),
+                [sys.executable, "-m", "composition.cli", "dev", "--data-dir", str(self.data_dir),
                  "--api-port", str(self.api), "--temporal-port", str(self.temporal),
                  "--temporal-ui-port", str(self.ui), "--smtp-port", str(self.smtp)],
                 env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
@@ -102,7 +102,7 @@ def stack(tmp_path):
 def _cli_beside(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MITWIRKEN_")}
     env["MITWIRKEN_DATA_DIR"] = str(stack.data_dir)
-    return subprocess.run([sys.executable, "-m", "infra.cli", *args], env=env,
+    return subprocess.run([sys.executable, "-m", "composition.cli", *args], env=env,
                           capture_output=True, text=True, timeout=60)
 
 
@@ -156,7 +156,7 @@ def test_dev_stack_starts_serves_stops_cleanly_and_keeps_its_data(stack):
 
     names = {p.name() for p in stack.processes()}
     assert "postgres" in names and "temporal" in names
-    assert len([p for p in stack.processes() if "infra.cli" in " ".join(p.cmdline())]) == 2
+    assert len([p for p in stack.processes() if "composition.cli" in " ".join(p.cmdline())]) == 2
     pids = [p.pid for p in stack.processes()]
     assert len(pids) >= 6  # worker, API, Temporal, postmaster and its auxiliary processes
 
@@ -203,7 +203,7 @@ async def test_services_given_by_environment_are_used_instead_of_embedded_ones(
                MITWIRKEN_SMTP_HOST=smtp_sink.host, MITWIRKEN_SMTP_PORT=str(smtp_sink.port))
     with stack.output.open("a") as out:
         stack.proc = subprocess.Popen(
-            [sys.executable, "-m", "infra.cli", "dev", "--data-dir", str(stack.data_dir),
+            [sys.executable, "-m", "composition.cli", "dev", "--data-dir", str(stack.data_dir),
              "--api-port", str(stack.api)], env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         await asyncio.to_thread(stack.wait_ready)
@@ -241,7 +241,7 @@ def test_a_crashed_child_stops_the_whole_stack_visibly(stack):
     stack.start()
     stack.wait_ready()
     procs = stack.processes()
-    api = next(p for p in procs if "infra.cli api" in " ".join(p.cmdline()))
+    api = next(p for p in procs if "composition.cli api" in " ".join(p.cmdline()))
     api.kill()
     assert stack.proc.wait(60) == 1
     alive = [p for p in procs if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]

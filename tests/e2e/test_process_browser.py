@@ -10,7 +10,7 @@ import asyncio
 import pytest
 
 from api.app import create_app
-from infra.temporal import TASK_QUEUE
+from contracts.queues import TASK_QUEUE
 from tests.support.browser import ARGS, CHROMIUM
 from tests.support.browser import serious_violations as _serious
 from tests.support.live_server import live_server

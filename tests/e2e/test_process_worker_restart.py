@@ -8,6 +8,7 @@ import uuid
 import pytest
 from sqlalchemy import select
 
+from contracts.process import AdvanceInput, ChecklistInput
 from services.models.process import Process, Transition
 from tests.workflows.process_harness import (
     make_org,
@@ -18,7 +19,6 @@ from tests.workflows.process_harness import (
     vote,
     wait_state,
 )
-from workflows.contracts import AdvanceInput, ChecklistInput
 from workflows.process import ProcessWorkflow
 
 

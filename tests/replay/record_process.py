@@ -25,9 +25,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from services.processes.templates import build_phases, builtin_templates
-from workflows.approval import ApprovalWorkflow
-from workflows.contracts import (
+from contracts.process import (
     AdvanceInput,
     ChecklistInput,
     CloseApprovalInput,
@@ -42,6 +40,8 @@ from workflows.contracts import (
     RescheduleInput,
     SkipInput,
 )
+from services.processes.templates import build_phases, builtin_templates
+from workflows.approval import ApprovalWorkflow
 from workflows.process import ProcessWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from infra.cli import app
+from composition.cli import app
 from infra.config import get_settings
 from services.campaigns import service as campaigns
 from tests.campaign_helpers import add_stakeholders, make_campaign, make_org

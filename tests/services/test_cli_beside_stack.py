@@ -9,8 +9,8 @@ import sys
 import uuid
 from pathlib import Path
 
+from composition.devstack import DevPorts, DevStack
 from infra.config import Settings
-from infra.devstack import DevPorts, DevStack
 from infra.devstate import StackState, state_path, write_state
 from services.identity.repository import IdentityRepository
 from services.stakeholders.service import list_groups
@@ -20,7 +20,7 @@ def _cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     # No MITWIRKEN_DATABASE_URL: only the data dir, as in a second terminal beside `make run`.
     env = {k: v for k, v in os.environ.items() if not k.startswith("MITWIRKEN_")}
     env["MITWIRKEN_DATA_DIR"] = str(data_dir)
-    return subprocess.run([sys.executable, "-m", "infra.cli", *args], env=env,
+    return subprocess.run([sys.executable, "-m", "composition.cli", *args], env=env,
                           capture_output=True, text=True, timeout=60)
 
 

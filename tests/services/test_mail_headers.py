@@ -13,13 +13,13 @@ from email.header import decode_header, make_header
 
 from sqlalchemy import select, text
 
+from contracts.process import NotifyInput
 from infra.db import session_scope
 from infra.mail import MailTransport
 from services.campaigns import service as campaigns
 from services.models.campaign import Invitation
 from services.processes.mails import render as render_process_mail
 from tests.campaign_helpers import add_stakeholders, make_campaign, make_org
-from workflows.contracts import NotifyInput
 
 INJECTION = "Mallory\r\nBcc: victim@evil.example"
 PHISHING = "Eva\r\n\r\n<html><a href='https://evil.example/login'>Hier anmelden</a></html>"

@@ -6,8 +6,8 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from infra.process_demo import DEMO_PROCESS_ID, next_february, seed_demo_process
-from infra.temporal import TASK_QUEUE
+from composition.process_demo import DEMO_PROCESS_ID, next_february, seed_demo_process
+from contracts.queues import TASK_QUEUE
 from services.identity.repository import IdentityRepository
 from services.models.process import Process
 from tests.workflows.process_harness import make_org, process_worker, wait_state

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from infra.cli import app as cli
+from composition.cli import app as cli
 from services.processes.templates import (
     Offset,
     TemplateInvalid,

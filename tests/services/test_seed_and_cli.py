@@ -1,4 +1,4 @@
-"""The demo seed (idempotent, usable logins) and the CLI (`python -m infra.cli`) against the
+"""The demo seed (idempotent, usable logins) and the CLI (`python -m composition.cli`) against the
 real test database."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import uuid
 
 from sqlalchemy import func, select
 
-from infra.seed import DEMO_ORG_SLUG, DEMO_USERS, seed_demo
+from composition.seed import DEMO_ORG_SLUG, DEMO_USERS, seed_demo
 from services.identity.repository import IdentityRepository
 from services.identity.service import authenticate, load_principal
 from services.models.domain_event import DomainEvent
@@ -51,7 +51,7 @@ async def test_seed_demo_is_idempotent_and_its_logins_work(session):
 def _cli(pg_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MITWIRKEN_")}
     env["MITWIRKEN_DATABASE_URL"] = pg_url
-    return subprocess.run([sys.executable, "-m", "infra.cli", *args], env=env,
+    return subprocess.run([sys.executable, "-m", "composition.cli", *args], env=env,
                           capture_output=True, text=True, timeout=60)
 
 
@@ -91,7 +91,7 @@ async def test_cli_creates_organisations_and_users(pg_url, committed_maker):
 
 
 def test_cli_help_lists_the_commands():
-    out = subprocess.run([sys.executable, "-m", "infra.cli", "--help"], capture_output=True,
+    out = subprocess.run([sys.executable, "-m", "composition.cli", "--help"], capture_output=True,
                          text=True, timeout=60)
     assert out.returncode == 0
     for command in ("dev", "api", "worker", "migrate", "orgs", "users", "seed-demo"):

@@ -10,7 +10,7 @@ import yaml
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from infra.cli import app as cli
+from composition.cli import app as cli
 from services.models.template import OrgTemplate
 from tests.services.test_seed_and_cli import _cli
 

@@ -18,6 +18,7 @@ from temporalio.worker import Worker
 
 from activities.process import PROCESS_ACTIVITIES
 from api.process_control import start_process_workflow
+from contracts.process import DecideInput, ProcessState
 from infra import mail as infra_mail
 from infra.mail import MailTransport
 from services.identity.repository import IdentityRepository
@@ -25,7 +26,6 @@ from services.models.organisation import Role
 from services.models.process import ProcessNotification, Transition
 from services.processes.service import create_process
 from workflows.approval import ApprovalWorkflow
-from workflows.contracts import DecideInput, ProcessState
 from workflows.process import ProcessWorkflow
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -13,16 +13,16 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
+from composition.worker import build_workers
+from contracts.campaign import CampaignInput
 from infra import mail as infra_mail
 from infra.mail import MailTransport
-from infra.worker import build_workers
 from services.campaigns import service as campaigns
 from services.models.campaign import Invitation
 from services.models.domain_event import DomainEvent
 from services.models.stakeholder import Stakeholder
 from tests.campaign_helpers import add_stakeholders, campaign_row, ledger, make_campaign, make_org
 from workflows.campaign import InvitationCampaignWorkflow
-from workflows.campaign_contracts import CampaignInput
 
 REPLAY_FILE = Path(__file__).parents[1] / "replay" / "histories" / "campaign_reminders.json"
 

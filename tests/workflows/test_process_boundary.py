@@ -15,6 +15,15 @@ from temporalio.testing import ActivityEnvironment
 from temporalio.worker import Worker
 
 from activities.process import PROCESS_ACTIVITIES, persist_process_state, record_vote
+from contracts.process import (
+    INVALID_DATA,
+    AdvanceInput,
+    PersistProcessInput,
+    RecordVoteInput,
+    RescheduleInput,
+    SkipInput,
+    TransitionRecord,
+)
 from tests.workflows.process_harness import (
     make_org,
     phase,
@@ -27,15 +36,6 @@ from tests.workflows.process_harness import (
 )
 from tests.workflows.test_process_workflow import expect_error
 from workflows.approval import ApprovalWorkflow
-from workflows.contracts import (
-    INVALID_DATA,
-    AdvanceInput,
-    PersistProcessInput,
-    RecordVoteInput,
-    RescheduleInput,
-    SkipInput,
-    TransitionRecord,
-)
 from workflows.process import ProcessWorkflow
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
+from contracts.process import AdvanceInput, ChecklistInput, RescheduleInput, SkipInput
 from services.models.process import Approval, ApprovalVote, Process, ProcessPhase
 from services.processes.templates import builtin_templates
 from tests.workflows.process_harness import (
@@ -28,7 +29,6 @@ from tests.workflows.process_harness import (
     wait_state,
 )
 from workflows.approval import evaluate, required_approvals
-from workflows.contracts import AdvanceInput, ChecklistInput, RescheduleInput, SkipInput
 from workflows.process import ProcessWorkflow
 
 

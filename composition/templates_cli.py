@@ -1,6 +1,6 @@
 """`mitwirken templates …`: check a template file before it is shipped or uploaded.
 
-(`templates upload`, which needs the database, is registered in infra/cli.py.)
+(`templates upload`, which needs the database, is registered in composition/cli.py.)
 """
 
 from __future__ import annotations

@@ -78,7 +78,7 @@ def watch(
     = False,
 ) -> None:
     """Den Versand einer Kampagne live verfolgen (Fortschrittsbalken)."""
-    from infra.cli import require_database_url
+    from composition.cli import require_database_url
 
     code = asyncio.run(_watch(require_database_url(), campaign_id, interval, follow, Console()))
     raise typer.Exit(code)

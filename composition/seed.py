@@ -78,10 +78,10 @@ async def seed_demo(session: AsyncSession, *, temporal: Client | None = None) ->
     # Append one call per domain below (each idempotent, flush only), e.g.
     #   await seed_demo_process(session, org)       # helper "process"
     #   await seed_demo_stakeholders(session, org)  # helper "campaigns"
-    from infra.process_demo import seed_demo_process  # helper "process"
+    from composition.process_demo import seed_demo_process  # helper "process"
 
     await seed_demo_process(session, org, client=temporal)
-    from infra.process_demo import DEMO_PROCESS_ID  # helper "surveys"
+    from composition.process_demo import DEMO_PROCESS_ID  # helper "surveys"
     from services.surveys.demo import seed_demo_surveys
 
     await seed_demo_surveys(session, DEMO_PROCESS_ID)

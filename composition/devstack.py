@@ -22,6 +22,7 @@ from types import FrameType
 
 import httpx
 
+from composition.seed import DemoLogins
 from infra.config import Settings
 from infra.devservices import (
     EmbeddedPostgres,
@@ -33,7 +34,6 @@ from infra.devservices import (
 )
 from infra.devstate import StackState, remove_state, write_state
 from infra.mailsink import MailSink
-from infra.seed import DemoLogins
 
 Echo = Callable[[str], None]
 
@@ -164,7 +164,7 @@ class DevStack:
         # Seeded after Temporal answers, on its actual address: the demo process is a workflow.
         logins = asyncio.run(_seed(database_url, temporal_address, self.settings))
         self.echo("Starte Worker und API …")
-        python = [sys.executable, "-m", "infra.cli"]
+        python = [sys.executable, "-m", "composition.cli"]
         self.children = [
             ManagedProcess("worker", [*python, "worker"], env=env).start(),
             ManagedProcess("api", [*python, "api", "--host", self.host,
@@ -259,8 +259,8 @@ class DevStack:
 
 
 async def _seed(database_url: str, temporal_address: str, settings: Settings) -> DemoLogins:
+    from composition.seed import seed_demo
     from infra.db import create_engine, create_sessionmaker, session_scope
-    from infra.seed import seed_demo
     from infra.temporal import connect
 
     engine = create_engine(database_url, pool_size=1)

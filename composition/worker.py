@@ -10,12 +10,13 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.registry import ACTIVITIES, MAIL_ACTIVITIES
+from contracts.queues import MAIL_TASK_QUEUE, TASK_QUEUE
 from infra import db as infra_db
 from infra import mail as infra_mail
 from infra.config import Settings
 from infra.db import create_engine, create_sessionmaker
 from infra.mail import MailTransport
-from infra.temporal import MAIL_TASK_QUEUE, TASK_QUEUE, connect
+from infra.temporal import connect
 from workflows.registry import WORKFLOWS
 
 log = logging.getLogger(__name__)

@@ -43,7 +43,7 @@ REASON_REQUIRED = "reason_required"
 ALREADY_DECIDED = "already_decided"
 NOT_A_VOTER = "not_a_voter"
 APPROVAL_CLOSED = "approval_closed"
-# Text with control characters, or a date outside workflows.input_rules' window: refused by
+# Text with control characters, or a date outside contracts.input_rules' window: refused by
 # the validators, so the state never holds what the database could not store.
 INVALID_TEXT = "invalid_text"
 DATE_OUT_OF_RANGE = "date_out_of_range"

@@ -1,4 +1,4 @@
-"""The `mitwirken` command line (typer). Also runnable as `python -m infra.cli`.
+"""The `mitwirken` command line (typer). Also runnable as `python -m composition.cli`.
 
 Other domains add their command groups at the marked spot at the end of this file.
 """
@@ -99,7 +99,7 @@ def dev(
     host: Annotated[str, typer.Option(help="Adresse, an die alle Dienste binden")] = "127.0.0.1",
 ) -> None:
     """Den ganzen Stack lokal starten: PostgreSQL, Temporal, Mail-Sink, Worker und API."""
-    from infra.devstack import DevPorts, DevStack
+    from composition.devstack import DevPorts, DevStack
 
     overrides = {"data_dir": data_dir} if data_dir else {}
     settings = Settings(**overrides)  # type: ignore[arg-type]
@@ -128,7 +128,7 @@ def api(
 @app.command()
 def worker() -> None:
     """Den Temporal-Worker starten (Workflows, Aktivitäten, Mailversand)."""
-    from infra.worker import run_worker
+    from composition.worker import run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
@@ -169,7 +169,7 @@ def migrate() -> None:
 @app.command("seed-demo")
 def seed_demo_command() -> None:
     """Die Demo-Organisation 'weiterstadt' mit Demo-Zugängen anlegen (idempotent)."""
-    from infra.seed import seed_demo
+    from composition.seed import seed_demo
 
     logins = run_in_session(seed_demo)
     typer.echo(f"{logins.org_name} ({logins.org_slug}): "
@@ -258,12 +258,12 @@ def orgs_add_group(
 # Add one import and one add_typer line per domain, e.g.
 #   from services.templates.cli import app as templates_app
 #   app.add_typer(templates_app, name="templates")
-#   from services.campaigns.cli import app as campaigns_app
+#   from composition.campaigns_cli import app as campaigns_app
 #   app.add_typer(campaigns_app, name="campaigns")
-from services.campaigns.cli import app as campaigns_app  # noqa: E402
+from composition.campaigns_cli import app as campaigns_app  # noqa: E402
 
 app.add_typer(campaigns_app, name="campaigns")
-from services.processes.cli import app as templates_app  # noqa: E402
+from composition.templates_cli import app as templates_app  # noqa: E402
 
 app.add_typer(templates_app, name="templates")
 # -----------------------------------------------------------------------------------------

@@ -14,11 +14,10 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from contracts.queues import TASK_QUEUE
 from infra.config import get_settings
-from infra.temporal import TASK_QUEUE, connect
+from infra.temporal import WorkflowNotStarted, connect, start_after_commit
 from services.models.organisation import Organisation
 from services.processes.repository import ProcessRepository
 from services.processes.service import create_process, discard_unstarted
@@ -53,7 +52,8 @@ async def _connect(timeout: float) -> Client:
 async def seed_demo_process(session: AsyncSession, org: Organisation, *,
                             client: Client | None = None, task_queue: str = TASK_QUEUE,
                             connect_timeout: float = 1.5) -> uuid.UUID | None:
-    """Start the demo process unless it exists. Flushes only; the caller commits. Returns the
+    """Start the demo process unless it exists (commits what was seeded so far, then starts
+    the workflow, as every start after new rows does). Returns the
     process id, or None when Temporal is unreachable (the rest of the demo still seeds)."""
     repo = ProcessRepository.from_session(session)
     if await repo.get(DEMO_PROCESS_ID) is not None:
@@ -68,14 +68,10 @@ async def seed_demo_process(session: AsyncSession, org: Organisation, *,
         session, org, template_key=DEMO_TEMPLATE, title=DEMO_TITLE,
         starts_on=next_february(date.today()), actor="seed", process_id=DEMO_PROCESS_ID)
     try:
-        await client.start_workflow(
-            ProcessWorkflow.run, wf_input, id=process.workflow_id, task_queue=task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
-    except WorkflowAlreadyStartedError:
-        pass  # started by an earlier seed whose transaction did not commit: keep that run
-    except Exception as exc:
+        await start_after_commit(session, client, ProcessWorkflow.run, wf_input,
+                                 id=process.workflow_id, task_queue=task_queue,
+                                 undo=lambda: discard_unstarted(session, process))
+    except WorkflowNotStarted as exc:
         log.warning("demo process not started: %s", exc)
-        await discard_unstarted(session, process)
         return None
     return DEMO_PROCESS_ID
