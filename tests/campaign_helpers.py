@@ -13,6 +13,7 @@ from services.campaigns import service as campaigns
 from services.campaigns.schemas import Audience, CampaignCreate
 from services.identity.service import create_organisation
 from services.models.campaign import Campaign
+from services.models.stakeholder import Stakeholder
 from services.stakeholders.repository import StakeholderRepository
 
 CONSENT_AT = datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
@@ -77,3 +78,17 @@ async def campaign_row(maker: async_sessionmaker[AsyncSession], campaign_id: uui
                        ) -> Campaign:
     async with maker() as s:
         return (await s.scalars(select(Campaign).where(Campaign.id == campaign_id))).one()
+
+
+async def audience_of_one(session: AsyncSession, org_id: uuid.UUID) -> Stakeholder:
+    """The group 'politik' and one consenting person in it (tier 1), in the caller's
+    session, so a campaign for the group reaches exactly one."""
+    await StakeholderRepository.from_session(session).add_groups(
+        org_id, [("politik", "Politik")], "manual")
+    person = Stakeholder(organisation_id=org_id, kind="person", name="Paula Politik",
+                         email=f"paula-{uuid.uuid4().hex[:6]}@example.org", group_key="politik",
+                         reach_tier=1, language="de", legal_basis="consent",
+                         consent_at=datetime.now(UTC))
+    session.add(person)
+    await session.flush()
+    return person

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from api.deps import get_temporal
 from services.models.organisation import Role
 from services.models.process import Process
+from tests.campaign_helpers import audience_of_one
 from tests.surveys.support import make_process, make_survey
 
 MIGRATIONS = Path(__file__).parents[2] / "infra" / "migrations" / "versions"
@@ -109,6 +110,7 @@ async def campaign_api(app, client, session, make_staff, time_skipping_env):  # 
     process = await make_process(session, staff.org_id)
     survey = await make_survey(session, await session.get_one(Process, process.id),
                                from_template="weiterstadt-bedarfe-und-wuensche")
+    await audience_of_one(session, staff.org_id)
     await session.commit()
     app.dependency_overrides[get_temporal] = lambda: time_skipping_env.client
     deadline = (datetime.now(UTC) + timedelta(days=30)).isoformat()
@@ -160,7 +162,7 @@ async def test_a_browser_gets_a_german_page_for_a_control_character(client):  # 
 
 async def test_migration_repairs_survey_times_stored_as_infinity(client, session, make_staff):  # type: ignore[no-untyped-def]
     """Surveys stored with ±infinity before the bound existed answered 500 everywhere."""
-    spec = importlib.util.spec_from_file_location("m0005", MIGRATIONS / "0005_boundary.py")
+    spec = importlib.util.spec_from_file_location("m0005", MIGRATIONS / "0009_boundary.py")
     assert spec is not None and spec.loader is not None
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)

@@ -9,6 +9,7 @@ import re
 from httpx import ASGITransport, AsyncClient
 
 from tests.api.test_processes_pages import browser
+from tests.support.forms import form_token
 from tests.workflows.process_harness import make_org
 
 
@@ -18,6 +19,8 @@ def multipart(fields: dict[str, str]) -> dict[str, tuple[None, str]]:
 
 
 async def post(web: AsyncClient, url: str, fields: dict[str, str]):  # type: ignore[no-untyped-def]
+    """Post a page form as multipart, with the session's CSRF token as a browser would."""
+    fields = {"csrf_token": await form_token(web, "/app/processes"), **fields}
     # Before the fix these hung for minutes while the workflow retried its write.
     return await asyncio.wait_for(web.post(url, files=multipart(fields)), timeout=20)
 

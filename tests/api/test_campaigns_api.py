@@ -14,7 +14,7 @@ from services.models.campaign import Campaign, Invitation
 from services.models.organisation import Role
 from services.models.process import Process
 from services.models.stakeholder import Stakeholder
-from services.stakeholders.repository import StakeholderRepository
+from tests.campaign_helpers import audience_of_one
 from tests.support.forms import token_in
 from tests.surveys.support import make_survey
 
@@ -54,7 +54,7 @@ async def test_launch_campaign_starts_workflow_and_reports_progress(
     # A survey campaign must invite to a survey of its own process.
     survey = await make_survey(session, await session.get_one(Process, process_id),
                                from_template="weiterstadt-bedarfe-und-wuensche")
-    await _audience_of_one(session, staff.org_id)
+    await audience_of_one(session, staff.org_id)
     await session.commit()
     app.dependency_overrides[get_temporal] = lambda: dev_server_env.client
     try:
@@ -112,19 +112,6 @@ async def test_launch_campaign_starts_workflow_and_reports_progress(
         app.dependency_overrides.pop(get_temporal, None)
 
 
-async def _audience_of_one(session, org_id) -> Stakeholder:  # type: ignore[no-untyped-def]
-    """The group 'politik' and one consenting person in it (tier 1)."""
-    await StakeholderRepository.from_session(session).add_groups(
-        org_id, [("politik", "Politik")], "manual")
-    person = Stakeholder(organisation_id=org_id, kind="person", name="Paula Politik",
-                         email=f"paula-{uuid.uuid4().hex[:6]}@example.org", group_key="politik",
-                         reach_tier=1, language="de", legal_basis="consent",
-                         consent_at=datetime.now(UTC))
-    session.add(person)
-    await session.flush()
-    return person
-
-
 async def test_campaign_audience_is_checked_before_it_starts(
         app, client, session, make_staff, dev_server_env):
     """A mistyped group is named with the known ones, an audience of nobody is refused
@@ -133,7 +120,7 @@ async def test_campaign_audience_is_checked_before_it_starts(
     process_id = await _process(session, staff.org_id)
     survey = await make_survey(session, await session.get_one(Process, process_id),
                                from_template="weiterstadt-bedarfe-und-wuensche")
-    await _audience_of_one(session, staff.org_id)
+    await audience_of_one(session, staff.org_id)
     # No legal basis: exists, but is never counted (nor mailed).
     session.add(Stakeholder(organisation_id=staff.org_id, kind="person", name="Ohne Grundlage",
                             email=f"ohne-{uuid.uuid4().hex[:6]}@example.org",
@@ -244,7 +231,7 @@ async def test_campaign_page_shows_the_count_before_sending(
     process_id = await _process(session, staff.org_id)
     survey = await make_survey(session, await session.get_one(Process, process_id),
                                from_template="weiterstadt-bedarfe-und-wuensche")
-    await _audience_of_one(session, staff.org_id)
+    await audience_of_one(session, staff.org_id)
     await session.commit()
     client.cookies.set(SESSION_COOKIE, staff.token)
     url = f"/app/processes/{process_id}/campaigns/new"
