@@ -131,3 +131,58 @@ def test_poison_reaches_bodies():
 
     run()
     assert any("\x00" in s for s in seen)  # NUL is among what is sent
+
+
+async def test_edge_values_in_valid_bodies_never_break_a_later_read(papp, worker,  # type: ignore[no-untyped-def]
+                                                                    make_committed_staff):
+    """Generated bodies rarely get past validation to the database, so this sweep takes
+    valid bodies and puts each edge date, duration and hostile string into one field at a
+    time - then reads everything back: a value stored but unreadable (a survey closing in the
+    year 9999 used to turn every later survey list into a 500) shows up in the reads."""
+    admin = await make_committed_staff(role=Role.admin, platform_admin=True)
+    problems: list[str] = []
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=papp),
+                                 base_url="http://testserver", headers=admin.headers) as http:
+        async def call(method: str, url: str, **kwargs: Any) -> httpx.Response:
+            response = await http.request(method, url, **kwargs)
+            if response.status_code >= 500 and response.status_code != 503:
+                problems.append(f"{method} {url} {kwargs.get('json')!r:.200}: "
+                                f"{response.status_code} {response.text[:200]}")
+            return response
+
+        started = await call("POST", f"/api/v1/orgs/{admin.org_slug}/processes", json={
+            "template": "weiterstadt-vielfaltsstrategie", "title": "Sweep",
+            "starts_on": "2027-02-01"})
+        process = started.json()
+        pid, phase = process["id"], process["phases"][1]["key"]
+        survey = (await call("POST", f"/api/v1/processes/{pid}/surveys",
+                             json={"from_template": "bedarfe-und-wuensche"})).json()
+        edges = [*EDGE_DATETIMES, *EDGE_DATES, *EDGE_DURATIONS, *POISON[:10]]
+        bodies = [
+            ("POST", f"/api/v1/processes/{pid}/surveys",
+             {"from_template": "bedarfe-und-wuensche", "phase": phase}, ["closes_at",
+                                                                        "opens_at", "title"]),
+            ("POST", f"/api/v1/processes/{pid}/campaigns",
+             {"kind": "survey", "target_id": survey["id"], "reminders": ["P7D"],
+              "deadline": "2027-05-01T00:00:00+02:00"}, ["deadline", "title"]),
+            ("POST", f"/api/v1/processes/{pid}/phases/{phase}/reschedule",
+             {"planned_start": "2027-04-01", "planned_end": "2027-05-01"},
+             ["planned_start", "planned_end"]),
+            ("POST", f"/api/v1/orgs/{admin.org_slug}/processes",
+             {"template": "bergkamen-for-all", "title": "T", "starts_on": "2027-02-01"},
+             ["starts_on", "title"]),
+        ]
+        for method, url, body, fields in bodies:
+            for field in fields:
+                for edge in edges:
+                    await call(method, url, json={**body, field: edge})
+            await call(method, url, json={**body, "reminders": ["P9999999999D"]})
+        reads = [f"/api/v1/processes/{pid}", f"/api/v1/processes/{pid}/surveys",
+                 f"/api/v1/processes/{pid}/timeline", f"/api/v1/orgs/{admin.org_slug}/processes",
+                 f"/api/v1/orgs/{admin.org_slug}/campaigns", f"/api/v1/surveys/{survey['id']}",
+                 f"/api/v1/surveys/{survey['id']}/results", "/api/v1/events?limit=500"]
+        surveys = (await call("GET", f"/api/v1/processes/{pid}/surveys")).json()
+        reads += [f"/api/v1/surveys/{s['id']}" for s in surveys if isinstance(s, dict)]
+        for url in reads:
+            await call("GET", url)
+    assert problems == [], "\n".join(problems[:30])
