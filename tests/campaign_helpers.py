@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from infra.db import session_scope
+from infra.mail import MailTransport
 from services.campaigns import service as campaigns
 from services.campaigns.schemas import Audience, CampaignCreate
 from services.identity.service import create_organisation
@@ -92,3 +94,22 @@ async def audience_of_one(session: AsyncSession, org_id: uuid.UUID) -> Stakehold
     session.add(person)
     await session.flush()
     return person
+
+
+def mail_setup(maker: async_sessionmaker[AsyncSession], host: str, port: int, *,
+               connections: int = 2, max_attempts: int = 5) -> campaigns.MailSetup:
+    """What the worker gives the send step, pointed at a test's SMTP server: one pooled
+    transport (as the worker keeps one) with as many connections as the sender uses."""
+    return campaigns.MailSetup(
+        transport=MailTransport(host, port, pool_size=max(connections, 4)),
+        maker=lambda: session_scope(maker), secret_key="k" * 40,
+        public_url="http://testserver", mail_from="beteiligung@localhost",
+        connections=connections, max_attempts=max_attempts)
+
+
+async def send_round(setup: campaigns.MailSetup, campaign_id: uuid.UUID, *,
+                     kind: str = "invitation", reminder_no: int = 0,
+                     batch_no: int = 0) -> campaigns.BatchOutcome:
+    """One attempt of the send activity for a batch, unthrottled."""
+    return await campaigns.send_batch(setup, campaign_id, kind=kind, reminder_no=reminder_no,
+                                      batch_no=batch_no, planned_at=datetime.now(UTC), rate=0)

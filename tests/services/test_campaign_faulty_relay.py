@@ -9,10 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
-from infra.db import session_scope
-from infra.mail import MailTransport
 from services.campaigns import service as campaigns
-from tests.campaign_helpers import add_stakeholders, make_campaign, make_org
+from tests.campaign_helpers import add_stakeholders, mail_setup, make_campaign, make_org, send_round
 from tests.support.faulty_relay import FaultyRelay
 
 PEOPLE = 400
@@ -33,16 +31,10 @@ async def test_random_drops_no_duplicate_no_loss_unconfirmed_counted(committed_m
             await campaigns.select_audience(s, campaign.id, secret_key="k" * 40,
                                             batch_size=PEOPLE, started_at=datetime.now(UTC))
             await s.commit()
-        setup = campaigns.MailSetup(
-            transport=MailTransport(relay.host, relay.port, pool_size=4),
-            maker=lambda: session_scope(maker), secret_key="k" * 40,
-            public_url="http://testserver", mail_from="beteiligung@localhost",
-            connections=4, max_attempts=50)
+        setup = mail_setup(maker, relay.host, relay.port, connections=4, max_attempts=50)
         # The activity's retries, as Temporal would run them after smtp_temporary.
         for _attempt in range(40):
-            outcome = await campaigns.send_batch(
-                setup, campaign.id, kind="invitation", reminder_no=0, batch_no=0,
-                planned_at=datetime.now(UTC), rate=0)
+            outcome = await send_round(setup, campaign.id)
             if not outcome.queued:
                 break
         assert outcome.queued == 0, outcome

@@ -9,21 +9,13 @@ import asyncio
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from infra.db import session_scope
-from infra.mail import MailTransport
 from infra.mailsink import MailSink
 from services.campaigns import service as campaigns
-from tests.campaign_helpers import add_stakeholders, make_campaign, make_org
+from tests.campaign_helpers import add_stakeholders, mail_setup, make_campaign, make_org, send_round
 
 IDLE_TIMEOUT = 0.5
 PEOPLE = 9
 CONNECTIONS = 3
-
-
-async def _send_round(setup: campaigns.MailSetup, campaign_id, kind: str,  # type: ignore[no-untyped-def]
-                      reminder_no: int) -> campaigns.BatchOutcome:
-    return await campaigns.send_batch(setup, campaign_id, kind=kind, reminder_no=reminder_no,
-                                      batch_no=0, planned_at=datetime.now(UTC), rate=0)
 
 
 async def test_idle_relay_never_gets_a_mail_twice(committed_maker):
@@ -45,16 +37,12 @@ async def test_idle_relay_never_gets_a_mail_twice(committed_maker):
                 await s.commit()
         # One transport for all rounds, as the worker keeps one: its pooled connections go
         # idle between the rounds and the relay closes them.
-        setup = campaigns.MailSetup(
-            transport=MailTransport(sink.host, sink.port, pool_size=CONNECTIONS),
-            maker=lambda: session_scope(maker), secret_key="k" * 40,
-            public_url="http://testserver", mail_from="beteiligung@localhost",
-            connections=CONNECTIONS, max_attempts=5)
+        setup = mail_setup(maker, sink.host, sink.port, connections=CONNECTIONS)
 
         rounds = [(first, "invitation", 0), (second, "invitation", 0),
                   (first, "reminder", 1), (second, "reminder", 1)]
         for campaign, kind, reminder_no in rounds:
-            outcome = await _send_round(setup, campaign.id, kind, reminder_no)
+            outcome = await send_round(setup, campaign.id, kind=kind, reminder_no=reminder_no)
             assert (outcome.sent, outcome.failed, outcome.queued) == (PEOPLE, 0, 0), \
                 (kind, reminder_no, outcome)
             await asyncio.sleep(IDLE_TIMEOUT * 3)  # the relay drops the idle connections

@@ -10,12 +10,10 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from sqlalchemy import select, text
 
-from infra.db import session_scope
 from infra.devservices import free_port
-from infra.mail import MailTransport
 from services.campaigns import service as campaigns
 from services.models.campaign import Invitation
-from tests.campaign_helpers import add_stakeholders, make_campaign, make_org
+from tests.campaign_helpers import add_stakeholders, mail_setup, make_campaign, make_org
 
 
 class PickyServer:
@@ -60,11 +58,7 @@ async def test_permanent_and_temporary_smtp_failures(committed_maker):
             await campaigns.select_audience(s, campaign.id, secret_key="k" * 40, batch_size=10,
                                             started_at=datetime.now(UTC))
             await s.commit()
-        setup = campaigns.MailSetup(
-            transport=MailTransport("127.0.0.1", controller.port),
-            maker=lambda: session_scope(maker), secret_key="k" * 40,
-            public_url="http://testserver", mail_from="beteiligung@localhost", connections=2,
-            max_attempts=5)
+        setup = mail_setup(maker, "127.0.0.1", controller.port)
 
         first = await campaigns.send_batch(setup, campaign.id, kind="invitation",
                                            reminder_no=0, batch_no=0,

@@ -8,11 +8,16 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text, update
 
-from infra.db import session_scope
-from infra.mail import MailTransport
 from services.campaigns import service as campaigns
 from services.models.organisation import Organisation
-from tests.campaign_helpers import add_stakeholders, ledger, make_campaign, make_org
+from tests.campaign_helpers import (
+    add_stakeholders,
+    ledger,
+    mail_setup,
+    make_campaign,
+    make_org,
+    send_round,
+)
 
 
 async def test_a_stakeholder_without_legal_basis_is_never_mailed(committed_maker, smtp_sink):
@@ -43,12 +48,8 @@ async def test_a_stakeholder_without_legal_basis_is_never_mailed(committed_maker
         await s.execute(update(Organisation).where(Organisation.id == org_id)
                         .values(public_task_basis=None))
         await s.commit()
-    setup = campaigns.MailSetup(
-        transport=MailTransport(smtp_sink.host, smtp_sink.port), maker=lambda: session_scope(maker),
-        secret_key="k" * 40, public_url="http://testserver", mail_from="beteiligung@localhost",
-        connections=2, max_attempts=3)
-    outcome = await campaigns.send_batch(setup, campaign.id, kind="invitation", reminder_no=0,
-                                         batch_no=0, planned_at=datetime.now(UTC), rate=0)
+    setup = mail_setup(maker, smtp_sink.host, smtp_sink.port, max_attempts=3)
+    outcome = await send_round(setup, campaign.id)
     assert outcome.sent == 1
     recipients = [m.envelope_to for m in smtp_sink.messages]
     assert recipients.count([consent]) == 1

@@ -14,12 +14,11 @@ from email.header import decode_header, make_header
 from sqlalchemy import select, text
 
 from contracts.process import NotifyInput
-from infra.db import session_scope
 from infra.mail import MailTransport
 from services.campaigns import service as campaigns
 from services.models.campaign import Invitation
 from services.processes.mails import render as render_process_mail
-from tests.campaign_helpers import add_stakeholders, make_campaign, make_org
+from tests.campaign_helpers import add_stakeholders, mail_setup, make_campaign, make_org, send_round
 
 INJECTION = "Mallory\r\nBcc: victim@evil.example"
 PHISHING = "Eva\r\n\r\n<html><a href='https://evil.example/login'>Hier anmelden</a></html>"
@@ -32,12 +31,8 @@ async def _send(maker, sink, org_id):  # type: ignore[no-untyped-def]
         await campaigns.select_audience(s, campaign.id, secret_key="k" * 40, batch_size=50,
                                         started_at=datetime.now(UTC))
         await s.commit()
-    setup = campaigns.MailSetup(
-        transport=MailTransport(sink.host, sink.port), maker=lambda: session_scope(maker),
-        secret_key="k" * 40, public_url="http://testserver", mail_from="beteiligung@localhost",
-        connections=2, max_attempts=5)
-    outcome = await campaigns.send_batch(setup, campaign.id, kind="invitation", reminder_no=0,
-                                         batch_no=0, planned_at=datetime.now(UTC), rate=0)
+    setup = mail_setup(maker, sink.host, sink.port)
+    outcome = await send_round(setup, campaign.id)
     return campaign, outcome
 
 
@@ -124,10 +119,7 @@ async def test_hostile_names_and_addresses_in_one_batch(committed_maker, smtp_si
 
     # Running the batch again (a Temporal retry) sends nothing twice and fails nothing anew.
     again = await campaigns.send_batch(
-        campaigns.MailSetup(transport=MailTransport(smtp_sink.host, smtp_sink.port),
-                            maker=lambda: session_scope(maker), secret_key="k" * 40,
-                            public_url="http://testserver", mail_from="beteiligung@localhost",
-                            connections=2, max_attempts=5),
+        mail_setup(maker, smtp_sink.host, smtp_sink.port),
         campaign.id, kind="invitation", reminder_no=0, batch_no=0,
         planned_at=datetime.now(UTC), rate=0)
     assert (again.sent, again.failed, again.queued) == (4, 3, 0)

@@ -9,15 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, text, update
 
-from infra.db import session_scope
-from infra.mail import MailTransport
 from services.campaigns import service as campaigns
 from services.models.campaign import Invitation, OutboundMail
 from services.models.organisation import Role
 from services.models.stakeholder import Stakeholder
 from services.stakeholders import service as stakeholders
 from services.stakeholders.schemas import StakeholderIn
-from tests.campaign_helpers import add_groups, make_campaign, make_org
+from tests.campaign_helpers import add_groups, mail_setup, make_campaign, make_org, send_round
 
 
 async def _scan(maker, needles: list[str]) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
@@ -61,12 +59,8 @@ async def test_erasure_leaves_no_personal_data_in_any_table(committed_maker, smt
         await campaigns.select_audience(s, campaign.id, secret_key="k" * 40, batch_size=50,
                                         started_at=datetime.now(UTC))
         await s.commit()
-    setup = campaigns.MailSetup(
-        transport=MailTransport(smtp_sink.host, smtp_sink.port), maker=lambda: session_scope(maker),
-        secret_key="k" * 40, public_url="http://testserver", mail_from="beteiligung@localhost",
-        connections=2, max_attempts=3)
-    outcome = await campaigns.send_batch(setup, campaign.id, kind="invitation", reminder_no=0,
-                                         batch_no=0, planned_at=datetime.now(UTC), rate=0)
+    setup = mail_setup(maker, smtp_sink.host, smtp_sink.port, max_attempts=3)
+    outcome = await send_round(setup, campaign.id)
     assert outcome.sent == 2
     assert any(m.envelope_to == [email] for m in smtp_sink.messages)
     async with maker() as s:
