@@ -11,15 +11,14 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 
 from api.app import create_app
-from infra.db import create_engine
-from infra.migrate import alembic_config
 from services.processes import templates as process_templates
 from services.surveys import templates as survey_templates
 from services.template_store.documents import TemplateInvalid
 from services.template_store.service import (
+from tests.support.scratch_db import scratch_database
     resolve_process_template,
     resolve_survey_template,
     upload_template,
@@ -27,6 +26,7 @@ from services.template_store.service import (
 )
 
 SHIPPED = Path(__file__).parents[2] / "services" / "templates"
+
 
 
 def test_every_shipped_survey_file_is_valid_and_named_by_its_key() -> None:
@@ -109,16 +109,8 @@ async def test_resolution_prefers_own_then_shared_then_shipped(session, make_sta
 
 
 async def test_migration_gives_running_snapshots_their_survey(pg_url):  # type: ignore[no-untyped-def]
-    name = f"mig_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(pg_url)
-    async with admin.connect() as conn:
-        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    scratch_url = make_url(pg_url).set(database=name).render_as_string(hide_password=False)
-    engine = create_engine(scratch_url)
-    try:
-        cfg = alembic_config(scratch_url.replace("%", "%%"))
-        await asyncio.to_thread(command.upgrade, cfg, "0005_groups_legal_basis")
+    async with scratch_database(pg_url, "0005_groups_legal_basis") as scratch:
+        engine = scratch.engine
         snapshots = {
             "old": {"phases": [{"key": "tag-1"}], "surveys": [
                 {"key": "feedback-tag-1", "title": "F1", "phase": "tag-1"},
@@ -136,7 +128,7 @@ async def test_migration_gives_running_snapshots_their_survey(pg_url):  # type: 
                     "VALUES (:id, gen_random_uuid(), 't', 1, 't', '2027-01-01', 'running', "
                     "CAST(:snap AS jsonb), :wf, 0)"),
                     {"id": ids[k], "snap": json.dumps(snap), "wf": f"process-{ids[k]}"})
-        await asyncio.to_thread(command.upgrade, cfg, "0007_org_templates")
+        await scratch.upgrade("0007_org_templates")
         async with engine.connect() as conn:
             rows = dict((await conn.execute(text(
                 "SELECT id, template_snapshot FROM processes"))).all())
@@ -145,10 +137,4 @@ async def test_migration_gives_running_snapshots_their_survey(pg_url):  # type: 
             ("weltoffene-kommune-selbstcheck", "weltoffene-kommune-selbstcheck"),
             ("feedback-tag-2", "eigene")]
         assert rows[ids["none"]] == snapshots["none"]
-        await asyncio.to_thread(command.downgrade, cfg, "0005_groups_legal_basis")
-    finally:
-        await engine.dispose()
-        async with admin.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        await admin.dispose()
+        await asyncio.to_thread(command.downgrade, scratch.config, "0005_groups_legal_basis")

@@ -7,23 +7,14 @@ import asyncio
 import uuid
 
 from alembic import command
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 
-from infra.db import create_engine
-from infra.migrate import alembic_config
+from tests.support.scratch_db import scratch_database
 
 
 async def test_upgrade_erases_the_language_of_anonymous_responses(pg_url):
-    name = f"mig_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(pg_url)
-    async with admin.connect() as conn:
-        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    scratch_url = make_url(pg_url).set(database=name).render_as_string(hide_password=False)
-    engine = create_engine(scratch_url)
-    try:
-        cfg = alembic_config(scratch_url.replace("%", "%%"))  # configparser interpolation
-        await asyncio.to_thread(command.upgrade, cfg, "0004_surveys")
+    async with scratch_database(pg_url, "0004_surveys") as scratch:
+        engine = scratch.engine
         anon, ident = uuid.uuid4(), uuid.uuid4()
         async with engine.begin() as conn:
             # Foreign keys are not what this test is about: no org, process and so on.
@@ -38,15 +29,9 @@ async def test_upgrade_erases_the_language_of_anonymous_responses(pg_url):
                     "INSERT INTO survey_responses (id, survey_id, group_key, reach_tier, "
                     "channel, language) VALUES (gen_random_uuid(), :s, 'buerger', 1, "
                     "'invitation', 'tr')"), {"s": sid})
-        await asyncio.to_thread(command.upgrade, cfg, "0005_anon_answers")
+        await scratch.upgrade("0005_anon_answers")
         async with engine.connect() as conn:
             rows = dict((await conn.execute(text(
                 "SELECT survey_id, language FROM survey_responses"))).all())
         assert rows == {anon: None, ident: "tr"}
-        await asyncio.to_thread(command.downgrade, cfg, "0004_surveys")
-    finally:
-        await engine.dispose()
-        async with admin.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        await admin.dispose()
+        await asyncio.to_thread(command.downgrade, scratch.config, "0004_surveys")
