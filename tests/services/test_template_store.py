@@ -18,12 +18,12 @@ from services.processes import templates as process_templates
 from services.surveys import templates as survey_templates
 from services.template_store.documents import TemplateInvalid
 from services.template_store.service import (
-from tests.support.scratch_db import scratch_database
     resolve_process_template,
     resolve_survey_template,
     upload_template,
     visible_templates,
 )
+from tests.support.scratch_db import scratch_database
 
 SHIPPED = Path(__file__).parents[2] / "services" / "templates"
 
