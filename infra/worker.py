@@ -12,6 +12,7 @@ from temporalio.worker import Worker
 from activities.registry import ACTIVITIES, MAIL_ACTIVITIES
 from infra import db as infra_db
 from infra import mail as infra_mail
+from infra import outbound
 from infra.config import Settings
 from infra.db import create_engine, create_sessionmaker
 from infra.mail import MailTransport
@@ -50,6 +51,8 @@ def configure_dependencies(settings: Settings,
     infra_db.configure(sessionmaker)
     transport = MailTransport(settings.smtp_host or "127.0.0.1", settings.smtp_port or 1025)
     infra_mail.configure(transport)
+    outbound.configure(outbound.parse_networks(settings.webhook_allowed_networks),
+                       timeout=settings.webhook_timeout_seconds)
 
 
 async def run_worker(settings: Settings) -> None:

@@ -17,6 +17,7 @@ from api.routes import results as result_routes
 from api.routes import stakeholders as stakeholder_routes
 from api.routes import surveys as survey_routes
 from api.routes import templates as template_routes
+from api.routes import webhooks as webhook_routes
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -30,4 +31,5 @@ ROUTERS: list[APIRouter] = [
     survey_routes.router, participation_routes.router, result_routes.router,
     participation_pages.router, survey_result_pages.router,
     template_routes.router, process_routes.router, approval_routes.router, process_pages.router,
+    webhook_routes.router,
 ]

@@ -55,6 +55,8 @@ AUDIENCES: dict[str, Audience] = {
     # Vote comments: the steering group that votes and those who run the process.
     "approval.vote": Audience(PROCESS),
     "approval.*": Audience(PROCESS),
+    # Subscriptions' URLs and who manages them: the admins' feature.
+    "webhook.*": Audience(ADMIN),
 }
 
 

@@ -10,6 +10,7 @@ from services.models import (  # noqa: F401
     process,
     stakeholder,
     survey,
+    webhook,
 )
 from services.models.base import Base
 
