@@ -138,7 +138,7 @@ class WebhookRepository(Repository):
             .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
             .join(DomainEvent, DomainEvent.seq == WebhookDelivery.event_seq)
             .where(WebhookDelivery.id.in_(delivery_ids)))
-        return [DeliveryTarget(d, s, e) for d, s, e in rows.tuples().all()]
+        return [DeliveryTarget(d, s, e) for d, s, e in rows.all()]
 
     async def record_attempts(self, records: Sequence[AttemptRecord]) -> None:
         if not records:
