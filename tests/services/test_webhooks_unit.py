@@ -20,8 +20,8 @@ from infra.outbound import (
     guarded_client,
     parse_networks,
 )
-from services.events.catalog import EVENT_TYPES, check_types
 from services.errors import ValidationFailed
+from services.events.catalog import EVENT_TYPES, check_types
 from services.webhooks import secrets
 from services.webhooks.delivery import advance_cursor
 from tests.support.live_server import live_server
