@@ -55,9 +55,12 @@ async def plan_deliveries(inp: PlanIn) -> PlanOut:
 
 @activity.defn(name=ACT_DELIVER_BATCH)
 async def deliver_batch(inp: DeliverBatchIn) -> DeliverBatchOut:
-    delivered, retry = await delivery.deliver_batch(
-        session_scope, outbound.get_client(), inp.delivery_ids,
-        get_settings().resolved_secret_key(), heartbeat=activity.heartbeat)
+    # A pool per batch: httpx's pool gets slower with every request waiting in it, and the
+    # dispatcher runs pages side by side (bench/webhook_deliveries.py).
+    async with outbound.new_client(max_connections=delivery.BATCH_CONCURRENCY) as client:
+        delivered, retry = await delivery.deliver_batch(
+            session_scope, client, inp.delivery_ids, get_settings().resolved_secret_key(),
+            heartbeat=activity.heartbeat)
     return DeliverBatchOut(delivered=delivered, retry=retry)
 
 

@@ -70,7 +70,9 @@ class DispatcherInput(BaseModel):
     cursor: int | None = None
     # Since when the cursor has been held at a gap in the sequence (see services/webhooks).
     gap_since: datetime | None = None
-    page_size: int = 200
+    page_size: int = 500
+    # Pages whose first attempts run at once (the next is planned meanwhile).
+    parallel_pages: int = 2
     # How long one planning activity waits for new events before it returns empty.
     wait_seconds: float = 20.0
     retry: WebhookRetry = Field(default_factory=WebhookRetry)
@@ -81,7 +83,7 @@ class DispatcherInput(BaseModel):
 class PlanIn(BaseModel):
     cursor: int | None
     gap_since: datetime | None = None
-    page_size: int = 200
+    page_size: int = 500
     wait_seconds: float = 20.0
 
 

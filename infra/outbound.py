@@ -123,6 +123,11 @@ def allowed_networks() -> tuple[Network, ...]:
     return _allowed
 
 
+def new_client(*, max_connections: int = 100) -> httpx.AsyncClient:
+    """A client of its own (the caller closes it), with the process's settings."""
+    return guarded_client(_allowed, timeout=_timeout, max_connections=max_connections)
+
+
 def get_client() -> httpx.AsyncClient:
     """The process's one outbound client (connection pooling across deliveries)."""
     global _client

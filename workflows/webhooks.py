@@ -62,6 +62,9 @@ class WebhookDispatcherWorkflow:
     async def run(self, inp: DispatcherInput) -> None:
         self.cursor = inp.cursor
         gap_since = inp.gap_since
+        # Pages being delivered while the next is planned: the receiver does not idle while
+        # the dispatcher's activities go back and forth through Temporal.
+        running: list[asyncio.Task[None]] = []
         while True:
             plan: PlanOut = await workflow.execute_activity(
                 ACT_PLAN,
@@ -72,19 +75,36 @@ class WebhookDispatcherWorkflow:
                 heartbeat_timeout=timedelta(seconds=10), retry_policy=DB_RETRY)
             self.cursor, gap_since = plan.cursor, plan.gap_since
             if plan.delivery_ids:
-                result: DeliverBatchOut = await workflow.execute_activity(
-                    ACT_DELIVER_BATCH, DeliverBatchIn(delivery_ids=plan.delivery_ids),
-                    result_type=DeliverBatchOut,
-                    start_to_close_timeout=timedelta(minutes=5),
-                    heartbeat_timeout=timedelta(seconds=30), retry_policy=DB_RETRY)
-                if result.retry:
-                    await self._start_retries(inp, result.retry)
+                running.append(asyncio.ensure_future(self._deliver_page(inp, plan.delivery_ids)))
+            while len(running) >= max(1, inp.parallel_pages):
+                await workflow.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                running = self._reap(running)
+            running = self._reap(running)
             info = workflow.info()
             if (info.is_continue_as_new_suggested()
                     or info.get_current_history_length() > inp.history_limit):
+                if running:
+                    await workflow.wait(running)
+                    self._reap(running)
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(inp.model_copy(
                     update={"cursor": self.cursor, "gap_since": gap_since}))
+
+    @staticmethod
+    def _reap(running: list[asyncio.Task[None]]) -> list[asyncio.Task[None]]:
+        for task in running:
+            if task.done():
+                task.result()  # a failure here is a bug: let it fail the workflow task
+        return [t for t in running if not t.done()]
+
+    async def _deliver_page(self, inp: DispatcherInput, delivery_ids: list[uuid.UUID]) -> None:
+        result: DeliverBatchOut = await workflow.execute_activity(
+            ACT_DELIVER_BATCH, DeliverBatchIn(delivery_ids=delivery_ids),
+            result_type=DeliverBatchOut,
+            start_to_close_timeout=timedelta(minutes=5),
+            heartbeat_timeout=timedelta(seconds=30), retry_policy=DB_RETRY)
+        if result.retry:
+            await self._start_retries(inp, result.retry)
 
     @staticmethod
     async def _start_retries(inp: DispatcherInput, delivery_ids: list[uuid.UUID]) -> None:
