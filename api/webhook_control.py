@@ -1,44 +1,32 @@
-"""The API's side of webhook delivery: start the dispatcher (idempotently, by its fixed
-workflow id) and manual redeliveries."""
+"""The API's side of webhook delivery: start the dispatcher and manual redeliveries, mapping
+Temporal's failures to 503."""
 
 from __future__ import annotations
 
 import uuid
 
 from temporalio.client import Client
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError
 
-from contracts.webhooks import (
-    DISPATCHER_WORKFLOW_ID,
-    DeliveryInput,
-    DispatcherInput,
-    WebhookRetry,
-)
+from contracts.webhooks import DISPATCHER_WORKFLOW_ID, DeliveryInput
 from infra.config import Settings
 from infra.temporal import TASK_QUEUE
+from infra.webhook_dispatch import retry_policy, start_dispatcher
 from services.errors import Unavailable
-from workflows.webhooks import WebhookDeliveryWorkflow, WebhookDispatcherWorkflow
-
-
-def retry_policy(settings: Settings) -> WebhookRetry:
-    return WebhookRetry(initial_seconds=settings.webhook_retry_initial_seconds)
+from workflows.webhooks import WebhookDeliveryWorkflow
 
 
 async def ensure_dispatcher(client: Client, settings: Settings, *,
                             task_queue: str = TASK_QUEUE,
                             workflow_id: str = DISPATCHER_WORKFLOW_ID) -> None:
-    """Start the one dispatcher unless it runs (USE_EXISTING); after it ended (terminated by
-    an operator) a new one starts and finds its cursor from the subscriptions."""
     try:
-        await client.start_workflow(
-            WebhookDispatcherWorkflow.run, DispatcherInput(retry=retry_policy(settings)),
-            id=workflow_id, task_queue=task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE)
+        await start_dispatcher(client, settings, task_queue=task_queue,
+                               workflow_id=workflow_id)
     except (RPCError, RuntimeError) as exc:
-        raise Unavailable("Temporal ist nicht erreichbar; Webhooks werden später zugestellt, "
-                          "sobald es wieder läuft.", code="temporal_unavailable") from exc
+        raise Unavailable("Temporal ist nicht erreichbar; der Webhook ist angelegt, seine "
+                          "Ereignisse werden zugestellt, sobald der Worker wieder läuft.",
+                          code="temporal_unavailable") from exc
 
 
 async def start_redelivery(client: Client, settings: Settings, delivery_id: uuid.UUID,

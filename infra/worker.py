@@ -17,6 +17,7 @@ from infra.config import Settings
 from infra.db import create_engine, create_sessionmaker
 from infra.mail import MailTransport
 from infra.temporal import MAIL_TASK_QUEUE, TASK_QUEUE, connect
+from infra.webhook_dispatch import start_dispatcher
 from workflows.registry import WORKFLOWS
 
 log = logging.getLogger(__name__)
@@ -59,5 +60,7 @@ async def run_worker(settings: Settings) -> None:
     configure_dependencies(settings)
     client = await connect(settings)
     workers = build_workers(client)
+    # Webhook delivery runs whenever a worker does (idempotent; see infra/webhook_dispatch.py).
+    await start_dispatcher(client, settings)
     log.info("worker running on %s and %s", TASK_QUEUE, MAIL_TASK_QUEUE)
     await asyncio.gather(*(w.run() for w in workers))
