@@ -8,9 +8,12 @@ the own organisation going out."""
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,11 +39,15 @@ ACTIVITIES = [webhook_activities.plan_deliveries, webhook_activities.deliver_bat
               webhook_activities.deliver, webhook_activities.give_up]
 
 
+HISTORIES = Path(__file__).resolve().parents[1] / "replay" / "histories"
+
+
 @dataclass
 class Stack:
     http: AsyncClient
     admin: Any
     maker: Any
+    client: Any
 
 
 @pytest.fixture
@@ -59,7 +66,7 @@ async def stack(settings, committed_maker, time_skipping_env, make_committed_sta
                       activities=ACTIVITIES), \
             AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver") as http:
         try:
-            yield Stack(http, admin, committed_maker)
+            yield Stack(http, admin, committed_maker, time_skipping_env.client)
         finally:
             await time_skipping_env.client.get_workflow_handle(
                 DISPATCHER_WORKFLOW_ID).terminate("test done")
@@ -133,6 +140,8 @@ async def test_two_500s_then_the_event_exactly_once_by_webhook_id(stack, make_co
         assert [a["status_code"] for a in row["attempts"]] == [500, 500, 200]
         assert [a["attempt"] for a in row["attempts"]] == [1, 2, 3]
         assert row["last_status_code"] == 200 and row["delivered_at"]
+        if os.environ.get("RECORD_WEBHOOK_HISTORY"):
+            await _record_histories(stack, row["id"])
 
         # A manual redelivery: the same webhook-id again, which the receiver drops as known.
         r = await stack.http.post(
@@ -147,6 +156,18 @@ async def test_two_500s_then_the_event_exactly_once_by_webhook_id(stack, make_co
         await _until(redelivered)
         assert receiver.requests[-1].msg_id == row["webhook_id"]
         assert len(receiver.accepted) == 1 and receiver.attempts_by_id[row["webhook_id"]] == 4
+
+
+async def _record_histories(stack: Stack, delivery_id: str) -> None:
+    """For tests/replay/test_webhook_replay.py: the retries of this delivery (completed) and
+    the dispatcher so far (running)."""
+    from contracts.webhooks import delivery_workflow_id
+
+    for name, wf_id in [("webhook_delivery", delivery_workflow_id(uuid.UUID(delivery_id))),
+                        ("webhook_dispatcher", DISPATCHER_WORKFLOW_ID)]:
+        history = await stack.client.get_workflow_handle(wf_id).fetch_history()
+        (HISTORIES / f"{name}.json").write_text(json.dumps(
+            json.loads(history.to_json()), indent=1) + "\n")
 
 
 async def test_rotation_signs_with_both_secrets(stack):  # type: ignore[no-untyped-def]
