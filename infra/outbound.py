@@ -27,6 +27,10 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 LOOPBACK = "127.0.0.0/8,::1/128"
 
 
+# A name server that does not answer must not hold an API request or a delivery for long.
+RESOLVE_TIMEOUT = 5.0
+
+
 class BlockedAddress(Exception):
     """The target resolves to an address outbound requests may not reach."""
 
@@ -54,10 +58,12 @@ async def resolve_allowed(host: str, port: int, allowed: Sequence[Network]) -> l
     """The host's addresses, all of them allowed, or BlockedAddress (one bad address is
     enough: which one a client picks is not ours to know)."""
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(
-            host, port, type=socket.SOCK_STREAM)
+        infos = await asyncio.wait_for(asyncio.get_running_loop().getaddrinfo(
+            host, port, type=socket.SOCK_STREAM), RESOLVE_TIMEOUT)
     except socket.gaierror as exc:
         raise BlockedAddress(f"{host}: nicht auflösbar ({exc.strerror})") from exc
+    except TimeoutError as exc:
+        raise BlockedAddress(f"{host}: keine Antwort vom DNS") from exc
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     for address in addresses:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
