@@ -138,3 +138,18 @@ def test_check_types_accepts_types_families_and_star_and_names_unknown_ones() ->
         check_types(["process.advanced", "process.exploded", "nothing.*"])
     fields = [d["field"] for d in err.value.details if "message" in d]
     assert fields == ["types.1", "types.2"]
+
+
+def test_embedded_stack_allows_loopback_targets_an_operator_setting_wins(tmp_path,
+                                                                         monkeypatch) -> None:
+    from infra.config import Settings
+    from infra.devstack import DevPorts, DevStack
+
+    monkeypatch.delenv("MITWIRKEN_WEBHOOK_ALLOWED_NETWORKS", raising=False)
+    stack = DevStack(Settings(data_dir=tmp_path), DevPorts())
+    assert stack.child_env()["MITWIRKEN_WEBHOOK_ALLOWED_NETWORKS"] == LOOPBACK
+    monkeypatch.setenv("MITWIRKEN_WEBHOOK_ALLOWED_NETWORKS", "10.1.2.3/32")
+    assert stack.child_env()["MITWIRKEN_WEBHOOK_ALLOWED_NETWORKS"] == "10.1.2.3/32"
+    assert Settings().webhook_allowed_networks == "10.1.2.3/32"
+    monkeypatch.delenv("MITWIRKEN_WEBHOOK_ALLOWED_NETWORKS")
+    assert Settings().webhook_allowed_networks == ""  # outside the embedded stack: public only
