@@ -41,10 +41,13 @@ async def plan_deliveries(inp: PlanIn) -> PlanOut:
     loop = asyncio.get_running_loop()
     until = loop.time() + inp.wait_seconds
     cursor, gap_since = inp.cursor, inp.gap_since
+    info = activity.info()
+    token = f"{info.workflow_run_id}:{info.activity_id}"
     while True:
         async with session_scope() as session:
             plan = await delivery.plan_page(session, cursor, gap_since, page_size=inp.page_size,
-                                            grace=GAP_GRACE, now=datetime.now(UTC))
+                                            grace=GAP_GRACE, now=datetime.now(UTC),
+                                            token=token)
         if plan.delivery_ids or plan.cursor != inp.cursor or loop.time() >= until:
             return PlanOut(cursor=plan.cursor, gap_since=plan.gap_since,
                            delivery_ids=plan.delivery_ids)

@@ -63,7 +63,7 @@ class WebhookDelivery(Base):
         ForeignKey("organisations.id", ondelete="CASCADE"), index=True
     )
     event_seq: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("domain_events.seq", ondelete="CASCADE")
+        BigInteger, ForeignKey("domain_events.seq", ondelete="CASCADE"), index=True
     )
     event_type: Mapped[str] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(20), default="pending")
@@ -72,6 +72,8 @@ class WebhookDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The planning activity that handed it to a batch (services/webhooks/repository.py).
+    plan_token: Mapped[str | None] = mapped_column(String(200))
     # How many manual redeliveries were asked for (each gets its own workflow id).
     redeliveries: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = created_at()

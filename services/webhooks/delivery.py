@@ -40,6 +40,9 @@ SessionScope = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 # about 550/s, against the same local receiver).
 BATCH_CONCURRENCY = 8
 ERROR_LIMIT = 500
+# A page's first attempts stop starting after this long (the activity's timeout is 5 min and
+# an attempt may take the client timeout, 10 s by default, on top).
+BATCH_BUDGET_SECONDS = 120.0
 
 
 def advance_cursor(cursor: int, seqs: Sequence[int], gap_since: datetime | None,
@@ -65,15 +68,16 @@ class Plan:
 
 
 async def plan_page(session: AsyncSession, cursor: int | None, gap_since: datetime | None, *,
-                    page_size: int, grace: timedelta, now: datetime) -> Plan:
-    """Create the deliveries of the next page of events; idempotent."""
+                    page_size: int, grace: timedelta, now: datetime, token: str) -> Plan:
+    """Create the deliveries of the next page of events and claim them with `token` (the
+    planning activity's: the same when it is retried); idempotent."""
     repo = WebhookRepository.from_session(session)
     if cursor is None:
         cursor = await repo.dispatch_start()
     seqs = await repo.seqs_after(cursor, page_size)
     if not seqs:
         return Plan(cursor, None, [])
-    ids = await repo.create_deliveries(cursor, seqs[-1])
+    ids = await repo.create_deliveries(cursor, seqs[-1], token)
     new_cursor, new_gap = advance_cursor(cursor, seqs, gap_since, now, grace)
     return Plan(new_cursor, new_gap, ids)
 
@@ -175,31 +179,39 @@ async def _sendable(session: AsyncSession,
 async def deliver_batch(scope: SessionScope, client: httpx.AsyncClient,
                         delivery_ids: Sequence[uuid.UUID], app_secret_key: str, *,
                         heartbeat: Callable[[], None] = lambda: None,
+                        budget_seconds: float = BATCH_BUDGET_SECONDS,
                         ) -> tuple[int, list[uuid.UUID]]:
     """First attempts of a page at once. Returns (delivered, ids worth retrying).
 
     Run again after a crash it re-posts only what is not recorded yet: the receiver may see a
     delivery twice, with the same `webhook-id` (at least once, as Standard Webhooks says).
+    Slow receivers cannot hold the dispatcher: after `budget_seconds` no further first attempt
+    starts; the deliveries not tried go to the retrying workflows like the failed ones.
     """
     async with scope() as session:
         targets = await _sendable(session, delivery_ids)
     queue = list(reversed(targets))
     done: list[tuple[DeliveryTarget, Outcome]] = []
+    loop = asyncio.get_running_loop()
+    until = loop.time() + budget_seconds
+    beat = [loop.time()]
 
     async def sender() -> None:
         # A few senders taking turns (not a task per delivery: the event loop's bookkeeping
         # for hundreds of waiting tasks cost more CPU than the requests themselves).
-        while queue:
+        while queue and loop.time() < until:
             t = queue.pop()
             done.append((t, await attempt(client, t, app_secret_key)))
-            if len(done) % 50 == 0:
+            if loop.time() - beat[0] >= 1.0:
+                beat[0] = loop.time()
                 heartbeat()
 
     await asyncio.gather(*(sender() for _ in range(min(BATCH_CONCURRENCY, len(targets)))))
     async with scope() as session:
         await _record(session, done)
     delivered = sum(1 for _, o in done if o.status == "delivered")
-    return delivered, [t.delivery.id for t, o in done if o.status == "pending"]
+    untried = [t.delivery.id for t in reversed(queue)]
+    return delivered, [t.delivery.id for t, o in done if o.status == "pending"] + untried
 
 
 class AttemptFailed(Exception):

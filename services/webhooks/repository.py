@@ -27,6 +27,16 @@ _PLAN = text("""
            OR EXISTS (SELECT 1 FROM unnest(s.types) t
                       WHERE t LIKE '%.*' AND starts_with(e.type, left(t, -1))))
     ON CONFLICT (subscription_id, event_seq) DO NOTHING
+""")
+
+# The planned deliveries of a page are claimed with the planning activity's token. A retried
+# activity (its worker died after the commit) has the same token and claims them again, so
+# nothing created is left undelivered; a page read twice (the cursor waiting at a gap) does
+# not hand out what an earlier plan already has.
+_CLAIM = text("""
+    UPDATE webhook_deliveries SET plan_token = :token
+    WHERE event_seq > :after AND event_seq <= :upto AND status = 'pending'
+      AND (plan_token IS NULL OR plan_token = :token)
     RETURNING id, event_seq
 """)
 
@@ -125,9 +135,12 @@ class WebhookRepository(Repository):
             select(DomainEvent.seq).where(DomainEvent.seq > after).order_by(DomainEvent.seq)
             .limit(limit))).all())
 
-    async def create_deliveries(self, after: int, upto: int) -> list[uuid.UUID]:
-        """Deliveries for the matching events in (after, upto]; only the new ones, by seq."""
-        rows = (await self.session.execute(_PLAN, {"after": after, "upto": upto})).all()
+    async def create_deliveries(self, after: int, upto: int, token: str) -> list[uuid.UUID]:
+        """Deliveries for the matching events in (after, upto]: those no other plan has
+        claimed, by seq."""
+        params = {"after": after, "upto": upto}
+        await self.session.execute(_PLAN, params)
+        rows = (await self.session.execute(_CLAIM, {**params, "token": token})).all()
         return [r.id for r in sorted(rows, key=lambda r: r.event_seq)]
 
     # --- deliveries --------------------------------------------------------------------------

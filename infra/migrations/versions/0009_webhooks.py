@@ -56,6 +56,7 @@ def upgrade() -> None:
         sa.Column("last_error", sa.String(500), nullable=True),
         sa.Column("last_attempt_at", TS, nullable=True),
         sa.Column("delivered_at", TS, nullable=True),
+        sa.Column("plan_token", sa.String(200), nullable=True),
         sa.Column("redeliveries", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("created_at", TS, server_default=sa.text("now()"), nullable=False),
         sa.CheckConstraint("status IN ('pending', 'delivered', 'failed', 'gone', 'skipped')",
@@ -73,6 +74,8 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_webhook_deliveries_organisation_id"), "webhook_deliveries",
                     ["organisation_id"])
+    op.create_index(op.f("ix_webhook_deliveries_event_seq"), "webhook_deliveries",
+                    ["event_seq"])
     op.create_table(
         "webhook_attempts",
         _id(),
