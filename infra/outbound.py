@@ -18,7 +18,6 @@ from collections.abc import Iterable, Sequence
 
 import httpcore
 import httpx
-from httpcore._backends.auto import AutoBackend
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -77,7 +76,7 @@ async def resolve_allowed(host: str, port: int, allowed: Sequence[Network]) -> l
 class GuardedBackend(httpcore.AsyncNetworkBackend):
     def __init__(self, allowed: Sequence[Network]) -> None:
         self.allowed = tuple(allowed)
-        self._inner = AutoBackend()
+        self._inner = httpcore.AnyIOBackend()  # httpx's own on asyncio
 
     async def connect_tcp(
         self, host: str, port: int, timeout: float | None = None,

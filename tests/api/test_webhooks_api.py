@@ -4,6 +4,7 @@ organisation's webhook is 404."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 
 import pytest
@@ -124,7 +125,8 @@ async def test_only_admins_manage_and_other_organisations_get_404(client, make_s
     wid = created["id"]
     # Through the other admin's own organisation: the webhook is not there.
     for method, rest in [("GET", f"/{wid}"), ("POST", f"/{wid}/rotate"), ("DELETE", f"/{wid}"),
-                         ("GET", f"/{wid}/deliveries")]:
+                         ("GET", f"/{wid}/deliveries"),
+                         ("POST", f"/{wid}/deliveries/{uuid.uuid4()}/redeliver")]:
         r = await client.request(method, _path(other, rest), headers=other.headers)
         assert r.status_code == 404, (method, rest, r.text)
     # Through the first organisation's slug: not a member there, so 404 as well.
@@ -132,3 +134,24 @@ async def test_only_admins_manage_and_other_organisations_get_404(client, make_s
     assert r.status_code == 404
     still = await client.get(_path(admin, f"/{wid}"), headers=admin.headers)
     assert still.status_code == 200 and still.json()["active"]
+
+
+async def test_redelivery_of_a_delivery_still_retrying_is_409(client, make_staff, temporal,
+                                                              session):  # type: ignore[no-untyped-def]
+    from services.events.service import record_event
+    from services.models.webhook import WebhookDelivery
+
+    admin = await make_staff(role=Role.admin)
+    created = (await client.post(_path(admin), json=BODY, headers=admin.headers)).json()
+    seq = await record_event(session, organisation_id=admin.org_id, type="process.advanced")
+    row = WebhookDelivery(subscription_id=uuid.UUID(created["id"]),
+                          organisation_id=admin.org_id, event_seq=seq,
+                          event_type="process.advanced", status="pending")
+    session.add(row)
+    await session.commit()
+    r = await client.post(_path(admin, f"/{created['id']}/deliveries/{row.id}/redeliver"),
+                          headers=admin.headers)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "delivery_pending"
+    listed = await client.get(_path(admin, f"/{created['id']}/deliveries"), headers=admin.headers)
+    assert [d["status"] for d in listed.json()["deliveries"]] == ["pending"]
+    assert listed.json()["deliveries"][0]["webhook_id"] == f"msg_{row.id.hex}"
