@@ -12,8 +12,10 @@ not followed and environment proxies are ignored: either would bypass the check.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import socket
+import ssl
 from collections.abc import Iterable, Sequence
 
 import httpcore
@@ -98,6 +100,12 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    # Loading the CA bundle takes ~30 ms: once per process, not per client (a pool per batch).
+    return httpx.create_ssl_context()
+
+
 def guarded_client(allowed: Sequence[Network], *, timeout: float = 10.0,
                    max_connections: int = 100) -> httpx.AsyncClient:
     """An httpx client whose every connection goes through GuardedBackend."""
@@ -105,7 +113,7 @@ def guarded_client(allowed: Sequence[Network], *, timeout: float = 10.0,
     # httpx builds its pool without a network backend parameter; this is the pool it would
     # build, with ours (tests/services/test_outbound_guard.py shows the guard in force).
     transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=httpx.create_ssl_context(), max_connections=max_connections,
+        ssl_context=_ssl_context(), max_connections=max_connections,
         max_keepalive_connections=max_connections, keepalive_expiry=5.0,
         network_backend=GuardedBackend(allowed))
     return httpx.AsyncClient(transport=transport, timeout=timeout, follow_redirects=False,
