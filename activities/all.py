@@ -2,4 +2,5 @@
 from activities import (
     campaigns,  # noqa: F401
     process,  # noqa: F401
+    webhooks,  # noqa: F401
 )

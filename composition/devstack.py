@@ -34,6 +34,7 @@ from infra.devservices import (
 )
 from infra.devstate import StackState, remove_state, write_state
 from infra.mailsink import MailSink
+from infra.outbound import LOOPBACK
 
 Echo = Callable[[str], None]
 
@@ -191,6 +192,9 @@ class DevStack:
             env["MITWIRKEN_SMTP_HOST"] = self.host
             env["MITWIRKEN_SMTP_PORT"] = str(self.ports.smtp)
             env["MITWIRKEN_DEV_MAIL_VIEWER"] = "1"
+        # The embedded stack's webhook receivers run on this machine (API.md: the embedded
+        # default allows loopback); an operator's deployment allows public addresses only.
+        env.setdefault("MITWIRKEN_WEBHOOK_ALLOWED_NETWORKS", LOOPBACK)
         if "MITWIRKEN_PUBLIC_URL" not in os.environ:
             env["MITWIRKEN_PUBLIC_URL"] = f"http://localhost:{self.ports.api}"
         return env

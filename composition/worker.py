@@ -13,10 +13,12 @@ from activities.registry import ACTIVITIES, MAIL_ACTIVITIES
 from contracts.queues import MAIL_TASK_QUEUE, TASK_QUEUE
 from infra import db as infra_db
 from infra import mail as infra_mail
+from infra import outbound
 from infra.config import Settings
 from infra.db import create_engine, create_sessionmaker
 from infra.mail import MailTransport
 from infra.temporal import connect
+from infra.webhook_dispatch import start_dispatcher
 from workflows.registry import WORKFLOWS
 
 log = logging.getLogger(__name__)
@@ -51,11 +53,15 @@ def configure_dependencies(settings: Settings,
     infra_db.configure(sessionmaker)
     transport = MailTransport(settings.smtp_host or "127.0.0.1", settings.smtp_port or 1025)
     infra_mail.configure(transport)
+    outbound.configure(outbound.parse_networks(settings.webhook_allowed_networks),
+                       timeout=settings.webhook_timeout_seconds)
 
 
 async def run_worker(settings: Settings) -> None:
     configure_dependencies(settings)
     client = await connect(settings)
     workers = build_workers(client)
+    # Webhook delivery runs whenever a worker does (idempotent; see infra/webhook_dispatch.py).
+    await start_dispatcher(client, settings)
     log.info("worker running on %s and %s", TASK_QUEUE, MAIL_TASK_QUEUE)
     await asyncio.gather(*(w.run() for w in workers))

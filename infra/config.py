@@ -30,6 +30,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_000_000)
     # Set by `mitwirken dev` when the embedded mail sink runs: shows /dev/mail to staff.
     dev_mail_viewer: bool = False
+    # Webhook targets: non-public networks (CIDR, comma-separated) outbound requests may reach
+    # anyway. Empty: public addresses only (SSRF). `mitwirken dev` allows loopback.
+    webhook_allowed_networks: str = ""
+    webhook_timeout_seconds: float = 10.0
+    # The first retry of a failed delivery (then doubling up to 6 h, for 3 days).
+    webhook_retry_initial_seconds: float = 10.0
 
     @property
     def effective_temporal_address(self) -> str:

@@ -30,6 +30,7 @@ from infra.db import create_engine, create_sessionmaker
 from infra.devservices import EmbeddedPostgres
 from infra.mailsink import MailSink
 from infra.migrate import upgrade
+from infra.outbound import LOOPBACK
 from services.identity.service import create_organisation, ensure_user, start_session
 from services.models.organisation import Role
 
@@ -65,7 +66,9 @@ def pg_url(tmp_root: Path) -> Iterator[str]:
 def settings(tmp_root: Path, pg_url: str) -> Settings:
     return Settings(data_dir=tmp_root / "data", database_url=pg_url,
                     secret_key="test-secret-key-" + "x" * 32,
-                    temporal_address="127.0.0.1:1", public_url="http://testserver")
+                    temporal_address="127.0.0.1:1", public_url="http://testserver",
+                    # Tests' webhook receivers listen on this machine (like `mitwirken dev`).
+                    webhook_allowed_networks=LOOPBACK)
 
 
 @pytest.fixture(scope="session")

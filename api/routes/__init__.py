@@ -18,6 +18,7 @@ from api.routes import results as result_routes
 from api.routes import stakeholders as stakeholder_routes
 from api.routes import surveys as survey_routes
 from api.routes import templates as template_routes
+from api.routes import webhooks as webhook_routes
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -32,4 +33,5 @@ ROUTERS: list[APIRouter] = [
     participation_pages.router, survey_result_pages.router,
     template_routes.router, template_pages.router,
     process_routes.router, approval_routes.router, process_pages.router,
+    webhook_routes.router,
 ]

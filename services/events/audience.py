@@ -57,6 +57,8 @@ AUDIENCES: dict[str, Audience] = {
     "approval.*": Audience(PROCESS),
     # An organisation's own template: those who start processes and surveys from it.
     "template.*": Audience(PROCESS),
+    # Subscriptions' URLs and who manages them: the admins' feature.
+    "webhook.*": Audience(ADMIN),
 }
 
 

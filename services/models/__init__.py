@@ -11,6 +11,7 @@ from services.models import (  # noqa: F401
     stakeholder,
     survey,
     template,
+    webhook,
 )
 from services.models.base import Base
 

@@ -1,0 +1,66 @@
+"""Every domain event type the product records: what a webhook may subscribe to.
+
+A subscription names exact types ("process.advanced"), a family ("process.*") or "*" for all.
+Types built at run time (`process.<transition kind>`, `campaign.<step>`, `approval.<status>`)
+are spelled out here; tests/services/test_event_catalog.py checks that every literal type the
+code records is listed, so a new event cannot be unsubscribable by accident.
+"""
+
+from __future__ import annotations
+
+import re
+
+from services.errors import ValidationFailed
+
+EVENT_TYPES: frozenset[str] = frozenset({
+    "organisation.created", "organisation.public_task_basis",
+    "membership.granted",
+    "group.added",
+    "stakeholder.created", "stakeholder.exported", "stakeholder.erased",
+    "stakeholder.unsubscribed", "stakeholders.imported",
+    # services/processes/service.py records `process.<kind>` of the workflow's transitions.
+    "process.created", "process.started", "process.advanced", "process.skipped",
+    "process.completed", "process.rescheduled", "process.checklist",
+    "process.approval_requested", "process.approval_decided", "process.reminder",
+    "process.overdue",
+    # `approval.<status>` once a vote decides it.
+    "approval.requested", "approval.vote", "approval.approved", "approval.rejected",
+    "survey.created", "survey.questions_changed", "survey.versioned",
+    # `campaign.<step>` (services/campaigns/service.py).
+    "campaign.created", "campaign.failed", "campaign.audience_selected",
+    "campaign.invitation_batch_sent", "campaign.reminder_batch_sent",
+    "campaign.reminder_started", "campaign.closed", "campaign.invitation_declined",
+    # Webhook management itself (admins only, services/events/audience.py).
+    "webhook.created", "webhook.secret_rotated", "webhook.deleted", "webhook.redelivered",
+    "webhook.disabled",
+    # The council resolution (issue 10): its branch adds the types it records.
+    "resolution.submitted",
+})
+
+FAMILIES: frozenset[str] = frozenset(t.split(".", 1)[0] for t in EVENT_TYPES)
+_FAMILY_PATTERN = re.compile(r"^(?P<family>[a-z_]+)\.\*$")
+
+
+def check_types(types: list[str], *, field: str = "types") -> list[str]:
+    """The subscription's types, cleaned (stripped, unique, in order); 422 naming each unknown
+    one (with the index) and the known families."""
+    cleaned: list[str] = []
+    errors = []
+    for i, raw in enumerate(types):
+        value = raw.strip()
+        match = _FAMILY_PATTERN.match(value)
+        known = (value == "*" or value in EVENT_TYPES
+                 or (match is not None and match["family"] in FAMILIES))
+        if not known:
+            errors.append({"field": f"{field}.{i}",
+                           "message": f"Unbekannter Ereignistyp {value!r}."})
+        elif value not in cleaned:
+            cleaned.append(value)
+    if not cleaned and not errors:
+        errors.append({"field": field, "message": "Mindestens ein Ereignistyp ist nötig."})
+    if errors:
+        raise ValidationFailed(
+            "Unbekannte oder fehlende Ereignistypen.", code="unknown_event_type",
+            details=errors + [{"field": field, "known_families": sorted(FAMILIES)}])
+    return cleaned
+
