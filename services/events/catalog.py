@@ -26,6 +26,8 @@ EVENT_TYPES: frozenset[str] = frozenset({
     # `approval.<status>` once a vote decides it.
     "approval.requested", "approval.vote", "approval.approved", "approval.rejected",
     "survey.created", "survey.questions_changed", "survey.versioned",
+    # An organisation's own process or survey template (services/template_store).
+    "template.uploaded",
     # `campaign.<step>` (services/campaigns/service.py).
     "campaign.created", "campaign.failed", "campaign.audience_selected",
     "campaign.invitation_batch_sent", "campaign.reminder_batch_sent",
