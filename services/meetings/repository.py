@@ -1,0 +1,195 @@
+"""All SQL of events (meetings), registrations, their mail ledger and self-descriptions."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+
+from services.models.campaign import Campaign
+from services.models.meeting import (
+    Meeting,
+    MeetingMail,
+    MeetingRegistration,
+    MeetingSelfDescription,
+)
+from services.models.organisation import Organisation
+from services.repository import Repository
+
+
+class MeetingRepository(Repository):
+    # --- events ---------------------------------------------------------------------------
+
+    def add(self, meeting: Meeting) -> None:
+        self.session.add(meeting)
+
+    async def get(self, meeting_id: uuid.UUID) -> Meeting | None:
+        return await self.session.get(Meeting, meeting_id)
+
+    async def lock(self, meeting_id: uuid.UUID) -> Meeting | None:
+        """The event row locked for this transaction: every change of its places goes through
+        here, so concurrent registrations queue on the lock instead of racing a count."""
+        stmt = (select(Meeting).where(Meeting.id == meeting_id).with_for_update()
+                .execution_options(populate_existing=True))
+        return (await self.session.scalars(stmt)).one_or_none()
+
+    async def of_process(self, process_id: uuid.UUID, *, public_only: bool = False
+                         ) -> list[Meeting]:
+        stmt = select(Meeting).where(Meeting.process_id == process_id)
+        if public_only:
+            stmt = stmt.where(Meeting.public.is_(True))
+        return list((await self.session.scalars(
+            stmt.order_by(Meeting.starts_at, Meeting.title))).all())
+
+    async def insert_from_template(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            await self.session.execute(insert(Meeting).values(rows).on_conflict_do_nothing(
+                index_elements=["process_id", "template_key"]))
+
+    async def organisation(self, organisation_id: uuid.UUID) -> Organisation | None:
+        return await self.session.get(Organisation, organisation_id)
+
+    async def campaign(self, campaign_id: uuid.UUID) -> Campaign | None:
+        return await self.session.get(Campaign, campaign_id)
+
+    # --- registrations --------------------------------------------------------------------
+
+    async def registration(self, registration_id: uuid.UUID) -> MeetingRegistration | None:
+        return await self.session.get(MeetingRegistration, registration_id,
+                                      populate_existing=True)
+
+    async def registration_for_invitation(self, meeting_id: uuid.UUID,
+                                          invitation_id: uuid.UUID
+                                          ) -> MeetingRegistration | None:
+        stmt = select(MeetingRegistration).where(
+            MeetingRegistration.meeting_id == meeting_id,
+            MeetingRegistration.invitation_id == invitation_id,
+        ).execution_options(populate_existing=True)
+        return (await self.session.scalars(stmt)).one_or_none()
+
+    async def public_registration(self, meeting_id: uuid.UUID, email: str
+                                  ) -> MeetingRegistration | None:
+        stmt = select(MeetingRegistration).where(
+            MeetingRegistration.meeting_id == meeting_id,
+            MeetingRegistration.invitation_id.is_(None),
+            MeetingRegistration.walk_in.is_(False),
+            MeetingRegistration.email == email,
+        ).execution_options(populate_existing=True)
+        return (await self.session.scalars(stmt)).one_or_none()
+
+    async def by_confirm_hash(self, confirm_hash: str) -> MeetingRegistration | None:
+        stmt = select(MeetingRegistration).where(
+            MeetingRegistration.confirm_hash == confirm_hash
+        ).execution_options(populate_existing=True)
+        return (await self.session.scalars(stmt)).one_or_none()
+
+    async def by_code(self, meeting_id: uuid.UUID, code: str) -> MeetingRegistration | None:
+        stmt = select(MeetingRegistration).where(
+            MeetingRegistration.meeting_id == meeting_id,
+            MeetingRegistration.checkin_code == code,
+        ).execution_options(populate_existing=True)
+        return (await self.session.scalars(stmt)).one_or_none()
+
+    async def add_registration(self, registration: MeetingRegistration) -> None:
+        self.session.add(registration)
+        await self.session.flush()
+        await self.session.refresh(registration)
+
+    async def requeue(self, registration_id: uuid.UUID) -> None:
+        """A new place in the arrival order (someone who cancelled and asks again)."""
+        await self.session.execute(text(
+            "UPDATE meeting_registrations SET seq = DEFAULT WHERE id = :id"),
+            {"id": registration_id})
+
+    async def waitlist(self, meeting_id: uuid.UUID) -> list[MeetingRegistration]:
+        stmt = select(MeetingRegistration).where(
+            MeetingRegistration.meeting_id == meeting_id,
+            MeetingRegistration.status == "waitlisted",
+        ).order_by(MeetingRegistration.seq).execution_options(populate_existing=True)
+        return list((await self.session.scalars(stmt)).all())
+
+    async def waitlist_count(self, meeting_id: uuid.UUID) -> int:
+        return int(await self.session.scalar(
+            select(func.count()).select_from(MeetingRegistration).where(
+                MeetingRegistration.meeting_id == meeting_id,
+                MeetingRegistration.status == "waitlisted")) or 0)
+
+    async def waitlist_position(self, meeting_id: uuid.UUID, seq: int) -> int:
+        return int(await self.session.scalar(
+            select(func.count()).select_from(MeetingRegistration).where(
+                MeetingRegistration.meeting_id == meeting_id,
+                MeetingRegistration.status == "waitlisted",
+                MeetingRegistration.seq <= seq)) or 0)
+
+    async def registrations(self, meeting_id: uuid.UUID,
+                            statuses: Sequence[str] | None = None
+                            ) -> list[MeetingRegistration]:
+        stmt = select(MeetingRegistration).where(MeetingRegistration.meeting_id == meeting_id)
+        if statuses is not None:
+            stmt = stmt.where(MeetingRegistration.status.in_(list(statuses)))
+        return list((await self.session.scalars(
+            stmt.order_by(MeetingRegistration.seq)
+            .execution_options(populate_existing=True))).all())
+
+    async def raise_sequences(self, meeting_id: uuid.UUID, statuses: Sequence[str]) -> None:
+        await self.session.execute(
+            update(MeetingRegistration)
+            .where(MeetingRegistration.meeting_id == meeting_id,
+                   MeetingRegistration.status.in_(list(statuses)))
+            .values(ics_sequence=MeetingRegistration.ics_sequence + 1))
+
+    # --- self-descriptions ----------------------------------------------------------------
+
+    async def add_self_description(self, values: dict[str, Any]) -> None:
+        await self.session.execute(insert(MeetingSelfDescription).values(**values))
+
+    async def self_description_counts(self, *, meeting_id: uuid.UUID | None = None,
+                                      process_id: uuid.UUID | None = None
+                                      ) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for dim in ("age_band", "gender", "origin", "group_key"):
+            col = getattr(MeetingSelfDescription, dim)
+            stmt = select(col, func.count()).group_by(col)
+            if meeting_id is not None:
+                stmt = stmt.where(MeetingSelfDescription.meeting_id == meeting_id)
+            if process_id is not None:
+                stmt = stmt.where(MeetingSelfDescription.process_id == process_id)
+            out[dim] = {str(k): int(n) for k, n in (await self.session.execute(stmt)).all()}
+        return out
+
+    # --- the mail ledger ------------------------------------------------------------------
+
+    async def enqueue_mail(self, values: dict[str, Any]) -> bool:
+        """Queue one mail under its idempotency key; a second queueing is a no-op."""
+        stmt = insert(MeetingMail).values(status="pending", **values).on_conflict_do_nothing(
+            index_elements=["idempotency_key"]).returning(MeetingMail.id)
+        return (await self.session.execute(stmt)).scalar_one_or_none() is not None
+
+    async def claim_pending(self, meeting_id: uuid.UUID, limit: int = 200) -> list[uuid.UUID]:
+        """Claim pending mails for one delivery (`sending`, committed by the caller before
+        anything is sent): a concurrent or retried delivery never gets the same rows."""
+        rows = await self.session.execute(text("""
+            UPDATE meeting_mails SET status = 'sending'
+            WHERE id IN (SELECT id FROM meeting_mails
+                         WHERE meeting_id = :m AND status = 'pending'
+                         ORDER BY created_at LIMIT :n FOR UPDATE SKIP LOCKED)
+            RETURNING id
+        """), {"m": meeting_id, "n": limit})
+        return [r[0] for r in rows]
+
+    async def mail(self, mail_id: uuid.UUID) -> MeetingMail | None:
+        return await self.session.get(MeetingMail, mail_id)
+
+    async def finish_mail(self, mail_id: uuid.UUID, status: str, *, error: str | None = None,
+                          at: datetime | None = None) -> None:
+        await self.session.execute(update(MeetingMail).where(MeetingMail.id == mail_id).values(
+            status=status, error=error, sent_at=at))
+
+    async def pending_count(self, meeting_id: uuid.UUID) -> int:
+        return int(await self.session.scalar(
+            select(func.count()).select_from(MeetingMail).where(
+                MeetingMail.meeting_id == meeting_id, MeetingMail.status == "pending")) or 0)

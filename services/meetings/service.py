@@ -1,0 +1,546 @@
+"""Rules of events (meetings): planning, registration and waitlist, changes and their mails.
+
+Places: every change of `places_taken` happens while the event's row is locked (SELECT ... FOR
+UPDATE), so concurrent registrations are placed one after another in the order they got the
+lock; `seq` (assigned while the lock is held) is that order, and the waitlist moves up by it.
+The table's check constraint refuses any overbooking a future code path might attempt.
+
+The waitlist is strictly first come, first served: while anyone waits, a newcomer waits too
+(even if one place is free and the first in line needs three), and promotion stops at the first
+person who does not fit.
+
+Mails are queued in `meeting_mails` in the same transaction as the change they report (an
+outbox); the event's workflow delivers them (services/meetings/delivery.py). The caller asks
+the workflow to look (api/meeting_control.py) after the commit.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.campaigns import receipt
+from services.campaigns.tokens import hash_token
+from services.errors import Conflict, Gone, NotFound, ValidationFailed
+from services.events.service import record_event
+from services.identity.service import Principal
+from services.meetings.repository import MeetingRepository
+from services.meetings.schemas import (
+    MeetingCreate,
+    MeetingOut,
+    MeetingUpdate,
+    Needs,
+    RegistrationIn,
+    RegistrationOut,
+    RegistrationRow,
+    SelfDescription,
+)
+from services.models.campaign import Invitation
+from services.models.meeting import Meeting, MeetingRegistration
+from services.models.organisation import Role
+from services.models.process import Process
+from services.models.stakeholder import Stakeholder
+
+# No 0/O and no 1/I: the code is read aloud and typed at the door.
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 8
+# A template event starts on its phase's first day at this local time (the coordinator edits).
+DEFAULT_START = time(18, 0)
+DEFAULT_DURATION = timedelta(hours=2)
+ACTIVE = ("registered", "waitlisted")
+STAFF = (Role.coordinator,)
+READERS = (Role.coordinator, Role.steering)
+
+
+def checkin_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalise_code(value: str) -> str:
+    """What staff type at the door: case and spaces do not matter."""
+    return "".join(value.split()).upper()
+
+
+def _local(value: datetime, tz: str) -> datetime:
+    """A datetime without offset is local time of the organisation's zone."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=ZoneInfo(tz))
+    return value
+
+
+async def _time_zone(repo: MeetingRepository, organisation_id: uuid.UUID) -> str:
+    org = await repo.organisation(organisation_id)
+    return (org.time_zone if org else None) or "Europe/Berlin"
+
+
+def _event(meeting: Meeting, **data: Any) -> dict[str, Any]:
+    return {"event_id": str(meeting.id), "title": meeting.title, **data}
+
+
+async def _record(session: AsyncSession, meeting: Meeting, type_: str, *,
+                  actor: str | None = None, **data: Any) -> None:
+    await record_event(session, organisation_id=meeting.organisation_id, type=type_,
+                       process_id=meeting.process_id, actor=actor, data=_event(meeting, **data))
+
+
+# --- planning ---------------------------------------------------------------------------
+
+
+async def create_from_template(session: AsyncSession, process: Process, time_zone: str,
+                               refs: list[tuple[str, str, str, str | None]],
+                               phase_starts: dict[str, date]) -> None:
+    """The events a template names (`events:`), one per entry, on the first day of their
+    phase at 18:00 local time, planned, unlimited: the coordinator fills in the rest."""
+    tz = ZoneInfo(time_zone)
+    rows = []
+    for key, title, phase, description in refs:
+        day = phase_starts.get(phase)
+        if day is None:
+            continue
+        starts = datetime.combine(day, DEFAULT_START, tzinfo=tz)
+        rows.append({
+            "id": uuid.uuid4(), "organisation_id": process.organisation_id,
+            "process_id": process.id, "phase_key": phase, "template_key": key, "title": title,
+            "description": description or "", "starts_at": starts,
+            "ends_at": starts + DEFAULT_DURATION, "location": "", "accessibility": "",
+            "capacity": 0, "places_taken": 0, "status": "planned", "public": False,
+            "reminder_hours": 24, "sequence": 0, "minutes": "", "created_by": process.created_by,
+        })
+    await MeetingRepository.from_session(session).insert_from_template(rows)
+
+
+def _check_times(starts: datetime, ends: datetime, opens: datetime | None,
+                 deadline: datetime | None) -> None:
+    errors = []
+    if ends <= starts:
+        errors.append({"field": "ends_at", "message": "Das Ende muss nach dem Beginn liegen."})
+    if opens is not None and deadline is not None and deadline <= opens:
+        errors.append({"field": "registration_deadline",
+                       "message": "Die Anmeldefrist muss nach dem Anmeldebeginn liegen."})
+    if errors:
+        raise ValidationFailed(errors[0]["message"], details=errors)
+
+
+async def create_meeting(session: AsyncSession, process: Process, body: MeetingCreate, *,
+                         actor: str | None) -> Meeting:
+    repo = MeetingRepository.from_session(session)
+    phases = [p.get("key") for p in (process.template_snapshot or {}).get("phases", [])]
+    if phases and body.phase not in phases:
+        raise ValidationFailed(f"Die Phase {body.phase!r} gibt es in diesem Prozess nicht.",
+                               details=[{"field": "phase", "message": "unbekannte Phase",
+                                         "allowed": phases}])
+    tz = await _time_zone(repo, process.organisation_id)
+    starts, ends = _local(body.starts_at, tz), _local(body.ends_at, tz)
+    opens = _local(body.registration_opens_at, tz) if body.registration_opens_at else None
+    deadline = _local(body.registration_deadline, tz) if body.registration_deadline else None
+    _check_times(starts, ends, opens, deadline)
+    meeting = Meeting(
+        organisation_id=process.organisation_id, process_id=process.id, phase_key=body.phase,
+        title=body.title.strip(), description=body.description, starts_at=starts,
+        ends_at=ends, location=body.location, accessibility=body.accessibility,
+        online_url=body.online_url, capacity=body.capacity, places_taken=0,
+        registration_opens_at=opens, registration_deadline=deadline, status="planned",
+        public=body.public, reminder_hours=body.reminder_hours, sequence=0, minutes="",
+        created_by=actor)
+    repo.add(meeting)
+    await session.flush()
+    await session.refresh(meeting)
+    await _record(session, meeting, "event.created", actor=actor, phase=meeting.phase_key,
+                  starts_at=starts.isoformat(), capacity=meeting.capacity)
+    return meeting
+
+
+async def meeting_for(session: AsyncSession, principal: Principal, meeting_id: uuid.UUID,
+                      *roles: Role) -> Meeting:
+    """The event if the principal's organisation owns it (another's is a plain 404)."""
+    meeting = await MeetingRepository.from_session(session).get(meeting_id)
+    if meeting is None:
+        raise NotFound("Veranstaltung nicht gefunden.", code="event_not_found")
+    try:
+        principal.require(meeting.organisation_id, *roles)
+    except NotFound as exc:
+        raise NotFound("Veranstaltung nicht gefunden.", code="event_not_found") from exc
+    return meeting
+
+
+async def meetings_of_process(session: AsyncSession, process_id: uuid.UUID, *,
+                              public_only: bool = False) -> list[Meeting]:
+    return await MeetingRepository.from_session(session).of_process(
+        process_id, public_only=public_only)
+
+
+async def meeting_out(session: AsyncSession, meeting: Meeting) -> MeetingOut:
+    repo = MeetingRepository.from_session(session)
+    free = None if meeting.capacity == 0 else max(meeting.capacity - meeting.places_taken, 0)
+    return MeetingOut(
+        id=meeting.id, process_id=meeting.process_id, phase=meeting.phase_key,
+        template_key=meeting.template_key, title=meeting.title,
+        description=meeting.description, starts_at=meeting.starts_at, ends_at=meeting.ends_at,
+        time_zone=await _time_zone(repo, meeting.organisation_id), location=meeting.location,
+        accessibility=meeting.accessibility, online_url=meeting.online_url,
+        capacity=meeting.capacity, places_taken=meeting.places_taken, places_free=free,
+        waitlisted=await repo.waitlist_count(meeting.id),
+        registration_opens_at=meeting.registration_opens_at,
+        registration_deadline=meeting.registration_deadline, status=meeting.status,
+        public=meeting.public, reminder_hours=meeting.reminder_hours,
+        sequence=meeting.sequence, minutes=meeting.minutes)
+
+
+def _fits(meeting: Meeting, need: int) -> bool:
+    return meeting.capacity == 0 or meeting.places_taken + need <= meeting.capacity
+
+
+def _refresh_status(meeting: Meeting) -> None:
+    if meeting.status in ("planned", "open", "full"):
+        full = meeting.capacity != 0 and meeting.places_taken >= meeting.capacity
+        meeting.status = "full" if full else "open"
+
+
+async def update_meeting(session: AsyncSession, meeting_id: uuid.UUID, body: MeetingUpdate,
+                         *, actor: str | None, now: datetime | None = None) -> Meeting:
+    """Edit an event. A new time or place raises the SEQUENCE and mails everyone registered
+    an update of their calendar entry; cancelling mails METHOD:CANCEL; a higher capacity
+    moves the waitlist up."""
+    now = now or datetime.now(UTC)
+    repo = MeetingRepository.from_session(session)
+    meeting = await repo.lock(meeting_id)
+    if meeting is None:
+        raise NotFound("Veranstaltung nicht gefunden.", code="event_not_found")
+    if meeting.status == "cancelled":
+        raise Conflict("Die Veranstaltung ist abgesagt.", code="event_cancelled")
+    tz = await _time_zone(repo, meeting.organisation_id)
+    changes = body.model_dump(exclude_unset=True)
+    for key in ("starts_at", "ends_at", "registration_opens_at", "registration_deadline"):
+        if changes.get(key) is not None:
+            changes[key] = _local(changes[key], tz)
+    for key in ("title", "starts_at", "ends_at", "capacity", "public", "reminder_hours"):
+        if key in changes and changes[key] is None:
+            raise ValidationFailed("Dieses Feld darf nicht leer sein.",
+                                   details=[{"field": key, "message": "darf nicht leer sein"}])
+    starts = changes.get("starts_at", meeting.starts_at)
+    ends = changes.get("ends_at", meeting.ends_at)
+    _check_times(starts, ends, changes.get("registration_opens_at",
+                                           meeting.registration_opens_at),
+                 changes.get("registration_deadline", meeting.registration_deadline))
+    capacity = changes.get("capacity", meeting.capacity)
+    if capacity != 0 and capacity < meeting.places_taken:
+        raise ValidationFailed(
+            f"Es sind bereits {meeting.places_taken} Plätze vergeben; die Kapazität kann nicht "
+            "darunter sinken.", code="capacity_below_registered",
+            details=[{"field": "capacity", "message": "unter den vergebenen Plätzen",
+                      "places_taken": meeting.places_taken}])
+    rescheduled = any(k in changes and changes[k] != getattr(meeting, k)
+                      for k in ("starts_at", "ends_at", "location", "online_url"))
+    cancelled = changes.get("status") == "cancelled"
+    old_start = meeting.starts_at
+    for key, value in changes.items():
+        if key == "status":
+            continue
+        setattr(meeting, key, value)
+    if "status" in changes and changes["status"] is not None:
+        meeting.status = changes["status"]
+    _refresh_status(meeting)
+    if rescheduled or cancelled:
+        meeting.sequence += 1
+    await session.flush()
+    if cancelled:
+        await repo.raise_sequences(meeting.id, ACTIVE)
+        for reg in await repo.registrations(meeting.id, ACTIVE):
+            await _queue(repo, meeting, reg, "cancel", f"cancel:{reg.id}:{reg.ics_sequence}",
+                         {"sequence": reg.ics_sequence, "method": "CANCEL",
+                          "was": reg.status})
+        await _record(session, meeting, "event.cancelled", actor=actor)
+    elif rescheduled:
+        await repo.raise_sequences(meeting.id, ("registered",))
+        for reg in await repo.registrations(meeting.id, ("registered",)):
+            await _queue(repo, meeting, reg, "update", f"update:{reg.id}:{reg.ics_sequence}",
+                         {"sequence": reg.ics_sequence, "method": "REQUEST"})
+        await _record(session, meeting, "event.rescheduled", actor=actor,
+                      old_starts_at=old_start.isoformat(),
+                      starts_at=meeting.starts_at.isoformat(), sequence=meeting.sequence)
+    else:
+        await _record(session, meeting, "event.updated", actor=actor,
+                      fields=sorted(changes))
+    if not cancelled and meeting.status in ("open", "full"):
+        await _promote(session, repo, meeting, now)
+    return meeting
+
+
+# --- registration ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Invited:
+    """What a personal link opens for an event."""
+
+    invitation: Invitation
+    meeting: Meeting
+    registration: MeetingRegistration | None
+    language: str
+
+
+async def open_invitation(session: AsyncSession, token: str) -> Invited:
+    """The event behind a personal link of an event campaign (404 unknown, 410 expired)."""
+    from services.campaigns.repository import CampaignRepository
+
+    inv = None
+    if len(token) <= 200:
+        inv = await CampaignRepository.from_session(session).invitation_by_token_hash(
+            hash_token(token))
+    repo = MeetingRepository.from_session(session)
+    campaign = await repo.campaign(inv.campaign_id) if inv is not None else None
+    if inv is None or campaign is None or campaign.kind != "event" or campaign.target_id is None:
+        raise NotFound("Dieser Link ist uns nicht bekannt.", code="token_unknown")
+    if inv.expires_at is not None and inv.expires_at <= datetime.now(UTC):
+        raise Gone("Dieser Link ist abgelaufen.", code="token_expired")
+    meeting = await repo.get(campaign.target_id)
+    if meeting is None:
+        raise NotFound("Dieser Link ist uns nicht bekannt.", code="token_unknown")
+    reg = await repo.registration_for_invitation(meeting.id, inv.id)
+    language = inv.language if inv.language in ("de", "en") else "de"
+    return Invited(inv, meeting, reg, language)
+
+
+def _registration_open(meeting: Meeting, now: datetime) -> None:
+    if meeting.status == "cancelled":
+        raise Gone("Die Veranstaltung ist abgesagt.", code="event_cancelled")
+    if meeting.status == "held" or now >= meeting.starts_at:
+        raise Gone("Die Veranstaltung hat bereits stattgefunden.", code="event_over")
+    if meeting.registration_opens_at is not None and now < meeting.registration_opens_at:
+        raise Conflict("Die Anmeldung ist noch nicht geöffnet.",
+                       code="registration_not_open")
+    if meeting.registration_deadline is not None and now > meeting.registration_deadline:
+        raise Gone("Die Anmeldefrist ist abgelaufen.", code="registration_closed")
+
+
+async def _queue(repo: MeetingRepository, meeting: Meeting, reg: MeetingRegistration,
+                 kind: str, key: str, payload: dict[str, Any] | None = None) -> None:
+    await repo.enqueue_mail({"idempotency_key": key, "meeting_id": meeting.id,
+                             "registration_id": reg.id, "kind": kind,
+                             "payload": payload or {}})
+
+
+async def _place(session: AsyncSession, repo: MeetingRepository, meeting: Meeting,
+                 reg: MeetingRegistration, now: datetime) -> None:
+    """Registered if places are free and nobody waits, otherwise on the waitlist (the
+    meeting row is locked by the caller)."""
+    need = 1 + reg.companions
+    if await repo.waitlist_count(meeting.id) == 0 and _fits(meeting, need):
+        reg.status = "registered"
+        reg.registered_at = now
+        meeting.places_taken += need
+        await session.flush()
+        await _queue(repo, meeting, reg, "confirmation",
+                     f"confirmation:{reg.id}:{reg.ics_sequence}",
+                     {"sequence": reg.ics_sequence, "method": "REQUEST"})
+        await _record(session, meeting, "registration.created", registration_id=str(reg.id),
+                      companions=reg.companions, places_taken=meeting.places_taken)
+    else:
+        reg.status = "waitlisted"
+        await session.flush()
+        await _queue(repo, meeting, reg, "waitlisted", f"waitlisted:{reg.id}:{reg.seq}")
+        await _record(session, meeting, "registration.waitlisted",
+                      registration_id=str(reg.id), companions=reg.companions)
+    _refresh_status(meeting)
+    await session.flush()
+
+
+async def _promote(session: AsyncSession, repo: MeetingRepository, meeting: Meeting,
+                   now: datetime) -> list[MeetingRegistration]:
+    """Move the waitlist up in arrival order while the first in line fits."""
+    promoted = []
+    for reg in await repo.waitlist(meeting.id):
+        need = 1 + reg.companions
+        if not _fits(meeting, need):
+            break
+        reg.status = "registered"
+        reg.registered_at = reg.promoted_at = now
+        meeting.places_taken += need
+        await session.flush()
+        await _queue(repo, meeting, reg, "promoted", f"promoted:{reg.id}:{reg.ics_sequence}",
+                     {"sequence": reg.ics_sequence, "method": "REQUEST"})
+        await _record(session, meeting, "registration.promoted", registration_id=str(reg.id),
+                      companions=reg.companions, places_taken=meeting.places_taken)
+        promoted.append(reg)
+    _refresh_status(meeting)
+    await session.flush()
+    return promoted
+
+
+async def _release(session: AsyncSession, repo: MeetingRepository, meeting: Meeting,
+                   reg: MeetingRegistration, now: datetime, *, status: str = "cancelled",
+                   actor: str | None = None) -> None:
+    """Cancel a registration (the meeting row locked): its places go to the waitlist."""
+    was = reg.status
+    if was == "registered":
+        meeting.places_taken -= 1 + reg.companions
+        reg.ics_sequence += 1
+    reg.status = status
+    reg.cancelled_at = now
+    await session.flush()
+    if was == "registered":
+        await _queue(repo, meeting, reg, "cancel", f"cancel:{reg.id}:{reg.ics_sequence}",
+                     {"sequence": reg.ics_sequence, "method": "CANCEL", "was": was,
+                      "own": True})
+    await _record(session, meeting, "registration.cancelled", actor=actor,
+                  registration_id=str(reg.id), was=was)
+    if meeting.status in ("open", "full"):
+        await _promote(session, repo, meeting, now)
+
+
+async def _self_description(repo: MeetingRepository, meeting: Meeting,
+                            sd: SelfDescription | None) -> None:
+    """Stored apart (no key back to the registration), origin only with its own consent."""
+    if sd is None:
+        return
+    values = {
+        "meeting_id": meeting.id, "process_id": meeting.process_id,
+        "age_band": sd.age_band, "gender": sd.gender,
+        "origin": sd.origin if sd.origin_consent else "keine_angabe",
+        "group_key": sd.group or "keine_angabe",
+    }
+    if all(v == "keine_angabe" for k, v in values.items() if k not in ("meeting_id",
+                                                                        "process_id")):
+        return
+    await repo.add_self_description(values)
+
+
+async def _stakeholder(session: AsyncSession, inv: Invitation) -> Stakeholder | None:
+    if inv.stakeholder_id is None:
+        return None
+    return await session.get(Stakeholder, inv.stakeholder_id)
+
+
+async def register_by_token(session: AsyncSession, token: str, body: RegistrationIn, *,
+                            now: datetime | None = None) -> RegistrationOut:
+    """Register (attending) or decline/cancel (not attending) through the personal link."""
+    now = now or datetime.now(UTC)
+    invited = await open_invitation(session, token)
+    repo = MeetingRepository.from_session(session)
+    # The lock first, then the registration as it is now: two clicks of the same person
+    # queue here and the second sees the first.
+    meeting = await repo.lock(invited.meeting.id)
+    assert meeting is not None
+    inv = invited.invitation
+    reg = await repo.registration_for_invitation(meeting.id, inv.id)
+    if not body.attending:
+        if reg is not None and reg.status in ACTIVE:
+            await _release(session, repo, meeting, reg, now)
+        elif reg is None:
+            person = await _stakeholder(session, inv)
+            reg = MeetingRegistration(
+                meeting_id=meeting.id, organisation_id=meeting.organisation_id,
+                invitation_id=inv.id, stakeholder_id=inv.stakeholder_id,
+                name=person.name if person else None, email=person.email if person else None,
+                language=invited.language, status="declined", companions=0, needs={},
+                checkin_code=checkin_code())
+            await repo.add_registration(reg)
+            await _record(session, meeting, "registration.declined",
+                          registration_id=str(reg.id))
+        await receipt.mark_responded(session, inv.id, now.date())
+        return await registration_out(session, reg)
+    _registration_open(meeting, now)
+    if reg is not None and reg.status in ACTIVE:
+        await _change(session, repo, meeting, reg, body.companions, body.needs, now)
+        return await registration_out(session, reg)
+    if reg is None:
+        person = await _stakeholder(session, inv)
+        reg = MeetingRegistration(
+            meeting_id=meeting.id, organisation_id=meeting.organisation_id,
+            invitation_id=inv.id, stakeholder_id=inv.stakeholder_id,
+            name=person.name if person else None, email=person.email if person else None,
+            language=invited.language, status="pending", companions=body.companions,
+            needs=body.needs.model_dump(), checkin_code=checkin_code())
+        await repo.add_registration(reg)
+    else:  # declined or cancelled before: back in at the end of the line
+        await repo.requeue(reg.id)
+        await session.refresh(reg)
+        reg.companions = body.companions
+        reg.needs = body.needs.model_dump()
+        reg.cancelled_at = None
+        reg.ics_sequence += 1
+    await _place(session, repo, meeting, reg, now)
+    await _self_description(repo, meeting, body.self_description)
+    await receipt.mark_responded(session, inv.id, now.date())
+    return await registration_out(session, reg)
+
+
+async def _change(session: AsyncSession, repo: MeetingRepository, meeting: Meeting,
+                  reg: MeetingRegistration, companions: int, needs: Needs,
+                  now: datetime) -> None:
+    """A registered or waiting person changes companions or needs."""
+    reg.needs = needs.model_dump()
+    delta = companions - reg.companions
+    if reg.status == "registered" and delta > 0:
+        if await repo.waitlist_count(meeting.id) or not _fits(meeting, delta):
+            raise Conflict("Für weitere Begleitpersonen sind keine Plätze mehr frei.",
+                           code="no_places_for_companions")
+        meeting.places_taken += delta
+    elif reg.status == "registered" and delta < 0:
+        meeting.places_taken += delta
+    reg.companions = companions
+    await session.flush()
+    if reg.status == "registered" and delta < 0:
+        await _promote(session, repo, meeting, now)
+    else:
+        _refresh_status(meeting)
+        await session.flush()
+
+
+async def cancel_registration(session: AsyncSession, registration_id: uuid.UUID, *,
+                              actor: str | None = None,
+                              now: datetime | None = None) -> MeetingRegistration:
+    """Staff (or a participant's page) cancels one registration; the waitlist moves up."""
+    now = now or datetime.now(UTC)
+    repo = MeetingRepository.from_session(session)
+    reg = await repo.registration(registration_id)
+    if reg is None:
+        raise NotFound("Anmeldung nicht gefunden.", code="registration_not_found")
+    meeting = await repo.lock(reg.meeting_id)
+    assert meeting is not None
+    reg = await repo.registration(registration_id)
+    assert reg is not None
+    if reg.status in ACTIVE:
+        await _release(session, repo, meeting, reg, now, actor=actor)
+    return reg
+
+
+async def registration_out(session: AsyncSession, reg: MeetingRegistration
+                           ) -> RegistrationOut:
+    repo = MeetingRepository.from_session(session)
+    position = None
+    if reg.status == "waitlisted":
+        position = await repo.waitlist_position(reg.meeting_id, reg.seq)
+    return RegistrationOut(id=reg.id, meeting_id=reg.meeting_id, status=reg.status,
+                           companions=reg.companions, waitlist_position=position,
+                           checkin_code=reg.checkin_code if reg.status == "registered"
+                           else None)
+
+
+async def registration_rows(session: AsyncSession, meeting: Meeting,
+                            statuses: tuple[str, ...] | None = None) -> list[RegistrationRow]:
+    repo = MeetingRepository.from_session(session)
+    rows = await repo.registrations(meeting.id, statuses)
+    position = 0
+    out = []
+    for r in rows:
+        pos = None
+        if r.status == "waitlisted":
+            position += 1
+            pos = position
+        out.append(RegistrationRow(
+            id=r.id, seq=r.seq, name=r.name, email=r.email, status=r.status,
+            companions=r.companions, needs=dict(r.needs or {}), walk_in=r.walk_in,
+            checkin_code=r.checkin_code, waitlist_position=pos,
+            checked_in_at=r.checked_in_at, registered_at=r.registered_at))
+    return out
+
+
+async def pending_mails(session: AsyncSession, meeting_id: uuid.UUID) -> int:
+    return await MeetingRepository.from_session(session).pending_count(meeting_id)
