@@ -344,7 +344,9 @@ async def _place(session: AsyncSession, repo: MeetingRepository, meeting: Meetin
     else:
         reg.status = "waitlisted"
         await session.flush()
-        await _queue(repo, meeting, reg, "waitlisted", f"waitlisted:{reg.id}:{reg.seq}")
+        position = await repo.waitlist_position(meeting.id, reg.seq)
+        await _queue(repo, meeting, reg, "waitlisted", f"waitlisted:{reg.id}:{reg.seq}",
+                     {"position": position})
         await _record(session, meeting, "registration.waitlisted",
                       registration_id=str(reg.id), companions=reg.companions)
     _refresh_status(meeting)

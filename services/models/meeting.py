@@ -143,7 +143,8 @@ class MeetingMail(Base):
 
     __tablename__ = "meeting_mails"
     __table_args__ = (
-        CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed')", name="status"),
+        CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed', 'skipped')",
+                        name="status"),
         Index("ix_meeting_mails_pending", "meeting_id",
               postgresql_where=text("status = 'pending'")),
     )
@@ -160,7 +161,8 @@ class MeetingMail(Base):
     # the iCalendar SEQUENCE, the method, a confirmation token for the opt-in link.
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     # pending → sending (claimed by one delivery, committed before the SMTP send) → sent or
-    # failed. A crash after the claim leaves `sending`: never sent twice, at most lost.
+    # failed; skipped when no longer true at delivery (an update to someone who has cancelled
+    # since). A crash after the claim leaves `sending`: never sent twice, at most lost.
     status: Mapped[str] = mapped_column(String(20), default="pending")
     error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

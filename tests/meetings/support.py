@@ -97,3 +97,26 @@ async def meeting(maker: async_sessionmaker[AsyncSession], meeting_id: uuid.UUID
         found = await s.get(Meeting, meeting_id)
         assert found is not None
         return found
+
+
+def delivery_setup(maker: async_sessionmaker[AsyncSession], port: int):  # type: ignore[no-untyped-def]
+    from infra.mail import MailTransport
+    from services.meetings.delivery import DeliverySetup
+
+    return DeliverySetup(transport=MailTransport("127.0.0.1", port), maker=maker,
+                         mail_from="beteiligung@weiterstadt.example",
+                         public_url="http://testserver", secret_key="test-secret-key")
+
+
+def calendar_of(raw: bytes):  # type: ignore[no-untyped-def]
+    """(method param of the MIME part, the parsed VCALENDAR) of a mail, or None."""
+    import email
+    import email.policy
+
+    from icalendar import Calendar
+
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    for part in msg.walk():
+        if part.get_content_type() == "text/calendar":
+            return part, Calendar.from_ical(part.get_content())
+    return None
