@@ -20,6 +20,8 @@ def meeting_workflow_id(meeting_id: uuid.UUID) -> str:
 
 class MeetingWorkflowInput(BaseModel):
     meeting_id: uuid.UUID
+    # Carried over continue-as-new: the start time already reminded of.
+    reminded_for: datetime | None = None
 
 
 class MeetingSchedule(BaseModel):

@@ -2,5 +2,6 @@
 from workflows import (  # noqa: F401
     approval,
     campaign,  # noqa: F401
+    meeting,
     process,
 )

@@ -11,6 +11,7 @@ from api.pages import survey_results as survey_result_pages
 from api.routes import approvals as approval_routes
 from api.routes import auth, events, health, orgs
 from api.routes import campaigns as campaign_routes
+from api.routes import meetings as meeting_routes
 from api.routes import participation as participation_routes
 from api.routes import processes as process_routes
 from api.routes import results as result_routes
@@ -22,6 +23,8 @@ ROUTERS: list[APIRouter] = [
     health.router,
     auth.router,
     orgs.router,
+    # Before the event routes: the feed's /api/v1/events and /stream come first (the
+    # event paths take UUIDs only, so they cannot collide in either order).
     events.router,
     login_pages.router,
     devmail.router,
@@ -30,4 +33,5 @@ ROUTERS: list[APIRouter] = [
     survey_routes.router, participation_routes.router, result_routes.router,
     participation_pages.router, survey_result_pages.router,
     template_routes.router, process_routes.router, approval_routes.router, process_pages.router,
+    meeting_routes.router, meeting_routes.participation,
 ]

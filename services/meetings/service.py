@@ -25,17 +25,20 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.meetings import MeetingSchedule
 from services.campaigns import receipt
 from services.campaigns.tokens import hash_token
 from services.errors import Conflict, Gone, NotFound, ValidationFailed
 from services.events.service import record_event
 from services.identity.service import Principal
+from services.meetings.links import public_token
 from services.meetings.repository import MeetingRepository
 from services.meetings.schemas import (
     MeetingCreate,
     MeetingOut,
     MeetingUpdate,
     Needs,
+    PublicRegistrationIn,
     RegistrationIn,
     RegistrationOut,
     RegistrationRow,
@@ -46,6 +49,7 @@ from services.models.meeting import Meeting, MeetingRegistration
 from services.models.organisation import Role
 from services.models.process import Process
 from services.models.stakeholder import Stakeholder
+from services.stakeholders.addresses import normalise_email, normalise_name
 
 # No 0/O and no 1/I: the code is read aloud and typed at the door.
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -546,3 +550,137 @@ async def registration_rows(session: AsyncSession, meeting: Meeting,
 
 async def pending_mails(session: AsyncSession, meeting_id: uuid.UUID) -> int:
     return await MeetingRepository.from_session(session).pending_count(meeting_id)
+
+
+# --- for the event's workflow ------------------------------------------------------------
+
+
+async def schedule(session: AsyncSession, meeting_id: uuid.UUID) -> MeetingSchedule | None:
+    meeting = await MeetingRepository.from_session(session).get(meeting_id)
+    if meeting is None:
+        return None
+    return MeetingSchedule(starts_at=meeting.starts_at, reminder_hours=meeting.reminder_hours,
+                           status=meeting.status)
+
+
+async def queue_reminders(session: AsyncSession, meeting_id: uuid.UUID,
+                          starts_at: datetime) -> int:
+    """Queue the reminder for everyone registered, once per start time. Nothing when the
+    event was cancelled or moved since the timer was set (its start is no longer
+    `starts_at`), and not to those who registered inside the reminder window (their
+    confirmation is just as fresh)."""
+    repo = MeetingRepository.from_session(session)
+    meeting = await repo.lock(meeting_id)
+    if (meeting is None or meeting.status in ("cancelled", "held")
+            or meeting.starts_at != starts_at):
+        return 0
+    due = starts_at - timedelta(hours=meeting.reminder_hours)
+    queued = 0
+    for reg in await repo.registrations(meeting_id, ("registered",)):
+        if reg.registered_at is not None and reg.registered_at > due:
+            continue
+        queued += await repo.enqueue_mail({
+            "idempotency_key": f"reminder:{reg.id}:{starts_at.isoformat()}",
+            "meeting_id": meeting.id, "registration_id": reg.id, "kind": "reminder",
+            "payload": {"sequence": reg.ics_sequence, "starts_at": starts_at.isoformat()}})
+    return queued
+
+
+# --- public registration (double opt-in) ------------------------------------------------
+
+
+async def public_meeting(session: AsyncSession, meeting_id: uuid.UUID) -> Meeting:
+    meeting = await MeetingRepository.from_session(session).get(meeting_id)
+    if meeting is None or not meeting.public:
+        raise NotFound("Veranstaltung nicht gefunden.", code="event_not_found")
+    return meeting
+
+
+async def register_public(session: AsyncSession, meeting_id: uuid.UUID,
+                          body: PublicRegistrationIn, *, secret_key: str,
+                          now: datetime | None = None) -> Meeting:
+    """A public registration waits for its double opt-in: only the link mailed to the
+    address places it. The answer is the same whether the address is new, waiting or
+    registered, so the form tells nobody who else is coming."""
+    now = now or datetime.now(UTC)
+    try:
+        address = normalise_email(body.email)
+    except ValueError as exc:
+        raise ValidationFailed(str(exc), details=[{"field": "email", "message": str(exc)}]
+                               ) from exc
+    try:
+        name = normalise_name(body.name)
+    except ValueError as exc:
+        raise ValidationFailed(str(exc), details=[{"field": "name", "message": str(exc)}]
+                               ) from exc
+    meeting = await public_meeting(session, meeting_id)
+    _registration_open(meeting, now)
+    repo = MeetingRepository.from_session(session)
+    existing = await repo.public_registration(meeting.id, address)
+    if existing is not None and existing.status in ("pending", *ACTIVE):
+        return meeting
+    if existing is None:
+        reg = MeetingRegistration(
+            meeting_id=meeting.id, organisation_id=meeting.organisation_id, name=name,
+            email=address, language=body.language, status="pending",
+            companions=body.companions, needs=body.needs.model_dump(),
+            checkin_code=checkin_code())
+        await repo.add_registration(reg)
+        reg.confirm_hash = hash_token(public_token(secret_key, reg.id))
+    else:  # cancelled before: asks again, confirms again
+        reg = existing
+        reg.status, reg.name, reg.language = "pending", name, body.language
+        reg.companions, reg.needs = body.companions, body.needs.model_dump()
+        reg.ics_sequence += 1
+    await session.flush()
+    await _queue(repo, meeting, reg, "optin", f"optin:{reg.id}:{reg.ics_sequence}")
+    return meeting
+
+
+async def public_registration(session: AsyncSession, token: str) -> MeetingRegistration:
+    reg = None
+    if len(token) <= 200:
+        reg = await MeetingRepository.from_session(session).by_confirm_hash(hash_token(token))
+    if reg is None:
+        raise NotFound("Dieser Link ist uns nicht bekannt.", code="token_unknown")
+    return reg
+
+
+async def confirm_public(session: AsyncSession, token: str, *,
+                         now: datetime | None = None) -> RegistrationOut:
+    """The double opt-in link: the address is confirmed, the registration placed (registered
+    or waitlisted, under the event's lock like every other)."""
+    now = now or datetime.now(UTC)
+    reg = await public_registration(session, token)
+    repo = MeetingRepository.from_session(session)
+    meeting = await repo.lock(reg.meeting_id)
+    assert meeting is not None
+    reg = await repo.registration(reg.id)
+    assert reg is not None
+    if reg.status == "pending":
+        _registration_open(meeting, now)
+        await repo.requeue(reg.id)  # its place in line is the confirmation's moment
+        await session.refresh(reg)
+        await _place(session, repo, meeting, reg, now)
+    return await registration_out(session, reg)
+
+
+async def cancel_public(session: AsyncSession, token: str, *,
+                        now: datetime | None = None) -> RegistrationOut:
+    reg = await public_registration(session, token)
+    await cancel_registration(session, reg.id, now=now)
+    refreshed = await MeetingRepository.from_session(session).registration(reg.id)
+    assert refreshed is not None
+    return await registration_out(session, refreshed)
+
+
+async def registration_for_staff(session: AsyncSession, principal: Principal,
+                                 registration_id: uuid.UUID) -> MeetingRegistration:
+    reg = await MeetingRepository.from_session(session).registration(registration_id)
+    if reg is None:
+        raise NotFound("Anmeldung nicht gefunden.", code="registration_not_found")
+    try:
+        principal.require(reg.organisation_id, *STAFF)
+    except NotFound as exc:
+        raise NotFound("Anmeldung nicht gefunden.", code="registration_not_found") from exc
+    return reg
