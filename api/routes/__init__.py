@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from api.pages import campaigns as campaign_pages
 from api.pages import devmail
 from api.pages import login as login_pages
+from api.pages import meeting_participants as meeting_participant_pages
 from api.pages import participation as participation_pages
 from api.pages import processes as process_pages
 from api.pages import survey_results as survey_result_pages
@@ -33,5 +34,5 @@ ROUTERS: list[APIRouter] = [
     survey_routes.router, participation_routes.router, result_routes.router,
     participation_pages.router, survey_result_pages.router,
     template_routes.router, process_routes.router, approval_routes.router, process_pages.router,
-    meeting_routes.router, meeting_routes.participation,
+    meeting_routes.router, meeting_routes.participation, meeting_participant_pages.router,
 ]
