@@ -9,10 +9,11 @@ Paths under /api/v1/events/{id} take a UUID only (`:uuid`), so the domain event 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
-from pydantic import BaseModel
+from fastapi import APIRouter, Query, Request, Response, UploadFile, status
+from pydantic import BaseModel, Field
 
 from api.deps import CurrentUser, SessionDep, SettingsDep
 from api.meeting_control import commit_and_wake
@@ -35,6 +36,7 @@ from services.stakeholders.addresses import smtp_address
 router = APIRouter(prefix="/api/v1", tags=["events"])
 participation = APIRouter(prefix="/api/v1/participation", tags=["participation"])
 
+XLSX = meetings.XLSX
 STATUS_FILTER = ("registered", "waitlisted", "cancelled", "declined", "pending")
 
 
@@ -172,3 +174,86 @@ async def cancel_public(token: str, request: Request, session: SessionDep) -> Re
     out = await meetings.cancel_public(session, token)
     await commit_and_wake(request, session, out.meeting_id)
     return out
+
+
+# --- check-in, attendance, exports -------------------------------------------------------
+
+
+class CodeIn(BaseModel):
+    code: str = Field(min_length=1, max_length=40)
+
+
+class WalkIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    companions: int = Field(default=0, ge=0, le=20)
+
+
+class CheckInOut(BaseModel):
+    registration_id: uuid.UUID
+    name: str | None
+    companions: int
+    walk_in: bool
+    checked_in_at: datetime | None
+    already: bool
+
+
+def _checked(result: meetings.CheckIn) -> CheckInOut:
+    r = result.registration
+    return CheckInOut(registration_id=r.id, name=r.name, companions=r.companions,
+                      walk_in=r.walk_in, checked_in_at=r.checked_in_at,
+                      already=not result.new)
+
+
+class AttendanceOut(BaseModel):
+    recorded: int
+    already: int
+    unknown: list[dict[str, object]]
+
+
+@router.post("/events/{meeting_id:uuid}/checkin", response_model=CheckInOut)
+async def check_in(meeting_id: uuid.UUID, body: CodeIn, session: SessionDep,
+                   principal: CurrentUser) -> CheckInOut:
+    await meetings.meeting_for(session, principal, meeting_id, Role.coordinator)
+    return _checked(await meetings.check_in_code(session, meeting_id, body.code,
+                                                 actor=principal.email))
+
+
+@router.post("/events/{meeting_id:uuid}/registrations/{registration_id}/checkin",
+             response_model=CheckInOut)
+async def check_in_listed(meeting_id: uuid.UUID, registration_id: uuid.UUID,
+                          session: SessionDep, principal: CurrentUser) -> CheckInOut:
+    await meetings.meeting_for(session, principal, meeting_id, Role.coordinator)
+    return _checked(await meetings.check_in_registration(session, meeting_id, registration_id,
+                                                         actor=principal.email))
+
+
+@router.post("/events/{meeting_id:uuid}/walk-ins", response_model=CheckInOut,
+             status_code=status.HTTP_201_CREATED)
+async def walk_in(meeting_id: uuid.UUID, body: WalkIn, session: SessionDep,
+                  principal: CurrentUser) -> CheckInOut:
+    await meetings.meeting_for(session, principal, meeting_id, Role.coordinator)
+    return _checked(await meetings.add_walk_in(session, meeting_id, name=body.name,
+                                               companions=body.companions,
+                                               actor=principal.email))
+
+
+@router.post("/events/{meeting_id:uuid}/attendance", response_model=AttendanceOut)
+async def upload_attendance(meeting_id: uuid.UUID, file: UploadFile, session: SessionDep,
+                            principal: CurrentUser) -> AttendanceOut:
+    await meetings.meeting_for(session, principal, meeting_id, Role.coordinator)
+    result = await meetings.import_attendance_file(session, meeting_id, await file.read(),
+                                                   actor=principal.email)
+    return AttendanceOut(recorded=result.recorded, already=result.already,
+                         unknown=[{"line": n, "value": v, "message": m}
+                                  for n, v, m in result.unknown])
+
+
+@router.get("/events/{meeting_id:uuid}/{which}.{fmt}", response_class=Response,
+            responses={200: {"content": {"text/csv": {}, XLSX: {}}}})
+async def export(meeting_id: uuid.UUID, which: str, fmt: str, session: SessionDep,
+                 principal: CurrentUser) -> Response:
+    """registrations | waitlist | attendance, as .csv or .xlsx."""
+    meeting = await meetings.meeting_for(session, principal, meeting_id, Role.coordinator)
+    body, media, name = await meetings.export_list(session, meeting, which, fmt)
+    return Response(body, media_type=media,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -31,6 +31,7 @@ from services.campaigns.tokens import hash_token
 from services.errors import Conflict, Gone, NotFound, ValidationFailed
 from services.events.service import record_event
 from services.identity.service import Principal
+from services.meetings import export
 from services.meetings.links import public_token
 from services.meetings.repository import MeetingRepository
 from services.meetings.schemas import (
@@ -684,3 +685,166 @@ async def registration_for_staff(session: AsyncSession, principal: Principal,
     except NotFound as exc:
         raise NotFound("Anmeldung nicht gefunden.", code="registration_not_found") from exc
     return reg
+
+
+# --- check-in and attendance -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    registration: MeetingRegistration
+    # False when the person was already checked in (a second scan says so, changes nothing).
+    new: bool
+
+
+async def _mark_attended(session: AsyncSession, meeting: Meeting, reg: MeetingRegistration,
+                         *, actor: str | None, how: str, now: datetime) -> CheckIn:
+    if reg.checked_in_at is not None:
+        return CheckIn(reg, False)
+    reg.checked_in_at = now
+    await session.flush()
+    await _record(session, meeting, "attendance.recorded", actor=actor,
+                  registration_id=str(reg.id), how=how, companions=reg.companions,
+                  walk_in=reg.walk_in)
+    return CheckIn(reg, True)
+
+
+async def check_in_code(session: AsyncSession, meeting_id: uuid.UUID, code: str, *,
+                        actor: str | None, now: datetime | None = None) -> CheckIn:
+    """At the door: the code from the confirmation (typed or scanned)."""
+    now = now or datetime.now(UTC)
+    repo = MeetingRepository.from_session(session)
+    meeting = await repo.get(meeting_id)
+    if meeting is None:
+        raise NotFound("Veranstaltung nicht gefunden.", code="event_not_found")
+    cleaned = normalise_code(code)
+    reg = await repo.by_code(meeting_id, cleaned) if len(cleaned) == CODE_LENGTH else None
+    if reg is None:
+        raise NotFound("Diesen Code gibt es für diese Veranstaltung nicht.",
+                       code="checkin_code_unknown",
+                       details=[{"field": "code", "message": "unbekannter Code"}])
+    if reg.status != "registered":
+        raise Conflict(f"Diese Anmeldung ist nicht bestätigt (Status: {reg.status}).",
+                       code="not_registered")
+    return await _mark_attended(session, meeting, reg, actor=actor, how="code", now=now)
+
+
+async def check_in_registration(session: AsyncSession, meeting_id: uuid.UUID,
+                                registration_id: uuid.UUID, *, actor: str | None,
+                                now: datetime | None = None) -> CheckIn:
+    """Ticked off the list by staff."""
+    now = now or datetime.now(UTC)
+    repo = MeetingRepository.from_session(session)
+    meeting = await repo.get(meeting_id)
+    reg = await repo.registration(registration_id)
+    if meeting is None or reg is None or reg.meeting_id != meeting_id:
+        raise NotFound("Anmeldung nicht gefunden.", code="registration_not_found")
+    if reg.status != "registered":
+        raise Conflict(f"Diese Anmeldung ist nicht bestätigt (Status: {reg.status}).",
+                       code="not_registered")
+    return await _mark_attended(session, meeting, reg, actor=actor, how="list", now=now)
+
+
+async def add_walk_in(session: AsyncSession, meeting_id: uuid.UUID, *, name: str,
+                      companions: int = 0, actor: str | None,
+                      now: datetime | None = None) -> CheckIn:
+    """Someone who comes without registering: registered and checked in at once, counted
+    against the capacity like everyone (a full room is a 409: raise the capacity first)."""
+    now = now or datetime.now(UTC)
+    try:
+        name = normalise_name(name)
+    except ValueError as exc:
+        raise ValidationFailed(str(exc), details=[{"field": "name", "message": str(exc)}]
+                               ) from exc
+    if not 0 <= companions <= 20:
+        raise ValidationFailed("0 bis 20 Begleitpersonen.",
+                               details=[{"field": "companions", "message": "0 bis 20"}])
+    repo = MeetingRepository.from_session(session)
+    meeting = await repo.lock(meeting_id)
+    if meeting is None:
+        raise NotFound("Veranstaltung nicht gefunden.", code="event_not_found")
+    if meeting.status == "cancelled":
+        raise Conflict("Die Veranstaltung ist abgesagt.", code="event_cancelled")
+    need = 1 + companions
+    if not _fits(meeting, need):
+        raise Conflict("Die Veranstaltung ist voll. Bitte zuerst die Kapazität erhöhen.",
+                       code="event_full")
+    reg = MeetingRegistration(
+        meeting_id=meeting.id, organisation_id=meeting.organisation_id, name=name,
+        email=None, language="de", status="registered", companions=companions, needs={},
+        walk_in=True, checkin_code=checkin_code(), registered_at=now)
+    await repo.add_registration(reg)
+    meeting.places_taken += need
+    _refresh_status(meeting)
+    await session.flush()
+    await _record(session, meeting, "registration.created", actor=actor,
+                  registration_id=str(reg.id), companions=companions, walk_in=True,
+                  places_taken=meeting.places_taken)
+    return await _mark_attended(session, meeting, reg, actor=actor, how="walk_in", now=now)
+
+
+@dataclass(frozen=True)
+class AttendanceImport:
+    recorded: int
+    already: int
+    # (line number, value, German reason) of rows that matched no registration.
+    unknown: list[tuple[int, str, str]]
+
+
+async def import_attendance(session: AsyncSession, meeting_id: uuid.UUID, rows: list[str],
+                            *, actor: str | None,
+                            now: datetime | None = None) -> AttendanceImport:
+    """Attendance after the fact (a paper list typed up): one check-in code or e-mail address
+    per row; rows that match nothing are reported by line, the others recorded."""
+    now = now or datetime.now(UTC)
+    repo = MeetingRepository.from_session(session)
+    meeting = await repo.get(meeting_id)
+    if meeting is None:
+        raise NotFound("Veranstaltung nicht gefunden.", code="event_not_found")
+    registered = await repo.registrations(meeting_id, ("registered",))
+    by_code = {r.checkin_code: r for r in registered}
+    by_email = {r.email.lower(): r for r in registered if r.email}
+    recorded = already = 0
+    unknown = []
+    for line, raw in enumerate(rows, start=2):
+        value = raw.strip()
+        if not value:
+            continue
+        reg = by_email.get(value.lower()) if "@" in value else by_code.get(
+            normalise_code(value))
+        if reg is None:
+            unknown.append((line, value[:100], "keine bestätigte Anmeldung dazu"))
+            continue
+        result = await _mark_attended(session, meeting, reg, actor=actor, how="import",
+                                      now=now)
+        recorded += result.new
+        already += not result.new
+    return AttendanceImport(recorded, already, unknown)
+
+
+async def import_attendance_file(session: AsyncSession, meeting_id: uuid.UUID, data: bytes,
+                                 *, actor: str | None) -> AttendanceImport:
+    try:
+        values = export.attendance_values(data)
+    except ValueError as exc:
+        raise ValidationFailed(str(exc), code="invalid_file",
+                               details=[{"field": "file", "message": str(exc)}]) from exc
+    return await import_attendance(session, meeting_id, values, actor=actor)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+async def export_list(session: AsyncSession, meeting: Meeting, which: str,
+                      fmt: str) -> tuple[bytes, str, str]:
+    """(file, media type, file name) of one list of the event."""
+    if which not in export.LISTS or fmt not in ("csv", "xlsx"):
+        raise NotFound("Diese Liste gibt es nicht.", code="export_not_found",
+                       details=[{"field": "which", "allowed": list(export.LISTS)}])
+    rows = export.select(await registration_rows(session, meeting), which)
+    table = export.table(rows, await _time_zone(MeetingRepository.from_session(session),
+                                                meeting.organisation_id))
+    name = f"{export.TITLES[which].lower()}-{meeting.starts_at:%Y-%m-%d}.{fmt}"
+    if fmt == "csv":
+        return export.to_csv(table), "text/csv; charset=utf-8", name
+    return export.to_xlsx(table, export.TITLES[which]), XLSX, name
