@@ -20,6 +20,7 @@ from api.meeting_control import commit_and_wake
 from api.ratelimit import participation_limits, public_registration_limits
 from services.meetings import calendar
 from services.meetings import service as meetings
+from services.meetings.diversity import DiversityOut
 from services.meetings.schemas import (
     MeetingCreate,
     MeetingOut,
@@ -92,6 +93,21 @@ async def update_event(meeting_id: uuid.UUID, body: MeetingUpdate, request: Requ
     meeting = await meetings.update_meeting(session, meeting_id, body, actor=principal.email)
     await commit_and_wake(request, session, meeting_id)
     return await meetings.meeting_out(session, meeting)
+
+
+@router.get("/events/{meeting_id:uuid}/diversity", response_model=DiversityOut)
+async def event_diversity(meeting_id: uuid.UUID, session: SessionDep,
+                          principal: CurrentUser) -> DiversityOut:
+    """Who came (voluntary, unlinkable self-descriptions), small counts hidden."""
+    await meetings.meeting_for(session, principal, meeting_id, *meetings.READERS)
+    return await meetings.diversity(session, meeting_id=meeting_id)
+
+
+@router.get("/processes/{process_id}/events/diversity", response_model=DiversityOut)
+async def process_diversity(process_id: uuid.UUID, session: SessionDep,
+                            principal: CurrentUser) -> DiversityOut:
+    await process_for(session, principal, process_id, *meetings.READERS)
+    return await meetings.diversity(session, process_id=process_id)
 
 
 @router.get("/events/{meeting_id:uuid}/registrations", response_model=list[RegistrationRow])

@@ -32,6 +32,7 @@ from services.errors import Conflict, Gone, NotFound, ValidationFailed
 from services.events.service import record_event
 from services.identity.service import Principal
 from services.meetings import export
+from services.meetings.diversity import DiversityOut, summarise
 from services.meetings.links import public_token
 from services.meetings.repository import MeetingRepository
 from services.meetings.schemas import (
@@ -848,3 +849,10 @@ async def export_list(session: AsyncSession, meeting: Meeting, which: str,
     if fmt == "csv":
         return export.to_csv(table), "text/csv; charset=utf-8", name
     return export.to_xlsx(table, export.TITLES[which]), XLSX, name
+
+
+async def diversity(session: AsyncSession, *, meeting_id: uuid.UUID | None = None,
+                    process_id: uuid.UUID | None = None) -> DiversityOut:
+    counts = await MeetingRepository.from_session(session).self_description_counts(
+        meeting_id=meeting_id, process_id=process_id)
+    return summarise(counts)
