@@ -6,6 +6,7 @@ from api.pages import campaigns as campaign_pages
 from api.pages import devmail
 from api.pages import login as login_pages
 from api.pages import meeting_participants as meeting_participant_pages
+from api.pages import meetings as meeting_pages
 from api.pages import participation as participation_pages
 from api.pages import processes as process_pages
 from api.pages import survey_results as survey_result_pages
@@ -35,4 +36,5 @@ ROUTERS: list[APIRouter] = [
     participation_pages.router, survey_result_pages.router,
     template_routes.router, process_routes.router, approval_routes.router, process_pages.router,
     meeting_routes.router, meeting_routes.participation, meeting_participant_pages.router,
+    meeting_pages.router,
 ]

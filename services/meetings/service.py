@@ -653,11 +653,11 @@ async def confirm_public(session: AsyncSession, token: str, *,
     """The double opt-in link: the address is confirmed, the registration placed (registered
     or waitlisted, under the event's lock like every other)."""
     now = now or datetime.now(UTC)
-    reg = await public_registration(session, token)
+    found = await public_registration(session, token)
     repo = MeetingRepository.from_session(session)
-    meeting = await repo.lock(reg.meeting_id)
+    meeting = await repo.lock(found.meeting_id)
     assert meeting is not None
-    reg = await repo.registration(reg.id)
+    reg = await repo.registration(found.id)  # as it is now that the event is locked
     assert reg is not None
     if reg.status == "pending":
         _registration_open(meeting, now)
