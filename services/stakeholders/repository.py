@@ -10,6 +10,7 @@ from sqlalchemy import Text, bindparam, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from services.models.campaign import Invitation, OutboundMail
+from services.models.meeting import MeetingRegistration
 from services.models.stakeholder import OrganisationGroup, Stakeholder
 from services.repository import Repository
 
@@ -166,6 +167,14 @@ class StakeholderRepository(Repository):
         await self.session.execute(
             update(OutboundMail).where(OutboundMail.invitation_id.in_(invitation_ids))
             .values(recipient=None, error=None)
+        )
+        # Event registrations: name, address and needs (health data) go; status and
+        # companions stay for the event's counts. Before the invitations lose their link.
+        await self.session.execute(
+            update(MeetingRegistration).where(or_(
+                MeetingRegistration.stakeholder_id == stakeholder.id,
+                MeetingRegistration.invitation_id.in_(invitation_ids)))
+            .values(name=None, email=None, needs={}, stakeholder_id=None)
         )
         await self.session.execute(
             update(Invitation).where(Invitation.stakeholder_id == stakeholder.id)
