@@ -71,7 +71,9 @@ class MeetingWorkflow:
                 continue
             if schedule.status in ("cancelled", "held"):
                 return schedule.status
-            if workflow.info().get_current_history_length() > HISTORY_LIMIT:
+            info = workflow.info()
+            if (info.is_continue_as_new_suggested()
+                    or info.get_current_history_length() > HISTORY_LIMIT):
                 workflow.continue_as_new(MeetingWorkflowInput(
                     meeting_id=data.meeting_id, reminded_for=reminded_for))
             now = workflow.now()
@@ -100,4 +102,6 @@ class MeetingWorkflow:
         return True
 
 
-WORKFLOWS.append(MeetingWorkflow)
+# The sandbox re-imports this module per run; register only from the real import.
+if not workflow.unsafe.in_sandbox():
+    WORKFLOWS.append(MeetingWorkflow)

@@ -104,3 +104,41 @@ async def test_reminder_on_time_not_to_cancelled_not_at_old_time(
         handle = env.client.get_workflow_handle(f"meeting-{setup.meeting_id}")
         await env.sleep(timedelta(days=2))
         assert await handle.result() == "over"
+
+
+async def test_registration_over_http_wakes_the_workflow_which_mails_once(
+        settings, committed_maker, time_skipping_env, smtp_sink):
+    """The whole path: POST registration → commit → background wake-up (signal-with-start)
+    → the event workflow delivers the confirmation with its calendar invitation."""
+    from httpx import ASGITransport, AsyncClient
+
+    from api.app import create_app
+    from api.meeting_control import waker
+    from infra.temporal import TASK_QUEUE
+    from tests.meetings.support import calendar_of
+
+    infra_mail.configure(MailTransport("127.0.0.1", smtp_sink.port))
+    app = create_app(settings, sessionmaker=committed_maker)
+    app.state.temporal.client = time_skipping_env.client
+    now = await time_skipping_env.get_current_time()
+    setup = await make_event(committed_maker, capacity=2, starts_at=now + timedelta(days=10))
+    tokens = await make_links(committed_maker, setup, 3)
+    async with Worker(time_skipping_env.client, task_queue=TASK_QUEUE,
+                      workflows=[MeetingWorkflow], activities=MEETING_ACTIVITIES):
+        async with AsyncClient(transport=ASGITransport(app=app),
+                               base_url="http://testserver") as web:
+            statuses = []
+            for token in tokens:
+                r = await web.post(f"/api/v1/participation/{token}/registration",
+                                   json={"attending": True})
+                statuses.append(r.json()["status"])
+        assert statuses == ["registered", "registered", "waitlisted"]
+
+        async def delivered() -> bool:
+            return len(smtp_sink.messages) == 3
+        await _until(delivered)
+        found = [calendar_of(m.raw) for m in smtp_sink.messages]
+        assert sum(f is not None for f in found) == 2  # two invitations, one waitlist notice
+        await waker(app).settle()
+        await asyncio.sleep(0.5)
+        assert len(smtp_sink.messages) == 3  # nothing twice
