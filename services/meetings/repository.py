@@ -112,12 +112,6 @@ class MeetingRepository(Repository):
         ).order_by(MeetingRegistration.seq).execution_options(populate_existing=True)
         return list((await self.session.scalars(stmt)).all())
 
-    async def waitlist_count(self, meeting_id: uuid.UUID) -> int:
-        return int(await self.session.scalar(
-            select(func.count()).select_from(MeetingRegistration).where(
-                MeetingRegistration.meeting_id == meeting_id,
-                MeetingRegistration.status == "waitlisted")) or 0)
-
     async def waitlist_position(self, meeting_id: uuid.UUID, seq: int) -> int:
         return int(await self.session.scalar(
             select(func.count()).select_from(MeetingRegistration).where(

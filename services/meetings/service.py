@@ -191,11 +191,18 @@ async def meeting_out(session: AsyncSession, meeting: Meeting) -> MeetingOut:
         time_zone=await _time_zone(repo, meeting.organisation_id), location=meeting.location,
         accessibility=meeting.accessibility, online_url=meeting.online_url,
         capacity=meeting.capacity, places_taken=meeting.places_taken, places_free=free,
-        waitlisted=await repo.waitlist_count(meeting.id),
+        waitlisted=meeting.waiting,
         registration_opens_at=meeting.registration_opens_at,
         registration_deadline=meeting.registration_deadline, status=meeting.status,
         public=meeting.public, reminder_hours=meeting.reminder_hours,
         sequence=meeting.sequence, minutes=meeting.minutes)
+
+
+def placement(capacity: int, places_taken: int, waiting: int, need: int) -> str:
+    """Registered while places are free and nobody waits, otherwise waitlisted (the rule;
+    the hot path's SQL in services/meetings/repository.py says the same)."""
+    free = capacity == 0 or places_taken + need <= capacity
+    return "registered" if waiting == 0 and free else "waitlisted"
 
 
 def _fits(meeting: Meeting, need: int) -> bool:
@@ -337,7 +344,7 @@ async def _place(session: AsyncSession, repo: MeetingRepository, meeting: Meetin
     """Registered if places are free and nobody waits, otherwise on the waitlist (the
     meeting row is locked by the caller)."""
     need = 1 + reg.companions
-    if await repo.waitlist_count(meeting.id) == 0 and _fits(meeting, need):
+    if placement(meeting.capacity, meeting.places_taken, meeting.waiting, need) == "registered":
         reg.status = "registered"
         reg.registered_at = now
         meeting.places_taken += need
@@ -349,8 +356,9 @@ async def _place(session: AsyncSession, repo: MeetingRepository, meeting: Meetin
                       companions=reg.companions, places_taken=meeting.places_taken)
     else:
         reg.status = "waitlisted"
+        meeting.waiting += 1
         await session.flush()
-        position = await repo.waitlist_position(meeting.id, reg.seq)
+        position = meeting.waiting
         await _queue(repo, meeting, reg, "waitlisted", f"waitlisted:{reg.id}:{reg.seq}",
                      {"position": position})
         await _record(session, meeting, "registration.waitlisted",
@@ -370,6 +378,7 @@ async def _promote(session: AsyncSession, repo: MeetingRepository, meeting: Meet
         reg.status = "registered"
         reg.registered_at = reg.promoted_at = now
         meeting.places_taken += need
+        meeting.waiting -= 1
         await session.flush()
         await _queue(repo, meeting, reg, "promoted", f"promoted:{reg.id}:{reg.ics_sequence}",
                      {"sequence": reg.ics_sequence, "method": "REQUEST"})
@@ -389,6 +398,8 @@ async def _release(session: AsyncSession, repo: MeetingRepository, meeting: Meet
     if was == "registered":
         meeting.places_taken -= 1 + reg.companions
         reg.ics_sequence += 1
+    elif was == "waitlisted":
+        meeting.waiting -= 1
     reg.status = status
     reg.cancelled_at = now
     await session.flush()
@@ -486,7 +497,7 @@ async def _change(session: AsyncSession, repo: MeetingRepository, meeting: Meeti
     reg.needs = needs.model_dump()
     delta = companions - reg.companions
     if reg.status == "registered" and delta > 0:
-        if await repo.waitlist_count(meeting.id) or not _fits(meeting, delta):
+        if meeting.waiting or not _fits(meeting, delta):
             raise Conflict("Für weitere Begleitpersonen sind keine Plätze mehr frei.",
                            code="no_places_for_companions")
         meeting.places_taken += delta

@@ -4,9 +4,10 @@ unlinkable self-descriptions of who came.
 
 Named "meetings" in code: "events" are the domain event feed (services/events).
 
-Capacity: `places_taken` counts registered people with their companions; it is changed only
-under a row lock on the meeting (services/meetings/repository.py) and a check constraint
-keeps it within the capacity whatever a future code path does.
+Capacity: `places_taken` counts registered people with their companions and `waiting` the
+waitlisted registrations; both change only under a row lock on the meeting
+(services/meetings/repository.py), and a check constraint keeps the places within the capacity
+whatever a future code path does.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class Meeting(Base):
         CheckConstraint("capacity >= 0", name="capacity"),
         CheckConstraint("places_taken >= 0 AND (capacity = 0 OR places_taken <= capacity)",
                         name="within_capacity"),
+        CheckConstraint("waiting >= 0", name="waiting"),
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         # One event per template entry and process: a retried start cannot create it twice.
         UniqueConstraint("process_id", "template_key"),
@@ -73,6 +75,10 @@ class Meeting(Base):
     online_url: Mapped[str | None] = mapped_column(String(500))
     capacity: Mapped[int] = mapped_column(Integer, default=0)
     places_taken: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # How many wait (kept with places_taken under the same lock): "anyone waiting?" is then
+    # a column of the locked row, so one statement can place a registration (the hot path
+    # in services/meetings/repository.py) without reading the registrations.
+    waiting: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     registration_opens_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     registration_deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     status: Mapped[str] = mapped_column(String(20), default="planned")

@@ -36,7 +36,7 @@ async def test_fifty_concurrent_for_twenty_places(committed_maker):
     positions = {r.id: r.waitlist_position for r in results}
     assert [positions[r.id] for r in rows[20:]] == list(range(1, 31))
     m = await meeting(committed_maker, setup.meeting_id)
-    assert m.places_taken == 20 and m.status == "full"
+    assert (m.places_taken, m.waiting, m.status) == (20, 30, "full")
     # Every registration queued exactly one mail of its kind.
     async with committed_maker() as s:
         kinds = list(await s.scalars(select(MeetingMail.kind).where(
@@ -60,7 +60,7 @@ async def test_fifty_concurrent_for_twenty_places(committed_maker):
     rows3 = {r.id: r for r in await registrations(committed_maker, setup.meeting_id)}
     assert [rows3[r.id].status for r in waiting[:6]] == ["registered"] * 5 + ["waitlisted"]
     m = await meeting(committed_maker, setup.meeting_id)
-    assert m.places_taken == 23
+    assert m.places_taken == 23 and m.waiting == 25
     async with committed_maker() as s:
         promoted = list(await s.scalars(select(MeetingMail.registration_id).where(
             MeetingMail.meeting_id == setup.meeting_id, MeetingMail.kind == "promoted")))
@@ -94,7 +94,7 @@ async def test_companions_count_and_the_line_is_strict(committed_maker):
     rows = {r.status for r in await registrations(committed_maker, setup.meeting_id)}
     assert rows == {"cancelled", "registered"}
     m = await meeting(committed_maker, setup.meeting_id)
-    assert (m.places_taken, m.status) == (4, "open")
+    assert (m.places_taken, m.waiting, m.status) == (4, 0, "open")
     # d with one companion needs two places, one is free: waitlisted.
     assert (await _register(committed_maker, d, companions=1)).status == "waitlisted"
 
