@@ -187,3 +187,103 @@ class MeetingRepository(Repository):
         return int(await self.session.scalar(
             select(func.count()).select_from(MeetingMail).where(
                 MeetingMail.meeting_id == meeting_id, MeetingMail.status == "pending")) or 0)
+
+
+# --- the hot path: a new registration through a personal link ------------------------------
+
+_LOCK_INVITATION = text("SELECT id FROM invitations WHERE token_hash = :h FOR UPDATE")
+
+# Read after the invitation's lock (a new statement, so a second click of the same link sees
+# what the first committed).
+_TOKEN_CONTEXT = text("""
+    SELECT i.id AS invitation_id, i.organisation_id, i.stakeholder_id, i.language,
+           i.expires_at, c.kind, m.id AS meeting_id, m.process_id,
+           r.id AS registration_id, s.name, s.email
+    FROM invitations i JOIN campaigns c ON c.id = i.campaign_id
+    LEFT JOIN meetings m ON m.id = c.target_id AND c.kind = 'event'
+    LEFT JOIN meeting_registrations r ON r.meeting_id = m.id AND r.invitation_id = i.id
+    LEFT JOIN stakeholders s ON s.id = i.stakeholder_id
+    WHERE i.id = :id
+""")
+
+# One statement while the event's row is locked: the UPDATE takes the lock and decides from
+# the locked (newest) row alone, by the rule of `service.placement`: registered while places are
+# free and nobody waits (then `waiting` stays 0), otherwise waitlisted (then `waiting` >= 1 is
+# the new person's position). The registration, its mail, its domain event and the
+# invitation's receipt are written by the same statement. No row when the event does not take
+# registrations now (cancelled, held, started, outside its window): the caller then takes the
+# ordinary path, which says why.
+_FITS = "(waiting = 0 AND (capacity = 0 OR places_taken + :need <= capacity))"
+_PLACE_NEW = f"""
+    WITH u AS (
+        UPDATE meetings SET
+            places_taken = places_taken + CASE WHEN {_FITS} THEN :need ELSE 0 END,
+            waiting = waiting + CASE WHEN {_FITS} THEN 0 ELSE 1 END,
+            status = CASE
+                WHEN {_FITS} AND capacity <> 0 AND places_taken + :need >= capacity THEN 'full'
+                WHEN {_FITS} THEN 'open'
+                WHEN capacity <> 0 AND places_taken >= capacity THEN 'full'
+                ELSE 'open' END
+        WHERE id = :meeting_id AND status IN ('planned', 'open', 'full')
+          AND starts_at > :now
+          AND (registration_opens_at IS NULL OR registration_opens_at <= :now)
+          AND (registration_deadline IS NULL OR registration_deadline >= :now)
+        RETURNING id, organisation_id, process_id, title, places_taken, waiting
+    ),
+    r AS (
+        INSERT INTO meeting_registrations (id, meeting_id, organisation_id, invitation_id,
+            stakeholder_id, name, email, language, status, companions, needs, walk_in,
+            checkin_code, ics_sequence, registered_at, created_at)
+        SELECT :registration_id, u.id, u.organisation_id, :invitation_id, :stakeholder_id,
+               :name, :email, :language,
+               CASE WHEN u.waiting = 0 THEN 'registered' ELSE 'waitlisted' END,
+               CAST(:companions AS smallint), CAST(:needs AS jsonb), false, :code, 0,
+               CASE WHEN u.waiting = 0 THEN CAST(:now AS timestamptz) END, now()
+        FROM u
+        RETURNING id, seq, status
+    ),
+    mail AS (
+        INSERT INTO meeting_mails (id, idempotency_key, meeting_id, registration_id, kind,
+                                   payload, status, created_at)
+        SELECT gen_random_uuid(),
+               CASE WHEN r.status = 'registered' THEN 'confirmation:' || r.id::text || '\\:0'
+                    ELSE 'waitlisted:' || r.id::text || ':' || r.seq::text END,
+               u.id, r.id,
+               CASE WHEN r.status = 'registered' THEN 'confirmation' ELSE 'waitlisted' END,
+               CASE WHEN r.status = 'registered'
+                    THEN jsonb_build_object('sequence', 0, 'method', 'REQUEST')
+                    ELSE jsonb_build_object('position', u.waiting) END,
+               'pending', now()
+        FROM r, u
+    ),
+    ev AS (
+        INSERT INTO domain_events (id, organisation_id, type, process_id, data)
+        SELECT gen_random_uuid(), u.organisation_id,
+               CASE WHEN r.status = 'registered' THEN 'registration.created'
+                    ELSE 'registration.waitlisted' END,
+               u.process_id,
+               jsonb_build_object('event_id', u.id::text, 'title', u.title,
+                                  'registration_id', r.id::text,
+                                  'companions', CAST(:companions AS integer))
+               || CASE WHEN r.status = 'registered'
+                       THEN jsonb_build_object('places_taken', u.places_taken)
+                       ELSE '{{}}'::jsonb END
+        FROM r, u
+    ),
+    {{receipt}}
+    SELECT r.id, r.seq, r.status, u.waiting FROM r, u
+"""
+
+
+class HotPath(Repository):
+    async def lock_invitation(self, token_hash: str) -> uuid.UUID | None:
+        return (await self.session.execute(_LOCK_INVITATION, {"h": token_hash})).scalar()
+
+    async def token_context(self, invitation_id: uuid.UUID) -> Any:
+        return (await self.session.execute(_TOKEN_CONTEXT, {"id": invitation_id})).first()
+
+    async def place_new(self, values: dict[str, Any]) -> Any:
+        from services.campaigns.receipt import receipt_ctes
+
+        stmt = text(_PLACE_NEW.replace("{receipt}", receipt_ctes(":invitation_id", ":day")))
+        return (await self.session.execute(stmt, values)).first()

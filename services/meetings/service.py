@@ -16,6 +16,7 @@ the workflow to look (api/meeting_control.py) after the commit.
 
 from __future__ import annotations
 
+import json
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ from services.identity.service import Principal
 from services.meetings import export
 from services.meetings.diversity import DiversityOut, summarise
 from services.meetings.links import public_token
-from services.meetings.repository import MeetingRepository
+from services.meetings.repository import HotPath, MeetingRepository
 from services.meetings.schemas import (
     MeetingCreate,
     MeetingOut,
@@ -413,21 +414,22 @@ async def _release(session: AsyncSession, repo: MeetingRepository, meeting: Meet
         await _promote(session, repo, meeting, now)
 
 
-async def _self_description(repo: MeetingRepository, meeting: Meeting,
-                            sd: SelfDescription | None) -> None:
-    """Stored apart (no key back to the registration), origin only with its own consent."""
+async def _self_description(repo: MeetingRepository, meeting_id: uuid.UUID,
+                            process_id: uuid.UUID, sd: SelfDescription | None) -> bool:
+    """Stored apart (no key back to the registration), origin only with its own consent.
+    Returns whether anything was stored."""
     if sd is None:
-        return
+        return False
     values = {
-        "meeting_id": meeting.id, "process_id": meeting.process_id,
         "age_band": sd.age_band, "gender": sd.gender,
         "origin": sd.origin if sd.origin_consent else "keine_angabe",
         "group_key": sd.group or "keine_angabe",
     }
-    if all(v == "keine_angabe" for k, v in values.items() if k not in ("meeting_id",
-                                                                        "process_id")):
-        return
-    await repo.add_self_description(values)
+    if all(v == "keine_angabe" for v in values.values()):
+        return False
+    await repo.add_self_description({"meeting_id": meeting_id, "process_id": process_id,
+                                     **values})
+    return True
 
 
 async def _stakeholder(session: AsyncSession, inv: Invitation) -> Stakeholder | None:
@@ -436,10 +438,60 @@ async def _stakeholder(session: AsyncSession, inv: Invitation) -> Stakeholder | 
     return await session.get(Stakeholder, inv.stakeholder_id)
 
 
+async def _register_new(session: AsyncSession, token: str, body: RegistrationIn,
+                        now: datetime) -> RegistrationOut | None:
+    """The hot path of a first registration through a personal link: the invitation locked,
+    its context read, then ONE statement under the event's lock places it (with its mail,
+    domain event and receipt), so the lock is held for one statement and the commit. None
+    when this is not a first registration or the event takes none now: the ordinary path
+    decides (and says why)."""
+    if not body.attending or len(token) > 200:
+        return None
+    hot = HotPath.from_session(session)
+    invitation_id = await hot.lock_invitation(hash_token(token))
+    if invitation_id is None:
+        return None
+    ctx = await hot.token_context(invitation_id)
+    if (ctx is None or ctx.kind != "event" or ctx.meeting_id is None
+            or ctx.registration_id is not None
+            or (ctx.expires_at is not None and ctx.expires_at <= now)):
+        return None
+    described = await _self_description(MeetingRepository.from_session(session),
+                                        ctx.meeting_id, ctx.process_id, body.self_description)
+    code = checkin_code()
+    row = await hot.place_new({
+        "meeting_id": ctx.meeting_id, "now": now, "need": 1 + body.companions,
+        "registration_id": uuid.uuid4(), "invitation_id": ctx.invitation_id,
+        "stakeholder_id": ctx.stakeholder_id, "name": ctx.name, "email": ctx.email,
+        "language": ctx.language if ctx.language in ("de", "en") else "de",
+        "companions": body.companions, "needs": json.dumps(body.needs.model_dump()),
+        "code": code, "day": now.date()})
+    if row is None:
+        if described:
+            raise _Retry()  # the ordinary path must not keep this self-description
+        return None
+    registered = row.status == "registered"
+    return RegistrationOut(id=row.id, meeting_id=ctx.meeting_id, status=row.status,
+                           companions=body.companions,
+                           waitlist_position=None if registered else int(row.waiting),
+                           checkin_code=code if registered else None)
+
+
+class _Retry(Exception):
+    """Something of the hot path was written but the ordinary path must decide: roll back."""
+
+
 async def register_by_token(session: AsyncSession, token: str, body: RegistrationIn, *,
                             now: datetime | None = None) -> RegistrationOut:
     """Register (attending) or decline/cancel (not attending) through the personal link."""
     now = now or datetime.now(UTC)
+    try:
+        async with session.begin_nested():
+            fast = await _register_new(session, token, body, now)
+    except _Retry:
+        fast = None
+    if fast is not None:
+        return fast
     invited = await open_invitation(session, token)
     repo = MeetingRepository.from_session(session)
     # The lock first, then the registration as it is now: two clicks of the same person
@@ -485,7 +537,7 @@ async def register_by_token(session: AsyncSession, token: str, body: Registratio
         reg.cancelled_at = None
         reg.ics_sequence += 1
     await _place(session, repo, meeting, reg, now)
-    await _self_description(repo, meeting, body.self_description)
+    await _self_description(repo, meeting.id, meeting.process_id, body.self_description)
     await receipt.mark_responded(session, inv.id, now.date())
     return await registration_out(session, reg)
 

@@ -109,3 +109,46 @@ async def test_the_constraint_refuses_overbooking_whatever_the_code(committed_ma
             assert "within_capacity" in str(exc)
         else:
             raise AssertionError("overbooking accepted by the schema")
+
+
+async def test_ledger_keys_of_the_hot_path(committed_maker):
+    setup = await make_event(committed_maker, capacity=1)
+    a, b = await make_links(committed_maker, setup, 2)
+    ra = await _register(committed_maker, a)
+    rb = await _register(committed_maker, b)
+    async with committed_maker() as s:
+        keys = set(await s.scalars(select(MeetingMail.idempotency_key).where(
+            MeetingMail.meeting_id == setup.meeting_id)))
+    [b_row] = [r for r in await registrations(committed_maker, setup.meeting_id)
+               if r.id == rb.id]
+    assert keys == {f"confirmation:{ra.id}:0", f"waitlisted:{rb.id}:{b_row.seq}"}
+
+
+async def test_concurrent_public_confirmations_never_overbook(committed_maker):
+    """The ordinary (ORM) placement, used by double opt-in confirmations, under the same
+    lock: 20 confirmations at once for 8 places."""
+    from services.meetings.links import public_token
+    from services.meetings.schemas import PublicRegistrationIn
+
+    setup = await make_event(committed_maker, capacity=8, public=True)
+    secret = "s" * 40
+    ids = []
+    for i in range(20):
+        async with committed_maker() as s:
+            await service.register_public(s, setup.meeting_id, PublicRegistrationIn(
+                name=f"P {i}", email=f"p{i}@example.org"), secret_key=secret)
+            await s.commit()
+    ids = [r.id for r in await registrations(committed_maker, setup.meeting_id)]
+
+    async def confirm(reg_id):  # type: ignore[no-untyped-def]
+        async with committed_maker() as s:
+            out = await service.confirm_public(s, public_token(secret, reg_id))
+            await s.commit()
+            return out
+
+    results = await asyncio.gather(*(confirm(i) for i in ids))
+    assert sum(r.status == "registered" for r in results) == 8
+    assert sorted(r.waitlist_position for r in results if r.waitlist_position) == list(
+        range(1, 13))
+    m = await meeting(committed_maker, setup.meeting_id)
+    assert (m.places_taken, m.waiting) == (8, 12)
