@@ -23,6 +23,9 @@ from api.routes import templates as template_routes
 
 ROUTERS: list[APIRouter] = [
     health.router,
+    # The registration by personal link is a hot path (bench/event_registrations.py): matched
+    # early, since FastAPI tries the routes in order.
+    meeting_routes.participation,
     auth.router,
     orgs.router,
     # Before the event routes: the feed's /api/v1/events and /stream come first (the
@@ -35,6 +38,6 @@ ROUTERS: list[APIRouter] = [
     survey_routes.router, participation_routes.router, result_routes.router,
     participation_pages.router, survey_result_pages.router,
     template_routes.router, process_routes.router, approval_routes.router, process_pages.router,
-    meeting_routes.router, meeting_routes.participation, meeting_participant_pages.router,
+    meeting_routes.router, meeting_participant_pages.router,
     meeting_pages.router,
 ]

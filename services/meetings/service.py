@@ -456,8 +456,6 @@ async def _register_new(session: AsyncSession, token: str, body: RegistrationIn,
             or ctx.registration_id is not None
             or (ctx.expires_at is not None and ctx.expires_at <= now)):
         return None
-    described = await _self_description(MeetingRepository.from_session(session),
-                                        ctx.meeting_id, ctx.process_id, body.self_description)
     code = checkin_code()
     row = await hot.place_new({
         "meeting_id": ctx.meeting_id, "now": now, "need": 1 + body.companions,
@@ -467,9 +465,9 @@ async def _register_new(session: AsyncSession, token: str, body: RegistrationIn,
         "companions": body.companions, "needs": json.dumps(body.needs.model_dump()),
         "code": code, "day": now.date()})
     if row is None:
-        if described:
-            raise _Retry()  # the ordinary path must not keep this self-description
-        return None
+        return None  # nothing written
+    await _self_description(MeetingRepository.from_session(session), ctx.meeting_id,
+                            ctx.process_id, body.self_description)
     registered = row.status == "registered"
     return RegistrationOut(id=row.id, meeting_id=ctx.meeting_id, status=row.status,
                            companions=body.companions,
@@ -477,19 +475,11 @@ async def _register_new(session: AsyncSession, token: str, body: RegistrationIn,
                            checkin_code=code if registered else None)
 
 
-class _Retry(Exception):
-    """Something of the hot path was written but the ordinary path must decide: roll back."""
-
-
 async def register_by_token(session: AsyncSession, token: str, body: RegistrationIn, *,
                             now: datetime | None = None) -> RegistrationOut:
     """Register (attending) or decline/cancel (not attending) through the personal link."""
     now = now or datetime.now(UTC)
-    try:
-        async with session.begin_nested():
-            fast = await _register_new(session, token, body, now)
-    except _Retry:
-        fast = None
+    fast = await _register_new(session, token, body, now)
     if fast is not None:
         return fast
     invited = await open_invitation(session, token)
