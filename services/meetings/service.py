@@ -52,6 +52,7 @@ from services.models.meeting import Meeting, MeetingRegistration
 from services.models.organisation import Role
 from services.models.process import Process
 from services.models.stakeholder import Stakeholder
+from services.processes.repository import ProcessRepository
 from services.stakeholders.addresses import normalise_email, normalise_name
 
 # No 0/O and no 1/I: the code is read aloud and typed at the door.
@@ -252,6 +253,7 @@ async def update_meeting(session: AsyncSession, meeting_id: uuid.UUID, body: Mee
     rescheduled = any(k in changes and changes[k] != getattr(meeting, k)
                       for k in ("starts_at", "ends_at", "location", "online_url"))
     cancelled = changes.get("status") == "cancelled"
+    held = changes.get("status") == "held" and meeting.status != "held"
     old_start = meeting.starts_at
     for key, value in changes.items():
         if key == "status":
@@ -281,9 +283,28 @@ async def update_meeting(session: AsyncSession, meeting_id: uuid.UUID, body: Mee
     else:
         await _record(session, meeting, "event.updated", actor=actor,
                       fields=sorted(changes))
+    if held:
+        await _held(session, repo, meeting, actor=actor, now=now)
     if not cancelled and meeting.status in ("open", "full"):
         await _promote(session, repo, meeting, now)
     return meeting
+
+
+async def _held(session: AsyncSession, repo: MeetingRepository, meeting: Meeting, *,
+                actor: str | None, now: datetime) -> None:
+    """The event took place: a step in its phase's timeline (with the minutes' start and who
+    came, as counts) and a domain event. Keyed by the event, so saving again adds nothing."""
+    rows = await repo.registrations(meeting.id, ("registered",))
+    data = {"event_id": str(meeting.id), "title": meeting.title,
+            "registered": sum(1 + r.companions for r in rows),
+            "attended": sum(1 + r.companions for r in rows if r.checked_in_at),
+            "minutes": meeting.minutes[:500]}
+    await ProcessRepository.from_session(session).insert_transition({
+        "process_id": meeting.process_id, "key": f"event:{meeting.id}:held",
+        "kind": "event_held", "phase_key": meeting.phase_key, "actor": actor,
+        "reason": None, "data": data, "occurred_at": now})
+    await _record(session, meeting, "event.held", actor=actor,
+                  registered=data["registered"], attended=data["attended"])
 
 
 # --- registration ----------------------------------------------------------------------

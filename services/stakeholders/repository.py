@@ -160,6 +160,12 @@ class StakeholderRepository(Repository):
             OutboundMail.invitation_id.in_(invitation_ids)).order_by(OutboundMail.created_at))
         return list(rows)
 
+    async def registrations_of(self, stakeholder_id: uuid.UUID) -> list[MeetingRegistration]:
+        rows = await self.session.scalars(select(MeetingRegistration).where(
+            MeetingRegistration.stakeholder_id == stakeholder_id).order_by(
+                MeetingRegistration.created_at))
+        return list(rows)
+
     async def erase(self, stakeholder: Stakeholder) -> None:
         """Remove every piece of personal data; group, tier and kind stay for aggregates."""
         invitation_ids = select(Invitation.id).where(

@@ -1,5 +1,5 @@
-"""Erasing a stakeholder (DSGVO Art. 17) also clears their event registrations: name, address
-and needs go, the place in the counts stays."""
+"""The DSGVO export names a person's event registrations; erasing (Art. 17) clears them:
+name, address and needs go, the place in the counts stays."""
 
 from __future__ import annotations
 
@@ -25,6 +25,9 @@ async def test_erasure_clears_registrations(committed_maker):
     async with committed_maker() as s:
         person_id = (await s.scalars(select(Invitation.stakeholder_id).where(
             Invitation.id == reg.invitation_id))).one()
+        export = await stakeholders.export_stakeholder(s, setup.org_id, person_id)
+        assert [r["status"] for r in export.event_registrations] == ["registered"]
+        assert export.event_registrations[0]["needs"]["note"] == "Rollstuhl, bitte Rampe"
         await stakeholders.erase_stakeholder(s, setup.org_id, person_id)
         await s.commit()
     async with committed_maker() as s:

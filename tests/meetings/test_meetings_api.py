@@ -145,3 +145,24 @@ async def test_public_feed_has_only_public_events(client, session, make_staff):
     cal = Calendar.from_ical(r.content)
     assert [str(e["SUMMARY"]) for e in cal.walk("VEVENT")] == ["Kick-off für alle"]
     assert str(cal.walk("VEVENT")[0]["UID"]).startswith(f"event-{public['id']}@")
+
+
+async def test_held_with_minutes_appears_in_the_timeline(client, session, make_staff):
+    staff = await make_staff(role=Role.coordinator)
+    process = await make_process(session, staff.org_id)
+    event = (await _event(client, staff, process.id, capacity=0)).json()
+    [a] = await _links(session, staff.org_id, process.id, event["id"], 1)
+    code = (await client.post(f"/api/v1/participation/{a}/registration",
+                              json={"attending": True, "companions": 2})).json()["checkin_code"]
+    await client.post(f"/api/v1/events/{event['id']}/checkin", json={"code": code},
+                      headers=staff.headers)
+    for _ in range(2):  # saving twice adds one step
+        r = await client.patch(f"/api/v1/events/{event['id']}", headers=staff.headers,
+                               json={"status": "held", "minutes": "Ergebnisse: drei Themen"})
+        assert r.status_code in (200, 409)
+    timeline = (await client.get(f"/api/v1/processes/{process.id}/timeline",
+                                 headers=staff.headers)).json()
+    held = [t for t in timeline if t["kind"] == "event_held"]
+    assert len(held) == 1 and held[0]["phase_key"] == "kickoff"
+    assert held[0]["data"]["attended"] == 3 and held[0]["data"]["registered"] == 3
+    assert held[0]["data"]["minutes"] == "Ergebnisse: drei Themen"
