@@ -5,7 +5,9 @@ the old time; confirmations are delivered once."""
 from __future__ import annotations
 
 import asyncio
+import os
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 from temporalio.worker import Worker
@@ -19,6 +21,8 @@ from services.meetings.schemas import MeetingUpdate, RegistrationIn
 from services.models.meeting import MeetingMail
 from tests.meetings.support import make_event, make_links, registrations
 from workflows.meeting import MeetingWorkflow
+
+REPLAY_FILE = Path(__file__).parent.parent / "replay" / "histories" / "meeting_reschedule.json"
 
 
 async def _mails(maker, meeting_id, kind):  # type: ignore[no-untyped-def]
@@ -104,6 +108,9 @@ async def test_reminder_on_time_not_to_cancelled_not_at_old_time(
         handle = env.client.get_workflow_handle(f"meeting-{setup.meeting_id}")
         await env.sleep(timedelta(days=2))
         assert await handle.result() == "over"
+        if os.environ.get("RECORD_MEETING_HISTORY"):
+            # Re-record the replay fixture (tests/replay/test_meeting_replay.py).
+            REPLAY_FILE.write_text((await handle.fetch_history()).to_json())
 
 
 async def test_registration_over_http_wakes_the_workflow_which_mails_once(
