@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError as PydanticValidationError
 
 from api.deps import OptionalUser, SessionDep
+from api.meeting_control import commit_and_wake
 from api.pages import ORG_LINKS, NavLink
 from api.pages.login import login_redirect
 from api.ratelimit import participation_limits
@@ -27,6 +28,8 @@ from services.campaigns import service
 from services.campaigns.schemas import Audience, CampaignCreate
 from services.errors import DomainError, ValidationFailed
 from services.identity.service import OrgRole, Principal, get_organisation
+from services.meetings import service as meetings
+from services.meetings.schemas import RegistrationIn
 from services.models.organisation import Role
 from services.models.process import Process
 from services.processes.service import process_for
@@ -112,7 +115,13 @@ async def _participant(request: Request, session: SessionDep, token: str, what: 
                      action=f"/t/{token}/{what}", button=t[f"{what}_button"])
     if what == "decline":
         try:
-            await service.decline(session, token)
+            if (await service.get_campaign(session, invitation.campaign_id)).kind == "event":
+                # An event's decline link also cancels a registration (the waitlist moves up).
+                out = await meetings.register_by_token(session, token,
+                                                       RegistrationIn(attending=False))
+                await commit_and_wake(request, session, out.meeting_id)
+            else:
+                await service.decline(session, token)
         except DomainError:
             return _page(request, lang, t["decline_title"], t["already_responded"],
                          status_code=409)

@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from api.deps import CurrentUser, SessionDep, SettingsDep, TemporalDep
+from api.meeting_control import commit_and_wake
 from infra.config import Settings
 from infra.temporal import MAIL_TASK_QUEUE, TASK_QUEUE
 from services.campaigns import service
 from services.campaigns.schemas import Audience, CampaignCreate, CampaignOut
 from services.campaigns.settings import get_campaign_settings
 from services.errors import Unavailable
+from services.meetings import service as meetings
+from services.meetings.schemas import RegistrationIn
 from services.models.campaign import Campaign
 from services.models.organisation import Role
 from services.processes.service import process_for
@@ -123,7 +126,13 @@ class ParticipationStatus(BaseModel):
 
 
 @participation.post("/{token}/decline", response_model=ParticipationStatus)
-async def decline(token: str, session: SessionDep) -> ParticipationStatus:
+async def decline(token: str, request: Request, session: SessionDep) -> ParticipationStatus:
+    invitation = await service.invitation_for_token(session, token)
+    if (await service.get_campaign(session, invitation.campaign_id)).kind == "event":
+        # An event's decline also cancels a registration (the waitlist moves up).
+        out = await meetings.register_by_token(session, token, RegistrationIn(attending=False))
+        await commit_and_wake(request, session, out.meeting_id)
+        return ParticipationStatus(status=out.status)
     invitation = await service.decline(session, token)
     return ParticipationStatus(status=invitation.status)
 

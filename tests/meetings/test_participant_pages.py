@@ -124,3 +124,24 @@ async def test_public_registration_is_rate_limited(client, session, make_staff):
     api = await client.post(f"/api/v1/events/{event['id']}/public-registrations",
                             json={"name": "Eve", "email": "opfer@example.org"})
     assert api.status_code == 429
+
+
+async def test_the_invitations_decline_link_cancels_the_registration(client, session,
+                                                                      make_staff):
+    staff = await make_staff(role=Role.coordinator)
+    process = await make_process(session, staff.org_id)
+    event = (await _event(client, staff, process.id)).json()  # one place
+    a, b, c = await _links(session, staff.org_id, process.id, event["id"], 3)
+    for token in (a, b):
+        await client.post(f"/api/v1/participation/{token}/registration",
+                          json={"attending": True})
+    form = await client.get(f"/t/{a}/decline")
+    assert form.status_code == 200
+    r = await client.post(f"/t/{a}/decline")
+    assert r.status_code == 200 and "Absage erhalten" in r.text
+    assert (await client.get(f"/api/v1/participation/{a}/registration")).json()["status"] \
+        == "cancelled"
+    assert (await client.get(f"/api/v1/participation/{b}/registration")).json()["status"] \
+        == "registered"
+    api = await client.post(f"/api/v1/participation/{c}/decline")
+    assert api.status_code == 200 and api.json()["status"] == "declined"
