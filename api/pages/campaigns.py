@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -197,9 +197,11 @@ async def _new_page(request: Request, session: SessionDep, principal: Principal,
     from services.surveys.repository import SurveyRepository
 
     surveys = await SurveyRepository.from_session(session).surveys_of_process(process.id)
+    events = [m for m in await meetings.meetings_of_process(session, process.id)
+              if m.status not in ("cancelled", "held")]
     return templates.TemplateResponse(request, "campaigns/new.html", {
         "principal": principal, "process": process, "form": form, "count": count,
-        "errors": errors or [], "surveys": surveys,
+        "errors": errors or [], "surveys": surveys, "events": events,
         "groups": await list_groups(session, process.organisation_id),
     }, status_code=status_code)
 
@@ -222,9 +224,12 @@ def _campaign_request(form: dict[str, Any]) -> CampaignCreate:
         raise ValidationFailed("Bitte eine Frist im Format JJJJ-MM-TT angeben.",
                                code="invalid_date",
                                details=[{"field": "deadline", "message": "kein Datum"}]) from None
+    # The target select holds surveys by their id and events as "event:<id>".
+    value = str(form["survey"])
+    kind: Literal["survey", "event"] = "event" if value.startswith("event:") else "survey"
     try:
         return CampaignCreate(
-            kind="survey", target_id=form["survey"], title=form["title"],
+            kind=kind, target_id=value.removeprefix("event:"), title=form["title"],
             audience=Audience(groups=form["groups"], tiers=form["tiers"]),
             reminders=[r.strip() for r in form["reminders"].split(",") if r.strip()],
             deadline=deadline)
