@@ -17,8 +17,9 @@
 
 Not covered, on purpose:
 - Bearer-token requests: a browser never attaches an Authorization header by itself.
-- Participant links (/t/{token}, /api/v1/participation/{token}): the secret is in the URL,
-  which another site cannot know; mail providers' RFC 8058 one-click unsubscribe posts from
+- Participant links (/t/{token}, /api/v1/participation/{token}, and a public event
+  registration's /anmeldung/{token}, /api/v1/public-registrations/{token}): the secret is in
+  the URL, which another site cannot know; mail providers' RFC 8058 one-click unsubscribe posts from
   their servers without any cookie or form token, and must keep working.
 - Unsafe requests without a session cookie (other than the login form): nothing to forge.
 """
@@ -42,7 +43,8 @@ SEED_COOKIE = "mitwirken_csrf"
 FIELD = "csrf_token"
 HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
-TOKEN_PATHS = ("/t/", "/api/v1/participation/")
+TOKEN_PATHS = ("/t/", "/api/v1/participation/", "/anmeldung/",
+               "/api/v1/public-registrations/")
 SECURITY_HEADERS = [
     (b"x-frame-options", b"DENY"),
     (b"content-security-policy", b"frame-ancestors 'none'"),

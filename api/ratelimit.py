@@ -6,7 +6,11 @@ enough to stop a runaway script or a double-click storm; a shared limiter (Postg
 would be needed for a hard global limit. Limits come from the environment so operators (and the
 benchmark) can tune them: MITWIRKEN_PARTICIPATION_TOKEN_PER_MINUTE (default 30),
 MITWIRKEN_PARTICIPATION_ADDRESS_PER_MINUTE (default 600; participants of a town hall or a
-school often share one address).
+school often share one address). The public event registration form (anyone can post it, and
+each post mails an address) has its own, tighter limits:
+MITWIRKEN_PUBLIC_REGISTRATION_ADDRESS_PER_MINUTE (default 20 per client address) and
+MITWIRKEN_PUBLIC_REGISTRATION_EMAIL_PER_MINUTE (default 3 per e-mail address, so the form
+cannot be used to flood someone's mailbox).
 """
 
 from __future__ import annotations
@@ -198,3 +202,27 @@ def login_throttle(request: Request) -> LoginThrottle:
     if throttle is None:
         throttle = state.login_throttle = LoginThrottle()
     return throttle  # type: ignore[no-any-return]
+
+
+class PublicRegistrationLimits:
+    def __init__(self) -> None:
+        env = os.environ
+        self.by_address = TokenBucket(float(env.get(
+            "MITWIRKEN_PUBLIC_REGISTRATION_ADDRESS_PER_MINUTE", "20")))
+        self.by_email = TokenBucket(float(env.get(
+            "MITWIRKEN_PUBLIC_REGISTRATION_EMAIL_PER_MINUTE", "3")))
+
+    def check(self, request: Request, email: str) -> None:
+        address = request.client.host if request.client else "unknown"
+        if not self.by_address.allow(address) or not self.by_email.allow(
+                email.strip().lower()[:320]):
+            raise RateLimited("Zu viele Anmeldungen. Bitte versuchen Sie es in einer Minute "
+                              "erneut.", code="rate_limited")
+
+
+def public_registration_limits(request: Request) -> PublicRegistrationLimits:
+    state = request.app.state
+    limits = getattr(state, "public_registration_limits", None)
+    if limits is None:
+        limits = state.public_registration_limits = PublicRegistrationLimits()
+    return limits  # type: ignore[no-any-return]

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError as PydanticValidationError
 
 from api.deps import OptionalUser, SessionDep
+from api.meeting_control import commit_and_wake
 from api.pages import ORG_LINKS, NavLink
 from api.pages.login import login_redirect
 from api.ratelimit import RETRY_AFTER_SECONDS, participation_limits
@@ -27,6 +28,8 @@ from services.campaigns import service
 from services.campaigns.schemas import Audience, CampaignCreate
 from services.errors import DomainError, ValidationFailed
 from services.identity.service import OrgRole, Principal, get_organisation
+from services.meetings import service as meetings
+from services.meetings.schemas import RegistrationIn
 from services.models.organisation import Role
 from services.models.process import Process
 from services.processes.service import process_for
@@ -113,7 +116,13 @@ async def _participant(request: Request, session: SessionDep, token: str, what: 
                      action=f"/t/{token}/{what}", button=t[f"{what}_button"])
     if what == "decline":
         try:
-            await service.decline(session, token)
+            if (await service.get_campaign(session, invitation.campaign_id)).kind == "event":
+                # An event's decline link also cancels a registration (the waitlist moves up).
+                out = await meetings.register_by_token(session, token,
+                                                       RegistrationIn(attending=False))
+                await commit_and_wake(request, session, out.meeting_id)
+            else:
+                await service.decline(session, token)
         except DomainError:
             return _page(request, lang, t["decline_title"], t["already_responded"],
                          status_code=409)
@@ -189,9 +198,11 @@ async def _new_page(request: Request, session: SessionDep, principal: Principal,
     from services.surveys.repository import SurveyRepository
 
     surveys = await SurveyRepository.from_session(session).surveys_of_process(process.id)
+    events = [m for m in await meetings.meetings_of_process(session, process.id)
+              if m.status not in ("cancelled", "held")]
     return templates.TemplateResponse(request, "campaigns/new.html", {
         "principal": principal, "process": process, "form": form, "count": count,
-        "errors": errors or [], "surveys": surveys,
+        "errors": errors or [], "surveys": surveys, "events": events,
         "groups": await list_groups(session, process.organisation_id),
     }, status_code=status_code)
 
@@ -214,9 +225,12 @@ def _campaign_request(form: dict[str, Any]) -> CampaignCreate:
         raise ValidationFailed("Bitte eine Frist im Format JJJJ-MM-TT angeben.",
                                code="invalid_date",
                                details=[{"field": "deadline", "message": "kein Datum"}]) from None
+    # The target select holds surveys by their id and events as "event:<id>".
+    value = str(form["survey"])
+    kind: Literal["survey", "event"] = "event" if value.startswith("event:") else "survey"
     try:
         return CampaignCreate(
-            kind="survey", target_id=form["survey"], title=form["title"],
+            kind=kind, target_id=value.removeprefix("event:"), title=form["title"],
             audience=Audience(groups=form["groups"], tiers=form["tiers"]),
             reminders=[r.strip() for r in form["reminders"].split(",") if r.strip()],
             deadline=deadline)

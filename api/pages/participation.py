@@ -1,5 +1,7 @@
 """The participant's page `/t/{token}`: works without JavaScript, German (English for `en`).
 
+A link of an event campaign gets the event's page (api/pages/meeting_participants.py).
+
 The token in the path is the capability, so the form needs no CSRF token. POST-redirect-GET:
 a saved draft and a submission each redirect to a GET page, so reloading never re-submits.
 Questions with a display condition are shown with a note ("only if ..."); the server ignores
@@ -8,6 +10,7 @@ their answers when the condition is not met, so the page needs no script to hide
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from api.deps import SessionDep
+from api.pages import meeting_participants
 from api.ratelimit import RETRY_AFTER_SECONDS, participation_limits
 from api.templating import templates
 from services.errors import Conflict, DomainError, Gone, NotFound, RateLimited, ValidationFailed
@@ -258,12 +262,21 @@ async def _open_for_page(request: Request, session: SessionDep, token: str, *,
     return p
 
 
+async def _event_link(page: Response,
+                      event: Callable[[], Awaitable[Response | None]]) -> Response:
+    """A link the survey domain does not know may be an event campaign's: its page then."""
+    if page.status_code != 404:
+        return page
+    return (await event()) or page
+
+
 @router.get("/t/{token}", response_class=HTMLResponse)
 async def survey_page(token: str, request: Request, session: SessionDep,
                       gespeichert: int = 0) -> Response:
     p = await _open_for_page(request, session, token, not_open_status=200)
     if isinstance(p, Response):
-        return p
+        return await _event_link(p, lambda: meeting_participants.event_link_page(
+            request, session, token))
     if p.answered and not p.can_edit:
         return _status_page(request, token, "answered", 200, p.language)
     values = await service.load_draft(session, p)
@@ -276,7 +289,8 @@ async def survey_page(token: str, request: Request, session: SessionDep,
 async def survey_post(token: str, request: Request, session: SessionDep) -> Response:
     p = await _open_for_page(request, session, token, not_open_status=409)
     if isinstance(p, Response):
-        return p
+        return await _event_link(p, lambda: meeting_participants.event_link_post(
+            request, session, token))
     form = await request.form()
     answers, raw = _answers_from_form(p, form)
     action = form.get("aktion")

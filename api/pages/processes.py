@@ -53,7 +53,7 @@ TRANSITION_LABELS = {
     "rescheduled": "Zeitplan geändert", "checklist": "Checkliste",
     "approval_requested": "Freigabe angefragt", "approval_decided": "Freigabe entschieden",
     "vote": "Stimme", "reminder": "Erinnerung versandt", "overdue": "Überfällig-Hinweis versandt",
-    "completed": "Prozess abgeschlossen",
+    "completed": "Prozess abgeschlossen", "event_held": "Veranstaltung stattgefunden",
 }
 RULE_LABELS = {"any": "eine Zustimmung genügt", "majority": "Mehrheit", "all": "alle",
                "quorum": "Quorum"}

@@ -5,6 +5,8 @@ from fastapi import APIRouter
 from api.pages import campaigns as campaign_pages
 from api.pages import devmail
 from api.pages import login as login_pages
+from api.pages import meeting_participants as meeting_participant_pages
+from api.pages import meetings as meeting_pages
 from api.pages import participation as participation_pages
 from api.pages import processes as process_pages
 from api.pages import survey_results as survey_result_pages
@@ -12,6 +14,7 @@ from api.pages import templates as template_pages
 from api.routes import approvals as approval_routes
 from api.routes import auth, events, health, orgs
 from api.routes import campaigns as campaign_routes
+from api.routes import meetings as meeting_routes
 from api.routes import participation as participation_routes
 from api.routes import processes as process_routes
 from api.routes import results as result_routes
@@ -22,8 +25,13 @@ from api.routes import webhooks as webhook_routes
 
 ROUTERS: list[APIRouter] = [
     health.router,
+    # The registration by personal link is a hot path (bench/event_registrations.py): matched
+    # early, since FastAPI tries the routes in order.
+    meeting_routes.participation,
     auth.router,
     orgs.router,
+    # Before the event routes: the feed's /api/v1/events and /stream come first (the
+    # event paths take UUIDs only, so they cannot collide in either order).
     events.router,
     login_pages.router,
     devmail.router,
@@ -33,5 +41,6 @@ ROUTERS: list[APIRouter] = [
     participation_pages.router, survey_result_pages.router,
     template_routes.router, template_pages.router,
     process_routes.router, approval_routes.router, process_pages.router,
-    webhook_routes.router,
+    webhook_routes.router, meeting_routes.router, meeting_participant_pages.router,
+    meeting_pages.router,
 ]

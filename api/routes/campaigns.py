@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
 from api.deps import CurrentUser, SessionDep, SettingsDep, TemporalDep
+from api.meeting_control import commit_and_wake
 from api.process_control import start_or_unavailable
 from api.ratelimit import participation_limits
 from contracts.campaign import CampaignInput
@@ -20,6 +21,8 @@ from infra.config import Settings
 from services.campaigns import service
 from services.campaigns.schemas import Audience, CampaignCreate, CampaignOut
 from services.campaigns.settings import get_campaign_settings
+from services.meetings import service as meetings
+from services.meetings.schemas import RegistrationIn
 from services.models.campaign import Campaign
 from services.models.organisation import Role
 from services.processes.service import process_for
@@ -107,6 +110,12 @@ class ParticipationStatus(BaseModel):
 @participation.post("/{token}/decline", response_model=ParticipationStatus)
 async def decline(token: str, request: Request, session: SessionDep) -> ParticipationStatus:
     participation_limits(request).check(request, token)
+    invitation = await service.invitation_for_token(session, token)
+    if (await service.get_campaign(session, invitation.campaign_id)).kind == "event":
+        # An event's decline also cancels a registration (the waitlist moves up).
+        out = await meetings.register_by_token(session, token, RegistrationIn(attending=False))
+        await commit_and_wake(request, session, out.meeting_id)
+        return ParticipationStatus(status=out.status)
     invitation = await service.decline(session, token)
     return ParticipationStatus(status=invitation.status)
 

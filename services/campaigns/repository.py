@@ -144,6 +144,15 @@ class CampaignRepository(Repository):
             {"id": survey_id})).first()
         return (row[0], row[1], row[2]) if row else None
 
+    async def meeting_owner(self, meeting_id: uuid.UUID
+                            ) -> tuple[uuid.UUID, uuid.UUID, str, str, datetime] | None:
+        """(organisation_id, process_id, title, status, starts_at) of an event (the meetings
+        domain's table, read here as the survey's is)."""
+        row = (await self.session.execute(
+            text("SELECT organisation_id, process_id, title, status, starts_at "
+                 "FROM meetings WHERE id = :id"), {"id": meeting_id})).first()
+        return (row[0], row[1], row[2], row[3], row[4]) if row else None
+
     async def progress(self, campaign_id: uuid.UUID) -> dict[str, int]:
         row = (await self.session.execute(
             select(

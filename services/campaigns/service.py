@@ -89,28 +89,42 @@ async def create_campaign(session: AsyncSession, organisation_id: uuid.UUID,
 
 async def check_target(session: AsyncSession, organisation_id: uuid.UUID,
                        process_id: uuid.UUID, data: CampaignCreate) -> CampaignCreate:
-    """A survey campaign must invite to a survey of this very process: a survey id of another
-    organisation would let its participants answer (and its results count) someone else's
-    survey. Another organisation's survey is "not found" (no existence leak). Returns the
-    request with the survey's (German) title as the campaign's title when none was given, so
-    the invitation names what it invites to."""
-    if data.kind == "event":
-        # Events (meetings) do not exist yet: an invitation to one would link to a 404.
-        raise ValidationFailed("Einladungen zu Veranstaltungen sind noch nicht möglich.",
-                               code="event_not_found",
-                               details=[{"field": "target_id",
-                                         "message": "Veranstaltungen gibt es noch nicht"}])
-    owner = await CampaignRepository.from_session(session).survey_owner(data.target_id)
-    if owner is None or owner[0] != organisation_id:
-        raise NotFound("Umfrage nicht gefunden.", code="survey_not_found")
-    if owner[1] != process_id:
-        raise ValidationFailed("Die Umfrage gehört zu einem anderen Prozess.",
-                               code="target_mismatch",
-                               details=[{"field": "target_id",
-                                         "message": "Umfrage eines anderen Prozesses"}])
+    """A campaign must invite to a survey or an event of this very process: a target of
+    another organisation would let its participants answer (and its results count) someone
+    else's survey, or register for someone else's event. Another organisation's target is
+    "not found" (no existence leak). Returns the request with the target's (German) title as
+    the campaign's title when none was given, so the invitation names what it invites to."""
+    repo = CampaignRepository.from_session(session)
+    if data.kind == "survey":
+        owner = await repo.survey_owner(data.target_id)
+        if owner is None or owner[0] != organisation_id:
+            raise NotFound("Umfrage nicht gefunden.", code="survey_not_found")
+        owner_process, title = owner[1], owner[2].get("de", "")
+        mismatch = "Die Umfrage gehört zu einem anderen Prozess."
+        detail = "Umfrage eines anderen Prozesses"
+    else:
+        event = await repo.meeting_owner(data.target_id)
+        if event is None or event[0] != organisation_id:
+            raise NotFound("Veranstaltung nicht gefunden.", code="event_not_found")
+        owner_process, title = event[1], event[2]
+        mismatch = "Die Veranstaltung gehört zu einem anderen Prozess."
+        detail = "Veranstaltung eines anderen Prozesses"
+        if event[3] in ("cancelled", "held"):
+            raise ValidationFailed(
+                "Zu einer abgesagten oder vergangenen Veranstaltung kann nicht eingeladen "
+                "werden.", code="event_not_open",
+                details=[{"field": "target_id", "message": f"Status {event[3]}"}])
+        if data.deadline > event[4]:
+            raise ValidationFailed(
+                "Die Antwortfrist liegt nach dem Beginn der Veranstaltung.",
+                code="deadline_after_event",
+                details=[{"field": "deadline", "message": "nach dem Beginn der Veranstaltung"}])
+    if owner_process != process_id:
+        raise ValidationFailed(mismatch, code="target_mismatch",
+                               details=[{"field": "target_id", "message": detail}])
     if data.title:
         return data
-    return data.model_copy(update={"title": owner[2].get("de", "")})
+    return data.model_copy(update={"title": title})
 
 
 async def get_campaign(session: AsyncSession, campaign_id: uuid.UUID) -> Campaign:

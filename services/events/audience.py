@@ -47,6 +47,10 @@ AUDIENCES: dict[str, Audience] = {
     "stakeholder.*": Audience(COORDINATION),  # people's records: their import, export, erasure
     "stakeholders.imported": Audience(COORDINATION),
     "campaign.*": Audience(COORDINATION),
+    # Events (Veranstaltungen) and who registered, waits or came: the coordination's lists.
+    "event.*": Audience(COORDINATION),
+    "registration.*": Audience(COORDINATION),
+    "attendance.*": Audience(COORDINATION),
     "survey.*": Audience(PROCESS),
     # The clerk learns of a process's start and end (the council's part follows), no more.
     "process.created": Audience(ALL_STAFF, fields={"template": PROCESS, "version": PROCESS}),

@@ -27,6 +27,7 @@ from services.errors import Conflict, NotFound, ValidationFailed
 from services.events.service import record_event
 from services.identity.repository import IdentityRepository
 from services.identity.service import Principal
+from services.meetings.service import create_from_template as create_template_meetings
 from services.models.organisation import Organisation, Role, User
 from services.models.process import Approval, Process, ProcessPhase
 from services.processes.repository import ProcessRepository
@@ -75,6 +76,11 @@ async def create_process(
     await repo.flush()
     await repo.upsert_phases([_phase_row(process.id, i, p) for i, p in enumerate(phases)])
     await repo.upsert_checklist(_checklist_rows(process.id, phases))
+    # The events the template names (`events:`), planned on their phase's first day.
+    await create_template_meetings(
+        session, process, org.time_zone or "Europe/Berlin",
+        [(e.key, e.title, e.phase, e.description) for e in template.events],
+        {p.key: p.planned_start for p in phases})
     # The template's groups become the organisation's known groups: imports and campaign
     # audiences are checked against them.
     await seed_template_groups(session, org.id,

@@ -10,6 +10,7 @@ from sqlalchemy import Text, bindparam, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from services.models.campaign import Invitation, OutboundMail
+from services.models.meeting import MeetingRegistration
 from services.models.stakeholder import OrganisationGroup, Stakeholder
 from services.repository import Repository
 
@@ -159,6 +160,12 @@ class StakeholderRepository(Repository):
             OutboundMail.invitation_id.in_(invitation_ids)).order_by(OutboundMail.created_at))
         return list(rows)
 
+    async def registrations_of(self, stakeholder_id: uuid.UUID) -> list[MeetingRegistration]:
+        rows = await self.session.scalars(select(MeetingRegistration).where(
+            MeetingRegistration.stakeholder_id == stakeholder_id).order_by(
+                MeetingRegistration.created_at))
+        return list(rows)
+
     async def erase(self, stakeholder: Stakeholder) -> None:
         """Remove every piece of personal data; group, tier and kind stay for aggregates."""
         invitation_ids = select(Invitation.id).where(
@@ -166,6 +173,14 @@ class StakeholderRepository(Repository):
         await self.session.execute(
             update(OutboundMail).where(OutboundMail.invitation_id.in_(invitation_ids))
             .values(recipient=None, error=None)
+        )
+        # Event registrations: name, address and needs (health data) go; status and
+        # companions stay for the event's counts. Before the invitations lose their link.
+        await self.session.execute(
+            update(MeetingRegistration).where(or_(
+                MeetingRegistration.stakeholder_id == stakeholder.id,
+                MeetingRegistration.invitation_id.in_(invitation_ids)))
+            .values(name=None, email=None, needs={}, stakeholder_id=None)
         )
         await self.session.execute(
             update(Invitation).where(Invitation.stakeholder_id == stakeholder.id)

@@ -134,5 +134,7 @@ class StakeholderExport(BaseModel):
     contact_persons: list[uuid.UUID]
     invitations: list[dict[str, Any]]
     mails: list[dict[str, Any]]
+    # Registrations for events (with the needs given there).
+    event_registrations: list[dict[str, Any]] = Field(default_factory=list)
     consent: dict[str, Any]
     exported_at: datetime

@@ -1,0 +1,88 @@
+"""Waking an event's workflow after a change (signal-with-start), shared by routes and pages.
+
+The change and its queued mails are committed first, so the workflow's activities see them.
+The wake-up itself runs in the background, one at a time per event: while one is in flight,
+further changes only mark that another is needed, so a rush of registrations for one event
+costs a handful of signals (the workflow delivers everything queued whenever it wakes), and a
+registration never waits for Temporal. If Temporal is unreachable, or the API process stops
+before the signal, the change still stands and its mails stay queued in the ledger: the next
+wake-up of that event delivers them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from temporalio.client import Client
+from temporalio.common import WorkflowIDReusePolicy
+
+from api.deps import TemporalHolder
+from contracts.meetings import MEETING_SIGNAL_CHANGED, MeetingWorkflowInput, meeting_workflow_id
+from contracts.queues import TASK_QUEUE
+
+log = logging.getLogger(__name__)
+
+
+async def wake(client: Client, meeting_id: uuid.UUID, *, task_queue: str = TASK_QUEUE) -> None:
+    await client.start_workflow(
+        "MeetingWorkflow", MeetingWorkflowInput(meeting_id=meeting_id),
+        id=meeting_workflow_id(meeting_id), task_queue=task_queue,
+        start_signal=MEETING_SIGNAL_CHANGED,
+        # A finished run (the event is over) is started again for a late change.
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+    )
+
+
+class Waker:
+    """At most one wake-up in flight per event, and one more after it if asked meanwhile."""
+
+    def __init__(self, holder: TemporalHolder) -> None:
+        self.holder = holder
+        self.running: dict[uuid.UUID, asyncio.Task[None]] = {}
+        self.again: set[uuid.UUID] = set()
+
+    def wake_soon(self, meeting_id: uuid.UUID) -> None:
+        if meeting_id in self.running:
+            self.again.add(meeting_id)
+            return
+        self.running[meeting_id] = asyncio.create_task(self._run(meeting_id))
+
+    async def _run(self, meeting_id: uuid.UUID) -> None:
+        try:
+            while True:
+                self.again.discard(meeting_id)
+                try:
+                    await wake(await self.holder.get(), meeting_id)
+                except Exception as exc:  # any Temporal failure: the mails wait in the ledger
+                    log.warning("event %s: workflow not woken (%s); mails stay queued",
+                                meeting_id, exc)
+                    return
+                if meeting_id not in self.again:
+                    return
+        finally:
+            self.running.pop(meeting_id, None)
+
+    async def settle(self) -> None:
+        """Wait for the wake-ups in flight (tests, shutdown)."""
+        while self.running:
+            await asyncio.gather(*list(self.running.values()), return_exceptions=True)
+
+
+def waker(app: Any) -> Waker:
+    """The app's waker (one per API process, created on first use)."""
+    state = app.state
+    found = getattr(state, "meeting_waker", None)
+    if found is None:
+        found = state.meeting_waker = Waker(state.temporal)
+    return found  # type: ignore[no-any-return]
+
+
+async def commit_and_wake(request: Request, session: AsyncSession,
+                          meeting_id: uuid.UUID) -> None:
+    await session.commit()
+    waker(request.app).wake_soon(meeting_id)
