@@ -2,4 +2,5 @@
 from activities import (
     campaigns,  # noqa: F401
     process,  # noqa: F401
+    resolution,  # noqa: F401
 )

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_000_000)
     # Set by `mitwirken dev` when the embedded mail sink runs: shows /dev/mail to staff.
     dev_mail_viewer: bool = False
+    # A submitted resolution not acknowledged by the clerk within this many days reminds them.
+    resolution_ack_reminder_days: int = Field(default=5, ge=1, le=365)
 
     @property
     def effective_temporal_address(self) -> str:

@@ -3,4 +3,5 @@ from workflows import (  # noqa: F401
     approval,
     campaign,  # noqa: F401
     process,
+    resolution,
 )

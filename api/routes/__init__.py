@@ -11,8 +11,10 @@ from api.pages import survey_results as survey_result_pages
 from api.routes import approvals as approval_routes
 from api.routes import auth, events, health, orgs
 from api.routes import campaigns as campaign_routes
+from api.routes import oparl as oparl_routes
 from api.routes import participation as participation_routes
 from api.routes import processes as process_routes
+from api.routes import resolutions as resolution_routes
 from api.routes import results as result_routes
 from api.routes import stakeholders as stakeholder_routes
 from api.routes import surveys as survey_routes
@@ -30,4 +32,5 @@ ROUTERS: list[APIRouter] = [
     survey_routes.router, participation_routes.router, result_routes.router,
     participation_pages.router, survey_result_pages.router,
     template_routes.router, process_routes.router, approval_routes.router, process_pages.router,
+    resolution_routes.router, oparl_routes.router,
 ]

@@ -55,6 +55,8 @@ AUDIENCES: dict[str, Audience] = {
     # Vote comments: the steering group that votes and those who run the process.
     "approval.vote": Audience(PROCESS),
     "approval.*": Audience(PROCESS),
+    # The council resolution is the clerk's business as much as the process's.
+    "resolution.*": Audience(ALL_STAFF),
 }
 
 

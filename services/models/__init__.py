@@ -8,6 +8,7 @@ from services.models import (  # noqa: F401
     domain_event,
     organisation,
     process,
+    resolution,
     stakeholder,
     survey,
 )

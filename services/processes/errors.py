@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from contracts import resolution as r
 from services.errors import Conflict, DomainError, NotFound, ValidationFailed
 from workflows import contracts as c
 
@@ -22,6 +23,11 @@ CODE_ERRORS: dict[str, type[DomainError]] = {
     c.UNKNOWN_ITEM: NotFound,
     c.INVALID_WINDOW: ValidationFailed,
     c.REASON_REQUIRED: ValidationFailed,
+    r.NOT_RECEIVED: Conflict,
+    r.ALREADY_RECEIVED: Conflict,
+    r.NOT_SCHEDULED: Conflict,
+    r.RESOLUTION_DECIDED: Conflict,
+    r.INVALID_DECISION: ValidationFailed,
 }
 
 
