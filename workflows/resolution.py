@@ -86,7 +86,7 @@ class CouncilResolutionWorkflow:
             self.s.sent_notices.append(key)
             await self._step("reminder", self.s.status, actor=SCHEDULE_ACTOR, key=key,
                              data={"reminder": kind})
-            await self._notify(kind, key)
+            await self._notify(kind, key, due=at)
         await workflow.wait_condition(workflow.all_handlers_finished)
         if self.s.outcome in COMPLETES_PROCESS:
             assert self.s.outcome is not None and self.s.decided_on is not None
@@ -218,14 +218,14 @@ class CouncilResolutionWorkflow:
             start_to_close_timeout=timedelta(minutes=2), retry_policy=DB_RETRY)
         return applied.final_version
 
-    async def _notify(self, kind: str, key: str) -> None:
+    async def _notify(self, kind: str, key: str, due: datetime | None = None) -> None:
         await workflow.execute_activity(
             "notify_process",
             NotifyInput(process_id=self.input.process_id,
                         organisation_id=self.input.organisation_id, idempotency_key=key,
                         kind=kind,  # type: ignore[arg-type]
                         phase_key=self.input.phase_key, phase_title=self.input.phase_title,
-                        planned_end=self.s.meeting_date, scheduled_for=workflow.now(),
+                        planned_end=self.s.meeting_date, scheduled_for=due or workflow.now(),
                         recipient_role="clerk", resolution_id=self.input.resolution_id,
                         note=f"Fassung {self.input.number}"),
             start_to_close_timeout=timedelta(minutes=2), retry_policy=MAIL_RETRY)
