@@ -7,6 +7,7 @@ from api.pages import devmail
 from api.pages import login as login_pages
 from api.pages import participation as participation_pages
 from api.pages import processes as process_pages
+from api.pages import resolutions as resolution_pages
 from api.pages import survey_results as survey_result_pages
 from api.routes import approvals as approval_routes
 from api.routes import auth, events, health, orgs
@@ -32,5 +33,5 @@ ROUTERS: list[APIRouter] = [
     survey_routes.router, participation_routes.router, result_routes.router,
     participation_pages.router, survey_result_pages.router,
     template_routes.router, process_routes.router, approval_routes.router, process_pages.router,
-    resolution_routes.router, oparl_routes.router,
+    resolution_routes.router, oparl_routes.router, resolution_pages.router,
 ]
