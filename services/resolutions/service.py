@@ -252,9 +252,14 @@ async def compile_version(session: AsyncSession, process: Process,
     return version
 
 
+MAX_VERSION = 1_000_000  # far above any real count; beyond it no query (the column is int4)
+
+
 async def version_of(session: AsyncSession, process: Process, number: int) -> ResolutionVersion:
-    version = await ResolutionRepository.from_session(session).version_by_number(
-        process.id, number)
+    version = None
+    if 0 < number <= MAX_VERSION:
+        version = await ResolutionRepository.from_session(session).version_by_number(
+            process.id, number)
     if version is None:
         raise NotFound("Diese Fassung gibt es nicht.", code="version_not_found")
     return version

@@ -160,3 +160,16 @@ async def test_validation_roles_and_tenancy(api, worker, make_committed_staff): 
     # Editing while at the clerk's is refused.
     r = await api.put(url, headers=c.coord, json=draft_body())
     assert r.status_code == 409 and code(r) == "resolution_submitted"
+
+
+async def test_version_numbers_out_of_range_are_404(api, worker, make_committed_staff):  # type: ignore[no-untyped-def]
+    c = await council(api, make_committed_staff)
+    for number in ("0", "99999999999", "2147483648"):
+        for suffix in (".pdf", ".docx", ".oparl.json", ".report.pdf"):
+            r = await api.get(f"{c.base}/resolution/drafts/{number}{suffix}", headers=c.coord)
+            assert r.status_code == 404, (number, suffix, r.status_code)
+        r = await api.post(f"{c.base}/resolution/drafts/{number}/approval", headers=c.coord)
+        assert r.status_code == 404
+    r = await api.post(f"{c.base}/resolution/submit", headers=c.coord,
+                       json={"version": 99999999999})
+    assert r.status_code in (404, 422)
