@@ -52,6 +52,15 @@ TRANSITION_LABELS = {
     "approval_requested": "Freigabe angefragt", "approval_decided": "Freigabe entschieden",
     "vote": "Stimme", "reminder": "Erinnerung versandt", "overdue": "Überfällig-Hinweis versandt",
     "completed": "Prozess abgeschlossen",
+    "resolution_compiled": "Beschlussvorlage: Fassung erstellt",
+    "resolution_approval_requested": "Beschlussvorlage: Freigabe angefragt",
+    "resolution_submitted": "Beschlussvorlage an den Sitzungsdienst übergeben",
+    "resolution_received": "Sitzungsdienst: Eingang bestätigt",
+    "resolution_scheduled": "Sitzungsdienst: Sitzung eingetragen",
+    "resolution_reminder": "Erinnerung an den Sitzungsdienst",
+    "resolution_adopted": "Beschlossen", "resolution_amended": "Mit Änderungen beschlossen",
+    "resolution_rejected": "Abgelehnt", "resolution_deferred": "Vertagt",
+    "council_decided": "Beschluss des Rates",
 }
 RULE_LABELS = {"any": "eine Zustimmung genügt", "majority": "Mehrheit", "all": "alle",
                "quorum": "Quorum"}

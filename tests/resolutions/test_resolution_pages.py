@@ -139,6 +139,11 @@ async def test_coordinator_and_clerk_pages(papp, api, worker, make_committed_sta
         assert "Beschlossen am 02.12.2027 (Niederschrift SVV 12/2027)" in page.text
         assert "Ergebnis der Sitzung" not in page.text and "Sitzung eintragen" not in page.text
     await poll(api, c.base, c.coord, lambda b: b["status"] == "completed")
+    async with browser(papp, c.org.coordinator) as web:
+        timeline = (await web.get(f"/app/processes/{c.process_id}")).text
+        for label in ("Beschlussvorlage an den Sitzungsdienst übergeben",
+                      "Sitzungsdienst: Eingang bestätigt", "Beschluss des Rates"):
+            assert label in timeline, label
 
     other = await make_committed_staff(role=Role.clerk)
     async with browser(papp, other) as web:
