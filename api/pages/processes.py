@@ -27,6 +27,7 @@ from services.identity.repository import IdentityRepository
 from services.identity.service import OrgRole, Principal, get_organisation
 from services.models.organisation import Role
 from services.processes import service
+from services.resolutions import service as resolutions
 from workflows.contracts import (
     AdvanceInput,
     ChecklistInput,
@@ -212,6 +213,10 @@ async def advance_page(
     override_reason: Annotated[str, Form()] = "",
 ) -> Response:
     async def go(client: Client) -> str:
+        assert principal is not None
+        await resolutions.require_not_at_clerk(
+            session, await service.process_for(session, principal, process_id),
+            expected_current)
         result = await control.advance(client, process_id, AdvanceInput(
             expected_current=expected_current, override_reason=override_reason.strip() or None,
             actor=principal.email if principal else None))
@@ -224,6 +229,9 @@ async def advance_page(
 async def skip_page(process_id: uuid.UUID, key: str, request: Request, session: SessionDep,
                     principal: OptionalUser, reason: Annotated[str, Form()] = "") -> Response:
     async def go(client: Client) -> str:
+        assert principal is not None
+        await resolutions.require_not_at_clerk(
+            session, await service.process_for(session, principal, process_id), key)
         await control.skip(client, process_id, SkipInput(
             phase_key=key, reason=reason, actor=principal.email if principal else None))
         return "skipped"

@@ -348,6 +348,19 @@ async def resolution_out(session: AsyncSession, process: Process) -> ResolutionO
         can_submit=not blockers, submit_blockers=blockers)
 
 
+async def require_not_at_clerk(session: AsyncSession, process: Process,
+                               phase_key: str | None) -> None:
+    """While a version is at the clerk's office, the Beschlussphase ends with the council's
+    decision only: advancing or skipping it (through its own gate) would complete the process
+    under the clerk's feet. The process routes and pages ask here before the workflow."""
+    if phase_key is None or phase_key != resolution_phase(process)["key"]:
+        return
+    versions = await ResolutionRepository.from_session(session).versions(process.id)
+    if any(v.status in IN_FLIGHT for v in versions):
+        raise Conflict("Die Beschlussvorlage liegt dem Sitzungsdienst vor; die Beschlussphase "
+                       "endet mit dem Beschluss des Rates.", code="resolution_at_clerk")
+
+
 # --- approval and submission -----------------------------------------------------------
 
 

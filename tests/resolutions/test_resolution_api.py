@@ -173,3 +173,26 @@ async def test_version_numbers_out_of_range_are_404(api, worker, make_committed_
     r = await api.post(f"{c.base}/resolution/submit", headers=c.coord,
                        json={"version": 99999999999})
     assert r.status_code in (404, 422)
+
+
+async def test_beschlussphase_cannot_be_closed_while_at_the_clerk(api, worker,  # type: ignore[no-untyped-def]
+                                                                  make_committed_staff):
+    c = await council(api, make_committed_staff)
+    rid = await submitted(api, c)
+    r = await api.post(f"{c.base}/advance", headers=c.coord,
+                       json={"expected_current": "beschluss", "override_reason": "fertig"})
+    assert r.status_code == 409 and code(r) == "resolution_at_clerk"
+    r = await api.post(f"{c.base}/phases/beschluss/skip", headers=c.coord,
+                       json={"reason": "abgekürzt"})
+    assert r.status_code == 409 and code(r) == "resolution_at_clerk"
+    assert (await api.get(c.base, headers=c.coord)).json()["status"] == "running"
+    # After a rejection the phase is the coordinator's again.
+    await api.post(f"/api/v1/resolutions/{rid}/received", headers=c.clerk.headers)
+    await api.post(f"/api/v1/resolutions/{rid}/scheduled", headers=c.clerk.headers,
+                   json={"body": "SVV", "meeting_date": "2027-12-02"})
+    r = await api.post(f"/api/v1/resolutions/{rid}/outcome", headers=c.clerk.headers,
+                       json={"outcome": "rejected", "decided_on": "2027-12-02", "note": "nein"})
+    assert r.status_code == 200
+    r = await api.post(f"{c.base}/advance", headers=c.coord,
+                       json={"expected_current": "beschluss", "override_reason": "fertig"})
+    assert r.status_code == 200 and r.json()["status"] == "awaiting_approval"
