@@ -52,6 +52,7 @@ class ResolutionWorkflowInput(BaseModel):
     time_zone: str = "Europe/Berlin"
     # No acknowledgement (`received`) within this many days reminds the clerks.
     ack_reminder_days: int = DEFAULT_ACK_REMINDER_DAYS
+    submitted_by: str | None = None
 
 
 class ResolutionState(BaseModel):

@@ -65,7 +65,7 @@ class CouncilResolutionWorkflow:
     @workflow.run
     async def run(self, input: ResolutionWorkflowInput) -> ResolutionState:
         self.s.submitted_at = workflow.now()
-        await self._step("submitted", "submitted", actor=None)
+        await self._step("submitted", "submitted", actor=input.submitted_by)
         self._delivered = True
         await self._notify("resolution_submitted", f"resolution:{input.resolution_id}:submitted")
         while self.s.status not in DECIDED:

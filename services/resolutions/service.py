@@ -431,7 +431,7 @@ async def submit(session: AsyncSession, process: Process, number: int | None,
         process_workflow_id=processes.workflow_id(process.id), number=version.number,
         title=process.title, phase_key=phase["key"], phase_title=phase["title"],
         time_zone=(org.time_zone if org else None) or "Europe/Berlin",
-        ack_reminder_days=get_settings().resolution_ack_reminder_days)
+        ack_reminder_days=get_settings().resolution_ack_reminder_days, submitted_by=actor)
 
 
 async def undo_submit(session: AsyncSession, version: ResolutionVersion) -> None:

@@ -74,6 +74,9 @@ async def test_adopted_end_to_end(api, worker, make_committed_staff, smtp_sink):
                  "resolution_received", "resolution_scheduled", "resolution_adopted",
                  "council_decided", "completed"):
         assert kind in kinds, kinds
+    by_kind = {t["kind"]: t for t in timeline}
+    assert by_kind["resolution_submitted"]["actor"] == c.org.coordinator.email
+    assert by_kind["resolution_received"]["actor"] == c.clerk.email
     events = (await api.get("/api/v1/events?after=0&limit=500", headers=c.clerk.headers)).json()
     types = [e["type"] for e in events["events"]]
     assert {"resolution.submitted", "resolution.received", "resolution.scheduled",
