@@ -7,6 +7,7 @@ running workflows and recorded histories keep decoding.
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, datetime, time
 from typing import Any, Literal
@@ -33,6 +34,19 @@ SCHEDULE_ACTOR = "Zeitplan"
 # Reminders go out at this local time, so nobody gets a mail at midnight.
 REMINDER_TIME = time(9, 0)
 DEFAULT_ACK_REMINDER_DAYS = 5
+
+
+# What XML 1.0 (and so DOCX, and PDF text) cannot carry: C0 controls except tab, newline and
+# carriage return, lone surrogates, U+FFFE/U+FFFF.
+NOT_IN_DOCUMENTS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+NOT_IN_DOCUMENTS_MESSAGE = "Enthält Steuerzeichen, die in Dokumenten nicht erlaubt sind."
+
+
+def document_safe(text: str) -> str:
+    """`text` if a document can hold it; raises ValueError (pydantic reports it by field)."""
+    if NOT_IN_DOCUMENTS.search(text):
+        raise ValueError(NOT_IN_DOCUMENTS_MESSAGE)
+    return text
 
 
 def resolution_workflow_id(resolution_id: uuid.UUID) -> str:
@@ -125,7 +139,9 @@ def outcome_problems(o: OutcomeInput) -> list[dict[str, str]]:
     """Input rules of a council outcome, one entry per field (the workflow's validator and the
     API both ask here, so a page, the JSON API and the workflow refuse the same things)."""
     problems = []
-    if o.outcome == "amended" and not o.amendments.strip():
+    if NOT_IN_DOCUMENTS.search(o.amendments):
+        problems.append({"field": "amendments", "message": NOT_IN_DOCUMENTS_MESSAGE})
+    elif o.outcome == "amended" and not o.amendments.strip():
         problems.append({"field": "amendments",
                          "message": "Bitte den beschlossenen Wortlaut mit den Änderungen "
                                     "angeben."})

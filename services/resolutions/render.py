@@ -106,8 +106,9 @@ def render_docx(content: dict[str, Any], content_hash: str) -> bytes:
 
     s, r, meta = content["sections"], content["report"], content["meta"]
     doc = Document()
-    doc.core_properties.title = title_of(content)
-    doc.core_properties.author = meta["org_name"]
+    # Word's core properties hold at most 255 characters (python-docx refuses more).
+    doc.core_properties.title = title_of(content)[:255]
+    doc.core_properties.author = meta["org_name"][:255]
     doc.core_properties.language = "de-DE"
     doc.add_heading(title_of(content), level=0)
 

@@ -7,12 +7,23 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
-from contracts.resolution import Outcome
+from contracts.resolution import Outcome, document_safe
 
-Line = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
-Body = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000)]
+# Every text of the draft goes into the PDF and the DOCX: only what XML can carry.
+Safe = AfterValidator(document_safe)
+Line = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300), Safe]
+Body = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000), Safe]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300),
+                 Safe]
 ConsultationRole = Literal["vorberatung", "entscheidung"]
 ROLE_LABELS = {"vorberatung": "Vorberatung", "entscheidung": "Entscheidung"}
 DEFAULT_INTRO = "Die Stadtverordnetenversammlung beschließt:"
@@ -26,15 +37,14 @@ class ReasonSection(_Strict):
     """One part of Sachverhalt / Begründung (from the template's draft_sections or added)."""
 
     key: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
-    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                            max_length=300)]
+    title: Name
     text: Body = ""
 
 
 class Consultation(_Strict):
     """A body of the Beratungsfolge: who deliberates (Vorberatung) and who decides."""
 
-    body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+    body: Name
     role: ConsultationRole
     date: dt.date | None = None
 

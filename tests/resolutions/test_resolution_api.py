@@ -3,6 +3,7 @@ PostgreSQL and SMTP sink: draft, compile, approve, submit, the clerk's steps, ro
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
 import pytest
@@ -199,3 +200,41 @@ async def test_beschlussphase_cannot_be_closed_while_at_the_clerk(api, worker,  
     r = await api.post(f"{c.base}/advance", headers=c.coord,
                        json={"expected_current": "beschluss", "override_reason": "fertig"})
     assert r.status_code == 200 and r.json()["status"] == "awaiting_approval"
+
+
+async def test_text_a_document_cannot_hold_is_422_and_long_subjects_compile(  # type: ignore[no-untyped-def]
+        api, worker, make_committed_staff):
+    """Control characters (XML forbids them: Word refused the document with a 500 at compile)
+    are refused by field; a subject of the full 300 characters still compiles (Word's title
+    property holds 255)."""
+    c = await council(api, make_committed_staff)
+    url = f"{c.base}/resolution/draft"
+    for bad, field in [({"betreff": "Vorlage \x1b[31m"}, "betreff"),
+                       ({"beschlussvorschlag": ["Punkt\x0b eins"]}, "beschlussvorschlag.0"),
+                       ({"sachverhalt": [{"key": "leitlinien", "title": "L",
+                                          "text": "a\ud800b"}]}, "sachverhalt.0.text"),
+                       ({"beratungsfolge": [{"body": "S\x0cVV", "role": "entscheidung"}]},
+                        "beratungsfolge.0.body")]:
+        # Escaped JSON (a lone surrogate cannot be encoded otherwise), as clients send it.
+        r = await api.put(url, headers={**c.coord, "content-type": "application/json"},
+                          content=json.dumps(draft_body(**bad)).encode())
+        assert r.status_code == 422, (bad, r.text)
+        assert any(d["field"] == field for d in r.json()["error"]["details"]), r.text
+    r = await api.put(url, headers=c.coord,
+                      json=draft_body(betreff="B" * 300, sachverhalt=[
+                          {"key": "leitlinien", "title": "L", "text": "Zeile\n\tmit Tab\r\n"}]))
+    assert r.status_code == 200, r.text
+    r = await api.post(url, headers=c.coord)
+    assert r.status_code == 201, r.text
+    r = await api.get(f"{c.base}/resolution/drafts/1.docx", headers=c.coord)
+    assert r.status_code == 200
+
+
+def test_amended_wording_with_control_characters_is_refused() -> None:
+    from datetime import date
+
+    from contracts.resolution import OutcomeInput, outcome_problems
+
+    problems = outcome_problems(OutcomeInput(outcome="amended", decided_on=date(2027, 12, 2),
+                                             amendments="Neu\x1b gefasst"))
+    assert [p["field"] for p in problems] == ["amendments"]
