@@ -49,6 +49,18 @@ def document_safe(text: str) -> str:
     return text
 
 
+def for_documents(value: Any) -> Any:
+    """`value` (JSON: dicts, lists, strings) without what a document cannot carry: for text
+    already stored (comments, titles) that goes into a document, where refusing is too late."""
+    if isinstance(value, str):
+        return NOT_IN_DOCUMENTS.sub("", value)
+    if isinstance(value, list):
+        return [for_documents(v) for v in value]
+    if isinstance(value, dict):
+        return {k: for_documents(v) for k, v in value.items()}
+    return value
+
+
 def resolution_workflow_id(resolution_id: uuid.UUID) -> str:
     """One CouncilResolutionWorkflow per submitted version, its id from the version's id."""
     return f"resolution-{resolution_id}"

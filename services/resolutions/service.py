@@ -23,6 +23,7 @@ from contracts.resolution import (
     COMPLETES_PROCESS,
     ResolutionStep,
     ResolutionWorkflowInput,
+    for_documents,
 )
 from infra.config import get_settings
 from services.errors import Conflict, NotFound, ValidationFailed
@@ -166,7 +167,8 @@ async def _content(session: AsyncSession, process: Process, org: Organisation,
     }
     if amendments:
         content["amendments"] = amendments
-    return content
+    # The sections are checked on input; names and the report come from stored rows.
+    return for_documents(content)  # type: ignore[no-any-return]
 
 
 async def preview_html(session: AsyncSession, process: Process) -> str:

@@ -165,3 +165,39 @@ async def test_html_escapes_and_matches(session, version):  # type: ignore[no-un
     assert service.content_hash(v.content) == v.content_hash
     preview = await service.preview_html(session, process)
     assert "&lt;script&gt;" in preview and "<script>alert" not in preview
+
+
+async def test_stored_text_a_document_cannot_hold_is_dropped_not_a_500(session, make_staff):  # type: ignore[no-untyped-def]
+    """A steering comment is stored as given (only NUL is refused at the edge); when it goes
+    into the report, what XML cannot carry is left out instead of failing the compile."""
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    from services.processes import service as processes
+    from workflows.contracts import ApprovalInput, OpenApprovalInput, RecordVoteInput, Vote
+
+    staff = await make_staff()
+    org = await IdentityRepository.from_session(session).org_by_id(staff.org_id)
+    assert org is not None
+    process, _ = await create_process(session, org, template_key="weiterstadt-vielfaltsstrategie",
+                                      title="Weiterstadt WIRkt!", starts_on=_date(),
+                                      actor=staff.email)
+    approval = ApprovalInput(approval_id=uuid.uuid4(), process_id=process.id,
+                             organisation_id=org.id, process_workflow_id="p", phase_key="planung",
+                             title="Freigabe", rule="any")
+    deadline = datetime.now(UTC) + timedelta(days=14)
+    await processes.open_approval(session, OpenApprovalInput(approval=approval,
+                                                             deadline=deadline))
+    await processes.record_vote(session, RecordVoteInput(
+        approval_id=approval.approval_id, process_id=process.id, organisation_id=org.id,
+        phase_key="planung", vote=Vote(user_id=staff.user_id, email=staff.email,
+                                       decision="reject", comment="Farbe\x1b[31m rot\x0b!")))
+    await service.update_draft(session, process, service.parse_sections(draft_body()),
+                               staff.email)
+    v = await service.compile_version(session, process, staff.email)
+    doc = Document(io.BytesIO(await _file(session, v, "docx")))
+    cells = "\n".join(c.text for t in doc.tables for r in t.rows for c in r.cells)
+    assert "Farbe[31m rot!" in cells
+    text = " ".join(p.extract_text() for p in PdfReader(
+        io.BytesIO(await _file(session, v, "pdf"))).pages)
+    assert "Farbe[31m rot!" in _flat(text)
