@@ -151,6 +151,8 @@ def outcome_problems(o: OutcomeInput) -> list[dict[str, str]]:
     """Input rules of a council outcome, one entry per field (the workflow's validator and the
     API both ask here, so a page, the JSON API and the workflow refuse the same things)."""
     problems = []
+    if len(o.minutes_ref) > 300:
+        problems.append({"field": "minutes_ref", "message": "Höchstens 300 Zeichen."})
     if NOT_IN_DOCUMENTS.search(o.amendments):
         problems.append({"field": "amendments", "message": NOT_IN_DOCUMENTS_MESSAGE})
     elif o.outcome == "amended" and not o.amendments.strip():
@@ -168,3 +170,12 @@ def outcome_problems(o: OutcomeInput) -> list[dict[str, str]]:
                              "message": "Der neue Sitzungstermin muss nach der Vertagung "
                                         "liegen."})
     return problems
+
+
+def scheduled_problems(s: ScheduledInput) -> list[dict[str, str]]:
+    """Input rules of scheduling (workflow validator, API and page alike)."""
+    if not s.body.strip():
+        return [{"field": "body", "message": "Bitte das Gremium angeben."}]
+    if len(s.body.strip()) > 300:
+        return [{"field": "body", "message": "Höchstens 300 Zeichen."}]
+    return []

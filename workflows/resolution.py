@@ -38,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
         ResolutionWorkflowInput,
         ScheduledInput,
         outcome_problems,
+        scheduled_problems,
     )
     from workflows.contracts import NotifyInput, local_datetime
     from workflows.registry import WORKFLOWS
@@ -161,9 +162,9 @@ class CouncilResolutionWorkflow:
         if self.s.status == "deferred":
             raise _error(NOT_SCHEDULED, "Die Vorlage ist vertagt; bitte das Ergebnis der "
                          "neuen Sitzung eintragen.")
-        if not input.body.strip():
-            raise _error(INVALID_DECISION, "Bitte das Gremium angeben.",
-                         problems=[{"field": "body", "message": "Pflichtfeld"}])
+        problems = scheduled_problems(input)
+        if problems:
+            raise _error(INVALID_DECISION, problems[0]["message"], problems=problems)
 
     @workflow.update
     async def outcome(self, input: OutcomeInput) -> ResolutionStepResult:

@@ -23,7 +23,13 @@ from api.pages import ORG_LINKS, NavLink
 from api.pages.login import login_redirect
 from api.pages.processes import _errors
 from api.templating import templates
-from contracts.resolution import OutcomeInput, ReceivedInput, ScheduledInput, outcome_problems
+from contracts.resolution import (
+    OutcomeInput,
+    ReceivedInput,
+    ScheduledInput,
+    outcome_problems,
+    scheduled_problems,
+)
 from services.errors import DomainError, Unavailable, ValidationFailed
 from services.identity.service import OrgRole, Principal
 from services.models.organisation import Role
@@ -261,9 +267,14 @@ async def clerk_act(resolution_id: uuid.UUID, action: str, request: Request,
         if action == "received":
             await control.received(client, resolution_id, ReceivedInput(actor=principal.email))
         elif action == "scheduled":
-            await control.scheduled(client, resolution_id, ScheduledInput(
+            scheduling = ScheduledInput(
                 body=form.get("body", ""), actor=principal.email,
-                meeting_date=_date(form.get("meeting_date", ""), "meeting_date")))
+                meeting_date=_date(form.get("meeting_date", ""), "meeting_date"))
+            problems = scheduled_problems(scheduling)
+            if problems:
+                raise ValidationFailed(problems[0]["message"], code="invalid_decision",
+                                       details=problems)
+            await control.scheduled(client, resolution_id, scheduling)
         elif action == "outcome":
             outcome = form.get("outcome", "")
             if outcome not in OUTCOMES:

@@ -150,3 +150,31 @@ async def test_coordinator_and_clerk_pages(papp, api, worker, make_committed_sta
         assert (await web.get(v_url)).status_code == 404
         assert (await web.get(url)).status_code == 404
         assert rid not in (await web.get("/app/clerk")).text
+
+
+async def test_clerk_form_values_beyond_the_columns_are_422(papp, api, worker,  # type: ignore[no-untyped-def]
+                                                             make_committed_staff):
+    """The page's form has no length limit of its own: a body or minutes reference longer than
+    its column is refused with the error summary (it used to reach the workflow, whose write
+    then failed on every retry and held the clerk's request until Temporal gave up)."""
+    from tests.resolutions.support import submitted
+
+    c = await council(api, make_committed_staff)
+    rid = await submitted(api, c)
+    v_url = f"/app/clerk/resolutions/{rid}"
+    async with browser(papp, c.clerk) as web:
+        token = await form_token(web, v_url)
+        assert (await web.post(f"{v_url}/received", data={"csrf_token": token})).status_code == 303
+        r = await web.post(f"{v_url}/scheduled", data={"csrf_token": token, "body": "G" * 301,
+                                                       "meeting_date": "2027-12-02"})
+        assert r.status_code == 422 and "Höchstens 300 Zeichen." in r.text
+        r = await web.post(f"{v_url}/scheduled", data={"csrf_token": token, "body": "SVV",
+                                                       "meeting_date": "2027-12-02"})
+        assert r.status_code == 303
+        r = await web.post(f"{v_url}/outcome", data={"csrf_token": token, "outcome": "adopted",
+                                                     "decided_on": "2027-12-02",
+                                                     "minutes_ref": "N" * 301})
+        assert r.status_code == 422 and "Höchstens 300 Zeichen." in r.text
+        r = await web.post(f"{v_url}/outcome", data={"csrf_token": token, "outcome": "adopted",
+                                                     "decided_on": "2027-12-02"})
+        assert r.status_code == 303
