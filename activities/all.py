@@ -3,5 +3,6 @@ from activities import (
     campaigns,  # noqa: F401
     meetings,  # noqa: F401
     process,  # noqa: F401
+    resolution,  # noqa: F401
     webhooks,  # noqa: F401
 )

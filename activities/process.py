@@ -32,6 +32,7 @@ from services.identity.repository import IdentityRepository
 from services.processes import mails
 from services.processes import service as processes
 from services.processes.repository import ProcessRepository
+from services.resolutions import service as resolutions
 from services.stakeholders.addresses import UnsendableAddress
 
 log = logging.getLogger(__name__)
@@ -78,8 +79,12 @@ async def notify_process(data: NotifyInput) -> int:
         repo = ProcessRepository.from_session(session)
         process = await repo.get(data.process_id)
         org = await IdentityRepository.from_session(session).org_by_id(data.organisation_id)
-        people = await processes.recipients(session, data.organisation_id, data.recipients)
-        subject = mails.subject(data)
+        people = await processes.recipients(session, data.organisation_id, data.recipients,
+                                            role=data.recipient_role)
+        subject = mails.subject(data, process.title if process else "")
+        attachment = None
+        if data.kind == "resolution_submitted" and data.resolution_id is not None:
+            attachment = await resolutions.submission_attachment(session, data.resolution_id)
         todo = []
         for person in people:
             key = f"{data.idempotency_key}:{person.email}"
@@ -97,7 +102,7 @@ async def notify_process(data: NotifyInput) -> int:
         try:
             msg = mails.render(data, to=address, process_title=process.title,
                                mail_from=settings.mail_from, org_name=org.name,
-                               public_url=settings.public_url)
+                               public_url=settings.public_url, attachment=attachment)
         except UnsendableAddress as exc:
             # That one mail fails for good; a retry could never send it and would hold up
             # everyone else's.

@@ -77,7 +77,7 @@ def _details(cause: ApplicationError) -> Any:
     return None
 
 
-async def _update(handle: Any, method: Any, arg: BaseModel, result_type: type[T]) -> T:
+async def send_update(handle: Any, method: Any, arg: BaseModel, result_type: type[T]) -> T:
     try:
         return await handle.execute_update(method, arg, result_type=result_type)  # type: ignore[no-any-return]
     except WorkflowUpdateFailedError as exc:
@@ -100,22 +100,22 @@ def _process(client: Client, process_id: uuid.UUID) -> Any:
 
 
 async def advance(client: Client, process_id: uuid.UUID, body: AdvanceInput) -> AdvanceResult:
-    return await _update(_process(client, process_id), ProcessWorkflow.advance, body,
+    return await send_update(_process(client, process_id), ProcessWorkflow.advance, body,
                          AdvanceResult)
 
 
 async def skip(client: Client, process_id: uuid.UUID, body: SkipInput) -> ProcessState:
-    return await _update(_process(client, process_id), ProcessWorkflow.skip, body, ProcessState)
+    return await send_update(_process(client, process_id), ProcessWorkflow.skip, body, ProcessState)
 
 
 async def reschedule(client: Client, process_id: uuid.UUID,
                      body: RescheduleInput) -> ProcessState:
-    return await _update(_process(client, process_id), ProcessWorkflow.reschedule, body,
+    return await send_update(_process(client, process_id), ProcessWorkflow.reschedule, body,
                          ProcessState)
 
 
 async def check_item(client: Client, process_id: uuid.UUID, body: ChecklistInput) -> ProcessState:
-    return await _update(_process(client, process_id), ProcessWorkflow.set_checklist_item, body,
+    return await send_update(_process(client, process_id), ProcessWorkflow.set_checklist_item, body,
                          ProcessState)
 
 
@@ -123,7 +123,7 @@ async def decide(client: Client, approval_id: uuid.UUID, body: DecideInput) -> A
     handle = client.get_workflow_handle_for(ApprovalWorkflow.run,
                                             approval_workflow_id(approval_id))
     try:
-        return await _update(handle, ApprovalWorkflow.decide, body, ApprovalState)
+        return await send_update(handle, ApprovalWorkflow.decide, body, ApprovalState)
     except DomainError as exc:
         if exc.code == "process_completed":
             raise Conflict("Über diese Freigabe ist bereits entschieden.",

@@ -231,15 +231,20 @@ class NotifyInput(BaseModel):
     process_id: uuid.UUID
     organisation_id: uuid.UUID
     idempotency_key: str
-    kind: Literal["reminder", "overdue", "approval_request", "escalation", "approval_result"]
+    kind: Literal["reminder", "overdue", "approval_request", "escalation", "approval_result",
+                  "resolution_submitted", "resolution_ack_reminder",
+                  "resolution_outcome_reminder"]
     phase_key: str
     phase_title: str
     planned_end: date | None = None
     scheduled_for: datetime
     approval_id: uuid.UUID | None = None
-    # None: all coordinators of the organisation.
+    # None: all members of the organisation with `recipient_role`.
     recipients: list[uuid.UUID] | None = None
     note: str | None = None
+    recipient_role: Literal["coordinator", "clerk"] = "coordinator"
+    # A council resolution's notices link to it (and the submission carries its PDF).
+    resolution_id: uuid.UUID | None = None
 
 
 class OpenApprovalInput(BaseModel):

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = 10.0
     # The first retry of a failed delivery (then doubling up to 6 h, for 3 days).
     webhook_retry_initial_seconds: float = 10.0
+    # A submitted resolution not acknowledged by the clerk within this many days reminds them.
+    resolution_ack_reminder_days: int = Field(default=5, ge=1, le=365)
 
     @property
     def effective_temporal_address(self) -> str:

@@ -4,5 +4,6 @@ from workflows import (  # noqa: F401
     campaign,  # noqa: F401
     meeting,
     process,
+    resolution,
     webhooks,
 )

@@ -54,11 +54,13 @@ with workflow.unsafe.imports_passed_through():
         TransitionRecord,
         local_datetime,
     )
+    from contracts.resolution import CouncilDecided
     from workflows.registry import WORKFLOWS
 
 # Reminders go out at this local time, so nobody gets a mail at midnight.
 REMINDER_TIME = time(9, 0)
 STEERING_ACTOR = "Steuerungsgruppe"
+COUNCIL_ACTOR = "Sitzungsdienst"
 SCHEDULE_ACTOR = "Zeitplan"
 
 
@@ -342,6 +344,31 @@ class ProcessWorkflow:
                            data={"approval_id": str(input.approval_id), "status": input.status})
         if input.status == "approved" and phase.key == self.s.current_phase:
             await self._close_current("completed", STEERING_ACTOR)
+
+    # --- the council's decision --------------------------------------------------------------
+
+    @workflow.signal
+    async def council_decided(self, input: CouncilDecided) -> None:
+        """From a CouncilResolutionWorkflow: the council adopted the draft (as submitted or
+        amended), which completes the process from its last phase.
+
+        A new handler: histories recorded before it never carry this signal, so they replay
+        unchanged and no `workflow.patched()` guard is needed (tests/replay)."""
+        if self.s.status != "running" or self.s.current_phase is None:
+            return  # repeated signal, or the process was closed otherwise
+        cur = self._current()
+        if self._next_pending(cur) is not None:
+            # Only the last phase ends in the council's decision; an earlier current phase
+            # means the process was moved back or skipped around: nothing to complete here.
+            return
+        cur.override_reason = cur.override_reason or (
+            f"Beschluss des Rates vom {input.decided_on.strftime('%d.%m.%Y')}")
+        actor = input.actor or COUNCIL_ACTOR
+        await self._record("council_decided", phase_key=cur.key, actor=actor, touched=[cur.key],
+                           data={"resolution_id": str(input.resolution_id),
+                                 "outcome": input.outcome,
+                                 "decided_on": input.decided_on.isoformat()})
+        await self._close_current("completed", actor)
 
     # --- timers ----------------------------------------------------------------------------
 

@@ -35,6 +35,7 @@ from services.identity.repository import IdentityRepository
 from services.identity.service import OrgRole, Principal, get_organisation
 from services.models.organisation import Role
 from services.processes import service
+from services.resolutions import service as resolutions
 from services.template_store.service import visible_templates
 
 router = APIRouter(include_in_schema=False)
@@ -54,6 +55,15 @@ TRANSITION_LABELS = {
     "approval_requested": "Freigabe angefragt", "approval_decided": "Freigabe entschieden",
     "vote": "Stimme", "reminder": "Erinnerung versandt", "overdue": "Überfällig-Hinweis versandt",
     "completed": "Prozess abgeschlossen", "event_held": "Veranstaltung stattgefunden",
+    "resolution_compiled": "Beschlussvorlage: Fassung erstellt",
+    "resolution_approval_requested": "Beschlussvorlage: Freigabe angefragt",
+    "resolution_submitted": "Beschlussvorlage an den Sitzungsdienst übergeben",
+    "resolution_received": "Sitzungsdienst: Eingang bestätigt",
+    "resolution_scheduled": "Sitzungsdienst: Sitzung eingetragen",
+    "resolution_reminder": "Erinnerung an den Sitzungsdienst",
+    "resolution_adopted": "Beschlossen", "resolution_amended": "Mit Änderungen beschlossen",
+    "resolution_rejected": "Abgelehnt", "resolution_deferred": "Vertagt",
+    "council_decided": "Beschluss des Rates",
 }
 RULE_LABELS = {"any": "eine Zustimmung genügt", "majority": "Mehrheit", "all": "alle",
                "quorum": "Quorum"}
@@ -213,6 +223,10 @@ async def advance_page(
     override_reason: Annotated[str, Form()] = "",
 ) -> Response:
     async def go(client: Client) -> str:
+        assert principal is not None
+        await resolutions.require_not_at_clerk(
+            session, await service.process_for(session, principal, process_id),
+            expected_current)
         result = await control.advance(client, process_id, AdvanceInput(
             expected_current=expected_current, override_reason=override_reason.strip() or None,
             actor=principal.email if principal else None))
@@ -225,6 +239,9 @@ async def advance_page(
 async def skip_page(process_id: uuid.UUID, key: str, request: Request, session: SessionDep,
                     principal: OptionalUser, reason: Annotated[str, Form()] = "") -> Response:
     async def go(client: Client) -> str:
+        assert principal is not None
+        await resolutions.require_not_at_clerk(
+            session, await service.process_for(session, principal, process_id), key)
         await control.skip(client, process_id, SkipInput(
             phase_key=key, reason=reason, actor=principal.email if principal else None))
         return "skipped"

@@ -12,13 +12,13 @@ from sqlalchemy import select
 from api.deps import OptionalUser, SessionDep
 from api.pages import ORG_LINKS, NavLink
 from api.pages.login import login_redirect
-from api.pages.radar import radar_svg
 from api.routes.results import RESULT_ROLES
 from api.templating import templates
 from services.errors import NotFound
 from services.identity.service import OrgRole
 from services.models.organisation import Role
 from services.models.survey import Survey
+from services.surveys.radar import radar_svg
 from services.surveys.results import compute_results
 from services.surveys.schemas import pick
 from services.surveys.service import survey_for, survey_status

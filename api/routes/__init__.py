@@ -9,14 +9,17 @@ from api.pages import meeting_participants as meeting_participant_pages
 from api.pages import meetings as meeting_pages
 from api.pages import participation as participation_pages
 from api.pages import processes as process_pages
+from api.pages import resolutions as resolution_pages
 from api.pages import survey_results as survey_result_pages
 from api.pages import templates as template_pages
 from api.routes import approvals as approval_routes
 from api.routes import auth, events, health, orgs
 from api.routes import campaigns as campaign_routes
 from api.routes import meetings as meeting_routes
+from api.routes import oparl as oparl_routes
 from api.routes import participation as participation_routes
 from api.routes import processes as process_routes
+from api.routes import resolutions as resolution_routes
 from api.routes import results as result_routes
 from api.routes import stakeholders as stakeholder_routes
 from api.routes import surveys as survey_routes
@@ -43,4 +46,5 @@ ROUTERS: list[APIRouter] = [
     process_routes.router, approval_routes.router, process_pages.router,
     webhook_routes.router, meeting_routes.router, meeting_participant_pages.router,
     meeting_pages.router,
+    resolution_routes.router, oparl_routes.router, resolution_pages.router,
 ]

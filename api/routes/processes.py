@@ -28,6 +28,7 @@ from services.processes.schemas import (
     SkipRequest,
     TransitionOut,
 )
+from services.resolutions import service as resolutions
 
 router = APIRouter(prefix="/api/v1", tags=["processes"])
 STAFF = (Role.coordinator, Role.steering, Role.clerk)
@@ -71,7 +72,8 @@ async def _fresh(session: SessionDep, process_id: uuid.UUID, principal: CurrentU
 @router.post("/processes/{process_id}/advance", response_model=AdvanceOut)
 async def advance(process_id: uuid.UUID, body: AdvanceRequest, session: SessionDep,
                   principal: CurrentUser, client: TemporalDep) -> AdvanceOut:
-    await service.process_for(session, principal, process_id, Role.coordinator)
+    process = await service.process_for(session, principal, process_id, Role.coordinator)
+    await resolutions.require_not_at_clerk(session, process, body.expected_current)
     result = await control.advance(client, process_id, AdvanceInput(
         expected_current=body.expected_current, override_reason=body.override_reason,
         actor=principal.email))
@@ -83,7 +85,8 @@ async def advance(process_id: uuid.UUID, body: AdvanceRequest, session: SessionD
 @router.post("/processes/{process_id}/phases/{key}/skip", response_model=ProcessOut)
 async def skip(process_id: uuid.UUID, key: str, body: SkipRequest, session: SessionDep,
                principal: CurrentUser, client: TemporalDep) -> ProcessOut:
-    await service.process_for(session, principal, process_id, Role.coordinator)
+    process = await service.process_for(session, principal, process_id, Role.coordinator)
+    await resolutions.require_not_at_clerk(session, process, key)
     await control.skip(client, process_id,
                        SkipInput(phase_key=key, reason=body.reason, actor=principal.email))
     return await _fresh(session, process_id, principal)

@@ -63,6 +63,8 @@ AUDIENCES: dict[str, Audience] = {
     "template.*": Audience(PROCESS),
     # Subscriptions' URLs and who manages them: the admins' feature.
     "webhook.*": Audience(ADMIN),
+    # The council resolution is the clerk's business as much as the process's.
+    "resolution.*": Audience(ALL_STAFF),
 }
 
 

@@ -15,6 +15,10 @@ class IdentityRepository(Repository):
     async def org_by_slug(self, slug: str) -> Organisation | None:
         return await self.session.scalar(select(Organisation).where(Organisation.slug == slug))
 
+    async def all_orgs(self) -> list[Organisation]:
+        return list((await self.session.scalars(
+            select(Organisation).order_by(Organisation.created_at, Organisation.id))).all())
+
     async def org_by_id(self, org_id: uuid.UUID) -> Organisation | None:
         return await self.session.get(Organisation, org_id)
 

@@ -9,6 +9,7 @@ from services.models import (  # noqa: F401
     meeting,
     organisation,
     process,
+    resolution,
     stakeholder,
     survey,
     template,

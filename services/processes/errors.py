@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from contracts import process as c
+from contracts import resolution as r
 from services.errors import Conflict, DomainError, NotFound, ValidationFailed
 
 # 409: a state conflict; 404: names something the process does not have; 422: bad input.
@@ -25,6 +26,11 @@ CODE_ERRORS: dict[str, type[DomainError]] = {
     c.INVALID_TEXT: ValidationFailed,
     c.DATE_OUT_OF_RANGE: ValidationFailed,
     c.INVALID_DATA: ValidationFailed,
+    r.NOT_RECEIVED: Conflict,
+    r.ALREADY_RECEIVED: Conflict,
+    r.NOT_SCHEDULED: Conflict,
+    r.RESOLUTION_DECIDED: Conflict,
+    r.INVALID_DECISION: ValidationFailed,
 }
 
 

@@ -270,10 +270,10 @@ async def close_approval(session: AsyncSession, data: CloseApprovalInput) -> Non
 
 
 async def recipients(session: AsyncSession, org_id: uuid.UUID,
-                     user_ids: list[uuid.UUID] | None) -> list[User]:
+                     user_ids: list[uuid.UUID] | None, role: str = "coordinator") -> list[User]:
     identity = IdentityRepository.from_session(session)
     if user_ids is None:
-        return await identity.members_with_role(org_id, Role.coordinator.value)
+        return await identity.members_with_role(org_id, Role(role).value)
     users = [await identity.user_by_id(u) for u in user_ids]
     return [u for u in users if u is not None and u.is_active]
 

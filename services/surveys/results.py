@@ -79,6 +79,19 @@ class ResultsRepository(Repository):
         ), {"s": survey_id, "invited": list(INVITED_STATUSES)})
         return [(g, int(t), int(inv), int(ans)) for g, t, inv, ans in rows]
 
+    async def process_reach(self, process_id: uuid.UUID) -> list[tuple[str, int, int, int]]:
+        """(group, tier, invited, took part) over all survey and event campaigns of a process:
+        the participation report's reach matrix."""
+        rows = await self.session.execute(text(
+            "SELECT i.group_key, i.reach_tier, "
+            "       count(*) FILTER (WHERE i.status = ANY(:invited)) AS invited, "
+            "       count(*) FILTER (WHERE i.status = 'responded') AS answered "
+            "FROM invitations i JOIN campaigns c ON c.id = i.campaign_id "
+            "WHERE c.process_id = :p "
+            "GROUP BY i.group_key, i.reach_tier ORDER BY i.group_key, i.reach_tier"
+        ), {"p": process_id, "invited": list(INVITED_STATUSES)})
+        return [(g, int(t), int(inv), int(ans)) for g, t, inv, ans in rows]
+
 
 @dataclass
 class Rate:
@@ -262,6 +275,51 @@ def _block_scores(survey: Survey, questions: list[QuestionDef],
     return out
 
 
+@dataclass
+class ReachTable:
+    """Invited and answered by group x reach tier, with totals, suppressed (one rule for a
+    survey's results page and a process's participation report)."""
+
+    overall: Rate
+    by_group: dict[str, Rate]
+    by_tier: dict[int, Rate]
+    matrix: dict[tuple[str, int], Rate]
+    groups: list[str]
+    tiers: list[int]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "min_group": MIN_GROUP,
+            "overall": self.overall.as_dict(),
+            "by_group": [{"group": g, **r.as_dict()} for g, r in self.by_group.items()],
+            "by_tier": [{"tier": t, **r.as_dict()} for t, r in self.by_tier.items()],
+            "groups": self.groups, "tiers": self.tiers,
+            "cells": [{"group": g, "tier": t, **r.as_dict()} for (g, t), r in self.matrix.items()],
+        }
+
+
+def reach_table(reach: list[tuple[str, int, int, int]]) -> ReachTable:
+    """From (group, tier, invited, answered) rows, hiding what `suppress_reach` says."""
+    groups = sorted({g for g, _, _, _ in reach})
+    tiers = sorted({t for _, t, _, _ in reach} | {1, 2, 3})
+    invited = {(g, t): 0 for g in groups for t in tiers}
+    answered = dict(invited)
+    for g, t, inv, ans in reach:
+        invited[(g, t)], answered[(g, t)] = inv, ans
+    hide = suppress_reach(answered, invited)
+
+    def rate(cells: list[tuple[str, int]], suppressed: bool) -> Rate:
+        return Rate(sum(invited[c] for c in cells), sum(answered[c] for c in cells),
+                    suppressed=suppressed, invited_suppressed=hide.invited)
+
+    return ReachTable(
+        overall=Rate(sum(invited.values()), sum(answered.values()), suppressed=hide.total),
+        by_group={g: rate([(g, t) for t in tiers], hide.group(g)) for g in groups},
+        by_tier={t: rate([(g, t) for g in groups], hide.tier(t)) for t in tiers},
+        matrix={c: rate([c], hide.cell(*c)) for c in sorted(invited)},
+        groups=groups, tiers=tiers)
+
+
 async def compute_results(session: AsyncSession, survey: Survey, *, lang: str = "de",
                           text_limit: int | None = TEXT_LIMIT) -> SurveyResults:
     repo = ResultsRepository.from_session(session)
@@ -284,27 +342,11 @@ async def compute_results(session: AsyncSession, survey: Survey, *, lang: str = 
         else:
             results.append(_question_result(q, grouped.get(q.id, []), lang))
 
-    reach = await repo.reach(survey.id)
-    groups = sorted({g for g, _, _, _ in reach})
-    tiers = sorted({t for _, t, _, _ in reach} | {1, 2, 3})
-    invited = {(g, t): 0 for g in groups for t in tiers}
-    answered = dict(invited)
-    for g, t, inv, ans in reach:
-        invited[(g, t)], answered[(g, t)] = inv, ans
-    hide = suppress_reach(answered, invited)
-
-    def rate(cells: list[tuple[str, int]], suppressed: bool) -> Rate:
-        return Rate(sum(invited[c] for c in cells), sum(answered[c] for c in cells),
-                    suppressed=suppressed, invited_suppressed=hide.invited)
-
-    matrix = {c: rate([c], hide.cell(*c)) for c in sorted(invited)}
-    overall = Rate(sum(invited.values()), sum(answered.values()), suppressed=hide.total)
+    reach = reach_table(await repo.reach(survey.id))
     return SurveyResults(
         survey_id=survey.id, title=pick(survey.title, lang), anonymity=survey.anonymity,
         version=survey.version, responses=await repo.response_count(survey.id),
-        overall=overall,
-        by_group={g: rate([(g, t) for t in tiers], hide.group(g)) for g in groups},
-        by_tier={t: rate([(g, t) for g in groups], hide.tier(t)) for t in tiers},
-        matrix=matrix, groups=groups, tiers=tiers, questions=results,
+        overall=reach.overall, by_group=reach.by_group, by_tier=reach.by_tier,
+        matrix=reach.matrix, groups=reach.groups, tiers=reach.tiers, questions=results,
         blocks=_block_scores(survey, questions, grouped, lang),
     )

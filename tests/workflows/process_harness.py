@@ -17,6 +17,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
 from activities.process import PROCESS_ACTIVITIES
+from activities.resolution import RESOLUTION_ACTIVITIES
 from api.process_control import start_process_workflow
 from contracts.process import DecideInput, ProcessState
 from infra import mail as infra_mail
@@ -27,6 +28,7 @@ from services.models.process import ProcessNotification, Transition
 from services.processes.service import create_process
 from workflows.approval import ApprovalWorkflow
 from workflows.process import ProcessWorkflow
+from workflows.resolution import CouncilResolutionWorkflow
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -52,8 +54,9 @@ async def process_worker(client: Client, smtp_port: int | None = None,
     queue = task_queue or f"proc-{uuid.uuid4().hex[:8]}"
     if smtp_port is not None:
         infra_mail.configure(MailTransport("127.0.0.1", smtp_port))
-    async with Worker(client, task_queue=queue, workflows=[ProcessWorkflow, ApprovalWorkflow],
-                      activities=PROCESS_ACTIVITIES):
+    async with Worker(client, task_queue=queue,
+                      workflows=[ProcessWorkflow, ApprovalWorkflow, CouncilResolutionWorkflow],
+                      activities=[*PROCESS_ACTIVITIES, *RESOLUTION_ACTIVITIES]):
         yield queue
 
 

@@ -1,0 +1,1 @@
+"""The council resolution: draft, versions, participation report, documents, the clerk's steps."""
