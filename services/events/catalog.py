@@ -35,8 +35,14 @@ EVENT_TYPES: frozenset[str] = frozenset({
     # Webhook management itself (admins only, services/events/audience.py).
     "webhook.created", "webhook.secret_rotated", "webhook.deleted", "webhook.redelivered",
     "webhook.disabled",
-    # The council resolution (issue 10): its branch adds the types it records.
-    "resolution.submitted",
+    # The council resolution: `resolution.<step>` (services/resolutions/service.py).
+    "resolution.compiled", "resolution.submitted",
+    "resolution.received", "resolution.scheduled", "resolution.reminder",
+    "resolution.adopted", "resolution.amended", "resolution.rejected", "resolution.deferred",
+    # Events (meetings) and their registrations (services/meetings/service.py).
+    "event.created", "event.updated", "event.rescheduled", "event.cancelled", "event.held",
+    "registration.created", "registration.waitlisted", "registration.promoted",
+    "registration.cancelled", "registration.declined", "attendance.recorded",
 })
 
 FAMILIES: frozenset[str] = frozenset(t.split(".", 1)[0] for t in EVENT_TYPES)

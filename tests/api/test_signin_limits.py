@@ -4,6 +4,7 @@ account and per address (429, Retry-After, a German message), the right password
 from __future__ import annotations
 
 import asyncio
+import statistics
 
 import httpx
 import pytest
@@ -42,7 +43,11 @@ async def test_healthz_stays_fast_during_parallel_wrong_logins(settings, committ
         loops = asyncio.ensure_future(asyncio.gather(*(guess(i) for i in range(16))))
         latencies = await healthz_latencies(base, loops)
         await loops
-    assert max(latencies) < 1.0, latencies
+    # The median tells hashing on the loop (measured 0.55 s, max 2.1 s) from hashing in
+    # threads (0.01 s); the max only bounds stalls, loosely, since a loaded CI machine may
+    # hold up one probe for another reason.
+    assert statistics.median(latencies) < 0.2, latencies
+    assert max(latencies) < 3.0, latencies
 
 
 async def test_an_account_is_locked_after_failures_even_for_the_right_password(
