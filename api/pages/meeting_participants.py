@@ -28,6 +28,7 @@ from api.ratelimit import participation_limits, public_registration_limits
 from api.templating import templates
 from services.errors import DomainError, NotFound, ValidationFailed
 from services.meetings import service as meetings
+from services.meetings.diversity import VALUE_LABELS
 from services.meetings.mails import format_span
 from services.meetings.repository import MeetingRepository
 from services.meetings.schemas import (
@@ -82,12 +83,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "unknown": "Diesen Link kennen wir nicht. Bitte prüfen Sie, ob Sie ihn vollständig "
         "aus der E-Mail übernommen haben.", "limited": "Zu viele Anfragen. Bitte warten Sie "
         "eine Minute und versuchen Sie es dann erneut.", "other_lang": "English",
-        "keine_angabe": "keine Angabe",
-        "unter_18": "unter 18", "18_26": "18–26", "27_44": "27–44", "45_64": "45–64",
-        "65_plus": "65 und älter", "weiblich": "weiblich", "maennlich": "männlich",
-        "divers": "divers", "deutsch": "deutsch", "eu": "EU-Staatsangehörigkeit",
-        "nicht_eu": "andere Staatsangehörigkeit", "migrationsgeschichte":
-        "deutsch mit Einwanderungsgeschichte",
+        **VALUE_LABELS,
     },
     "en": {
         "when": "When", "where": "Where", "access": "Accessibility", "online": "Online",

@@ -30,17 +30,18 @@ from api.templating import templates
 from services.errors import DomainError, ValidationFailed
 from services.identity.service import Principal
 from services.meetings import service as meetings
+from services.meetings.diversity import DIMENSION_LABELS
 from services.meetings.mails import format_span
 from services.meetings.repository import MeetingRepository
 from services.meetings.schemas import MeetingCreate, MeetingUpdate
+from services.meetings.summary import STATUS_LABELS
 from services.models.meeting import Meeting
 from services.models.organisation import Role
 from services.processes.service import process_for
 
 router = APIRouter(include_in_schema=False)
 
-STATUS = {"planned": "geplant", "open": "Anmeldung offen", "full": "ausgebucht",
-          "held": "stattgefunden", "cancelled": "abgesagt", "registered": "angemeldet",
+STATUS = {**STATUS_LABELS, "registered": "angemeldet",
           "waitlisted": "Warteliste", "pending": "unbestätigt", "declined": "abgesagt",
           "cancelled_reg": "abgemeldet"}
 FLASH = {"created": "Die Veranstaltung wurde angelegt.", "saved": "Die Änderungen sind "
@@ -50,8 +51,7 @@ FLASH = {"created": "Die Veranstaltung wurde angelegt.", "saved": "Die Änderung
          "uploaded": "Die Anwesenheitsliste wurde übernommen."}
 NEEDS = {"wheelchair": "Rollstuhl", "sign_language": "Gebärdensprache",
          "childcare": "Kinderbetreuung"}
-DIMENSIONS = {"age_band": "Alter", "gender": "Geschlecht", "origin": "Herkunft",
-              "group_key": "Gruppe"}
+DIMENSIONS = DIMENSION_LABELS
 
 
 def _errors(exc: DomainError | ValidationError) -> list[dict[str, str]]:

@@ -16,6 +16,18 @@ from services.surveys.suppression import MIN_GROUP, suppress_reach
 
 DIMENSIONS = ("age_band", "gender", "origin", "group_key")
 NOT_GIVEN = "keine_angabe"
+# German labels of the dimensions and of the fixed answers (services/meetings/schemas.py);
+# a group is a stakeholder group key and is labelled with the organisation's groups.
+DIMENSION_LABELS = {"age_band": "Alter", "gender": "Geschlecht", "origin": "Herkunft",
+                    "group_key": "Gruppe"}
+VALUE_LABELS = {
+    "keine_angabe": "keine Angabe",
+    "unter_18": "unter 18", "18_26": "18–26", "27_44": "27–44", "45_64": "45–64",
+    "65_plus": "65 und älter", "weiblich": "weiblich", "maennlich": "männlich",
+    "divers": "divers", "deutsch": "deutsch", "eu": "EU-Staatsangehörigkeit",
+    "nicht_eu": "andere Staatsangehörigkeit",
+    "migrationsgeschichte": "deutsch mit Einwanderungsgeschichte",
+}
 
 
 class CountOut(BaseModel):

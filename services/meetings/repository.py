@@ -42,8 +42,11 @@ class MeetingRepository(Repository):
         stmt = select(Meeting).where(Meeting.process_id == process_id)
         if public_only:
             stmt = stmt.where(Meeting.public.is_(True))
+        # Fresh rows: the registration hot path changes places and status by SQL, which a
+        # Meeting already in this session's identity map would not show.
         return list((await self.session.scalars(
-            stmt.order_by(Meeting.starts_at, Meeting.title))).all())
+            stmt.order_by(Meeting.starts_at, Meeting.title)
+            .execution_options(populate_existing=True))).all())
 
     async def insert_from_template(self, rows: list[dict[str, Any]]) -> None:
         if rows:

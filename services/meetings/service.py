@@ -82,7 +82,7 @@ def _local(value: datetime, tz: str) -> datetime:
     return value
 
 
-async def _time_zone(repo: MeetingRepository, organisation_id: uuid.UUID) -> str:
+async def time_zone_of(repo: MeetingRepository, organisation_id: uuid.UUID) -> str:
     org = await repo.organisation(organisation_id)
     return (org.time_zone if org else None) or "Europe/Berlin"
 
@@ -143,7 +143,7 @@ async def create_meeting(session: AsyncSession, process: Process, body: MeetingC
         raise ValidationFailed(f"Die Phase {body.phase!r} gibt es in diesem Prozess nicht.",
                                details=[{"field": "phase", "message": "unbekannte Phase",
                                          "allowed": phases}])
-    tz = await _time_zone(repo, process.organisation_id)
+    tz = await time_zone_of(repo, process.organisation_id)
     starts, ends = _local(body.starts_at, tz), _local(body.ends_at, tz)
     opens = _local(body.registration_opens_at, tz) if body.registration_opens_at else None
     deadline = _local(body.registration_deadline, tz) if body.registration_deadline else None
@@ -190,7 +190,7 @@ async def meeting_out(session: AsyncSession, meeting: Meeting) -> MeetingOut:
         id=meeting.id, process_id=meeting.process_id, phase=meeting.phase_key,
         template_key=meeting.template_key, title=meeting.title,
         description=meeting.description, starts_at=meeting.starts_at, ends_at=meeting.ends_at,
-        time_zone=await _time_zone(repo, meeting.organisation_id), location=meeting.location,
+        time_zone=await time_zone_of(repo, meeting.organisation_id), location=meeting.location,
         accessibility=meeting.accessibility, online_url=meeting.online_url,
         capacity=meeting.capacity, places_taken=meeting.places_taken, places_free=free,
         waitlisted=meeting.waiting,
@@ -229,7 +229,7 @@ async def update_meeting(session: AsyncSession, meeting_id: uuid.UUID, body: Mee
         raise NotFound("Veranstaltung nicht gefunden.", code="event_not_found")
     if meeting.status == "cancelled":
         raise Conflict("Die Veranstaltung ist abgesagt.", code="event_cancelled")
-    tz = await _time_zone(repo, meeting.organisation_id)
+    tz = await time_zone_of(repo, meeting.organisation_id)
     changes = body.model_dump(exclude_unset=True)
     for key in ("starts_at", "ends_at", "registration_opens_at", "registration_deadline"):
         if changes.get(key) is not None:
@@ -917,7 +917,7 @@ async def export_list(session: AsyncSession, meeting: Meeting, which: str,
         raise NotFound("Diese Liste gibt es nicht.", code="export_not_found",
                        details=[{"field": "which", "allowed": list(export.LISTS)}])
     rows = export.select(await registration_rows(session, meeting), which)
-    table = export.table(rows, await _time_zone(MeetingRepository.from_session(session),
+    table = export.table(rows, await time_zone_of(MeetingRepository.from_session(session),
                                                 meeting.organisation_id))
     name = f"{export.TITLES[which].lower()}-{meeting.starts_at:%Y-%m-%d}.{fmt}"
     if fmt == "csv":

@@ -61,6 +61,48 @@ def summary(q: dict[str, Any]) -> str:
     return "–"
 
 
+NO_EVENTS = "Dieser Prozess hat keine Veranstaltungen."
+
+
+def event_facts(e: dict[str, Any]) -> list[tuple[str, str]]:
+    """An event's facts and figures as (label, value) rows, the same in PDF and DOCX. A
+    cancelled event is listed as cancelled, without figures."""
+    place = (e.get("location") or "–") + (" (auch online)" if e.get("online") else "")
+    rows = [("Phase", e["phase_title"]), ("Termin", e["when"]), ("Ort", place),
+            ("Status", e["status_label"])]
+    if e["cancelled"]:
+        return rows
+    rows += [
+        ("Plätze", str(e["capacity"]) if e["capacity"] else "unbegrenzt"),
+        ("Angemeldet", f"{e['registrations']} Anmeldungen mit {e['places_taken']} Personen "
+                       "(einschließlich Begleitpersonen)"),
+        ("Warteliste", f"{e['waitlisted']} Anmeldungen"),
+        # Walk-ins are registered at the door and counted with everyone who came.
+        ("Eingecheckt (teilgenommen)", f"{e['attended']} Personen (davon ohne Anmeldung: "
+         f"{e['attended_walk_ins']}; Begleitpersonen: {e['attended_companions']})"),
+    ]
+    return rows
+
+
+def diversity_note(e: dict[str, Any], min_group: int) -> str:
+    d = e["diversity"]
+    if d["total"] is None:
+        return (f"Wer kam (freiwillige Selbstauskunft): weniger als {min_group} "
+                "Selbstauskünfte, keine Auswertung, damit niemand erkennbar wird.")
+    return (f"Wer kam (freiwillige Selbstauskunft): {d['total']} Selbstauskünfte. Zahlen "
+            f"unter {min_group} (und was sie verraten würde) sind unterdrückt.")
+
+
+def checklist_note(e: dict[str, Any]) -> str:
+    met = "erfüllt" if e["diversity"]["checklist_met"] else "noch nicht erfüllt"
+    return ("Teilnahme von Akteuren unterschiedlicher Gruppen, unterschiedlichen Alters, "
+            f"verschiedener Geschlechter und Nationalitäten: {met}")
+
+
+def shown(value: int | None) -> str:
+    return "unterdrückt" if value is None else str(value)
+
+
 def radar_uri(blocks: list[dict[str, Any]]) -> str:
     svg = radar_svg(blocks, title="Punktzahl je Handlungsfeld (0–100 %)")
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
@@ -71,7 +113,9 @@ def _env() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(
         ["html"], default_for_string=True), trim_blocks=False)
     env.globals.update(de=de, count=count, summary=summary, radar_uri=radar_uri,
-                       role_labels=ROLE_LABELS)
+                       role_labels=ROLE_LABELS, event_facts=event_facts,
+                       diversity_note=diversity_note, checklist_note=checklist_note,
+                       shown=shown, no_events=NO_EVENTS)
     return env
 
 
@@ -215,8 +259,19 @@ def render_docx(content: dict[str, Any], content_hash: str) -> bytes:
     if not r["surveys"]:
         doc.add_paragraph("Keine Umfragen.")
     doc.add_heading("Veranstaltungen", level=2)
-    doc.add_paragraph("Keine Veranstaltungen mit Anmeldungen erfasst." if not r["events"]
-                      else "; ".join(f"{e['title']}: {e['attended']}" for e in r["events"]))
+    for e in r["events"]:
+        doc.add_heading(e["title"], level=3)
+        table(["Angabe", "Wert"], [list(row) for row in event_facts(e)], "Termin und Teilnahme")
+        if e["cancelled"]:
+            continue
+        doc.add_paragraph(diversity_note(e, r["min_group"]))
+        if e["diversity"]["total"] is not None:
+            for dim in e["diversity"]["dimensions"]:
+                table(["Angabe", "Anzahl"], [[c["label"], shown(c["count"])]
+                                             for c in dim["counts"]], dim["label"])
+        doc.add_paragraph(checklist_note(e))
+    if not r["events"]:
+        doc.add_paragraph(NO_EVENTS)
     doc.add_heading("Freigaben der Steuerungsgruppe", level=2)
     for a in r["approvals"]:
         table(["Entscheidung", "Kommentar", "Datum"],

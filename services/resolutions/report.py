@@ -4,8 +4,10 @@ Phases with planned and actual dates and who closed them, the checklists, who wa
 who took part by group and reach tier (the reach matrix, suppressed below MIN_GROUP exactly as
 on the results page: services/surveys/results.reach_table), each survey's results (the same
 `compute_results` as the results page, without free texts: they are the participants' words,
-not the administration's) and the approvals with their decisions and comments. The result is
-plain JSON, frozen into the version it belongs to.
+not the administration's), the events with their places, waitlist and attendance and who came
+by self-description (services/meetings/summary.process_events: the coordinator's figures and
+suppression, never recomputed here) and the approvals with their decisions and comments. The
+result is plain JSON, frozen into the version it belongs to.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.identity.repository import IdentityRepository
+from services.meetings.diversity import DIMENSION_LABELS, VALUE_LABELS
+from services.meetings.summary import EventSummary, process_events
 from services.models.process import Process
 from services.processes.repository import ProcessRepository
 from services.stakeholders.repository import StakeholderRepository
@@ -58,6 +62,34 @@ class _Names:
             self.cache[actor] = (user.display_name if user and user.display_name
                                  else "Verwaltung")
         return self.cache[actor]
+
+
+def _event(e: EventSummary, phases: dict[str, str], groups: dict[str, str]) -> dict[str, Any]:
+    """One event as frozen JSON, with its labels resolved now (a group renamed later does not
+    change a compiled version)."""
+    d = e.diversity
+    return {
+        "title": e.title, "phase": e.phase_key, "phase_title": phases.get(e.phase_key,
+                                                                          e.phase_key),
+        "starts_at": _iso(e.starts_at), "ends_at": _iso(e.ends_at), "time_zone": e.time_zone,
+        "when": e.when, "location": e.location, "online": e.online, "status": e.status,
+        "status_label": e.status_label, "cancelled": e.cancelled, "capacity": e.capacity,
+        "registrations": e.registrations, "places_taken": e.places_taken,
+        "waitlisted": e.waitlisted, "attended": e.attended,
+        "attended_walk_ins": e.attended_walk_ins,
+        "attended_companions": e.attended_companions,
+        "diversity": {
+            "total": d.total, "checklist_met": d.checklist_met,
+            "dimensions": [{
+                "dimension": dim.dimension,
+                "label": DIMENSION_LABELS.get(dim.dimension, dim.dimension),
+                "total": dim.total,
+                "counts": [{"value": c.value, "count": c.count,
+                            "label": VALUE_LABELS.get(c.value) or groups.get(c.value, c.value)}
+                           for c in dim.counts],
+            } for dim in d.dimensions],
+        },
+    }
 
 
 async def participation_report(session: AsyncSession, process: Process) -> dict[str, Any]:
@@ -109,6 +141,6 @@ async def participation_report(session: AsyncSession, process: Process) -> dict[
                   "tier_labels": {str(k): v for k, v in TIER_LABELS.items()}},
         "surveys": surveys,
         "approvals": approvals,
-        # No meeting registrations are stored yet; the section says so instead of inventing.
-        "events": [],
+        "events": [_event(e, {p.key: p.title for p in phases}, labels)
+                   for e in await process_events(session, process.id)],
     }
