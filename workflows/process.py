@@ -16,27 +16,11 @@ from temporalio.workflow import ParentClosePolicy
 from workflows.approval import DB_RETRY, MAIL_RETRY, ApprovalWorkflow
 
 with workflow.unsafe.imports_passed_through():
+    from contracts import process_rules as rules
+    from contracts import stubs
     from contracts.ids import approval_workflow_id
-    from contracts.input_rules import (
-        CONTROL_CHAR_MESSAGE,
-        DATE_RANGE_MESSAGE,
-        date_in_range,
-        has_control_chars,
-    )
     from contracts.process import (
-        APPROVAL_PENDING,
-        CHECKLIST_OPEN,
-        DATE_OUT_OF_RANGE,
-        GATE_NOT_APPROVED,
         INVALID_DATA,
-        INVALID_TEXT,
-        INVALID_WINDOW,
-        PHASE_CLOSED,
-        PHASE_MISMATCH,
-        PROCESS_COMPLETED,
-        REASON_REQUIRED,
-        UNKNOWN_ITEM,
-        UNKNOWN_PHASE,
         AdvanceInput,
         AdvanceResult,
         ApprovalDecided,
@@ -44,16 +28,17 @@ with workflow.unsafe.imports_passed_through():
         ChecklistInput,
         NotifyInput,
         OpenApprovalInput,
-        OpenApprovalResult,
         PersistProcessInput,
         PhaseState,
         ProcessState,
         ProcessWorkflowInput,
         RescheduleInput,
         SkipInput,
+        StepResult,
         TransitionRecord,
         local_datetime,
     )
+    from contracts.process_rules import RuleViolation
     from workflows.registry import WORKFLOWS
 
 # Reminders go out at this local time, so nobody gets a mail at midnight.
@@ -62,14 +47,31 @@ STEERING_ACTOR = "Steuerungsgruppe"
 SCHEDULE_ACTOR = "Zeitplan"
 
 
+# The history bound this code chooses (Temporal suggests continuing as new only at 4 MB or
+# 10,240 events and fails a workflow at 50 MB / 51,200 events): a process continues as new
+# (carrying only its ProcessState, a few KB) well before either.
+MAX_HISTORY_EVENTS = 5_000
+MAX_HISTORY_BYTES = 1_000_000
+# workflow.patched() id of that bound: runs recorded before it continue as new only when the
+# server suggests it (docs/changing-workflows.md, the worked example).
+BOUNDED_HISTORY_PATCH = "bounded-history"
+
+
 def _error(code: str, message: str, **details: object) -> ApplicationError:
     return ApplicationError(message, details or {}, type=code, non_retryable=True)
 
 
+def _refused(exc: RuleViolation) -> ApplicationError:
+    """A rule of contracts.process_rules refused the step: the caller gets its code."""
+    return _error(exc.code, exc.message, **exc.details)
+
+
 def check_text(field: str, *values: str | None) -> None:
     """Refuse text the database cannot store (or nobody means), before the state takes it."""
-    if any(v is not None and has_control_chars(v) for v in values):
-        raise _error(INVALID_TEXT, CONTROL_CHAR_MESSAGE, field=field)
+    try:
+        rules.check_text(field, *values)
+    except RuleViolation as exc:
+        raise _refused(exc) from None
 
 
 @workflow.defn(name="ProcessWorkflow")
@@ -86,6 +88,8 @@ class ProcessWorkflow:
         # The first phase opens here, not in run(): an update delivered in the very first
         # activation must already find a current phase.
         self._record_start = not self.s.started
+        # Set in run(): whether this run bounds its history itself (BOUNDED_HISTORY_PATCH).
+        self._bounded = False
         if not self.s.started:
             self.s.started = True
             self._activate(self.s.phases[0])
@@ -94,6 +98,8 @@ class ProcessWorkflow:
 
     @workflow.run
     async def run(self, input: ProcessWorkflowInput) -> ProcessState:
+        # Asked once, first thing, so the marker sits at the same place in every new run.
+        self._bounded = workflow.patched(BOUNDED_HISTORY_PATCH)
         if self._record_start:
             first = self.s.phases[0]
             await self._record("started", phase_key=first.key, to_phase=first.key,
@@ -130,7 +136,12 @@ class ProcessWorkflow:
         if info.is_continue_as_new_suggested():
             return True
         limit = self.continue_as_new_after
-        return limit is not None and info.get_current_history_length() > limit
+        if not self._bounded:
+            # Runs recorded before the bound: exactly the old decision, so they replay.
+            return limit is not None and info.get_current_history_length() > limit
+        events = limit if limit is not None else MAX_HISTORY_EVENTS
+        return (info.get_current_history_length() > events
+                or info.get_current_history_size() > MAX_HISTORY_BYTES)
 
     # --- queries ---------------------------------------------------------------------------
 
@@ -155,21 +166,11 @@ class ProcessWorkflow:
         self._check_advance(input)
 
     def _check_advance(self, input: AdvanceInput) -> None:
-        check_text("override_reason", input.override_reason, input.actor)
-        cur = self._require_running()
-        if input.expected_current != cur.key:
-            raise _error(PHASE_MISMATCH,
-                         f"Die aktuelle Phase ist „{cur.title}“, nicht „{input.expected_current}“.",
-                         current_phase=cur.key, expected_current=input.expected_current)
-        if cur.approval_status == "pending":
-            raise _error(GATE_NOT_APPROVED,
-                         "Die Freigabe durch die Steuerungsgruppe steht noch aus.",
-                         approval_id=str(cur.approval_id))
-        open_items = [i.key for i in cur.checklist if not i.done]
-        if open_items and not (input.override_reason or "").strip() and not cur.override_reason:
-            raise _error(CHECKLIST_OPEN,
-                         "Die Checkliste ist nicht erledigt; bitte eine Begründung angeben.",
-                         open_items=open_items)
+        try:
+            rules.check_advance(self.s, input.expected_current, input.override_reason,
+                                input.actor)
+        except RuleViolation as exc:
+            raise _refused(exc) from None
 
     async def _advance(self, cur: PhaseState, actor: str | None) -> AdvanceResult:
         if cur.gate is not None and cur.approval_status != "approved":
@@ -197,9 +198,8 @@ class ProcessWorkflow:
             deadline=deadline)
         # The approval row (with its voters) exists before the caller gets the approval id,
         # so a steering member can open and decide it right away.
-        opened: OpenApprovalResult = await workflow.execute_local_activity(
-            "open_approval", OpenApprovalInput(approval=approval, deadline=deadline),
-            result_type=OpenApprovalResult,
+        opened = await workflow.execute_local_activity(
+            stubs.open_approval, OpenApprovalInput(approval=approval, deadline=deadline),
             start_to_close_timeout=timedelta(seconds=30), retry_policy=DB_RETRY)
         approval.voters = opened.voters
         await workflow.start_child_workflow(
@@ -219,7 +219,7 @@ class ProcessWorkflow:
         cur.actual_end = workflow.now()
         if how == "skipped":
             cur.skip_reason = reason
-        nxt = self._next_pending(cur)
+        nxt = rules.next_pending(self.s, cur)
         if nxt is not None:
             self._activate(nxt)
         else:
@@ -238,7 +238,7 @@ class ProcessWorkflow:
     # --- skip, reschedule, checklist -------------------------------------------------------
 
     @workflow.update
-    async def skip(self, input: SkipInput) -> ProcessState:
+    async def skip(self, input: SkipInput) -> StepResult:
         self._check_skip(input)
         phase = self._phase(input.phase_key)
         if phase.key == self.s.current_phase:
@@ -248,27 +248,20 @@ class ProcessWorkflow:
             phase.skip_reason = input.reason.strip()
             await self._record("skipped", phase_key=phase.key, actor=input.actor,
                                reason=phase.skip_reason, touched=[phase.key])
-        return self.s
+        return self._step_result()
 
     @skip.validator
     def _validate_skip(self, input: SkipInput) -> None:
         self._check_skip(input)
 
     def _check_skip(self, input: SkipInput) -> None:
-        check_text("reason", input.reason, input.actor)
-        self._require_running()
-        if not input.reason.strip():
-            raise _error(REASON_REQUIRED, "Bitte einen Grund für das Überspringen angeben.")
-        phase = self._phase(input.phase_key)
-        if phase.status in ("completed", "skipped"):
-            raise _error(PHASE_CLOSED, f"Die Phase „{phase.title}“ ist bereits abgeschlossen.")
-        if phase.approval_status == "pending":
-            raise _error(APPROVAL_PENDING,
-                         "Für diese Phase läuft eine Freigabe; sie kann nicht übersprungen werden.",
-                         approval_id=str(phase.approval_id))
+        try:
+            rules.check_skip(self.s, input.phase_key, input.reason, input.actor)
+        except RuleViolation as exc:
+            raise _refused(exc) from None
 
     @workflow.update
-    async def reschedule(self, input: RescheduleInput) -> ProcessState:
+    async def reschedule(self, input: RescheduleInput) -> StepResult:
         self._check_reschedule(input)
         phase = self._phase(input.phase_key)
         old = (phase.planned_start, phase.planned_end)
@@ -279,54 +272,52 @@ class ProcessWorkflow:
             "old_start": old[0].isoformat(), "old_end": old[1].isoformat(),
             "planned_start": input.planned_start.isoformat(),
             "planned_end": input.planned_end.isoformat()})
-        return self.s
+        return self._step_result()
 
     @reschedule.validator
     def _validate_reschedule(self, input: RescheduleInput) -> None:
         self._check_reschedule(input)
 
     def _check_reschedule(self, input: RescheduleInput) -> None:
-        self._require_running()
-        phase = self._phase(input.phase_key)
-        if not (date_in_range(input.planned_start) and date_in_range(input.planned_end)):
-            raise _error(DATE_OUT_OF_RANGE, DATE_RANGE_MESSAGE)
-        if input.planned_end < input.planned_start:
-            raise _error(INVALID_WINDOW, "Das geplante Ende liegt vor dem geplanten Beginn.")
-        if phase.status in ("completed", "skipped"):
-            raise _error(PHASE_CLOSED, f"Die Phase „{phase.title}“ ist bereits abgeschlossen.")
+        try:
+            rules.check_reschedule(self.s, input.phase_key, input.planned_start,
+                                   input.planned_end)
+        except RuleViolation as exc:
+            raise _refused(exc) from None
 
     @workflow.update
-    async def set_checklist_item(self, input: ChecklistInput) -> ProcessState:
+    async def set_checklist_item(self, input: ChecklistInput) -> StepResult:
         self._check_checklist(input)
         phase = self._phase(input.phase_key)
         item = next(i for i in phase.checklist if i.key == input.item_key)
         if item.done == input.done:
-            return self.s  # already so: nothing to record
+            return self._step_result()  # already so: nothing to record
         item.done = input.done
         item.done_by = input.actor if input.done else None
         item.done_at = workflow.now() if input.done else None
         await self._record("checklist", phase_key=phase.key, actor=input.actor,
                            touched=[phase.key],
                            data={"item": item.key, "title": item.title, "done": item.done})
-        return self.s
+        return self._step_result()
 
     @set_checklist_item.validator
     def _validate_checklist(self, input: ChecklistInput) -> None:
         self._check_checklist(input)
 
     def _check_checklist(self, input: ChecklistInput) -> None:
-        check_text("actor", input.actor)
-        self._require_running()
-        phase = self._phase(input.phase_key)
-        if not any(i.key == input.item_key for i in phase.checklist):
-            raise _error(UNKNOWN_ITEM, "Diesen Checklistenpunkt gibt es nicht.",
-                         item=input.item_key)
-        if phase.status in ("completed", "skipped"):
-            raise _error(PHASE_CLOSED, f"Die Phase „{phase.title}“ ist bereits abgeschlossen.")
+        try:
+            rules.check_checklist(self.s, input.phase_key, input.item_key, input.actor)
+        except RuleViolation as exc:
+            raise _refused(exc) from None
+
+    def _step_result(self) -> StepResult:
+        return StepResult(status=self.s.status, current_phase=self.s.current_phase,
+                          seq=self.s.seq)
 
     # --- approvals -------------------------------------------------------------------------
 
-    @workflow.signal
+    # The name is the one contracts.stubs.ProcessSignals gives the child to signal.
+    @workflow.signal(name="approval_decided")
     async def approval_decided(self, input: ApprovalDecided) -> None:
         phase = next((p for p in self.s.phases if p.approval_id == input.approval_id), None)
         if phase is None or phase.approval_status != "pending":
@@ -375,14 +366,14 @@ class ProcessWorkflow:
         if action == "auto_advance":
             if cur.approval_status == "pending" or cur.status != "active":
                 return
-            if any(not i.done for i in cur.checklist) and not cur.override_reason:
+            if rules.open_items(cur) and not cur.override_reason:
                 cur.override_reason = "Automatischer Phasenwechsel zum geplanten Ende"
             await self._advance(cur, SCHEDULE_ACTOR)
             return
         await self._record(action, phase_key=cur.key, actor=SCHEDULE_ACTOR, touched=[],
                            data={"planned_end": cur.planned_end.isoformat()})
         await workflow.execute_activity(
-            "notify_process",
+            stubs.notify_process,
             NotifyInput(process_id=self.s.process_id, organisation_id=self.s.organisation_id,
                         idempotency_key=f"{self.s.process_id}:{key}",
                         kind="reminder" if action == "reminder" else "overdue",
@@ -397,15 +388,11 @@ class ProcessWorkflow:
         phase.actual_start = workflow.now()
         self.s.current_phase = phase.key
 
-    def _next_pending(self, after: PhaseState) -> PhaseState | None:
-        idx = self.s.phases.index(after)
-        return next((p for p in self.s.phases[idx + 1:] if p.status == "pending"), None)
-
     def _phase(self, key: str) -> PhaseState:
-        for p in self.s.phases:
-            if p.key == key:
-                return p
-        raise _error(UNKNOWN_PHASE, "Diese Phase gibt es in diesem Prozess nicht.", phase=key)
+        try:
+            return rules.phase(self.s, key)
+        except RuleViolation as exc:
+            raise _refused(exc) from None
 
     def _current_or_none(self) -> PhaseState | None:
         if self.s.current_phase is None:
@@ -413,15 +400,10 @@ class ProcessWorkflow:
         return self._phase(self.s.current_phase)
 
     def _current(self) -> PhaseState:
-        cur = self._current_or_none()
-        if cur is None:
-            raise _error(PROCESS_COMPLETED, "Der Prozess ist abgeschlossen.")
-        return cur
-
-    def _require_running(self) -> PhaseState:
-        if self.s.status != "running":
-            raise _error(PROCESS_COMPLETED, "Der Prozess ist abgeschlossen.")
-        return self._current()
+        try:
+            return rules.current(self.s)
+        except RuleViolation as exc:
+            raise _refused(exc) from None
 
     async def _record(self, kind: str, *, phase_key: str | None = None,
                       from_phase: str | None = None, to_phase: str | None = None,
@@ -436,7 +418,7 @@ class ProcessWorkflow:
         snapshot = self.s.model_copy(deep=True)
         try:
             await workflow.execute_local_activity(
-                "persist_process_state",
+                stubs.persist_process_state,
                 PersistProcessInput(state=snapshot, transition=record, touched=touched),
                 start_to_close_timeout=timedelta(seconds=30), retry_policy=DB_RETRY)
         except (ActivityError, ApplicationError) as exc:

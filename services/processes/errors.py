@@ -25,6 +25,7 @@ CODE_ERRORS: dict[str, type[DomainError]] = {
     c.INVALID_TEXT: ValidationFailed,
     c.DATE_OUT_OF_RANGE: ValidationFailed,
     c.INVALID_DATA: ValidationFailed,
+    c.COMMENT_REQUIRED: ValidationFailed,
 }
 
 
