@@ -115,7 +115,11 @@ async def test_weiterstadt_walkthrough(time_skipping_env, committed_maker, make_
 
         # Majority of three: one approval and two rejections reject; the phase stays open.
         await vote(env.client, first_approval, s1, "approve")
-        await expect_error(vote(env.client, first_approval, s1, "reject"), "already_decided")
+        await expect_error(vote(env.client, first_approval, s1, "reject", "doch nicht"),
+                           "already_decided")
+        # A rejection without a reason is refused by the decide validator itself (the rule of
+        # contracts.process_rules, not only the API's check).
+        await expect_error(vote(env.client, first_approval, s2, "reject"), "comment_required")
         await expect_error(vote(env.client, first_approval, coord, "approve"), "not_a_voter")
         await vote(env.client, first_approval, s2, "reject", "Formate noch unklar")
         await vote(env.client, first_approval, s3, "reject", "Steuerungsgruppe unvollständig")
