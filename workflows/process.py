@@ -2,11 +2,33 @@
 
 Control flow only: every change is written to PostgreSQL by an idempotent local activity
 (`persist_process_state`, keyed by the transition counter) before the caller gets an answer,
-so what people read in lists and the timeline is the state the workflow acted on.
+so what people read in lists and the timeline is the state the workflow acted on. The rules
+(may this phase close, be skipped, ...) are contracts.process_rules'; activities are called
+through the typed stubs of contracts.stubs.
+
+Concurrency rule. Every step that changes the state (each update handler, the approval signal,
+a timer firing) holds `self._lock` from its check until its write is answered, and checks its
+rule again inside the lock (validators run before any handler, against a state that may have
+changed). So no step sees, or writes to PostgreSQL, another step's change that may still be
+refused and rolled back. Proved by tests/workflows/test_process_boundary.py::
+test_a_second_update_waits_for_the_first_and_a_refused_change_stays_out. A new handler that
+changes the state takes the lock the same way.
+
+History size. Update results are small (StepResult, AdvanceResult); the state travels only
+into the local activity (whose input is not stored in the history) and over continue-as-new.
+The run continues as new after MAX_HISTORY_EVENTS events or MAX_HISTORY_BYTES bytes, whichever
+comes first, or when the server suggests it.
+
+Changing this code. Running processes replay their history on the new code, so a change to
+the sequence of commands (timers, activities, child workflows, continue-as-new) goes behind
+`workflow.patched("<id>")`, then `workflow.deprecate_patch("<id>")` once no run from before
+remains, then the old branch is removed: docs/changing-workflows.md, with BOUNDED_HISTORY_PATCH
+below as the worked example and tests/replay/ proving old and new histories replay.
 """
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime, time, timedelta
 
 from temporalio import workflow
@@ -47,9 +69,9 @@ STEERING_ACTOR = "Steuerungsgruppe"
 SCHEDULE_ACTOR = "Zeitplan"
 
 
-# The history bound this code chooses (Temporal suggests continuing as new only at 4 MB or
-# 10,240 events and fails a workflow at 50 MB / 51,200 events): a process continues as new
-# (carrying only its ProcessState, a few KB) well before either.
+# The history bound this code chooses (the server suggests continuing as new only at 4 MB and
+# fails a workflow at 50 MB): a process continues as new, carrying only its ProcessState (a
+# few KB), well before either, at a size the replay of one run keeps cheap.
 MAX_HISTORY_EVENTS = 5_000
 MAX_HISTORY_BYTES = 1_000_000
 # workflow.patched() id of that bound: runs recorded before it continue as new only when the
@@ -90,6 +112,9 @@ class ProcessWorkflow:
         self._record_start = not self.s.started
         # Set in run(): whether this run bounds its history itself (BOUNDED_HISTORY_PATCH).
         self._bounded = False
+        # Held by every step that changes the state, from its check until its write is
+        # answered (the concurrency rule in the module docstring).
+        self._lock = asyncio.Lock()
         if not self.s.started:
             self.s.started = True
             self._activate(self.s.phases[0])
@@ -127,7 +152,8 @@ class ProcessWorkflow:
                     continue
                 except TimeoutError:
                     pass
-            await self._fire(at, key, action)
+            async with self._lock:
+                await self._fire(at, key, action)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.s
 
@@ -153,13 +179,14 @@ class ProcessWorkflow:
 
     @workflow.update
     async def advance(self, input: AdvanceInput) -> AdvanceResult:
-        # Checked again here: two updates in one activation both pass their validators before
-        # either handler runs, and only the first may move the phase.
-        self._check_advance(input)
-        cur = self._current()
-        if input.override_reason:
-            cur.override_reason = input.override_reason
-        return await self._advance(cur, input.actor)
+        async with self._lock:
+            # Checked again here: two updates in one activation both pass their validators
+            # before either handler runs, and only the first may move the phase.
+            self._check_advance(input)
+            cur = self._current()
+            if input.override_reason:
+                cur.override_reason = input.override_reason
+            return await self._advance(cur, input.actor)
 
     @advance.validator
     def _validate_advance(self, input: AdvanceInput) -> None:
@@ -239,16 +266,17 @@ class ProcessWorkflow:
 
     @workflow.update
     async def skip(self, input: SkipInput) -> StepResult:
-        self._check_skip(input)
-        phase = self._phase(input.phase_key)
-        if phase.key == self.s.current_phase:
-            await self._close_current("skipped", input.actor, input.reason.strip())
-        else:
-            phase.status = "skipped"
-            phase.skip_reason = input.reason.strip()
-            await self._record("skipped", phase_key=phase.key, actor=input.actor,
-                               reason=phase.skip_reason, touched=[phase.key])
-        return self._step_result()
+        async with self._lock:
+            self._check_skip(input)
+            phase = self._phase(input.phase_key)
+            if phase.key == self.s.current_phase:
+                await self._close_current("skipped", input.actor, input.reason.strip())
+            else:
+                phase.status = "skipped"
+                phase.skip_reason = input.reason.strip()
+                await self._record("skipped", phase_key=phase.key, actor=input.actor,
+                                   reason=phase.skip_reason, touched=[phase.key])
+            return self._step_result()
 
     @skip.validator
     def _validate_skip(self, input: SkipInput) -> None:
@@ -262,17 +290,18 @@ class ProcessWorkflow:
 
     @workflow.update
     async def reschedule(self, input: RescheduleInput) -> StepResult:
-        self._check_reschedule(input)
-        phase = self._phase(input.phase_key)
-        old = (phase.planned_start, phase.planned_end)
-        phase.planned_start, phase.planned_end = input.planned_start, input.planned_end
-        self._wake = True
-        await self._record("rescheduled", phase_key=phase.key, actor=input.actor,
-                           touched=[phase.key], data={
-            "old_start": old[0].isoformat(), "old_end": old[1].isoformat(),
-            "planned_start": input.planned_start.isoformat(),
-            "planned_end": input.planned_end.isoformat()})
-        return self._step_result()
+        async with self._lock:
+            self._check_reschedule(input)
+            phase = self._phase(input.phase_key)
+            old = (phase.planned_start, phase.planned_end)
+            phase.planned_start, phase.planned_end = input.planned_start, input.planned_end
+            self._wake = True
+            await self._record("rescheduled", phase_key=phase.key, actor=input.actor,
+                               touched=[phase.key], data={
+                "old_start": old[0].isoformat(), "old_end": old[1].isoformat(),
+                "planned_start": input.planned_start.isoformat(),
+                "planned_end": input.planned_end.isoformat()})
+            return self._step_result()
 
     @reschedule.validator
     def _validate_reschedule(self, input: RescheduleInput) -> None:
@@ -287,18 +316,19 @@ class ProcessWorkflow:
 
     @workflow.update
     async def set_checklist_item(self, input: ChecklistInput) -> StepResult:
-        self._check_checklist(input)
-        phase = self._phase(input.phase_key)
-        item = next(i for i in phase.checklist if i.key == input.item_key)
-        if item.done == input.done:
-            return self._step_result()  # already so: nothing to record
-        item.done = input.done
-        item.done_by = input.actor if input.done else None
-        item.done_at = workflow.now() if input.done else None
-        await self._record("checklist", phase_key=phase.key, actor=input.actor,
-                           touched=[phase.key],
-                           data={"item": item.key, "title": item.title, "done": item.done})
-        return self._step_result()
+        async with self._lock:
+            self._check_checklist(input)
+            phase = self._phase(input.phase_key)
+            item = next(i for i in phase.checklist if i.key == input.item_key)
+            if item.done == input.done:
+                return self._step_result()  # already so: nothing to record
+            item.done = input.done
+            item.done_by = input.actor if input.done else None
+            item.done_at = workflow.now() if input.done else None
+            await self._record("checklist", phase_key=phase.key, actor=input.actor,
+                               touched=[phase.key],
+                               data={"item": item.key, "title": item.title, "done": item.done})
+            return self._step_result()
 
     @set_checklist_item.validator
     def _validate_checklist(self, input: ChecklistInput) -> None:
@@ -319,20 +349,21 @@ class ProcessWorkflow:
     # The name is the one contracts.stubs.ProcessSignals gives the child to signal.
     @workflow.signal(name="approval_decided")
     async def approval_decided(self, input: ApprovalDecided) -> None:
-        phase = next((p for p in self.s.phases if p.approval_id == input.approval_id), None)
-        if phase is None or phase.approval_status != "pending":
-            return  # a stale or repeated signal
-        phase.approval_status = input.status
-        phase.approval_reasons = input.reasons
-        self._wake = True
-        if input.status == "rejected":
-            # The phase stays open; the coordinator may ask again after changes.
-            phase.status = "active"
-        await self._record("approval_decided", phase_key=phase.key, actor=STEERING_ACTOR,
-                           reason="; ".join(input.reasons) or None, touched=[phase.key],
-                           data={"approval_id": str(input.approval_id), "status": input.status})
-        if input.status == "approved" and phase.key == self.s.current_phase:
-            await self._close_current("completed", STEERING_ACTOR)
+        async with self._lock:
+            phase = next((p for p in self.s.phases if p.approval_id == input.approval_id), None)
+            if phase is None or phase.approval_status != "pending":
+                return  # a stale or repeated signal
+            phase.approval_status = input.status
+            phase.approval_reasons = input.reasons
+            self._wake = True
+            if input.status == "rejected":
+                # The phase stays open; the coordinator may ask again after changes.
+                phase.status = "active"
+            await self._record("approval_decided", phase_key=phase.key, actor=STEERING_ACTOR,
+                               reason="; ".join(input.reasons) or None, touched=[phase.key],
+                               data={"approval_id": str(input.approval_id), "status": input.status})
+            if input.status == "approved" and phase.key == self.s.current_phase:
+                await self._close_current("completed", STEERING_ACTOR)
 
     # --- timers ----------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ import uuid
 from datetime import UTC, date, datetime
 
 import pytest
+from sqlalchemy import select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
@@ -18,12 +19,14 @@ from activities.process import PROCESS_ACTIVITIES, persist_process_state, record
 from contracts.process import (
     INVALID_DATA,
     AdvanceInput,
+    ChecklistInput,
     PersistProcessInput,
     RecordVoteInput,
     RescheduleInput,
     SkipInput,
     TransitionRecord,
 )
+from services.models.process import ChecklistItem
 from tests.workflows.process_harness import (
     make_org,
     phase,
@@ -178,3 +181,45 @@ async def test_a_refused_vote_is_not_counted_and_the_member_may_vote_again(
         assert decided.status == "approved" and decided.votes == 1
         state = await approval.query(ApprovalWorkflow.state)
         assert [v.comment for v in state.votes] == ["gut"]
+
+
+@activity.defn(name="persist_process_state")
+async def persist_slowly_refusing(data: PersistProcessInput) -> bool:
+    """The real write; one actor's write takes a moment and then is refused, so a second
+    update arrives while the first handler awaits it."""
+    if data.transition.actor == "verweigert@example.org":
+        await asyncio.sleep(0.5)
+        raise ApplicationError("refused", type=INVALID_DATA, non_retryable=True)
+    return await persist_process_state(data)
+
+
+async def test_a_second_update_waits_for_the_first_and_a_refused_change_stays_out(
+        time_skipping_env, committed_maker, make_committed_staff):  # type: ignore[no-untyped-def]
+    """workflows/process.py's concurrency rule: a handler that changes the state holds the
+    workflow's lock until its write is answered. Without it, the second update's snapshot
+    carried the first one's change into PostgreSQL although the first update failed."""
+    env = time_skipping_env
+    org = await make_org(make_committed_staff, steering=1)
+    others = [a for a in PROCESS_ACTIVITIES if a is not persist_process_state]
+    queue = f"proc-{uuid.uuid4().hex[:8]}"
+    async with Worker(env.client, task_queue=queue,
+                      workflows=[ProcessWorkflow, ApprovalWorkflow],
+                      activities=[persist_slowly_refusing, *others]):
+        pid, h = await start(committed_maker, env.client, org, "bergkamen-for-all",
+                             await today(env), queue)
+        await wait_state(h, lambda s: s.seq >= 1)
+        refused_update = h.execute_update(ProcessWorkflow.set_checklist_item, ChecklistInput(
+            phase_key="steuerungsgruppe", item_key="akteure-auflisten",
+            actor="verweigert@example.org"))
+        ok_update = h.execute_update(ProcessWorkflow.set_checklist_item, ChecklistInput(
+            phase_key="steuerungsgruppe", item_key="perspektiven", actor="ok@example.org"))
+        first, second = await asyncio.wait_for(
+            asyncio.gather(refused_update, ok_update, return_exceptions=True), timeout=20)
+        assert isinstance(first, Exception) and not isinstance(second, Exception), (first, second)
+        state = await h.query(ProcessWorkflow.state)
+        items = {i.key: i.done for i in phase(state, "steuerungsgruppe").checklist}
+        assert items["akteure-auflisten"] is False and items["perspektiven"] is True
+        async with committed_maker() as s:
+            stored = {row.key: row.done for row in (await s.execute(
+                select(ChecklistItem).where(ChecklistItem.process_id == pid))).scalars()}
+        assert stored["akteure-auflisten"] is False and stored["perspektiven"] is True
