@@ -31,7 +31,7 @@ def _texts(n: NotifyInput, *, process_title: str = "", org_name: str = "",
     module = _env.get_template(f"{n.kind}.de.txt").make_module({
         "phase": n.phase_title, "end": _de(n.planned_end), "note": n.note,
         "process": process_title, "org_name": org_name, "link": link})
-    return str(module.subject), str(module)
+    return str(getattr(module, "subject")), str(module)  # noqa: B009  (set in the template)
 
 
 def subject(n: NotifyInput) -> str:

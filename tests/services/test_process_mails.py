@@ -27,7 +27,8 @@ def test_every_kind_has_its_template_and_renders() -> None:
                            process_title="Weiterstadt", mail_from="noreply@example.org",
                            org_name="Stadt Weiterstadt", public_url="https://m.example/")
         body = msg.get_content()
-        assert body.startswith("Guten Tag,\n\n") and body.endswith("Mitwirken – Stadt Weiterstadt\n")
+        assert body.startswith("Guten Tag,\n\n")
+        assert body.endswith("Mitwirken – Stadt Weiterstadt\n")
         assert "{{" not in body and msg["Subject"] == mails.subject(_notice(kind, "freigegeben"))
         assert msg["X-Mitwirken-Organisation"] == str(uuid.UUID(int=2))
 
