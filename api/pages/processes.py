@@ -30,7 +30,7 @@ from contracts.process import (
     RescheduleInput,
     SkipInput,
 )
-from contracts.process_rules import needs_approval
+from contracts.process_rules import is_closed, needs_approval
 from services.errors import DomainError, Unavailable, ValidationFailed
 from services.identity.repository import IdentityRepository
 from services.identity.service import OrgRole, Principal, get_organisation
@@ -108,7 +108,9 @@ def _errors(exc: DomainError) -> list[dict[str, str]]:
 
 def _ctx(principal: Principal, **extra: Any) -> dict[str, Any]:
     return {"principal": principal, "status_labels": STATUS_LABELS, "kind_labels": KIND_LABELS,
-            "transition_labels": TRANSITION_LABELS, "rule_labels": RULE_LABELS, **extra}
+            "transition_labels": TRANSITION_LABELS, "rule_labels": RULE_LABELS,
+            # contracts.process_rules decides which phases may still change.
+            "phase_closed": is_closed, **extra}
 
 
 # --- process list and start --------------------------------------------------------------
