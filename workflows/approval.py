@@ -4,10 +4,16 @@ Started as a child of a ProcessWorkflow (id `approval-{approval_id}`). Each stee
 asked when the gate opened decides once through the `decide` update; when the rule is met (or
 can no longer be met) the result is written to PostgreSQL and signalled to the process. At the
 deadline the coordinators get an escalation mail; the gate stays open until decided.
+
+Concurrency rule: `decide` holds `self._lock` from its check until its vote's write is
+answered, so a vote is counted only with votes that are stored
+(tests/workflows/test_process_boundary.py::test_a_vote_is_evaluated_only_with_stored_votes).
+The rules themselves are contracts.process_rules'.
 """
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
@@ -65,6 +71,7 @@ class ApprovalWorkflow:
         self.s = ApprovalState(approval_id=input.approval_id, phase_key=input.phase_key,
                                rule=input.rule, quorum=input.quorum)
         self._opened = False
+        self._lock = asyncio.Lock()
 
     @workflow.run
     async def run(self, input: ApprovalInput) -> ApprovalResult:
@@ -118,32 +125,37 @@ class ApprovalWorkflow:
     async def decide(self, input: DecideInput) -> DecideResult:
         # Votes may arrive before the voter list is loaded: wait for it, then check again.
         await workflow.wait_condition(lambda: self._opened)
-        self._check(input)
-        self.s.votes.append(Vote(user_id=input.user_id, email=input.email,
-                                 decision=input.decision, comment=input.comment.strip(),
-                                 decided_at=workflow.now()))
-        approvals = sum(1 for v in self.s.votes if v.decision == "approve")
-        rejections = len(self.s.votes) - approvals
-        status = evaluate(self.s.rule, self.s.quorum, len(self.s.voters), approvals, rejections)
-        vote = self.s.votes[-1]
-        try:
-            await workflow.execute_local_activity(
-                stubs.record_vote,
-                RecordVoteInput(approval_id=self.input.approval_id,
-                                process_id=self.input.process_id,
-                                organisation_id=self.input.organisation_id,
-                                phase_key=self.input.phase_key, vote=vote),
-                start_to_close_timeout=timedelta(seconds=30), retry_policy=DB_RETRY)
-        except (ActivityError, ApplicationError) as exc:
-            # Only a refused write fails (connection errors retry): the vote was not stored,
-            # so it does not count and the member may vote again.
-            self.s.votes.remove(vote)
-            raise _error(INVALID_DATA, "Die Stimme konnte nicht gespeichert werden.") from exc
-        # Set after the vote is stored, so the closing write never precedes its last vote.
-        # Counts only grow, so a later evaluation never contradicts an earlier decision.
-        if self.s.status == "pending":
-            self.s.status = status
-        return DecideResult(status=self.s.status, votes=len(self.s.votes))
+        # One vote at a time, from its check until its write is answered: a vote counted
+        # while another is still being stored could decide on a vote that is then refused.
+        async with self._lock:
+            self._check(input)
+            self.s.votes.append(Vote(user_id=input.user_id, email=input.email,
+                                     decision=input.decision, comment=input.comment.strip(),
+                                     decided_at=workflow.now()))
+            approvals = sum(1 for v in self.s.votes if v.decision == "approve")
+            rejections = len(self.s.votes) - approvals
+            status = evaluate(self.s.rule, self.s.quorum, len(self.s.voters), approvals,
+                              rejections)
+            vote = self.s.votes[-1]
+            try:
+                await workflow.execute_local_activity(
+                    stubs.record_vote,
+                    RecordVoteInput(approval_id=self.input.approval_id,
+                                    process_id=self.input.process_id,
+                                    organisation_id=self.input.organisation_id,
+                                    phase_key=self.input.phase_key, vote=vote),
+                    start_to_close_timeout=timedelta(seconds=30), retry_policy=DB_RETRY)
+            except (ActivityError, ApplicationError) as exc:
+                # Only a refused write fails (connection errors retry): the vote was not
+                # stored, so it does not count and the member may vote again.
+                self.s.votes.remove(vote)
+                raise _error(INVALID_DATA,
+                             "Die Stimme konnte nicht gespeichert werden.") from exc
+            # Set after the vote is stored, so the closing write never precedes its last vote.
+            # Counts only grow, so a later evaluation never contradicts an earlier decision.
+            if self.s.status == "pending":
+                self.s.status = status
+            return DecideResult(status=self.s.status, votes=len(self.s.votes))
 
     @decide.validator
     def _validate_decide(self, input: DecideInput) -> None:

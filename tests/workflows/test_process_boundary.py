@@ -223,3 +223,42 @@ async def test_a_second_update_waits_for_the_first_and_a_refused_change_stays_ou
             stored = {row.key: row.done for row in (await s.execute(
                 select(ChecklistItem).where(ChecklistItem.process_id == pid))).scalars()}
         assert stored["akteure-auflisten"] is False and stored["perspektiven"] is True
+
+
+@activity.defn(name="record_vote")
+async def record_vote_slowly_refusing(data: RecordVoteInput) -> None:
+    """The real write; one comment's write takes a moment and then is refused."""
+    if data.vote.comment == "verweigert":
+        await asyncio.sleep(0.5)
+        raise ApplicationError("refused", type=INVALID_DATA, non_retryable=True)
+    await record_vote(data)
+
+
+async def test_a_vote_is_evaluated_only_with_stored_votes(
+        time_skipping_env, committed_maker, make_committed_staff):  # type: ignore[no-untyped-def]
+    """ApprovalWorkflow's concurrency rule. Gate rule `any` of two: an approval whose write is
+    refused and a rejection arriving meanwhile. Without the lock the rejection was evaluated
+    with the unstored approval and the gate said approved with no approval stored."""
+    env = time_skipping_env
+    org = await make_org(make_committed_staff, steering=2)
+    others = [a for a in PROCESS_ACTIVITIES if a is not record_vote]
+    queue = f"proc-{uuid.uuid4().hex[:8]}"
+    async with Worker(env.client, task_queue=queue,
+                      workflows=[ProcessWorkflow, ApprovalWorkflow],
+                      activities=[record_vote_slowly_refusing, *others]):
+        pid, h = await start(committed_maker, env.client, org, "bergkamen-for-all",
+                             await today(env), queue)
+        await wait_state(h, lambda s: s.seq >= 1)
+        for current in ("steuerungsgruppe", "interviews", "erreichbarkeit"):
+            result = await h.execute_update(ProcessWorkflow.advance, AdvanceInput(
+                expected_current=current, override_reason="weiter"))
+        assert result.approval_id is not None
+        first, second = await asyncio.wait_for(asyncio.gather(
+            vote(env.client, result.approval_id, org.steering[0], "approve", "verweigert"),
+            vote(env.client, result.approval_id, org.steering[1], "reject", "nein"),
+            return_exceptions=True), timeout=20)
+        assert isinstance(first, Exception) and not isinstance(second, Exception), (first, second)
+        approval = env.client.get_workflow_handle(f"approval-{result.approval_id}")
+        state = await approval.query(ApprovalWorkflow.state)
+        assert [v.decision for v in state.votes] == ["reject"]
+        assert state.status == "pending" and second.status == "pending"
