@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 
 import pytest
@@ -144,6 +145,24 @@ async def test_persist_fails_non_retryably_on_a_data_error(  # type: ignore[no-u
     assert info.value.type == INVALID_DATA and info.value.non_retryable
 
 
+@asynccontextmanager
+async def _at_the_gate(env, maker, org, record_vote_stand_in):  # type: ignore[no-untyped-def]
+    """A worker whose record_vote is `record_vote_stand_in`, and a Bergkamen process advanced
+    to its first gate (rule `any`): yields the advance's result with the approval id."""
+    others = [a for a in PROCESS_ACTIVITIES if a is not record_vote]
+    queue = f"proc-{uuid.uuid4().hex[:8]}"
+    async with Worker(env.client, task_queue=queue,
+                      workflows=[ProcessWorkflow, ApprovalWorkflow],
+                      activities=[record_vote_stand_in, *others]):
+        _, h = await start(maker, env.client, org, "bergkamen-for-all", await today(env), queue)
+        await wait_state(h, lambda s: s.seq >= 1)
+        for current in ("steuerungsgruppe", "interviews", "erreichbarkeit"):
+            result = await h.execute_update(ProcessWorkflow.advance, AdvanceInput(
+                expected_current=current, override_reason="weiter"))
+        assert result.status == "awaiting_approval" and result.approval_id is not None
+        yield result
+
+
 @activity.defn(name="record_vote")
 async def record_vote_refusing(data: RecordVoteInput) -> None:
     """The real write, except that PostgreSQL "refuses" one comment (as for a NUL it does)."""
@@ -158,18 +177,7 @@ async def test_a_refused_vote_is_not_counted_and_the_member_may_vote_again(
     said approved, the database pending, and the member could not vote again."""
     env = time_skipping_env
     org = await make_org(make_committed_staff, steering=1)
-    others = [a for a in PROCESS_ACTIVITIES if a is not record_vote]
-    queue = f"proc-{uuid.uuid4().hex[:8]}"
-    async with Worker(env.client, task_queue=queue,
-                      workflows=[ProcessWorkflow, ApprovalWorkflow],
-                      activities=[record_vote_refusing, *others]):
-        pid, h = await start(committed_maker, env.client, org, "bergkamen-for-all",
-                             await today(env), queue)
-        await wait_state(h, lambda s: s.seq >= 1)
-        for current in ("steuerungsgruppe", "interviews", "erreichbarkeit"):
-            result = await h.execute_update(ProcessWorkflow.advance, AdvanceInput(
-                expected_current=current, override_reason="weiter"))
-        assert result.status == "awaiting_approval" and result.approval_id is not None
+    async with _at_the_gate(env, committed_maker, org, record_vote_refusing) as result:
         member = org.steering[0]
         await asyncio.wait_for(expect_error(
             vote(env.client, result.approval_id, member, "approve", "verweigert"),
@@ -241,18 +249,7 @@ async def test_a_vote_is_evaluated_only_with_stored_votes(
     with the unstored approval and the gate said approved with no approval stored."""
     env = time_skipping_env
     org = await make_org(make_committed_staff, steering=2)
-    others = [a for a in PROCESS_ACTIVITIES if a is not record_vote]
-    queue = f"proc-{uuid.uuid4().hex[:8]}"
-    async with Worker(env.client, task_queue=queue,
-                      workflows=[ProcessWorkflow, ApprovalWorkflow],
-                      activities=[record_vote_slowly_refusing, *others]):
-        pid, h = await start(committed_maker, env.client, org, "bergkamen-for-all",
-                             await today(env), queue)
-        await wait_state(h, lambda s: s.seq >= 1)
-        for current in ("steuerungsgruppe", "interviews", "erreichbarkeit"):
-            result = await h.execute_update(ProcessWorkflow.advance, AdvanceInput(
-                expected_current=current, override_reason="weiter"))
-        assert result.approval_id is not None
+    async with _at_the_gate(env, committed_maker, org, record_vote_slowly_refusing) as result:
         first, second = await asyncio.wait_for(asyncio.gather(
             vote(env.client, result.approval_id, org.steering[0], "approve", "verweigert"),
             vote(env.client, result.approval_id, org.steering[1], "reject", "nein"),
