@@ -92,17 +92,23 @@ async def persist_refusing(data: PersistProcessInput) -> bool:
     return await persist_process_state(data)
 
 
-async def test_a_refused_write_fails_the_update_and_the_state_stays_what_is_stored(
-        time_skipping_env, committed_maker, make_committed_staff):  # type: ignore[no-untyped-def]
-    env = time_skipping_env
-    org = await make_org(make_committed_staff, steering=1)
+@asynccontextmanager
+async def _started(env, maker, org, persist_stand_in):  # type: ignore[no-untyped-def]
+    """A worker whose persist_process_state is `persist_stand_in`, and a Bergkamen process
+    started on it: yields (process id, workflow handle)."""
     others = [a for a in PROCESS_ACTIVITIES if a is not persist_process_state]
     queue = f"proc-{uuid.uuid4().hex[:8]}"
     async with Worker(env.client, task_queue=queue,
                       workflows=[ProcessWorkflow, ApprovalWorkflow],
-                      activities=[persist_refusing, *others]):
-        pid, h = await start(committed_maker, env.client, org, "bergkamen-for-all",
-                             await today(env), queue)
+                      activities=[persist_stand_in, *others]):
+        yield await start(maker, env.client, org, "bergkamen-for-all", await today(env), queue)
+
+
+async def test_a_refused_write_fails_the_update_and_the_state_stays_what_is_stored(
+        time_skipping_env, committed_maker, make_committed_staff):  # type: ignore[no-untyped-def]
+    env = time_skipping_env
+    org = await make_org(make_committed_staff, steering=1)
+    async with _started(env, committed_maker, org, persist_refusing) as (pid, h):
         before = await wait_state(h, lambda s: s.seq >= 1)
         # The gated phase, where a lost write left the workflow waiting for an approval the
         # database never had.
@@ -208,13 +214,7 @@ async def test_a_second_update_waits_for_the_first_and_a_refused_change_stays_ou
     carried the first one's change into PostgreSQL although the first update failed."""
     env = time_skipping_env
     org = await make_org(make_committed_staff, steering=1)
-    others = [a for a in PROCESS_ACTIVITIES if a is not persist_process_state]
-    queue = f"proc-{uuid.uuid4().hex[:8]}"
-    async with Worker(env.client, task_queue=queue,
-                      workflows=[ProcessWorkflow, ApprovalWorkflow],
-                      activities=[persist_slowly_refusing, *others]):
-        pid, h = await start(committed_maker, env.client, org, "bergkamen-for-all",
-                             await today(env), queue)
+    async with _started(env, committed_maker, org, persist_slowly_refusing) as (pid, h):
         await wait_state(h, lambda s: s.seq >= 1)
         refused_update = h.execute_update(ProcessWorkflow.set_checklist_item, ChecklistInput(
             phase_key="steuerungsgruppe", item_key="akteure-auflisten",
