@@ -7,12 +7,14 @@ so what people read in lists and the timeline is the state the workflow acted on
 through the typed stubs of contracts.stubs.
 
 Concurrency rule. Every step that changes the state (each update handler, the approval signal,
-a timer firing) holds `self._lock` from its check until its write is answered, and checks its
-rule again inside the lock (validators run before any handler, against a state that may have
-changed). So no step sees, or writes to PostgreSQL, another step's change that may still be
-refused and rolled back. Proved by tests/workflows/test_process_boundary.py::
+a timer firing) runs inside `async with self._one_step():` (the workflow's lock) from its
+check until its write is answered, and checks its rule again inside (validators run before
+any handler, against a state that may have changed). So no step sees, or writes to
+PostgreSQL, another step's change that may still be refused and rolled back. Runs started
+before SERIAL_STEPS_PATCH keep their old interleaving. Proved by
+tests/workflows/test_process_boundary.py::
 test_a_second_update_waits_for_the_first_and_a_refused_change_stays_out. A new handler that
-changes the state takes the lock the same way.
+changes the state takes `self._one_step()` the same way.
 
 History size. Update results are small (StepResult, AdvanceResult); the state travels only
 into the local activity (whose input is not stored in the history) and over continue-as-new.
@@ -29,6 +31,7 @@ below as the worked example and tests/replay/ proving old and new histories repl
 from __future__ import annotations
 
 import asyncio
+from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import date, datetime, time, timedelta
 
 from temporalio import workflow
@@ -77,6 +80,9 @@ MAX_HISTORY_BYTES = 1_000_000
 # workflow.patched() id of that bound: runs recorded before it continue as new only when the
 # server suggests it (docs/changing-workflows.md, the worked example).
 BOUNDED_HISTORY_PATCH = "bounded-history"
+# workflow.patched() id of the concurrency rule's lock: a run recorded before it may hold two
+# steps' writes scheduled in one workflow task, which the lock would now order one by one.
+SERIAL_STEPS_PATCH = "serialized-steps"
 
 
 def _error(code: str, message: str, **details: object) -> ApplicationError:
@@ -115,6 +121,7 @@ class ProcessWorkflow:
         # Held by every step that changes the state, from its check until its write is
         # answered (the concurrency rule in the module docstring).
         self._lock = asyncio.Lock()
+        self._serial = False  # set in run(): SERIAL_STEPS_PATCH
         if not self.s.started:
             self.s.started = True
             self._activate(self.s.phases[0])
@@ -125,6 +132,7 @@ class ProcessWorkflow:
     async def run(self, input: ProcessWorkflowInput) -> ProcessState:
         # Asked once, first thing, so the marker sits at the same place in every new run.
         self._bounded = workflow.patched(BOUNDED_HISTORY_PATCH)
+        self._serial = workflow.patched(SERIAL_STEPS_PATCH)
         if self._record_start:
             first = self.s.phases[0]
             await self._record("started", phase_key=first.key, to_phase=first.key,
@@ -152,10 +160,14 @@ class ProcessWorkflow:
                     continue
                 except TimeoutError:
                     pass
-            async with self._lock:
+            async with self._one_step():
                 await self._fire(at, key, action)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.s
+
+    def _one_step(self) -> AbstractAsyncContextManager[object]:
+        """The concurrency rule's lock (for runs recorded after SERIAL_STEPS_PATCH)."""
+        return self._lock if self._serial else nullcontext()
 
     def _should_continue_as_new(self) -> bool:
         info = workflow.info()
@@ -179,7 +191,7 @@ class ProcessWorkflow:
 
     @workflow.update
     async def advance(self, input: AdvanceInput) -> AdvanceResult:
-        async with self._lock:
+        async with self._one_step():
             # Checked again here: two updates in one activation both pass their validators
             # before either handler runs, and only the first may move the phase.
             self._check_advance(input)
@@ -266,7 +278,7 @@ class ProcessWorkflow:
 
     @workflow.update
     async def skip(self, input: SkipInput) -> StepResult:
-        async with self._lock:
+        async with self._one_step():
             self._check_skip(input)
             phase = self._phase(input.phase_key)
             if phase.key == self.s.current_phase:
@@ -290,7 +302,7 @@ class ProcessWorkflow:
 
     @workflow.update
     async def reschedule(self, input: RescheduleInput) -> StepResult:
-        async with self._lock:
+        async with self._one_step():
             self._check_reschedule(input)
             phase = self._phase(input.phase_key)
             old = (phase.planned_start, phase.planned_end)
@@ -316,7 +328,7 @@ class ProcessWorkflow:
 
     @workflow.update
     async def set_checklist_item(self, input: ChecklistInput) -> StepResult:
-        async with self._lock:
+        async with self._one_step():
             self._check_checklist(input)
             phase = self._phase(input.phase_key)
             item = next(i for i in phase.checklist if i.key == input.item_key)
@@ -349,7 +361,7 @@ class ProcessWorkflow:
     # The name is the one contracts.stubs.ProcessSignals gives the child to signal.
     @workflow.signal(name="approval_decided")
     async def approval_decided(self, input: ApprovalDecided) -> None:
-        async with self._lock:
+        async with self._one_step():
             phase = next((p for p in self.s.phases if p.approval_id == input.approval_id), None)
             if phase is None or phase.approval_status != "pending":
                 return  # a stale or repeated signal
