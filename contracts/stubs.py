@@ -13,6 +13,8 @@ Services do not import this module (it imports temporalio); activities and workf
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from temporalio import activity, workflow
 
 from contracts.campaign import (
@@ -35,7 +37,7 @@ from contracts.process import (
 )
 
 
-def _stub() -> None:
+def _stub() -> NoReturn:
     raise NotImplementedError("a stub: the worker runs the activity of the same name")
 
 
@@ -45,13 +47,11 @@ def _stub() -> None:
 @activity.defn(name="persist_process_state")
 async def persist_process_state(data: PersistProcessInput) -> bool:
     _stub()
-    return False
 
 
 @activity.defn(name="open_approval")
 async def open_approval(data: OpenApprovalInput) -> OpenApprovalResult:
     _stub()
-    raise AssertionError
 
 
 @activity.defn(name="record_vote")
@@ -67,7 +67,6 @@ async def close_approval(data: CloseApprovalInput) -> None:
 @activity.defn(name="notify_process")
 async def notify_process(data: NotifyInput) -> int:
     _stub()
-    return 0
 
 
 # --- campaigns ---
@@ -76,19 +75,16 @@ async def notify_process(data: NotifyInput) -> int:
 @activity.defn(name="campaign_select_audience")
 async def select_audience(inp: SelectAudienceIn) -> SelectAudienceOut:
     _stub()
-    raise AssertionError
 
 
 @activity.defn(name="campaign_send_batch")
 async def send_batch(inp: SendBatchIn) -> SendBatchOut:
     _stub()
-    raise AssertionError
 
 
 @activity.defn(name="campaign_plan_reminders")
 async def plan_reminders(inp: PlanRemindersIn) -> PlanRemindersOut:
     _stub()
-    raise AssertionError
 
 
 @activity.defn(name="campaign_close")
