@@ -197,12 +197,17 @@ async def test_a_refused_vote_is_not_counted_and_the_member_may_vote_again(
         assert [v.comment for v in state.votes] == ["gut"]
 
 
+SLOW_WRITE_STARTED = asyncio.Event()
+
+
 @activity.defn(name="persist_process_state")
-async def persist_slowly_refusing(data: PersistProcessInput) -> bool:
-    """The real write; one actor's write takes a moment and then is refused, so a second
-    update arrives while the first handler awaits it."""
-    if data.transition.actor == "verweigert@example.org":
+async def persist_slow_or_refusing(data: PersistProcessInput) -> bool:
+    """The real write, except: the actor "langsam" takes a moment (holding the workflow task,
+    as a local activity does), the actor "verweigert" is refused."""
+    if data.transition.actor == "langsam@example.org":
+        SLOW_WRITE_STARTED.set()
         await asyncio.sleep(0.5)
+    if data.transition.actor == "verweigert@example.org":
         raise ApplicationError("refused", type=INVALID_DATA, non_retryable=True)
     return await persist_process_state(data)
 
@@ -210,52 +215,72 @@ async def persist_slowly_refusing(data: PersistProcessInput) -> bool:
 async def test_a_second_update_waits_for_the_first_and_a_refused_change_stays_out(
         time_skipping_env, committed_maker, make_committed_staff):  # type: ignore[no-untyped-def]
     """workflows/process.py's concurrency rule: a handler that changes the state holds the
-    workflow's lock until its write is answered. Without it, the second update's snapshot
-    carried the first one's change into PostgreSQL although the first update failed."""
+    workflow's lock until its write is answered. While a first change is being stored, a
+    change whose write is refused and another one arrive, so both reach the workflow in one
+    activation. Without the lock the other one's snapshot carried the refused change into
+    PostgreSQL (and into the workflow's state) although its update failed."""
     env = time_skipping_env
     org = await make_org(make_committed_staff, steering=1)
-    async with _started(env, committed_maker, org, persist_slowly_refusing) as (pid, h):
+    SLOW_WRITE_STARTED.clear()
+    async with _started(env, committed_maker, org, persist_slow_or_refusing) as (pid, h):
         await wait_state(h, lambda s: s.seq >= 1)
-        refused_update = h.execute_update(ProcessWorkflow.set_checklist_item, ChecklistInput(
-            phase_key="steuerungsgruppe", item_key="akteure-auflisten",
-            actor="verweigert@example.org"))
-        ok_update = h.execute_update(ProcessWorkflow.set_checklist_item, ChecklistInput(
-            phase_key="steuerungsgruppe", item_key="perspektiven", actor="ok@example.org"))
-        first, second = await asyncio.wait_for(
-            asyncio.gather(refused_update, ok_update, return_exceptions=True), timeout=20)
+
+        def check(item: str, actor: str):  # type: ignore[no-untyped-def]
+            return h.execute_update(ProcessWorkflow.set_checklist_item, ChecklistInput(
+                phase_key="steuerungsgruppe", item_key=item, actor=actor))
+        slow = asyncio.ensure_future(check("interviewpartner", "langsam@example.org"))
+        await asyncio.wait_for(SLOW_WRITE_STARTED.wait(), timeout=20)
+        first, second = await asyncio.wait_for(asyncio.gather(
+            check("akteure-auflisten", "verweigert@example.org"),
+            check("perspektiven", "ok@example.org"), return_exceptions=True), timeout=20)
+        await slow
         assert isinstance(first, Exception) and not isinstance(second, Exception), (first, second)
         state = await h.query(ProcessWorkflow.state)
         items = {i.key: i.done for i in phase(state, "steuerungsgruppe").checklist}
-        assert items["akteure-auflisten"] is False and items["perspektiven"] is True
+        assert items == {"akteure-auflisten": False, "perspektiven": True,
+                         "interviewpartner": True}
         async with committed_maker() as s:
             stored = {row.key: row.done for row in (await s.execute(
                 select(ChecklistItem).where(ChecklistItem.process_id == pid))).scalars()}
         assert stored["akteure-auflisten"] is False and stored["perspektiven"] is True
 
 
+SLOW_VOTE_STARTED = asyncio.Event()
+
+
 @activity.defn(name="record_vote")
-async def record_vote_slowly_refusing(data: RecordVoteInput) -> None:
-    """The real write; one comment's write takes a moment and then is refused."""
-    if data.vote.comment == "verweigert":
+async def record_vote_slow_or_refusing(data: RecordVoteInput) -> None:
+    """The real write, except: the comment "langsam" takes a moment (and holds the approval's
+    workflow task, as a local activity does), "verweigert" is refused."""
+    if data.vote.comment == "langsam":
+        SLOW_VOTE_STARTED.set()
         await asyncio.sleep(0.5)
+    if data.vote.comment == "verweigert":
         raise ApplicationError("refused", type=INVALID_DATA, non_retryable=True)
     await record_vote(data)
 
 
 async def test_a_vote_is_evaluated_only_with_stored_votes(
         time_skipping_env, committed_maker, make_committed_staff):  # type: ignore[no-untyped-def]
-    """ApprovalWorkflow's concurrency rule. Gate rule `any` of two: an approval whose write is
-    refused and a rejection arriving meanwhile. Without the lock the rejection was evaluated
-    with the unstored approval and the gate said approved with no approval stored."""
+    """ApprovalWorkflow's concurrency rule. Gate rule `any` of three. While a first rejection
+    is being stored, an approval (whose write is refused) and a second rejection arrive, so
+    both reach the workflow in one activation. Without the lock the second rejection was
+    evaluated with the unstored approval, and the gate said approved with no approval stored."""
     env = time_skipping_env
-    org = await make_org(make_committed_staff, steering=2)
-    async with _at_the_gate(env, committed_maker, org, record_vote_slowly_refusing) as result:
-        first, second = await asyncio.wait_for(asyncio.gather(
-            vote(env.client, result.approval_id, org.steering[0], "approve", "verweigert"),
-            vote(env.client, result.approval_id, org.steering[1], "reject", "nein"),
+    org = await make_org(make_committed_staff, steering=3)
+    SLOW_VOTE_STARTED.clear()
+    async with _at_the_gate(env, committed_maker, org, record_vote_slow_or_refusing) as result:
+        a, s = env.client, result.approval_id
+        slow = asyncio.ensure_future(vote(a, s, org.steering[0], "reject", "langsam"))
+        await asyncio.wait_for(SLOW_VOTE_STARTED.wait(), timeout=20)
+        refused, second = await asyncio.wait_for(asyncio.gather(
+            vote(a, s, org.steering[1], "approve", "verweigert"),
+            vote(a, s, org.steering[2], "reject", "nein"),
             return_exceptions=True), timeout=20)
-        assert isinstance(first, Exception) and not isinstance(second, Exception), (first, second)
+        await slow
+        assert isinstance(refused, Exception) and not isinstance(second, Exception), (
+            refused, second)
         approval = env.client.get_workflow_handle(f"approval-{result.approval_id}")
         state = await approval.query(ApprovalWorkflow.state)
-        assert [v.decision for v in state.votes] == ["reject"]
+        assert [v.decision for v in state.votes] == ["reject", "reject"]
         assert state.status == "pending" and second.status == "pending"
