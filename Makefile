@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench chromium clean-data
+.PHONY: run test test-fast lint bench chromium clean-data
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 oder neuer wird benötigt." >&2; exit 1; }
@@ -34,6 +34,11 @@ chromium:
 
 test: $(STAMP) chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The fast lane: everything but end-to-end, browser and fuzz tests (pytest markers in
+# pyproject.toml); no Chromium needed. Measured time in README.md.
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -m "not e2e and not browser and not fuzz" $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -6,10 +6,8 @@ vote per user, mail ledger key), so Temporal's at-least-once execution never dup
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,14 +26,8 @@ from contracts.process import (
 from infra.config import get_settings
 from infra.db import session_scope
 from infra.mail import get_transport
-from services.identity.repository import IdentityRepository
-from services.processes import mails
+from services.processes import notices
 from services.processes import service as processes
-from services.processes.repository import ProcessRepository
-from services.resolutions import service as resolutions
-from services.stakeholders.addresses import UnsendableAddress
-
-log = logging.getLogger(__name__)
 
 
 @asynccontextmanager
@@ -72,49 +64,12 @@ async def close_approval(data: CloseApprovalInput) -> None:
 
 @activity.defn(name="notify_process")
 async def notify_process(data: NotifyInput) -> int:
-    """Mail each recipient once under `{idempotency_key}:{email}` (ledger row first, then
-    the send, then the row marked sent). Returns how many mails this attempt sent."""
+    """Mail each recipient once (services.processes.notices owns the ledger loop). Returns
+    how many mails this attempt sent."""
     settings = get_settings()
-    async with session_scope() as session:
-        repo = ProcessRepository.from_session(session)
-        process = await repo.get(data.process_id)
-        org = await IdentityRepository.from_session(session).org_by_id(data.organisation_id)
-        people = await processes.recipients(session, data.organisation_id, data.recipients,
-                                            role=data.recipient_role)
-        subject = mails.subject(data, process.title if process else "")
-        attachment = None
-        if data.kind == "resolution_submitted" and data.resolution_id is not None:
-            attachment = await resolutions.submission_attachment(session, data.resolution_id)
-        todo = []
-        for person in people:
-            key = f"{data.idempotency_key}:{person.email}"
-            row = await repo.claim_notification({
-                "idempotency_key": key, "process_id": data.process_id, "kind": data.kind,
-                "recipient": person.email, "subject": subject[:300],
-                "scheduled_for": data.scheduled_for, "status": "pending"})
-            if row.status not in ("sent", "failed"):
-                todo.append((key, person.email))
-    if process is None or org is None:
-        return 0
-    sent = 0
-    transport = get_transport()
-    for key, address in todo:
-        try:
-            msg = mails.render(data, to=address, process_title=process.title,
-                               mail_from=settings.mail_from, org_name=org.name,
-                               public_url=settings.public_url, attachment=attachment)
-        except UnsendableAddress as exc:
-            # That one mail fails for good; a retry could never send it and would hold up
-            # everyone else's.
-            log.warning("process notice %s not sendable: %s", key, exc)
-            async with session_scope() as session:
-                await ProcessRepository.from_session(session).mark_failed(key)
-            continue
-        await transport.send(msg)
-        async with session_scope() as session:
-            await ProcessRepository.from_session(session).mark_sent(key, datetime.now(UTC))
-        sent += 1
-    return sent
+    return await notices.send_notice(notices.NoticeSetup(
+        transport=get_transport(), mail_from=settings.mail_from,
+        public_url=settings.public_url), data)
 
 
 PROCESS_ACTIVITIES: list[Callable[..., Any]] = [

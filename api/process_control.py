@@ -24,17 +24,18 @@ from contracts.ids import approval_workflow_id, process_workflow_id
 from contracts.process import (
     AdvanceInput,
     AdvanceResult,
-    ApprovalState,
     ChecklistInput,
     DecideInput,
-    ProcessState,
+    DecideResult,
     ProcessWorkflowInput,
     RescheduleInput,
     SkipInput,
+    StepResult,
 )
+from contracts.process_rules import RuleViolation, check_comment
 from contracts.queues import TASK_QUEUE
 from infra.temporal import WorkflowNotStarted, start_after_commit
-from services.errors import Conflict, DomainError, Unavailable
+from services.errors import Conflict, DomainError, Unavailable, ValidationFailed
 from services.models.process import Process
 from services.processes.errors import domain_error
 from services.processes.service import discard_unstarted
@@ -104,26 +105,41 @@ async def advance(client: Client, process_id: uuid.UUID, body: AdvanceInput) -> 
                          AdvanceResult)
 
 
-async def skip(client: Client, process_id: uuid.UUID, body: SkipInput) -> ProcessState:
-    return await send_update(_process(client, process_id), ProcessWorkflow.skip, body, ProcessState)
+# The updates answer small results (contracts.process.StepResult); callers that show the
+# process read it from PostgreSQL, which the update wrote before answering.
+
+
+async def skip(client: Client, process_id: uuid.UUID, body: SkipInput) -> StepResult:
+    return await send_update(_process(client, process_id), ProcessWorkflow.skip, body, StepResult)
 
 
 async def reschedule(client: Client, process_id: uuid.UUID,
-                     body: RescheduleInput) -> ProcessState:
+                     body: RescheduleInput) -> StepResult:
     return await send_update(_process(client, process_id), ProcessWorkflow.reschedule, body,
-                         ProcessState)
+                         StepResult)
 
 
-async def check_item(client: Client, process_id: uuid.UUID, body: ChecklistInput) -> ProcessState:
+async def check_item(client: Client, process_id: uuid.UUID, body: ChecklistInput) -> StepResult:
     return await send_update(_process(client, process_id), ProcessWorkflow.set_checklist_item, body,
-                         ProcessState)
+                         StepResult)
 
 
-async def decide(client: Client, approval_id: uuid.UUID, body: DecideInput) -> ApprovalState:
+def require_comment(decision: str, comment: str) -> None:
+    """contracts.process_rules.check_comment before the round trip (the decide validator
+    checks the same rule): a 422 naming the field."""
+    try:
+        check_comment(decision, comment)
+    except RuleViolation as exc:
+        raise ValidationFailed(exc.message, code=exc.code, details=[
+            {"field": "comment", "message": "Pflicht bei Ablehnung"}]) from None
+
+
+async def decide(client: Client, approval_id: uuid.UUID, body: DecideInput) -> DecideResult:
+    require_comment(body.decision, body.comment)
     handle = client.get_workflow_handle_for(ApprovalWorkflow.run,
                                             approval_workflow_id(approval_id))
     try:
-        return await send_update(handle, ApprovalWorkflow.decide, body, ApprovalState)
+        return await send_update(handle, ApprovalWorkflow.decide, body, DecideResult)
     except DomainError as exc:
         if exc.code == "process_completed":
             raise Conflict("Über diese Freigabe ist bereits entschieden.",

@@ -17,6 +17,10 @@ runs it), the worker and the API (uvicorn, one worker) as child processes, an SM
 4. many: `many` processes started through the API (16 at a time): time until every POST
    answered, time until every workflow wrote its first transition, the worker's RSS before
    and after (every process keeps a workflow with its reminder timers).
+5. history: `history` checklist updates (toggling the items of the first phase) on one
+   process, sent one after another with the Temporal client; then every run of that workflow
+   (it may continue as new) is read back: events, bytes (protobuf, as the server counts the
+   history size), bytes per update, runs, the largest run. `--only-history` runs just this.
 """
 
 from __future__ import annotations
@@ -182,6 +186,9 @@ async def run(args: argparse.Namespace) -> None:
         coord, steering = tokens[0], tokens[1:]
         client = await Client.connect(address, data_converter=pydantic_data_converter)
         wproc = psutil.Process(worker.pid)
+        if args.only_history:
+            await history_size(http, client, slug, coord, args.history)
+            return
 
         async def start_process(i: int) -> str:
             r = await http.post(f"/api/v1/orgs/{slug}/processes", headers=coord, json={
@@ -295,6 +302,8 @@ async def run(args: argparse.Namespace) -> None:
         rss_after = wproc.memory_info().rss
         temporal_rss = psutil.Process(temporal.pid).memory_info().rss
         await eng.dispose()
+        if args.history:
+            await history_size(http, client, slug, coord, args.history)
         await http.aclose()
 
         print("\n| measurement | ops | ops/s | p50 ms | p99 ms |\n|---|---|---|---|---|")
@@ -321,11 +330,48 @@ async def run(args: argparse.Namespace) -> None:
         pg.stop()
 
 
+async def history_size(http: httpx.AsyncClient, client: Client, slug: str, coord: dict,
+                       updates: int) -> None:
+    from contracts.process import ChecklistInput
+
+    r = await http.post(f"/api/v1/orgs/{slug}/processes", headers=coord, json={
+        "template": TEMPLATE, "title": "Verlauf", "starts_on": "2027-02-01"})
+    r.raise_for_status()
+    wid = f"process-{r.json()['id']}"
+    h = client.get_workflow_handle(wid)
+    first_run = (await h.describe()).run_id
+    items = ["ausschreibung", "prozessablauf", "steuerungsgruppe", "beteiligungsformate"]
+    t0 = time.perf_counter()
+    for i in range(updates):
+        done = (i // len(items)) % 2 == 0
+        await h.execute_update(ProcessWorkflow.set_checklist_item, ChecklistInput(
+            phase_key="planung", item_key=items[i % len(items)], done=done))
+    secs = time.perf_counter() - t0
+    runs, run_id, events, size, largest = 0, first_run, 0, 0, 0
+    while run_id:
+        evs = [e async for e in client.get_workflow_handle(wid, run_id=run_id)
+               .fetch_history_events()]
+        runs += 1
+        run_bytes = sum(e.ByteSize() for e in evs)
+        events += len(evs)
+        size += run_bytes
+        largest = max(largest, run_bytes)
+        last = evs[-1]
+        run_id = (last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
+                  if last.HasField("workflow_execution_continued_as_new_event_attributes")
+                  else "")
+    print(f"\nhistory: {updates} checklist updates in {secs:.1f} s: {events} events, "
+          f"{size / 1e6:.2f} MB in {runs} run(s) (largest run {largest / 1e6:.2f} MB), "
+          f"{size / updates / 1000:.2f} KB per update")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--processes", type=int, default=120)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--many", type=int, default=1000)
+    parser.add_argument("--history", type=int, default=1500)
+    parser.add_argument("--only-history", action="store_true")
     args = parser.parse_args()
     asyncio.run(run(args))
 

@@ -50,6 +50,8 @@ DATE_OUT_OF_RANGE = "date_out_of_range"
 # An activity's write the database refused as data (not as a connection problem): retrying
 # cannot help, so it fails at once instead of forever.
 INVALID_DATA = "invalid_data"
+# A rejection without a reason (checked by the decide validator and the API alike).
+COMMENT_REQUIRED = "comment_required"
 
 
 class GateSpec(BaseModel):
@@ -111,7 +113,8 @@ class ProcessState(BaseModel):
 
 class ProcessWorkflowInput(BaseModel):
     state: ProcessState
-    # Tests lower this to exercise continue-as-new without thousands of events.
+    # Tests lower this to exercise continue-as-new without thousands of events; None: the
+    # workflow's own bound (workflows/process.py, MAX_HISTORY_EVENTS / MAX_HISTORY_BYTES).
     continue_as_new_after_events: int | None = None
 
 
@@ -125,6 +128,17 @@ class AdvanceResult(BaseModel):
     status: Literal["advanced", "awaiting_approval", "completed"]
     current_phase: str | None
     approval_id: uuid.UUID | None = None
+
+
+class StepResult(BaseModel):
+    """What skip, reschedule and set_checklist_item answer: small, because every update's
+    result is stored in the history (the whole ProcessState was ~2 KB per update). Callers
+    read the process itself from PostgreSQL, which the update wrote before answering."""
+
+    status: Literal["running", "completed"]
+    current_phase: str | None
+    # The transition counter after the step (unchanged when nothing needed recording).
+    seq: int
 
 
 class SkipInput(BaseModel):
@@ -189,6 +203,22 @@ class DecideInput(BaseModel):
     email: str
     decision: Literal["approve", "reject"]
     comment: str = ""
+
+
+class DecideResult(BaseModel):
+    """The `decide` update's answer: the approval's status after this vote (small; the API
+    reads the approval from PostgreSQL)."""
+
+    status: ApprovalStatus
+    votes: int
+
+
+class ApprovalResult(BaseModel):
+    """What an ApprovalWorkflow returns (its parent is told by signal and never reads it)."""
+
+    approval_id: uuid.UUID
+    status: Literal["approved", "rejected"]
+    escalated: bool = False
 
 
 class ApprovalState(BaseModel):

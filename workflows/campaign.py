@@ -18,6 +18,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from contracts import stubs
     from contracts.campaign import (
         CampaignInput,
         CampaignProgress,
@@ -63,10 +64,9 @@ class InvitationCampaignWorkflow:
 
         if s.stage == "select":
             selected: SelectAudienceOut = await workflow.execute_activity(
-                "campaign_select_audience",
+                stubs.select_audience,
                 SelectAudienceIn(campaign_id=inp.campaign_id, batch_size=inp.batch_size,
                                  started_at=s.started_at),
-                result_type=SelectAudienceOut,
                 start_to_close_timeout=timedelta(minutes=10), retry_policy=DB_RETRY)
             s.total, s.batches, s.stage, s.next_batch = (
                 selected.total, selected.batches, "invite", 0)
@@ -86,9 +86,8 @@ class InvitationCampaignWorkflow:
                 if wait > 0:
                     await workflow.sleep(wait)
                 plan: PlanRemindersOut = await workflow.execute_activity(
-                    "campaign_plan_reminders",
+                    stubs.plan_reminders,
                     PlanRemindersIn(campaign_id=inp.campaign_id, reminder_no=number),
-                    result_type=PlanRemindersOut,
                     start_to_close_timeout=timedelta(minutes=5), retry_policy=DB_RETRY)
                 s.reminder_plan, s.next_batch = plan.batch_nos, 0
             await self._send(inp, "reminder", number, s.reminder_plan)
@@ -99,7 +98,7 @@ class InvitationCampaignWorkflow:
         if wait > 0:
             await workflow.sleep(wait)
         await workflow.execute_activity(
-            "campaign_close",
+            stubs.close_campaign,
             CloseCampaignIn(campaign_id=inp.campaign_id, closed_at=workflow.now(),
                             reminders_done=s.reminders_done),
             start_to_close_timeout=timedelta(minutes=2), retry_policy=DB_RETRY)
@@ -122,11 +121,11 @@ class InvitationCampaignWorkflow:
         while dispatched < len(batch_nos) or running:
             while dispatched < len(batch_nos) and len(running) < parallel:
                 task = asyncio.ensure_future(workflow.execute_activity(
-                    "campaign_send_batch",
+                    stubs.send_batch,
                     SendBatchIn(campaign_id=inp.campaign_id, kind=kind, reminder_no=reminder_no,
                                 batch_no=batch_nos[dispatched], planned_at=planned_at,
                                 rate_per_second=rate),
-                    result_type=SendBatchOut, task_queue=inp.mail_task_queue,
+                    task_queue=inp.mail_task_queue,
                     start_to_close_timeout=timedelta(minutes=15),
                     heartbeat_timeout=timedelta(seconds=10), retry_policy=MAIL_RETRY))
                 running[task] = dispatched

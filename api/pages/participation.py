@@ -243,8 +243,6 @@ def _render_form(request: Request, token: str, p: Participation, values: dict[st
     }, status_code=status)
 
 
-def _not_open_yet(p: Participation) -> bool:
-    return p.survey.opens_at is not None and datetime.now(UTC) < p.survey.opens_at
 
 
 async def _open_for_page(request: Request, session: SessionDep, token: str, *,
@@ -256,7 +254,7 @@ async def _open_for_page(request: Request, session: SessionDep, token: str, *,
         p = await service.open_token(session, token)
     except (NotFound, Gone, RateLimited) as exc:
         return _error_page(request, token, exc)
-    if _not_open_yet(p):
+    if service.not_open_yet(p, datetime.now(UTC)):
         return _status_page(request, token, "not_open", not_open_status, p.language,
                             d=_date(p.survey.opens_at, p.language))
     return p

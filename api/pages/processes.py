@@ -30,6 +30,7 @@ from contracts.process import (
     RescheduleInput,
     SkipInput,
 )
+from contracts.process_rules import is_closed, needs_approval
 from services.errors import DomainError, Unavailable, ValidationFailed
 from services.identity.repository import IdentityRepository
 from services.identity.service import OrgRole, Principal, get_organisation
@@ -117,7 +118,9 @@ def _errors(exc: DomainError) -> list[dict[str, str]]:
 
 def _ctx(principal: Principal, **extra: Any) -> dict[str, Any]:
     return {"principal": principal, "status_labels": STATUS_LABELS, "kind_labels": KIND_LABELS,
-            "transition_labels": TRANSITION_LABELS, "rule_labels": RULE_LABELS, **extra}
+            "transition_labels": TRANSITION_LABELS, "rule_labels": RULE_LABELS,
+            # contracts.process_rules decides which phases may still change.
+            "phase_closed": is_closed, **extra}
 
 
 # --- process list and start --------------------------------------------------------------
@@ -179,6 +182,7 @@ async def _detail_page(request: Request, session: SessionDep, principal: Princip
     process = await service.process_for(session, principal, process_id)
     out = await service.process_out(session, process)
     role = principal.role_in(process.organisation_id)
+    current = next((p for p in out.phases if p.key == out.current_phase), None)
     ok = request.query_params.get("ok")
     org = await IdentityRepository.from_session(session).org_by_id(process.organisation_id)
     tz = ZoneInfo(org.time_zone if org else "Europe/Berlin")
@@ -186,7 +190,10 @@ async def _detail_page(request: Request, session: SessionDep, principal: Princip
         principal, process=out, timeline=await service.timeline(session, process),
         approvals=await service.approvals_of_process(session, process, principal),
         can_act=role in (Role.coordinator, Role.admin) and out.status == "running",
-        current=next((p for p in out.phases if p.key == out.current_phase), None),
+        current=current,
+        # The workflow's rule (contracts.process_rules), not a copy of it in the template.
+        needs_approval=current is not None and needs_approval(
+            current.gate is not None, (current.gate or {}).get("approval_status")),
         phase_titles={p.key: p.title for p in out.phases},
         errors=errors or [], flash=FLASH.get(ok or ""), tz=tz), status_code=status_code)
 
@@ -323,9 +330,6 @@ async def decision_page(approval_id: uuid.UUID, request: Request, session: Sessi
         if decision not in ("approve", "reject"):
             raise ValidationFailed("Bitte wählen Sie „Zustimmen“ oder „Ablehnen“.",
                                    code="decision_required")
-        if decision == "reject" and not comment.strip():
-            raise ValidationFailed("Bitte begründen Sie eine Ablehnung.",
-                                   code="comment_required")
         await control.decide(await _client(request), approval_id, DecideInput(
             user_id=principal.user_id, email=principal.email, decision=decision,  # type: ignore[arg-type]
             comment=comment))

@@ -9,7 +9,6 @@ from fastapi import APIRouter
 from api import process_control as control
 from api.deps import CurrentUser, SessionDep, TemporalDep
 from contracts.process import DecideInput
-from services.errors import ValidationFailed
 from services.processes import service
 from services.processes.schemas import ApprovalOut, DecisionRequest
 
@@ -33,10 +32,6 @@ async def decide(approval_id: uuid.UUID, body: DecisionRequest, session: Session
                  principal: CurrentUser, client: TemporalDep) -> ApprovalOut:
     approval, _ = await service.approval_for(session, principal, approval_id)
     service.require_voter(principal, approval)
-    if body.decision == "reject" and not body.comment.strip():
-        # A rejection keeps the phase open; the coordinators need to know why.
-        raise ValidationFailed("Bitte begründen Sie eine Ablehnung.", code="comment_required",
-                               details=[{"field": "comment", "message": "Pflicht bei Ablehnung"}])
     await control.decide(client, approval_id, DecideInput(
         user_id=principal.user_id, email=principal.email, decision=body.decision,
         comment=body.comment))

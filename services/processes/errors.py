@@ -31,6 +31,7 @@ CODE_ERRORS: dict[str, type[DomainError]] = {
     r.NOT_SCHEDULED: Conflict,
     r.RESOLUTION_DECIDED: Conflict,
     r.INVALID_DECISION: ValidationFailed,
+    c.COMMENT_REQUIRED: ValidationFailed,
 }
 
 

@@ -7,30 +7,35 @@ from datetime import date
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import make_msgid
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from contracts.process import NotifyInput
 from infra.mail import ORGANISATION_HEADER
 from services.stakeholders.addresses import single_line, smtp_address
 
-SUBJECTS = {
-    "reminder": "Erinnerung: Phase „{phase}“ endet am {end}",
-    "overdue": "Überfällig: Phase „{phase}“ sollte am {end} enden",
-    "approval_request": "Bitte um Freigabe: {phase}",
-    "escalation": "Frist verstrichen: Freigabe „{phase}“ ist noch offen",
-    "approval_result": "Freigabe „{phase}“: {note}",
-    "resolution_submitted": "Neue Beschlussvorlage: {process} ({note})",
-    "resolution_ack_reminder": "Erinnerung: Eingang der Beschlussvorlage „{process}“ bestätigen",
-    "resolution_outcome_reminder": "Erinnerung: Ergebnis der Sitzung vom {end} zu „{process}“",
-}
+# One template per kind (subject in `{% set subject %}`, body extending notice.de.txt), as
+# the campaign mails are: the texts are data, the headers stay the email package's below.
+TEMPLATES = Path(__file__).parent / "mail_templates"
+_env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=False,
+                   keep_trailing_newline=True, undefined=StrictUndefined)
 
 
 def _de(d: date | None) -> str:
     return d.strftime("%d.%m.%Y") if d else "–"
 
 
+def _texts(n: NotifyInput, *, process_title: str = "", org_name: str = "",
+           link: str = "") -> tuple[str, str]:
+    module = _env.get_template(f"{n.kind}.de.txt").make_module({
+        "phase": n.phase_title, "end": _de(n.planned_end), "note": n.note,
+        "process": process_title, "org_name": org_name, "link": link})
+    return str(getattr(module, "subject")), str(module)  # noqa: B009  (set in the template)
+
+
 def subject(n: NotifyInput, process_title: str = "") -> str:
-    return SUBJECTS[n.kind].format(phase=n.phase_title, end=_de(n.planned_end), note=n.note or "",
-                                   process=process_title)
+    return _texts(n, process_title=process_title)[0]
 
 
 def render(n: NotifyInput, *, to: str, process_title: str, mail_from: str, org_name: str,
@@ -44,43 +49,15 @@ def render(n: NotifyInput, *, to: str, process_title: str, mail_from: str, org_n
         link = f"{public_url.rstrip('/')}/app/approvals/{n.approval_id}"
     if n.resolution_id is not None:
         link = f"{public_url.rstrip('/')}/app/clerk/resolutions/{n.resolution_id}"
-    lines = {
-        "reminder": [f"die Phase „{n.phase_title}“ des Prozesses „{process_title}“ endet "
-                     f"planmäßig am {_de(n.planned_end)}.",
-                     "Bitte prüfen Sie die offenen Punkte der Checkliste."],
-        "overdue": [f"die Phase „{n.phase_title}“ des Prozesses „{process_title}“ sollte am "
-                    f"{_de(n.planned_end)} enden und ist noch nicht abgeschlossen.",
-                    "Bitte schließen Sie die Phase ab oder passen Sie den Zeitplan an."],
-        "approval_request": [f"für den Prozess „{process_title}“ bittet die Koordination um "
-                             f"Ihre Entscheidung: „{n.phase_title}“.",
-                             "Bitte stimmen Sie zu oder lehnen Sie mit einer Begründung ab."],
-        "escalation": [f"die Freigabe „{n.phase_title}“ im Prozess „{process_title}“ ist "
-                       "nach Ablauf der Frist noch nicht entschieden.",
-                       "Bitte sprechen Sie die Steuerungsgruppe an."],
-        "approval_result": [f"die Steuerungsgruppe hat „{n.phase_title}“ im Prozess "
-                            f"„{process_title}“ {n.note or 'entschieden'}."],
-        "resolution_submitted": [f"die Beschlussvorlage zum Prozess „{process_title}“ "
-                                 f"({n.note or 'neue Fassung'}) liegt Ihnen vor; das PDF ist "
-                                 "angehängt, DOCX und OParl-JSON finden Sie unter dem Link.",
-                                 "Bitte bestätigen Sie den Eingang."],
-        "resolution_ack_reminder": [f"der Eingang der Beschlussvorlage zum Prozess "
-                                    f"„{process_title}“ ({n.note or ''}) ist noch nicht "
-                                    "bestätigt.", "Bitte bestätigen Sie den Eingang."],
-        "resolution_outcome_reminder": [f"die Sitzung vom {_de(n.planned_end)} ist vorbei; "
-                                        f"das Ergebnis zur Beschlussvorlage „{process_title}“ "
-                                        "ist noch nicht eingetragen.",
-                                        "Bitte tragen Sie das Ergebnis ein (beschlossen, "
-                                        "geändert beschlossen, abgelehnt oder vertagt)."],
-    }[n.kind]
+    title, body = _texts(n, process_title=process_title, org_name=org_name, link=link)
     sender = smtp_address(mail_from)
     msg = EmailMessage(policy=email.policy.SMTP)
-    msg["Subject"] = single_line(subject(n, process_title))
+    msg["Subject"] = single_line(title)
     msg["From"] = Address(display_name=single_line(org_name), addr_spec=sender)
     msg["To"] = Address(addr_spec=smtp_address(to))
     msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "localhost")
     msg["X-Mitwirken-Notice"] = n.kind
     msg[ORGANISATION_HEADER] = str(n.organisation_id)
-    body = "Guten Tag,\n\n" + "\n".join(lines) + f"\n\n{link}\n\nMitwirken – {org_name}\n"
     msg.set_content(body)
     if attachment is not None:
         name, mime, data = attachment

@@ -299,8 +299,18 @@ async def open_token(
                          answered=inv.status == "responded", language=language)
 
 
-def _not_open(p: Participation, now: datetime) -> bool:
+def not_open_yet(p: Participation, now: datetime) -> bool:
+    """The survey has an opening time still ahead (the one rule; the page asks it too)."""
     return p.survey.opens_at is not None and now < p.survey.opens_at
+
+
+def require_answerable(p: Participation, now: datetime) -> None:
+    """409 unless this participant may store answers now: open, and not answered already
+    (unless the survey allows edits). Drafts and submissions both ask this."""
+    if not_open_yet(p, now):
+        raise Conflict("Die Umfrage beginnt erst später.", code="survey_not_open")
+    if p.answered and not p.can_edit:
+        raise Conflict("Diese Umfrage haben Sie bereits beantwortet.", code="already_answered")
 
 
 async def load_draft(session: AsyncSession, p: Participation) -> dict[str, Any] | None:
@@ -336,10 +346,7 @@ async def save_draft(session: AsyncSession, token: str, answers: dict[str, Any])
     ones are fine. Returns the field errors (empty when everything was saved)."""
     now = datetime.now(UTC)
     p = await open_token(session, token, now=now)
-    if _not_open(p, now):
-        raise Conflict("Die Umfrage beginnt erst später.", code="survey_not_open")
-    if p.answered and not p.can_edit:
-        raise Conflict("Diese Umfrage haben Sie bereits beantwortet.", code="already_answered")
+    require_answerable(p, now)
     normalised, _, errors = check_answers(p.questions, answers, lang=p.language, partial=True)
     await SurveyRepository.from_session(session).save_draft(p.token_hash, p.survey.id,
                                                             normalised)
@@ -386,10 +393,7 @@ async def submit(
 
 
 def _checked_rows(p: Participation, answers: dict[str, Any], now: datetime) -> list[AnswerRow]:
-    if _not_open(p, now):
-        raise Conflict("Die Umfrage beginnt erst später.", code="survey_not_open")
-    if p.answered and not p.can_edit:
-        raise Conflict("Diese Umfrage haben Sie bereits beantwortet.", code="already_answered")
+    require_answerable(p, now)
     _, rows, errors = check_answers(p.questions, answers, lang=p.language)
     if errors:
         raise ValidationFailed(

@@ -93,6 +93,20 @@ async def wait_state(handle: WorkflowHandle, pred: Callable[[ProcessState], bool
         await asyncio.sleep(0.05)
 
 
+async def eventually(probe: Callable[[], Awaitable[Any]], pred: Callable[[Any], bool],
+                     timeout: float = 10.0) -> Any:
+    """Poll `probe` until `pred` holds (instead of sleeping a fixed time and hoping)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = await probe()
+        if pred(value):
+            return value
+        if loop.time() > deadline:
+            raise AssertionError(f"not reached: {value!r}")
+        await asyncio.sleep(0.05)
+
+
 def phase(state: ProcessState, key: str) -> Any:
     return next(p for p in state.phases if p.key == key)
 

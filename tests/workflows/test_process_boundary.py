@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 
 import pytest
+from sqlalchemy import select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
@@ -18,12 +20,14 @@ from activities.process import PROCESS_ACTIVITIES, persist_process_state, record
 from contracts.process import (
     INVALID_DATA,
     AdvanceInput,
+    ChecklistInput,
     PersistProcessInput,
     RecordVoteInput,
     RescheduleInput,
     SkipInput,
     TransitionRecord,
 )
+from services.models.process import ChecklistItem
 from tests.workflows.process_harness import (
     make_org,
     phase,
@@ -88,17 +92,23 @@ async def persist_refusing(data: PersistProcessInput) -> bool:
     return await persist_process_state(data)
 
 
-async def test_a_refused_write_fails_the_update_and_the_state_stays_what_is_stored(
-        time_skipping_env, committed_maker, make_committed_staff):  # type: ignore[no-untyped-def]
-    env = time_skipping_env
-    org = await make_org(make_committed_staff, steering=1)
+@asynccontextmanager
+async def _started(env, maker, org, persist_stand_in):  # type: ignore[no-untyped-def]
+    """A worker whose persist_process_state is `persist_stand_in`, and a Bergkamen process
+    started on it: yields (process id, workflow handle)."""
     others = [a for a in PROCESS_ACTIVITIES if a is not persist_process_state]
     queue = f"proc-{uuid.uuid4().hex[:8]}"
     async with Worker(env.client, task_queue=queue,
                       workflows=[ProcessWorkflow, ApprovalWorkflow],
-                      activities=[persist_refusing, *others]):
-        pid, h = await start(committed_maker, env.client, org, "bergkamen-for-all",
-                             await today(env), queue)
+                      activities=[persist_stand_in, *others]):
+        yield await start(maker, env.client, org, "bergkamen-for-all", await today(env), queue)
+
+
+async def test_a_refused_write_fails_the_update_and_the_state_stays_what_is_stored(
+        time_skipping_env, committed_maker, make_committed_staff):  # type: ignore[no-untyped-def]
+    env = time_skipping_env
+    org = await make_org(make_committed_staff, steering=1)
+    async with _started(env, committed_maker, org, persist_refusing) as (pid, h):
         before = await wait_state(h, lambda s: s.seq >= 1)
         # The gated phase, where a lost write left the workflow waiting for an approval the
         # database never had.
@@ -141,6 +151,24 @@ async def test_persist_fails_non_retryably_on_a_data_error(  # type: ignore[no-u
     assert info.value.type == INVALID_DATA and info.value.non_retryable
 
 
+@asynccontextmanager
+async def _at_the_gate(env, maker, org, record_vote_stand_in):  # type: ignore[no-untyped-def]
+    """A worker whose record_vote is `record_vote_stand_in`, and a Bergkamen process advanced
+    to its first gate (rule `any`): yields the advance's result with the approval id."""
+    others = [a for a in PROCESS_ACTIVITIES if a is not record_vote]
+    queue = f"proc-{uuid.uuid4().hex[:8]}"
+    async with Worker(env.client, task_queue=queue,
+                      workflows=[ProcessWorkflow, ApprovalWorkflow],
+                      activities=[record_vote_stand_in, *others]):
+        _, h = await start(maker, env.client, org, "bergkamen-for-all", await today(env), queue)
+        await wait_state(h, lambda s: s.seq >= 1)
+        for current in ("steuerungsgruppe", "interviews", "erreichbarkeit"):
+            result = await h.execute_update(ProcessWorkflow.advance, AdvanceInput(
+                expected_current=current, override_reason="weiter"))
+        assert result.status == "awaiting_approval" and result.approval_id is not None
+        yield result
+
+
 @activity.defn(name="record_vote")
 async def record_vote_refusing(data: RecordVoteInput) -> None:
     """The real write, except that PostgreSQL "refuses" one comment (as for a NUL it does)."""
@@ -155,18 +183,7 @@ async def test_a_refused_vote_is_not_counted_and_the_member_may_vote_again(
     said approved, the database pending, and the member could not vote again."""
     env = time_skipping_env
     org = await make_org(make_committed_staff, steering=1)
-    others = [a for a in PROCESS_ACTIVITIES if a is not record_vote]
-    queue = f"proc-{uuid.uuid4().hex[:8]}"
-    async with Worker(env.client, task_queue=queue,
-                      workflows=[ProcessWorkflow, ApprovalWorkflow],
-                      activities=[record_vote_refusing, *others]):
-        pid, h = await start(committed_maker, env.client, org, "bergkamen-for-all",
-                             await today(env), queue)
-        await wait_state(h, lambda s: s.seq >= 1)
-        for current in ("steuerungsgruppe", "interviews", "erreichbarkeit"):
-            result = await h.execute_update(ProcessWorkflow.advance, AdvanceInput(
-                expected_current=current, override_reason="weiter"))
-        assert result.status == "awaiting_approval" and result.approval_id is not None
+    async with _at_the_gate(env, committed_maker, org, record_vote_refusing) as result:
         member = org.steering[0]
         await asyncio.wait_for(expect_error(
             vote(env.client, result.approval_id, member, "approve", "verweigert"),
@@ -175,4 +192,95 @@ async def test_a_refused_vote_is_not_counted_and_the_member_may_vote_again(
         state = await approval.query(ApprovalWorkflow.state)
         assert state.votes == [] and state.status == "pending"
         decided = await vote(env.client, result.approval_id, member, "approve", "gut")
-        assert decided.status == "approved" and [v.comment for v in decided.votes] == ["gut"]
+        assert decided.status == "approved" and decided.votes == 1
+        state = await approval.query(ApprovalWorkflow.state)
+        assert [v.comment for v in state.votes] == ["gut"]
+
+
+SLOW_WRITE_STARTED = asyncio.Event()
+
+
+@activity.defn(name="persist_process_state")
+async def persist_slow_or_refusing(data: PersistProcessInput) -> bool:
+    """The real write, except: the actor "langsam" takes a moment (holding the workflow task,
+    as a local activity does), the actor "verweigert" is refused."""
+    if data.transition.actor == "langsam@example.org":
+        SLOW_WRITE_STARTED.set()
+        await asyncio.sleep(0.5)
+    if data.transition.actor == "verweigert@example.org":
+        raise ApplicationError("refused", type=INVALID_DATA, non_retryable=True)
+    return await persist_process_state(data)
+
+
+async def test_a_second_update_waits_for_the_first_and_a_refused_change_stays_out(
+        time_skipping_env, committed_maker, make_committed_staff):  # type: ignore[no-untyped-def]
+    """workflows/process.py's concurrency rule: a handler that changes the state holds the
+    workflow's lock until its write is answered. While a first change is being stored, a
+    change whose write is refused and another one arrive, so both reach the workflow in one
+    activation. Without the lock the other one's snapshot carried the refused change into
+    PostgreSQL (and into the workflow's state) although its update failed."""
+    env = time_skipping_env
+    org = await make_org(make_committed_staff, steering=1)
+    SLOW_WRITE_STARTED.clear()
+    async with _started(env, committed_maker, org, persist_slow_or_refusing) as (pid, h):
+        await wait_state(h, lambda s: s.seq >= 1)
+
+        def check(item: str, actor: str):  # type: ignore[no-untyped-def]
+            return h.execute_update(ProcessWorkflow.set_checklist_item, ChecklistInput(
+                phase_key="steuerungsgruppe", item_key=item, actor=actor))
+        slow = asyncio.ensure_future(check("interviewpartner", "langsam@example.org"))
+        await asyncio.wait_for(SLOW_WRITE_STARTED.wait(), timeout=20)
+        first, second = await asyncio.wait_for(asyncio.gather(
+            check("akteure-auflisten", "verweigert@example.org"),
+            check("perspektiven", "ok@example.org"), return_exceptions=True), timeout=20)
+        await slow
+        assert isinstance(first, Exception) and not isinstance(second, Exception), (first, second)
+        state = await h.query(ProcessWorkflow.state)
+        items = {i.key: i.done for i in phase(state, "steuerungsgruppe").checklist}
+        assert items == {"akteure-auflisten": False, "perspektiven": True,
+                         "interviewpartner": True}
+        async with committed_maker() as s:
+            stored = {row.key: row.done for row in (await s.execute(
+                select(ChecklistItem).where(ChecklistItem.process_id == pid))).scalars()}
+        assert stored["akteure-auflisten"] is False and stored["perspektiven"] is True
+
+
+SLOW_VOTE_STARTED = asyncio.Event()
+
+
+@activity.defn(name="record_vote")
+async def record_vote_slow_or_refusing(data: RecordVoteInput) -> None:
+    """The real write, except: the comment "langsam" takes a moment (and holds the approval's
+    workflow task, as a local activity does), "verweigert" is refused."""
+    if data.vote.comment == "langsam":
+        SLOW_VOTE_STARTED.set()
+        await asyncio.sleep(0.5)
+    if data.vote.comment == "verweigert":
+        raise ApplicationError("refused", type=INVALID_DATA, non_retryable=True)
+    await record_vote(data)
+
+
+async def test_a_vote_is_evaluated_only_with_stored_votes(
+        time_skipping_env, committed_maker, make_committed_staff):  # type: ignore[no-untyped-def]
+    """ApprovalWorkflow's concurrency rule. Gate rule `any` of three. While a first rejection
+    is being stored, an approval (whose write is refused) and a second rejection arrive, so
+    both reach the workflow in one activation. Without the lock the second rejection was
+    evaluated with the unstored approval, and the gate said approved with no approval stored."""
+    env = time_skipping_env
+    org = await make_org(make_committed_staff, steering=3)
+    SLOW_VOTE_STARTED.clear()
+    async with _at_the_gate(env, committed_maker, org, record_vote_slow_or_refusing) as result:
+        a, s = env.client, result.approval_id
+        slow = asyncio.ensure_future(vote(a, s, org.steering[0], "reject", "langsam"))
+        await asyncio.wait_for(SLOW_VOTE_STARTED.wait(), timeout=20)
+        refused, second = await asyncio.wait_for(asyncio.gather(
+            vote(a, s, org.steering[1], "approve", "verweigert"),
+            vote(a, s, org.steering[2], "reject", "nein"),
+            return_exceptions=True), timeout=20)
+        await slow
+        assert isinstance(refused, Exception) and not isinstance(second, Exception), (
+            refused, second)
+        approval = env.client.get_workflow_handle(f"approval-{result.approval_id}")
+        state = await approval.query(ApprovalWorkflow.state)
+        assert [v.decision for v in state.votes] == ["reject", "reject"]
+        assert state.status == "pending" and second.status == "pending"

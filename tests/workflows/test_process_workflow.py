@@ -17,6 +17,7 @@ from services.processes.templates import builtin_templates
 from tests.workflows.process_harness import (
     BERLIN,
     days,
+    eventually,
     local_day,
     make_org,
     notifications,
@@ -115,7 +116,11 @@ async def test_weiterstadt_walkthrough(time_skipping_env, committed_maker, make_
 
         # Majority of three: one approval and two rejections reject; the phase stays open.
         await vote(env.client, first_approval, s1, "approve")
-        await expect_error(vote(env.client, first_approval, s1, "reject"), "already_decided")
+        await expect_error(vote(env.client, first_approval, s1, "reject", "doch nicht"),
+                           "already_decided")
+        # A rejection without a reason is refused by the decide validator itself (the rule of
+        # contracts.process_rules, not only the API's check).
+        await expect_error(vote(env.client, first_approval, s2, "reject"), "comment_required")
         await expect_error(vote(env.client, first_approval, coord, "approve"), "not_a_voter")
         await vote(env.client, first_approval, s2, "reject", "Formate noch unklar")
         await vote(env.client, first_approval, s3, "reject", "Steuerungsgruppe unvollständig")
@@ -174,11 +179,14 @@ async def test_weiterstadt_walkthrough(time_skipping_env, committed_maker, make_
             phase_key="bergfest", planned_start=local_day(now), planned_end=new_end,
             actor=coord.email))
         await env.sleep(timedelta(days=12))
-        await asyncio.sleep(0.5)
-        notes = await notifications(committed_maker, pid)
-        bergfest_days = sorted((n.kind, local_day(n.scheduled_for)) for n in notes
-                               if "Bergfest" in n.subject)
-        assert bergfest_days == [("overdue", new_end + days(1)), ("reminder", new_end - days(7))]
+
+        def bergfest_days(notes: list) -> list:
+            return sorted((n.kind, local_day(n.scheduled_for)) for n in notes
+                          if "Bergfest" in n.subject)
+        notes = await eventually(lambda: notifications(committed_maker, pid),
+                                 lambda notes: len(bergfest_days(notes)) >= 2)
+        assert bergfest_days(notes) == [("overdue", new_end + days(1)),
+                                        ("reminder", new_end - days(7))]
 
         # Skip the final event ahead of time; pass the Bergfest gate.
         await expect_error(h.execute_update(ProcessWorkflow.skip,
@@ -320,8 +328,8 @@ async def test_approval_deadline_escalates(time_skipping_env, committed_maker,
         res = await h.execute_update(ProcessWorkflow.advance, AdvanceInput(
             expected_current="steuerungsgruppe", override_reason="Test"))
         await env.sleep(timedelta(days=8))  # deadline_days: 7
-        await asyncio.sleep(0.5)
-        notes = await notifications(committed_maker, pid)
+        notes = await eventually(lambda: notifications(committed_maker, pid),
+                                 lambda notes: any(n.kind == "escalation" for n in notes))
         assert [n.recipient for n in notes if n.kind == "escalation"] == [org.coordinator.email]
         assert {n.recipient for n in notes if n.kind == "approval_request"} == {
             m.email for m in org.steering}

@@ -1,0 +1,108 @@
+"""Typed references to the activities and signals the workflows call (workflow-safe).
+
+A workflow calls `workflow.execute_activity(stubs.notify_process, NotifyInput(...))`: the
+name on the wire is the one below (the same strings as before, so recorded histories replay),
+the argument and result types are checked by mypy and decoded by the converter, and a typo is
+an import error instead of an activity that never runs. The bodies never run: the worker
+registers the real functions of activities/ under the same names, and
+tests/workflows/test_stubs.py proves each stub has its real activity with the same name and
+types.
+
+Services do not import this module (it imports temporalio); activities and workflows do.
+"""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+from temporalio import activity, workflow
+
+from contracts.campaign import (
+    CloseCampaignIn,
+    PlanRemindersIn,
+    PlanRemindersOut,
+    SelectAudienceIn,
+    SelectAudienceOut,
+    SendBatchIn,
+    SendBatchOut,
+)
+from contracts.process import (
+    ApprovalDecided,
+    CloseApprovalInput,
+    NotifyInput,
+    OpenApprovalInput,
+    OpenApprovalResult,
+    PersistProcessInput,
+    RecordVoteInput,
+)
+
+
+def _stub() -> NoReturn:
+    raise NotImplementedError("a stub: the worker runs the activity of the same name")
+
+
+# --- process and approval ---
+
+
+@activity.defn(name="persist_process_state")
+async def persist_process_state(data: PersistProcessInput) -> bool:
+    _stub()
+
+
+@activity.defn(name="open_approval")
+async def open_approval(data: OpenApprovalInput) -> OpenApprovalResult:
+    _stub()
+
+
+@activity.defn(name="record_vote")
+async def record_vote(data: RecordVoteInput) -> None:
+    _stub()
+
+
+@activity.defn(name="close_approval")
+async def close_approval(data: CloseApprovalInput) -> None:
+    _stub()
+
+
+@activity.defn(name="notify_process")
+async def notify_process(data: NotifyInput) -> int:
+    _stub()
+
+
+# --- campaigns ---
+
+
+@activity.defn(name="campaign_select_audience")
+async def select_audience(inp: SelectAudienceIn) -> SelectAudienceOut:
+    _stub()
+
+
+@activity.defn(name="campaign_send_batch")
+async def send_batch(inp: SendBatchIn) -> SendBatchOut:
+    _stub()
+
+
+@activity.defn(name="campaign_plan_reminders")
+async def plan_reminders(inp: PlanRemindersIn) -> PlanRemindersOut:
+    _stub()
+
+
+@activity.defn(name="campaign_close")
+async def close_campaign(inp: CloseCampaignIn) -> None:
+    _stub()
+
+
+ALL = [persist_process_state, open_approval, record_vote, close_approval, notify_process,
+       select_audience, send_batch, plan_reminders, close_campaign]
+
+
+# --- signals ---
+
+
+class ProcessSignals:
+    """The signals ProcessWorkflow takes from other workflows (it defines the handlers under
+    these names; tests/workflows/test_stubs.py checks they agree)."""
+
+    @workflow.signal(name="approval_decided")
+    async def approval_decided(self, input: ApprovalDecided) -> None:
+        """An ApprovalWorkflow reports its result to its process."""
