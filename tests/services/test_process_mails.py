@@ -29,7 +29,8 @@ def test_every_kind_has_its_template_and_renders() -> None:
         body = msg.get_content()
         assert body.startswith("Guten Tag,\n\n")
         assert body.endswith("Mitwirken – Stadt Weiterstadt\n")
-        assert "{{" not in body and msg["Subject"] == mails.subject(_notice(kind, "freigegeben"))
+        assert "{{" not in body
+        assert msg["Subject"] == mails.subject(_notice(kind, "freigegeben"), "Weiterstadt")
         assert msg["X-Mitwirken-Organisation"] == str(uuid.UUID(int=2))
 
 
