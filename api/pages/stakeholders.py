@@ -252,9 +252,26 @@ def _stakeholder_in(form: dict[str, str], tz: ZoneInfo) -> StakeholderIn:
             notes=form["notes"] or None)
     except PydanticValidationError as exc:
         raise ValidationFailed("Bitte die markierten Angaben prüfen.", details=[
-            {"field": str(e["loc"][0]) if e["loc"] else "form",
-             "message": str(e["msg"]).removeprefix("Value error, ")}
+            {"field": str(e["loc"][0]) if e["loc"] else "form", "message": _german(e)}
             for e in exc.errors()]) from None
+
+
+def _german(error: Any) -> str:
+    """pydantic's complaint in German (the rules' own ValueErrors are German already)."""
+    ctx = error.get("ctx") or {}
+    kind = error["type"]
+    if kind == "value_error":
+        return str(ctx.get("error") or error["msg"]).removeprefix("Value error, ")
+    if kind == "string_too_long":
+        return f"höchstens {ctx.get('max_length')} Zeichen"
+    if kind == "string_too_short":
+        return "fehlt" if ctx.get("min_length") == 1 else \
+            f"mindestens {ctx.get('min_length')} Zeichen"
+    if kind == "too_long":
+        return f"höchstens {ctx.get('max_length')} Einträge"
+    if kind in ("literal_error", "int_parsing", "greater_than_equal", "less_than_equal"):
+        return "ungültige Auswahl"
+    return "ungültige Angabe"
 
 
 FormField = Annotated[str, Form()]

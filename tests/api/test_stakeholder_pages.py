@@ -107,6 +107,12 @@ async def test_create_and_edit_errors_keep_the_values(client, make_staff):  # ty
     assert ">Gebärdensprache</textarea>" in r.text
     assert '<option value="2" selected>' in r.text
 
+    # pydantic's bounds answer in German too.
+    r = await client.post(f"{base}/new", data={**form, "email": "joerg@example.org",
+                                               "name": "x" * 201, "reach_tier": "9"})
+    assert r.status_code == 422 and "Name: höchstens 200 Zeichen" in r.text
+    assert "Erreichbarkeitsstufe: ungültige Auswahl" in r.text and "should" not in r.text
+
     # A group the organisation does not know, and consent without its date.
     r = await client.post(f"{base}/new", data={**form, "email": "joerg@example.org",
                                                "group": "unbekannt"})
@@ -241,3 +247,17 @@ async def test_steering_reads_but_cannot_change(client, make_staff):  # type: ig
     assert page.status_code == 200 and f"{base}/new" not in page.text
     r = await client.get(f"{base}/new")
     assert r.status_code == 403
+
+
+async def test_api_search_has_the_same_folding_and_filters(client, make_staff):  # type: ignore[no-untyped-def]
+    staff, base, csrf = await _signed_in(client, make_staff)
+    await client.post(f"{base}/import", data={"csrf_token": csrf},
+                      files={"file": ("liste.csv", PEOPLE.encode(), "text/csv")})
+    url = f"/api/v1/orgs/{staff.org_slug}/stakeholders"
+    r = await client.get(url, params={"q": "muller"}, headers=staff.headers)
+    assert [i["name"] for i in r.json()["items"]] == ["Jörg Müller"]
+    r = await client.get(url, params={"language": "en", "legal_basis": "consent"},
+                         headers=staff.headers)
+    assert [i["name"] for i in r.json()["items"]] == ["Anna Zander"]
+    r = await client.get(url, params={"legal_basis": "vielleicht"}, headers=staff.headers)
+    assert r.status_code == 422
