@@ -185,6 +185,24 @@ async def test_upload_shows_rejected_rows_and_the_error_file(client, make_staff)
     assert r.status_code == 422 and 'class="error-summary"' in r.text
 
 
+async def test_xlsx_upload_names_the_sheets_columns(client, make_staff):  # type: ignore[no-untyped-def]
+    from openpyxl import Workbook
+
+    staff, base, csrf = await _signed_in(client, make_staff)
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Name", "Mail", "Gruppe", "Sprache"])
+    ws.append(["Jörg Müller", "mueller@example.org", "verwaltung", "deutsch"])
+    ws.append(["Zoe", "zoe@example.org", "verwaltung", "klingonisch"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    r = await client.post(f"{base}/import", data={"csrf_token": csrf}, files={"file": (
+        "liste.xlsx", buf.getvalue(),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")})
+    assert "1 neu angelegt, 0 aktualisiert, 1 Zeile abgelehnt" in r.text
+    assert '<tr><th scope="row">3</th><td>Sprache</td>' in r.text
+
+
 async def test_sample_file_imports_as_it_is(client, make_staff):  # type: ignore[no-untyped-def]
     staff, base, csrf = await _signed_in(client, make_staff)
     sample = await client.get(f"{base}/beispiel.csv")
