@@ -279,3 +279,24 @@ async def test_api_search_has_the_same_folding_and_filters(client, make_staff): 
     assert [i["name"] for i in r.json()["items"]] == ["Anna Zander"]
     r = await client.get(url, params={"legal_basis": "vielleicht"}, headers=staff.headers)
     assert r.status_code == 422
+
+
+async def test_another_organisations_people_stay_hidden(client, make_staff):  # type: ignore[no-untyped-def]
+    staff, base, csrf = await _signed_in(client, make_staff)
+    r = await client.post(f"{base}/new", data={
+        "csrf_token": csrf, "name": "Jörg", "email": "joerg@example.org", "kind": "person",
+        "group": "verwaltung", "reach_tier": "1", "tags": "", "language": "de",
+        "legal_basis": "", "consent_at": "", "consent_method": "", "accessibility_needs": "",
+        "notes": ""})
+    person = r.headers["location"].split("?")[0].rsplit("/", 1)[1]
+    other = await make_staff(role=Role.coordinator)
+    client.cookies.set(SESSION_COOKIE, other.token)
+    other_base = f"/app/orgs/{other.org_slug}/stakeholders"
+    assert (await client.get(base)).status_code == 404
+    for path in (f"{other_base}/{person}", f"{other_base}/{person}/dsgvo.json",
+                 f"{other_base}/{person}/erase"):
+        assert (await client.get(path)).status_code == 404, path
+    token = await form_token(client, other_base)
+    r = await client.post(f"{other_base}/{person}/erase",
+                          data={"csrf_token": token, "confirm": "ja"})
+    assert r.status_code == 404
