@@ -10,6 +10,7 @@ from api.pages import meetings as meeting_pages
 from api.pages import participation as participation_pages
 from api.pages import processes as process_pages
 from api.pages import resolutions as resolution_pages
+from api.pages import stakeholders as stakeholder_pages
 from api.pages import survey_results as survey_result_pages
 from api.pages import templates as template_pages
 from api.routes import approvals as approval_routes
@@ -38,7 +39,7 @@ ROUTERS: list[APIRouter] = [
     events.router,
     login_pages.router,
     devmail.router,
-    stakeholder_routes.router, stakeholder_routes.groups_router,
+    stakeholder_routes.router, stakeholder_routes.groups_router, stakeholder_pages.router,
     campaign_routes.router, campaign_routes.participation, campaign_pages.router,
     survey_routes.router, participation_routes.router, result_routes.router,
     participation_pages.router, survey_result_pages.router,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 
@@ -65,11 +65,15 @@ async def search(
     # Bounded so that (page - 1) * per_page stays a valid PostgreSQL bigint OFFSET (was a 500).
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=200)] = 50,
+    language: Literal["de", "en"] | None = None,
+    # "none": those without a legal basis (nobody may write to them).
+    legal_basis: Literal["consent", "public_task", "none"] | None = None,
 ) -> StakeholderPage:
     org = await get_organisation(session, slug)
     principal.require(org.id, *READERS)
     return await service.list_stakeholders(session, org.id, group=group, tier=tier, tag=tag,
-                                           q=q, page=page, per_page=per_page)
+                                           q=q, page=page, per_page=per_page,
+                                           language=language, legal_basis=legal_basis)
 
 
 @router.post("/import", response_model=ImportResult)

@@ -16,7 +16,7 @@ EVENT_TYPES: frozenset[str] = frozenset({
     "organisation.created", "organisation.public_task_basis",
     "membership.granted",
     "group.added",
-    "stakeholder.created", "stakeholder.exported", "stakeholder.erased",
+    "stakeholder.created", "stakeholder.updated", "stakeholder.exported", "stakeholder.erased",
     "stakeholder.unsubscribed", "stakeholders.imported",
     # services/processes/service.py records `process.<kind>` of the workflow's transitions.
     "process.created", "process.started", "process.advanced", "process.skipped",

@@ -351,7 +351,8 @@ def parse(filename: str | None, content_type: str | None, data: bytes,
     fmt = detect_format(filename, content_type, data)
     rows = _xlsx_rows(data, deadline) if fmt == "xlsx" else _csv_rows(data)
     try:
-        header = [_header_key(h) for h in next(rows)]
+        raw_header = [_cell(h) for h in next(rows)]
+        header = [_header_key(h) for h in raw_header]
     except StopIteration:
         raise ValidationFailed("Die Datei ist leer.", code="empty_file") from None
     except csv.Error as exc:
@@ -367,6 +368,8 @@ def parse(filename: str | None, content_type: str | None, data: bytes,
             details=[{"field": c, "message": "Spalte fehlt."} for c in missing],
         )
     index = {name: header.index(name) for name in KNOWN_COLUMNS if name in header}
+    # A rejected row names the column as the file's header spells it ("E-Mail", "Gruppe").
+    named = {name: raw_header[i] or name for name, i in index.items()}
     out = ParsedImport()
     first_row_of: dict[str, int] = {}
     try:
@@ -385,12 +388,13 @@ def parse(filename: str | None, content_type: str | None, data: bytes,
                 continue  # blank lines at the end of a spreadsheet are not errors
             value, error = _validate(cells, known_groups, public_task_declared)
             if error:
-                out.rejected.append(RejectedRow(row=row_no, field=error[0], message=error[1]))
+                out.rejected.append(RejectedRow(row=row_no, field=error[0], message=error[1],
+                                                column=named.get(error[0], error[0])))
                 continue
             first = first_row_of.setdefault(value["email"], row_no)
             if first != row_no:
                 out.rejected.append(RejectedRow(
-                    row=row_no, field="email",
+                    row=row_no, field="email", column=named["email"],
                     message=f"Diese E-Mail-Adresse steht schon in Zeile {first}.",
                 ))
                 continue

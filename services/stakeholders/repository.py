@@ -14,6 +14,43 @@ from services.models.meeting import MeetingRegistration
 from services.models.stakeholder import OrganisationGroup, Stakeholder
 from services.repository import Repository
 
+# Diacritics folded for search and sorting, the same way in SQL (translate) and in Python.
+# Upper case included: lower() leaves non-ASCII letters alone under the C locale.
+_ACCENTED = "äöüßàáâãåçèéêëìíîïñòóôõøùúûýÿ"
+_PLAIN = "aousaaaaaceeeeiiiinooooouuuyy"
+_FOLD_FROM = _ACCENTED + _ACCENTED.upper().replace("SS", "")
+_FOLD_TO = _PLAIN + _PLAIN[:3] + _PLAIN[4:]
+_FOLD = str.maketrans(_FOLD_FROM, _FOLD_TO)
+_EXPAND = {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "ae", "Ö": "oe", "Ü": "ue"}
+
+
+def fold_text(value: str) -> str:
+    """"Müller" -> "muller": what a user types without umlauts."""
+    return value.translate(_FOLD).lower()
+
+
+def expand_text(value: str) -> str:
+    """"Müller" -> "mueller": the German spelling without umlauts."""
+    for umlaut, spelled in _EXPAND.items():
+        value = value.replace(umlaut, spelled)
+    return value.translate(_FOLD).lower()
+
+
+def fold(column: Any) -> Any:
+    return func.lower(func.translate(column, _FOLD_FROM, _FOLD_TO))
+
+
+def expand(column: Any) -> Any:
+    value = column
+    for umlaut, spelled in _EXPAND.items():
+        value = func.replace(value, umlaut, spelled)
+    return func.lower(func.translate(value, _FOLD_FROM, _FOLD_TO))
+
+
+def _like(value: str) -> str:
+    return "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 TAG_SEP = "\x1f"  # joins a row's tags into one text for unnest(); cannot occur in a tag
 CHUNK = 5000
 
@@ -120,10 +157,30 @@ class StakeholderRepository(Repository):
         self.session.add(stakeholder)
 
     async def search(self, organisation_id: uuid.UUID, *, group: str | None, tier: int | None,
-                     tag: str | None, q: str | None, offset: int,
-                     limit: int) -> tuple[list[Stakeholder], int]:
-        conditions = [Stakeholder.organisation_id == organisation_id,
-                      Stakeholder.erased_at.is_(None)]
+                     tag: str | None, q: str | None, offset: int, limit: int,
+                     language: str | None = None,
+                     legal_basis: str | None = None) -> tuple[list[Stakeholder], int]:
+        """`q` matches name or address without regard to case or diacritics ("muller" and
+        "mueller" find "Müller"); `legal_basis` "none" finds those nobody may write to.
+        Sorted by the folded name (German phone-book order without an ICU collation, which
+        not every PostgreSQL build has)."""
+        conditions = self._filters(organisation_id, group=group, tier=tier, tag=tag, q=q,
+                                   language=language, legal_basis=legal_basis)
+        total = await self.session.scalar(select(func.count()).where(*conditions)
+                                          .select_from(Stakeholder))
+        rows = await self.session.scalars(
+            select(Stakeholder).where(*conditions)
+            .order_by(fold(Stakeholder.name), Stakeholder.name, Stakeholder.id)
+            .offset(offset).limit(limit)
+        )
+        return list(rows), int(total or 0)
+
+    @staticmethod
+    def _filters(organisation_id: uuid.UUID, *, group: str | None, tier: int | None,
+                 tag: str | None, q: str | None, language: str | None,
+                 legal_basis: str | None) -> list[Any]:
+        conditions: list[Any] = [Stakeholder.organisation_id == organisation_id,
+                                 Stakeholder.erased_at.is_(None)]
         if group:
             conditions.append(Stakeholder.group_key == group)
         if tier:
@@ -131,17 +188,18 @@ class StakeholderRepository(Repository):
         if tag:
             conditions.append(Stakeholder.tags.contains(
                 bindparam("tag_filter", [tag], type_=ARRAY(Text))))
+        if language:
+            conditions.append(Stakeholder.language == language)
+        if legal_basis == "none":
+            conditions.append(Stakeholder.legal_basis.is_(None))
+        elif legal_basis:
+            conditions.append(Stakeholder.legal_basis == legal_basis)
         if q:
-            pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            conditions.append(or_(Stakeholder.name.ilike(pattern),
-                                  Stakeholder.email.ilike(pattern)))
-        total = await self.session.scalar(select(func.count()).where(*conditions)
-                                          .select_from(Stakeholder))
-        rows = await self.session.scalars(
-            select(Stakeholder).where(*conditions)
-            .order_by(Stakeholder.name, Stakeholder.id).offset(offset).limit(limit)
-        )
-        return list(rows), int(total or 0)
+            conditions.append(or_(*(
+                column_fold(column).like(_like(query_fold(q)), escape="\\")
+                for column in (Stakeholder.name, Stakeholder.email)
+                for column_fold, query_fold in ((fold, fold_text), (expand, expand_text)))))
+        return conditions
 
     async def contact_person_ids(self, stakeholder_id: uuid.UUID) -> list[uuid.UUID]:
         rows = await self.session.scalars(select(Stakeholder.id).where(

@@ -119,6 +119,8 @@ class RejectedRow(BaseModel):
     row: int
     field: str
     message: str
+    # The column's heading as the file spells it ("E-Mail" for field "email").
+    column: str | None = None
 
 
 class ImportResult(BaseModel):

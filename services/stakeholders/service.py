@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -64,9 +65,11 @@ async def _public_task_declared(session: AsyncSession, organisation_id: uuid.UUI
     return bool(org is not None and org.public_task_basis)
 
 
-async def create_stakeholder(session: AsyncSession, organisation_id: uuid.UUID,
-                             data: StakeholderIn, *, actor: str | None = None) -> Stakeholder:
-    repo = StakeholderRepository.from_session(session)
+async def _checked(session: AsyncSession, repo: StakeholderRepository,
+                   organisation_id: uuid.UUID, data: StakeholderIn,
+                   current: Stakeholder | None = None) -> str:
+    """The rules a new or changed person keeps (known group, legal basis, one address per
+    person, a contact person's organisation); returns the legal basis."""
     known = await repo.group_keys(organisation_id)
     if data.group not in known:
         raise ValidationFailed(unknown_group_message(data.group, known), code="unknown_group",
@@ -79,17 +82,26 @@ async def create_stakeholder(session: AsyncSession, organisation_id: uuid.UUID,
     except LegalBasisMissing as exc:
         raise ValidationFailed(exc.message, code="legal_basis_missing",
                                details=[{"field": exc.field, "message": exc.message}]) from exc
-    if await repo.by_email(organisation_id, data.email) is not None:
+    holder = await repo.by_email(organisation_id, data.email)
+    if holder is not None and (current is None or holder.id != current.id):
         raise Conflict("Diese E-Mail-Adresse ist bereits erfasst.", code="email_taken",
                        details=[{"field": "email", "message": "bereits vorhanden"}])
     if data.parent_id is not None:
         parent = await repo.get(organisation_id, data.parent_id)
-        if parent is None or parent.kind != "organisation" or parent.erased_at is not None:
+        if parent is None or parent.kind != "organisation" or parent.erased_at is not None \
+                or (current is not None and parent.id == current.id):
             raise ValidationFailed(
                 "Ansprechpersonen gehören zu einer Organisation dieser Kommune.",
                 code="invalid_parent",
                 details=[{"field": "parent_id", "message": "keine Organisation"}],
             )
+    return legal_basis
+
+
+async def create_stakeholder(session: AsyncSession, organisation_id: uuid.UUID,
+                             data: StakeholderIn, *, actor: str | None = None) -> Stakeholder:
+    repo = StakeholderRepository.from_session(session)
+    legal_basis = await _checked(session, repo, organisation_id, data)
     payload = data.model_dump(exclude={"group", "legal_basis"})
     stakeholder = Stakeholder(organisation_id=organisation_id, group_key=data.group,
                               legal_basis=legal_basis, **payload)
@@ -97,6 +109,27 @@ async def create_stakeholder(session: AsyncSession, organisation_id: uuid.UUID,
     await session.flush()
     await session.refresh(stakeholder)
     await record_event(session, organisation_id=organisation_id, type="stakeholder.created",
+                       data={"stakeholder_id": str(stakeholder.id), "group": data.group,
+                             "reach_tier": data.reach_tier}, actor=actor)
+    return stakeholder
+
+
+async def update_stakeholder(session: AsyncSession, organisation_id: uuid.UUID,
+                             stakeholder_id: uuid.UUID, data: StakeholderIn, *,
+                             actor: str | None = None) -> Stakeholder:
+    """The whole record replaced by `data`, under the rules of the create."""
+    repo = StakeholderRepository.from_session(session)
+    stakeholder = await repo.get(organisation_id, stakeholder_id, for_update=True)
+    if stakeholder is None or stakeholder.erased_at is not None:
+        raise NotFound("Beteiligte*r nicht gefunden.", code="stakeholder_not_found")
+    legal_basis = await _checked(session, repo, organisation_id, data, stakeholder)
+    for key, value in data.model_dump(exclude={"group", "legal_basis"}).items():
+        setattr(stakeholder, key, value)
+    stakeholder.group_key = data.group
+    stakeholder.legal_basis = legal_basis
+    await session.flush()
+    await session.refresh(stakeholder)
+    await record_event(session, organisation_id=organisation_id, type="stakeholder.updated",
                        data={"stakeholder_id": str(stakeholder.id), "group": data.group,
                              "reach_tier": data.reach_tier}, actor=actor)
     return stakeholder
@@ -131,7 +164,8 @@ async def import_stakeholders(session: AsyncSession, organisation_id: uuid.UUID,
 async def list_stakeholders(session: AsyncSession, organisation_id: uuid.UUID, *,
                             group: str | None = None, tier: int | None = None,
                             tag: str | None = None, q: str | None = None, page: int = 1,
-                            per_page: int = 50) -> StakeholderPage:
+                            per_page: int = 50, language: str | None = None,
+                            legal_basis: str | None = None) -> StakeholderPage:
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     page = max(1, page)
     if group:
@@ -144,9 +178,24 @@ async def list_stakeholders(session: AsyncSession, organisation_id: uuid.UUID, *
                                    details=[{"field": "query.group", "message": str(exc)}]) from exc
     rows, total = await StakeholderRepository.from_session(session).search(
         organisation_id, group=group, tier=tier, tag=tag.strip().lower() if tag else None,
-        q=q.strip() if q else None, offset=(page - 1) * per_page, limit=per_page)
+        q=q.strip() if q else None, offset=(page - 1) * per_page, limit=per_page,
+        language=language or None, legal_basis=legal_basis or None)
     return StakeholderPage(items=[StakeholderOut.model_validate(r) for r in rows], total=total,
                            page=page, per_page=per_page)
+
+
+async def all_stakeholders(session: AsyncSession, organisation_id: uuid.UUID,
+                           **filters: Any) -> list[StakeholderOut]:
+    """Every match of the list's filters (for the export), read a page at a time."""
+    out: list[StakeholderOut] = []
+    page = 1
+    while True:
+        chunk = await list_stakeholders(session, organisation_id, page=page,
+                                        per_page=MAX_PER_PAGE, **filters)
+        out += chunk.items
+        if len(out) >= chunk.total or not chunk.items:
+            return out
+        page += 1
 
 
 async def get_stakeholder(session: AsyncSession, organisation_id: uuid.UUID,

@@ -39,7 +39,7 @@ async def test_import_rejects_an_unknown_group_naming_the_known_ones(client, mak
     body = r.json()
     assert body["created"] == 1 and body["updated"] == 0
     assert body["rejected"] == [{
-        "row": 3, "field": "group",
+        "row": 3, "field": "group", "column": "group",
         "message": "Unbekannte Gruppe 'marsianer'. Bekannte Gruppen: politik, verwaltung."}]
     groups = (await client.get(f"/api/v1/orgs/{staff.org_slug}/groups",
                                headers=staff.headers)).json()

@@ -107,7 +107,7 @@ async def test_xlsx_import(client, make_staff):
         headers=staff.headers)
     assert r.status_code == 200, r.text
     assert r.json()["created"] == 1
-    assert r.json()["rejected"] == [{"row": 3, "field": "email",
+    assert r.json()["rejected"] == [{"row": 3, "field": "email", "column": "email",
                                      "message": "Keine gültige E-Mail-Adresse."}]
     r = await client.get(f"/api/v1/orgs/{staff.org_slug}/stakeholders",
                          params={"tag": "bildung"}, headers=staff.headers)
