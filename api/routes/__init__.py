@@ -10,6 +10,7 @@ from api.pages import meetings as meeting_pages
 from api.pages import participation as participation_pages
 from api.pages import processes as process_pages
 from api.pages import resolutions as resolution_pages
+from api.pages import staff as staff_pages
 from api.pages import survey_results as survey_result_pages
 from api.pages import templates as template_pages
 from api.routes import approvals as approval_routes
@@ -37,6 +38,7 @@ ROUTERS: list[APIRouter] = [
     # event paths take UUIDs only, so they cannot collide in either order).
     events.router,
     login_pages.router,
+    staff_pages.router,
     devmail.router,
     stakeholder_routes.router, stakeholder_routes.groups_router,
     campaign_routes.router, campaign_routes.participation, campaign_pages.router,
