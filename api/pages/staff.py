@@ -16,13 +16,15 @@ from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import OptionalUser, SessionDep, SettingsDep, SignerDep, token_from
+from api.errors import error_headers
 from api.pages import ORG_LINKS, NavLink
 from api.pages.login import ROLE_LABELS, login_redirect
 from api.pages.templates import _errors
+from api.ratelimit import password_reset_limits
 from api.templating import templates
 from infra.config import Settings
 from infra.mail import MailTransport
-from services.errors import DomainError, ValidationFailed
+from services.errors import DomainError, RateLimited, ValidationFailed
 from services.identity import accounts
 from services.identity.mails import password_link_mail
 from services.identity.service import OrgRole, Principal, get_organisation
@@ -149,20 +151,27 @@ async def deactivate_submit(slug: str, user_id: uuid.UUID, request: Request,
 @router.get("/passwort-vergessen", response_class=HTMLResponse)
 async def forgot_form(request: Request) -> Response:
     return templates.TemplateResponse(request, "staff/forgot.html",
-                                      {"principal": None, "sent": None})
+                                      {"principal": None, "sent": None, "errors": []})
 
 
 @router.post("/passwort-vergessen", response_class=HTMLResponse)
 async def forgot_submit(request: Request, session: SessionDep, settings: SettingsDep,
                         tasks: BackgroundTasks,
                         email: Annotated[str, Form()] = "") -> Response:
+    try:
+        password_reset_limits(request).check(request, email)
+    except RateLimited as exc:
+        return templates.TemplateResponse(
+            request, "staff/forgot.html", {"principal": None, "sent": None,
+                                           "errors": _errors(exc)},
+            status_code=exc.status_code, headers=error_headers(exc))
     found = await accounts.request_reset(session, email)
     if found is not None:
         user, secret = found
         # After the answer: the mail's round trip must not make a known address slower.
         tasks.add_task(_deliver, settings, _link_mail(settings, "reset", user.email, secret))
     return templates.TemplateResponse(request, "staff/forgot.html",
-                                      {"principal": None, "sent": RESET_SENT})
+                                      {"principal": None, "sent": RESET_SENT, "errors": []})
 
 
 @router.get("/passwort-setzen/{secret}", response_class=HTMLResponse)

@@ -191,3 +191,15 @@ async def test_a_password_change_ends_the_other_sessions(app, client, make_staff
     assert await _me(client, other) == 401
     assert await _me(client, this) == 200
     assert await _sign_in(client, staff.email, NEW_PASSWORD) == 200
+
+
+async def test_reset_requests_are_throttled_per_address_alike(app, make_staff, smtp_sink):  # type: ignore[no-untyped-def]
+    staff = await make_staff()
+    async with _web(app) as web:
+        csrf = await form_token(web, "/passwort-vergessen")
+        for address in (staff.email, "niemand@example.org"):
+            codes = [(await web.post("/passwort-vergessen", data={
+                "csrf_token": csrf, "email": address})).status_code for _ in range(4)]
+            # The fourth within a minute is refused, for a known and an unknown address alike.
+            assert codes == [200, 200, 200, 429], address
+    assert len(smtp_sink.to(staff.email)) == 3
