@@ -5,12 +5,8 @@ their own password (the other sign-ins end)."""
 
 from __future__ import annotations
 
-import logging
 import uuid
-from datetime import UTC, datetime
-from email.message import EmailMessage
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -21,16 +17,13 @@ from api.pages import ORG_LINKS, NavLink
 from api.pages.login import ROLE_LABELS, login_redirect
 from api.pages.templates import _errors
 from api.ratelimit import password_reset_limits
+from api.staff_mail import send_link_mail
 from api.templating import templates
-from infra.config import Settings
-from infra.mail import MailTransport
 from services.errors import DomainError, RateLimited, ValidationFailed
 from services.identity import accounts
-from services.identity.mails import password_link_mail
 from services.identity.service import OrgRole, Principal, get_organisation
 from services.models.organisation import Role
 
-log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
 FLASH = {"invited": "Die Einladung wurde verschickt.",
@@ -47,29 +40,6 @@ def _links(org: OrgRole) -> list[NavLink]:
 
 
 ORG_LINKS.append(_links)
-
-
-def _until(expires: datetime) -> str:
-    return expires.astimezone(ZoneInfo("Europe/Berlin")).strftime("%d.%m.%Y, %H:%M Uhr")
-
-
-async def _deliver(settings: Settings, msg: EmailMessage) -> None:
-    if not settings.smtp_host or not settings.smtp_port:
-        log.warning("no SMTP relay configured: %s to %s not sent",
-                    msg["X-Mitwirken-Notice"], msg["To"])
-        return
-    transport = MailTransport(settings.smtp_host, settings.smtp_port, pool_size=1)
-    try:
-        await transport.send(msg)
-    finally:
-        await transport.close()
-
-
-def _link_mail(settings: Settings, kind: str, to: str, secret: str, **kw: str) -> EmailMessage:
-    ttl = accounts.INVITE_TTL if kind == "invite" else accounts.RESET_TTL
-    return password_link_mail(
-        kind, to=to, link=f"{settings.public_url.rstrip('/')}/passwort-setzen/{secret}",
-        until=_until(datetime.now(UTC) + ttl), mail_from=settings.mail_from, **kw)
 
 
 async def _page(request: Request, session: SessionDep, principal: Principal, slug: str, *,
@@ -111,9 +81,8 @@ async def invite_submit(
         return await _page(request, session, principal, slug, errors=_errors(exc),
                            form={"email": email, "role": role, "display_name": display_name},
                            status_code=exc.status_code)
-    tasks.add_task(_deliver, settings, _link_mail(
-        settings, "invite", user.email, secret, org=org.name,
-        actor=principal.display_name or principal.email))
+    send_link_mail(tasks, settings, "invite", user.email, secret, org=org.name,
+                   actor=principal.display_name or principal.email)
     return RedirectResponse(f"/app/orgs/{slug}/staff?ok=invited", status_code=303)
 
 
@@ -168,8 +137,7 @@ async def forgot_submit(request: Request, session: SessionDep, settings: Setting
     found = await accounts.request_reset(session, email)
     if found is not None:
         user, secret = found
-        # After the answer: the mail's round trip must not make a known address slower.
-        tasks.add_task(_deliver, settings, _link_mail(settings, "reset", user.email, secret))
+        send_link_mail(tasks, settings, "reset", user.email, secret)
     return templates.TemplateResponse(request, "staff/forgot.html",
                                       {"principal": None, "sent": RESET_SENT, "errors": []})
 

@@ -22,6 +22,7 @@ from api.routes import participation as participation_routes
 from api.routes import processes as process_routes
 from api.routes import resolutions as resolution_routes
 from api.routes import results as result_routes
+from api.routes import staff as staff_routes
 from api.routes import stakeholders as stakeholder_routes
 from api.routes import surveys as survey_routes
 from api.routes import templates as template_routes
@@ -33,6 +34,7 @@ ROUTERS: list[APIRouter] = [
     # early, since FastAPI tries the routes in order.
     meeting_routes.participation,
     auth.router,
+    staff_routes.router,
     orgs.router,
     # Before the event routes: the feed's /api/v1/events and /stream come first (the
     # event paths take UUIDs only, so they cannot collide in either order).

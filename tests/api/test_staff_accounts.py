@@ -203,3 +203,36 @@ async def test_reset_requests_are_throttled_per_address_alike(app, make_staff, s
             # The fourth within a minute is refused, for a known and an unknown address alike.
             assert codes == [200, 200, 200, 429], address
     assert len(smtp_sink.to(staff.email)) == 3
+
+
+async def test_the_same_over_the_api(client, make_staff, smtp_sink):  # type: ignore[no-untyped-def]
+    admin = await make_staff(role=Role.admin)
+    base = f"/api/v1/orgs/{admin.org_slug}/staff"
+    r = await client.post(base, headers=admin.headers,
+                          json={"email": "Max@Example.org", "role": "steering"})
+    assert r.status_code == 201 and r.json()["email"] == "max@example.org", r.text
+    user_id = r.json()["id"]
+    r = await client.post(base, headers=admin.headers, json={"email": "x@example.org",
+                                                             "role": "kaiser"})
+    assert r.status_code == 422 and "role" in r.text
+    secret = _link(smtp_sink, "max@example.org").rsplit("/", 1)[1]
+    r = await client.post("/api/v1/auth/password", json={"token": secret,
+                                                         "password": NEW_PASSWORD})
+    assert r.status_code == 204, r.text
+    r = await client.post("/api/v1/auth/password", json={"token": secret,
+                                                         "password": NEW_PASSWORD})
+    assert r.status_code == 410 and r.json()["error"]["code"] == "link_used"
+    assert await _sign_in(client, "max@example.org", NEW_PASSWORD) == 200
+
+    r = await client.patch(f"{base}/{user_id}", headers=admin.headers, json={"role": "clerk"})
+    assert r.status_code == 200 and r.json()["role"] == "clerk"
+    listed = (await client.get(base, headers=admin.headers)).json()
+    assert {m["email"]: m["role"] for m in listed}["max@example.org"] == "clerk"
+
+    for address in ("max@example.org", "unbekannt@example.org"):
+        r = await client.post("/api/v1/auth/password-reset", json={"email": address})
+        assert (r.status_code, r.content) == (202, b"")
+
+    r = await client.post(f"{base}/{user_id}/deactivate", headers=admin.headers)
+    assert r.status_code == 204
+    assert await _sign_in(client, "max@example.org", NEW_PASSWORD) == 401
