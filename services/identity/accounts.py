@@ -67,7 +67,8 @@ def _role(value: str) -> Role:
 async def invite(session: AsyncSession, org_id: uuid.UUID, email: str, role: str, *,
                  display_name: str = "", actor: str | None = None) -> tuple[User, str]:
     """Make (or find) the account, give it the role here, and return a set-password link
-    secret. A colleague already in the organisation is a conflict, not a second invitation."""
+    secret. A colleague already active in the organisation is a conflict, not a second
+    invitation; a deactivated one is invited back."""
     email, role_ = _email(email), _role(role)
     repo = IdentityRepository.from_session(session)
     user = await repo.user_by_email(email)
@@ -77,10 +78,21 @@ async def invite(session: AsyncSession, org_id: uuid.UUID, email: str, role: str
                     password_hash=await hash_password_async(secrets.token_urlsafe(32)))
         repo.add(user)
         await repo.flush()
-    elif await repo.membership(user.id, org_id) is not None:
-        raise Conflict("Diese Person gehört schon zur Organisation.", code="already_member",
-                       details=[{"field": "email", "message": "schon Mitglied"}])
-    repo.add(Membership(user_id=user.id, organisation_id=org_id, role=role_))
+    else:
+        membership = await repo.membership(user.id, org_id)
+        if membership is not None and user.is_active:
+            raise Conflict("Diese Person gehört schon zur Organisation.",
+                           code="already_member",
+                           details=[{"field": "email", "message": "schon Mitglied"}])
+        if not user.is_active:
+            # Invited again after a deactivation: open, but only through the new link (the
+            # old password does not come back).
+            user.is_active = True
+            user.password_hash = await hash_password_async(secrets.token_urlsafe(32))
+        if membership is not None:
+            membership.role = role_
+    if await repo.membership(user.id, org_id) is None:
+        repo.add(Membership(user_id=user.id, organisation_id=org_id, role=role_))
     await repo.flush()
     await record_event(session, organisation_id=org_id, type="membership.invited",
                        data={"email": email, "role": role_.value}, actor=actor)

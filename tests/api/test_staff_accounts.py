@@ -236,3 +236,22 @@ async def test_the_same_over_the_api(client, make_staff, smtp_sink):  # type: ig
     r = await client.post(f"{base}/{user_id}/deactivate", headers=admin.headers)
     assert r.status_code == 204
     assert await _sign_in(client, "max@example.org", NEW_PASSWORD) == 401
+
+
+async def test_a_deactivated_colleague_is_invited_back_without_the_old_password(  # type: ignore[no-untyped-def]
+        app, client, make_staff, smtp_sink):
+    admin = await make_staff(role=Role.admin)
+    colleague = await make_staff(role=Role.coordinator, org_slug=admin.org_slug)
+    base = f"/api/v1/orgs/{admin.org_slug}/staff"
+    r = await client.post(base, headers=admin.headers, json={"email": colleague.email})
+    assert r.status_code == 409 and r.json()["error"]["code"] == "already_member"
+    r = await client.post(f"{base}/{colleague.user_id}/deactivate", headers=admin.headers)
+    assert r.status_code == 204
+    link = await _invite(app, admin, smtp_sink, colleague.email, role="clerk")
+    assert await _sign_in(client, colleague.email, colleague.password) == 401
+    async with _web(app) as web:
+        csrf = token_in((await web.get(link)).text)
+        r = await web.post(link, data={"csrf_token": csrf, "password": NEW_PASSWORD,
+                                       "password2": NEW_PASSWORD})
+        assert r.status_code == 303
+    assert await _sign_in(client, colleague.email, NEW_PASSWORD) == 200
