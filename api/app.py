@@ -6,7 +6,10 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import swagger_ui_bundle
 from fastapi import Depends, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -59,6 +62,9 @@ def create_app(
         lifespan=lifespan,
         # Every route: an unsafe cookie-authenticated request needs its form token (api/csrf.py).
         dependencies=[Depends(verify_csrf)],
+        # /docs is served below from local assets: FastAPI's default loads them from a CDN,
+        # a blank page in a town hall without internet access (issue 13).
+        docs_url=None,
     )
     app.state.settings = settings
     app.state.temporal = TemporalHolder(settings)
@@ -70,8 +76,33 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    _install_offline_docs(app)
     app.add_middleware(ControlCharGuard)  # inside BodySizeLimit: it buffers only bounded bodies
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     # Outermost: security headers on every answer, cross-origin posts refused before anything.
     app.add_middleware(BrowserGuard, public_url=settings.public_url)
     return app
+
+
+# Its own prefix, not under /static: that mount would answer (404) first.
+SWAGGER_ASSETS = "/swagger-ui"
+
+
+def _install_offline_docs(app: FastAPI) -> None:
+    """Swagger UI from the pip-installed swagger-ui-bundle, no third-party request."""
+    app.mount(
+        SWAGGER_ASSETS,
+        StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
+        name="swagger-ui",
+    )
+    openapi_url = app.openapi_url or "/openapi.json"
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=openapi_url,
+            title=f"{app.title} — API",
+            swagger_js_url=f"{SWAGGER_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{SWAGGER_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{SWAGGER_ASSETS}/favicon-32x32.png",
+        )

@@ -19,7 +19,9 @@ import math
 import os
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.requests import Request
 
@@ -204,25 +206,50 @@ def login_throttle(request: Request) -> LoginThrottle:
     return throttle  # type: ignore[no-any-return]
 
 
-class PublicRegistrationLimits:
-    def __init__(self) -> None:
+class AddressAndEmailLimits:
+    """Requests per minute by client address and by the e-mail address they name, the same
+    for known and unknown addresses (a limit that only known ones hit would tell)."""
+
+    def __init__(self, env_prefix: str, per_address: str, per_email: str, message: str) -> None:
         env = os.environ
-        self.by_address = TokenBucket(float(env.get(
-            "MITWIRKEN_PUBLIC_REGISTRATION_ADDRESS_PER_MINUTE", "20")))
-        self.by_email = TokenBucket(float(env.get(
-            "MITWIRKEN_PUBLIC_REGISTRATION_EMAIL_PER_MINUTE", "3")))
+        self.by_address = TokenBucket(float(env.get(f"{env_prefix}_ADDRESS_PER_MINUTE",
+                                                    per_address)))
+        self.by_email = TokenBucket(float(env.get(f"{env_prefix}_EMAIL_PER_MINUTE", per_email)))
+        self.message = message
 
     def check(self, request: Request, email: str) -> None:
-        address = request.client.host if request.client else "unknown"
-        if not self.by_address.allow(address) or not self.by_email.allow(
+        if not self.by_address.allow(client_address(request)) or not self.by_email.allow(
                 email.strip().lower()[:320]):
-            raise RateLimited("Zu viele Anmeldungen. Bitte versuchen Sie es in einer Minute "
-                              "erneut.", code="rate_limited")
+            raise RateLimited(self.message, code="rate_limited")
+
+
+class PublicRegistrationLimits(AddressAndEmailLimits):
+    def __init__(self) -> None:
+        super().__init__("MITWIRKEN_PUBLIC_REGISTRATION", "20", "3",
+                         "Zu viele Anmeldungen. Bitte versuchen Sie es in einer Minute erneut.")
+
+
+class PasswordResetLimits(AddressAndEmailLimits):
+    """Reset links: nobody floods a colleague's mailbox or the relay through the form."""
+
+    def __init__(self) -> None:
+        super().__init__("MITWIRKEN_PASSWORD_RESET", "10", "3",
+                         "Zu viele Anfragen. Bitte versuchen Sie es in einer Minute erneut.")
+
+
+def _on_state(request: Request, name: str, factory: Callable[[], AddressAndEmailLimits]) -> Any:
+    limits = getattr(request.app.state, name, None)
+    if limits is None:
+        limits = factory()
+        setattr(request.app.state, name, limits)
+    return limits
 
 
 def public_registration_limits(request: Request) -> PublicRegistrationLimits:
-    state = request.app.state
-    limits = getattr(state, "public_registration_limits", None)
-    if limits is None:
-        limits = state.public_registration_limits = PublicRegistrationLimits()
-    return limits  # type: ignore[no-any-return]
+    return _on_state(request, "public_registration_limits",  # type: ignore[no-any-return]
+                     PublicRegistrationLimits)
+
+
+def password_reset_limits(request: Request) -> PasswordResetLimits:
+    return _on_state(request, "password_reset_limits",  # type: ignore[no-any-return]
+                     PasswordResetLimits)

@@ -10,6 +10,7 @@ from api.pages import meetings as meeting_pages
 from api.pages import participation as participation_pages
 from api.pages import processes as process_pages
 from api.pages import resolutions as resolution_pages
+from api.pages import staff as staff_pages
 from api.pages import stakeholders as stakeholder_pages
 from api.pages import survey_results as survey_result_pages
 from api.pages import templates as template_pages
@@ -22,6 +23,7 @@ from api.routes import participation as participation_routes
 from api.routes import processes as process_routes
 from api.routes import resolutions as resolution_routes
 from api.routes import results as result_routes
+from api.routes import staff as staff_routes
 from api.routes import stakeholders as stakeholder_routes
 from api.routes import surveys as survey_routes
 from api.routes import templates as template_routes
@@ -33,11 +35,13 @@ ROUTERS: list[APIRouter] = [
     # early, since FastAPI tries the routes in order.
     meeting_routes.participation,
     auth.router,
+    staff_routes.router,
     orgs.router,
     # Before the event routes: the feed's /api/v1/events and /stream come first (the
     # event paths take UUIDs only, so they cannot collide in either order).
     events.router,
     login_pages.router,
+    staff_pages.router,
     devmail.router,
     stakeholder_routes.router, stakeholder_routes.groups_router, stakeholder_pages.router,
     campaign_routes.router, campaign_routes.participation, campaign_pages.router,

@@ -44,6 +44,7 @@ class Audience:
 AUDIENCES: dict[str, Audience] = {
     "organisation.created": Audience(ALL_STAFF),
     "membership.granted": Audience(ADMIN),  # data.email: a member's address
+    "membership.*": Audience(ADMIN),  # invited, role changed, deactivated: the same addresses
     "stakeholder.*": Audience(COORDINATION),  # people's records: their import, export, erasure
     "stakeholders.imported": Audience(COORDINATION),
     "campaign.*": Audience(COORDINATION),

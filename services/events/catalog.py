@@ -14,7 +14,8 @@ from services.errors import ValidationFailed
 
 EVENT_TYPES: frozenset[str] = frozenset({
     "organisation.created", "organisation.public_task_basis",
-    "membership.granted",
+    "membership.granted", "membership.invited", "membership.role_changed",
+    "membership.deactivated",
     "group.added",
     "stakeholder.created", "stakeholder.updated", "stakeholder.exported", "stakeholder.erased",
     "stakeholder.unsubscribed", "stakeholders.imported",

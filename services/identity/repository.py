@@ -7,7 +7,13 @@ from datetime import datetime
 
 from sqlalchemy import delete, select, update
 
-from services.models.organisation import Membership, Organisation, StaffSession, User
+from services.models.organisation import (
+    Membership,
+    Organisation,
+    StaffSession,
+    StaffToken,
+    User,
+)
 from services.repository import Repository
 
 
@@ -55,13 +61,34 @@ class IdentityRepository(Repository):
     async def staff_session(self, session_id: uuid.UUID) -> StaffSession | None:
         return await self.session.get(StaffSession, session_id)
 
-    async def revoke_sessions_of(self, user_id: uuid.UUID, now: datetime) -> None:
+    async def revoke_sessions_of(self, user_id: uuid.UUID, now: datetime, *,
+                                 keep: uuid.UUID | None = None) -> None:
+        """Revoke every live sign-in of the user, but `keep` (the one changing the password)."""
+        stmt = (update(StaffSession)
+                .where(StaffSession.user_id == user_id, StaffSession.revoked_at.is_(None),
+                       StaffSession.expires_at > now))
+        if keep is not None:
+            stmt = stmt.where(StaffSession.id != keep)
+        await self.session.execute(stmt.values(revoked_at=now))
+
+    async def members_of(self, org_id: uuid.UUID) -> list[tuple[User, Membership]]:
+        stmt = (select(User, Membership)
+                .join(Membership, Membership.user_id == User.id)
+                .where(Membership.organisation_id == org_id)
+                .order_by(User.email))
+        return [(u, m) for u, m in (await self.session.execute(stmt)).all()]
+
+    async def staff_token_for_update(self, token_hash: str) -> StaffToken | None:
+        # Locked: two clicks on the same link cannot both spend it.
+        return await self.session.scalar(
+            select(StaffToken).where(StaffToken.token_hash == token_hash).with_for_update())
+
+    async def spend_open_tokens_of(self, user_id: uuid.UUID, now: datetime) -> None:
+        """A new password makes every older unused link of the account useless."""
         await self.session.execute(
-            update(StaffSession)
-            .where(StaffSession.user_id == user_id, StaffSession.revoked_at.is_(None),
-                   StaffSession.expires_at > now)
-            .values(revoked_at=now)
-        )
+            update(StaffToken)
+            .where(StaffToken.user_id == user_id, StaffToken.used_at.is_(None))
+            .values(used_at=now))
 
     async def delete_expired_sessions_of(self, user_id: uuid.UUID, now: datetime) -> None:
         await self.session.execute(
