@@ -38,7 +38,11 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             raise
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": the commit runs when the handler returns, before the response is sent.
+# With the default ("request") FastAPI runs it after the response went out, so a client could
+# act on an answer whose rows were not committed yet (a token whose sign-in it cannot find,
+# a 201 whose commit then fails).
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 class TemporalHolder:
