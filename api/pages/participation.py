@@ -10,6 +10,7 @@ their answers when the condition is not met, so the page needs no script to hide
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +25,7 @@ from api.ratelimit import RETRY_AFTER_SECONDS, participation_limits
 from api.templating import templates
 from services.errors import Conflict, DomainError, Gone, NotFound, RateLimited, ValidationFailed
 from services.surveys import service
+from services.surveys.repository import InvitationView, SurveyView, TokenTarget
 from services.surveys.schemas import QuestionDef, pick
 from services.surveys.service import Participation
 
@@ -218,7 +220,7 @@ def _question_views(p: Participation, values: dict[str, Any]) -> list[dict[str, 
 
 def _render_form(request: Request, token: str, p: Participation, values: dict[str, Any],
                  errors: list[dict[str, Any]], *, saved: bool = False,
-                 status: int = 200) -> Response:
+                 status: int = 200, preview: dict[str, str] | None = None) -> Response:
     lang = p.language
     t = TEXTS[lang]
     questions = _question_views(p, values)
@@ -240,7 +242,27 @@ def _render_form(request: Request, token: str, p: Participation, values: dict[st
         "anonymous": p.survey.anonymity == "anonymous", "questions": questions,
         "errors": error_map, "summary": summary, "saved": saved,
         "closes": _date(p.survey.closes_at, lang), "editing": p.answered and p.can_edit,
+        "preview": preview,
     }, status_code=status)
+
+
+# A preview has no invitation; the participant's rendering needs only the survey and language.
+_PREVIEW_INVITATION = InvitationView(
+    id=uuid.UUID(int=0), organisation_id=uuid.UUID(int=0), status="preview", group_key="",
+    reach_tier=0, language="", expires_at=None)
+
+
+def preview_page(request: Request, survey: SurveyView, questions: list[QuestionDef],
+                 lang: str, *, back: str, switch: tuple[str, str] | None = None) -> Response:
+    """The form exactly as a participant sees it, read only (the staff's preview): the same
+    template and question views; the form cannot be sent and its links lead nowhere. `back`
+    is the staff page to return to; `switch` (URL, label) the preview in the other language."""
+    lang = lang if lang in TEXTS else "de"
+    p = Participation(token_hash="", target=TokenTarget(_PREVIEW_INVITATION, "survey", survey),
+                      survey=survey, questions=questions, answered=False, language=lang)
+    return _render_form(request, "vorschau", p, {}, [],
+                        preview={"back": back, "switch_href": switch[0] if switch else "",
+                                 "switch_label": switch[1] if switch else ""})
 
 
 

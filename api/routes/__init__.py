@@ -13,6 +13,7 @@ from api.pages import resolutions as resolution_pages
 from api.pages import staff as staff_pages
 from api.pages import stakeholders as stakeholder_pages
 from api.pages import survey_results as survey_result_pages
+from api.pages import surveys as survey_pages
 from api.pages import templates as template_pages
 from api.routes import approvals as approval_routes
 from api.routes import auth, events, health, orgs
@@ -46,7 +47,7 @@ ROUTERS: list[APIRouter] = [
     stakeholder_routes.router, stakeholder_routes.groups_router, stakeholder_pages.router,
     campaign_routes.router, campaign_routes.participation, campaign_pages.router,
     survey_routes.router, participation_routes.router, result_routes.router,
-    participation_pages.router, survey_result_pages.router,
+    participation_pages.router, survey_result_pages.router, survey_pages.router,
     template_routes.router, template_pages.router,
     process_routes.router, approval_routes.router, process_pages.router,
     webhook_routes.router, meeting_routes.router, meeting_participant_pages.router,

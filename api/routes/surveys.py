@@ -62,3 +62,21 @@ async def change_questions(survey_id: uuid.UUID, body: SurveyDefinition, respons
     if result.id != survey.id:
         response.status_code = status.HTTP_201_CREATED
     return await service.survey_out(session, result)
+
+
+@router.post("/surveys/{survey_id}/open", response_model=SurveyOut)
+async def open_now(survey_id: uuid.UUID, session: SessionDep,
+                   principal: CurrentUser) -> SurveyOut:
+    """Open the survey now (opens_at = now; a closed survey opens again). 409 if open."""
+    survey = await service.survey_for(session, principal, survey_id, Role.coordinator)
+    await service.open_survey(session, survey, actor=principal.email)
+    return await service.survey_out(session, survey)
+
+
+@router.post("/surveys/{survey_id}/close", response_model=SurveyOut)
+async def close_now(survey_id: uuid.UUID, session: SessionDep,
+                    principal: CurrentUser) -> SurveyOut:
+    """Close the survey now (closes_at = now). 409 if closed already."""
+    survey = await service.survey_for(session, principal, survey_id, Role.coordinator)
+    await service.close_survey(session, survey, actor=principal.email)
+    return await service.survey_out(session, survey)

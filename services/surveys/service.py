@@ -194,6 +194,43 @@ async def change_questions(
     return new
 
 
+async def open_survey(session: AsyncSession, survey: Survey, *, actor: str | None,
+                      now: datetime | None = None) -> Survey:
+    """Open the survey now: its opening time becomes now; a closed survey opens again (its
+    closing time is dropped, a coordinator sets a new one by closing it later). 409 if it is
+    open already."""
+    now = now or datetime.now(UTC)
+    state = survey_status(survey, now)
+    if state == "open":
+        raise Conflict("Die Umfrage ist bereits geöffnet.", code="survey_already_open")
+    survey.opens_at = now
+    if state == "closed":
+        survey.closes_at = None
+    await record_event(
+        session, organisation_id=survey.organisation_id, process_id=survey.process_id,
+        type="survey.opened", actor=actor,
+        data={"survey_id": str(survey.id), "reopened": state == "closed"})
+    return survey
+
+
+async def close_survey(session: AsyncSession, survey: Survey, *, actor: str | None,
+                       now: datetime | None = None) -> Survey:
+    """Close the survey now (links answer "Umfrage beendet" from then on). A survey that has
+    not opened yet is closed too (its opening time becomes now: it never took answers).
+    409 if it is closed already."""
+    now = now or datetime.now(UTC)
+    state = survey_status(survey, now)
+    if state == "closed":
+        raise Conflict("Die Umfrage ist bereits beendet.", code="survey_already_closed")
+    if state == "scheduled":
+        survey.opens_at = now
+    survey.closes_at = now
+    await record_event(
+        session, organisation_id=survey.organisation_id, process_id=survey.process_id,
+        type="survey.closed", actor=actor, data={"survey_id": str(survey.id)})
+    return survey
+
+
 async def get_survey(session: AsyncSession, survey_id: uuid.UUID) -> Survey:
     survey = await SurveyRepository.from_session(session).survey(survey_id)
     if survey is None:
@@ -211,6 +248,15 @@ async def survey_for(session: AsyncSession, principal: Principal, survey_id: uui
     except NotFound:
         raise NotFound("Umfrage nicht gefunden.") from None
     return survey
+
+
+async def survey_questions(session: AsyncSession, survey: Survey) -> list[QuestionDef]:
+    return questions_from_rows(await SurveyRepository.from_session(session).questions(survey.id))
+
+
+async def surveys_of_process(session: AsyncSession, process_id: uuid.UUID) -> list[SurveyOut]:
+    repo = SurveyRepository.from_session(session)
+    return [await survey_out(session, s) for s in await repo.surveys_of_process(process_id)]
 
 
 async def survey_out(session: AsyncSession, survey: Survey) -> SurveyOut:
