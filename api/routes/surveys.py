@@ -11,7 +11,6 @@ from services.errors import ValidationFailed
 from services.models.organisation import Role
 from services.processes.service import process_for
 from services.surveys import service
-from services.surveys.repository import SurveyRepository
 from services.surveys.schemas import SurveyCreate, SurveyDefinition, SurveyOut
 from services.template_store.schemas import TemplateOut
 from services.template_store.service import visible_templates
@@ -39,9 +38,7 @@ async def create(process_id: uuid.UUID, body: SurveyCreate, session: SessionDep,
 async def list_for_process(process_id: uuid.UUID, session: SessionDep,
                            principal: CurrentUser) -> list[SurveyOut]:
     await process_for(session, principal, process_id)
-    repo = SurveyRepository.from_session(session)
-    return [await service.survey_out(session, s) for s in await repo.surveys_of_process(
-        process_id)]
+    return await service.surveys_of_process(session, process_id)
 
 
 @router.get("/surveys/{survey_id}", response_model=SurveyOut)
