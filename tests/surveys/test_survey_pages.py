@@ -373,8 +373,26 @@ async def test_open_and_close_pages_and_api(client, session, make_staff):  # typ
     r = await client.post(f"{base}/oeffnen", data={"csrf_token": csrf})
     assert r.status_code == 409 and "bereits geöffnet" in r.text
 
+    survey = await get_survey(session, survey_id)
+    (inv,) = await make_invites(session, await make_campaign(session, survey))
+    assert (await client.get(f"/t/{inv.token}")).status_code == 200
     r = await client.post(f"{base}/beenden", data={"csrf_token": csrf})
     assert r.status_code == 303
+    assert (await _stored(session, survey_id))["status"] == "closed"
+    r = await client.get(f"/t/{inv.token}")  # the participant's link knows it
+    assert r.status_code == 410 and "Umfrage beendet" in r.text
+
+    # A steering member sees the survey but cannot open it.
+    steering = await make_staff(role=Role.steering, org_slug=staff.org_slug)
+    client.cookies.set(SESSION_COOKIE, steering.token)
+    page = await client.get(f"{base}/bearbeiten")
+    assert page.status_code == 200 and "Jetzt öffnen" not in page.text
+    assert "Frage hinzufügen" not in page.text
+    token = await form_token(client, "/app/passwort")
+    r = await client.post(f"{base}/oeffnen", data={"csrf_token": token})
+    assert r.status_code == 403 and "Ihre Rolle erlaubt diese Aktion nicht." in r.text
+    r = await client.get(f"{base}/neue-frage")
+    assert r.status_code == 403
     assert (await _stored(session, survey_id))["status"] == "closed"
 
     # The API: the PUT's roles, errors as API.md says.
@@ -389,7 +407,6 @@ async def test_open_and_close_pages_and_api(client, session, make_staff):  # typ
     assert r.status_code == 409 and r.json()["error"]["code"] == "survey_already_open"
     r = await client.post(f"{api}/close", headers=staff.headers)
     assert r.status_code == 200 and r.json()["status"] == "closed"
-    steering = await make_staff(role=Role.steering, org_slug=staff.org_slug)
     r = await client.post(f"{api}/open", headers=steering.headers)
     assert r.status_code == 403 and r.json()["error"]["code"] == "role_required"
     other = await make_staff()
@@ -397,6 +414,17 @@ async def test_open_and_close_pages_and_api(client, session, make_staff):  # typ
     assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
     r = await client.post(f"/api/v1/surveys/{uuid.uuid4()}/close", headers=staff.headers)
     assert r.status_code == 404
+
+
+async def test_closing_a_survey_that_has_not_opened(client, session, make_staff):  # type: ignore[no-untyped-def]
+    _, process, csrf = await _signed_in(client, session, make_staff)
+    survey_id = await _create(client, process, csrf, vorlage="vorlage:vielfaltsmanager-feedback",
+                              beginn="2099-01-01T10:00", ende="2099-02-01T10:00")
+    r = await client.post(f"/app/surveys/{survey_id}/beenden", data={"csrf_token": csrf})
+    assert r.status_code == 303
+    stored = await _stored(session, survey_id)
+    # Closed now, and consistently so: it never took an answer.
+    assert stored["status"] == "closed" and stored["opens_at"] == stored["closes_at"]
 
 
 async def test_preview_shows_the_participant_form_read_only(client, session, make_staff):  # type: ignore[no-untyped-def]
@@ -414,6 +442,17 @@ async def test_preview_shows_the_participant_form_read_only(client, session, mak
     assert "/t/" not in text and "Abmelden" not in text  # the participant's header
     english = await client.get(f"/app/surveys/{survey_id}/vorschau", params={"lang": "en"})
     assert '<html lang="en">' in english.text and "Submit answers" in english.text
+
+    # Exactly what a participant sees: the same markup from the title to the buttons.
+    survey = await get_survey(session, survey_id)
+    (inv,) = await make_invites(session, await make_campaign(session, survey))
+    real = (await client.get(f"/t/{inv.token}")).text
+
+    def questions(page: str) -> str:
+        body = page.split("<h1>", 1)[1].split('<div class="actions">', 1)[0]
+        return body.replace(f'method="post" action="/t/{inv.token}" ', "")
+
+    assert questions(real) == questions(text)
 
 
 async def test_other_organisations_surveys_are_not_found(client, session, make_staff):  # type: ignore[no-untyped-def]
