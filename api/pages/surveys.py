@@ -819,7 +819,7 @@ async def _question_post(survey_id: uuid.UUID, question_id: str | None, request:
     raw = await request.form()
     form = _form_dict(raw, QUESTION_NAMES)
     if _text(raw, "aktion") == "typ":
-        # "Art wechseln": the form again with the new type's fields, nothing saved.
+        # "Felder zur gewählten Art zeigen": the form again for the new type, nothing saved.
         return _question_page(request, principal, ed, question_id, form, {})
     data = _definition(ed.out)
     taken = {q["id"] for i, q in enumerate(data["questions"]) if i != index}

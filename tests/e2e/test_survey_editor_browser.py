@@ -123,7 +123,13 @@ async def test_build_preview_and_open_a_survey_on_a_phone(server, committed_make
                 if kind == "single":
                     await page.get_by_label("Pflichtfrage (muss beantwortet werden)").check()
                 await _check(page)
-                await page.locator("button[name=aktion][value=speichern]").click()
+                if kind == "text":
+                    # Enter in a field saves (the save button is the form's default button).
+                    await page.get_by_label("Hinweis unter der Frage (freiwillig)").fill(
+                        "Ein paar Sätze genügen")
+                    await page.keyboard.press("Enter")
+                else:
+                    await page.locator("button[name=aktion][value=speichern]").click()
                 await page.wait_for_url("**/bearbeiten?ok=added#frage-*")
             main = await page.inner_text("main")
             for _, fields in QUESTIONS:

@@ -145,7 +145,7 @@ async def test_create_empty_with_errors_next_to_the_fields(client, session, make
 
 
 # One form per question type, as a coordinator fills it in (fields of other types are sent
-# too and ignored, as a browser sends them after "Art wechseln").
+# too and ignored, as a browser sends them after a change of the type).
 QUESTIONS: list[dict[str, str]] = [
     {"typ": "single", "text_de": "In welcher Rolle nehmen Sie teil?", "text_en": "Your role?",
      "pflicht": "1", "optionen": "Bürgerin oder Bürger\nverwaltung | Verwaltung | Administration",
