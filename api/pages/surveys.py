@@ -12,10 +12,11 @@ survey that already has answers.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -191,11 +192,6 @@ def _check_definition(data: dict[str, Any], question_index: int | None = None
         raise FormInvalid(errors) from None
 
 
-async def _save(session: SessionDep, principal: Principal, survey: Survey,
-                definition: SurveyDefinition) -> Survey:
-    return await service.change_questions(session, survey, definition, actor=principal.email)
-
-
 # --- form values ------------------------------------------------------------------------
 
 
@@ -240,8 +236,8 @@ def _number(value: str, name: str, errors: dict[str, str], *, integer: bool = Fa
     try:
         n = float(value.replace(" ", "").replace(",", "."))
     except ValueError:
-        n = float("nan")
-    if n != n or n in (float("inf"), float("-inf")) or abs(n) > 1e15:
+        n = math.nan
+    if not math.isfinite(n) or abs(n) > 1e15:  # larger is no answer and no bound either
         errors[name] = ("Bitte eine ganze Zahl eingeben." if integer
                         else "Bitte eine Zahl eingeben (z. B. 3 oder 2,5).")
         return None
@@ -392,7 +388,7 @@ class Editor:
     out: SurveyOut
     process: Process
     tz: ZoneInfo
-    phase_titles: dict[str, str] = field(default_factory=dict)
+    phase_titles: dict[str, str]
 
 
 async def _editor(session: SessionDep, principal: Principal, survey_id: uuid.UUID,
@@ -674,7 +670,8 @@ async def settings_post(survey_id: uuid.UUID, request: Request, session: Session
     try:
         if errors:
             raise FormInvalid(errors)
-        new = await _save(session, principal, ed.survey, _check_definition(data))
+        new = await service.change_questions(
+            session, ed.survey, _check_definition(data), actor=principal.email)
     except FormInvalid as exc:
         return _editor_page(request, principal, ed, settings=form, errors=exc.errors,
                             status_code=422)
@@ -728,7 +725,8 @@ async def _reorder(survey_id: uuid.UUID, question_id: str, request: Request,
             questions[i], questions[j] = questions[j], questions[i]
         anchor = f"#frage-{question_id}"
     try:
-        new = await _save(session, principal, ed.survey, _check_definition(data))
+        new = await service.change_questions(
+            session, ed.survey, _check_definition(data), actor=principal.email)
     except FormInvalid as exc:
         return _editor_page(request, principal, ed, errors=exc.errors, status_code=422)
     except DomainError as exc:
@@ -841,7 +839,8 @@ async def _question_post(survey_id: uuid.UUID, question_id: str | None, request:
     try:
         if errors:
             raise FormInvalid(errors)
-        new = await _save(session, principal, ed.survey, _check_definition(data, index))
+        new = await service.change_questions(
+            session, ed.survey, _check_definition(data, index), actor=principal.email)
     except FormInvalid as exc:
         return _question_page(request, principal, ed, question_id, form, exc.errors, 422)
     except DomainError as exc:
