@@ -476,3 +476,52 @@ async def test_other_organisations_surveys_are_not_found(client, session, make_s
         assert r.status_code == 404, path
     assert (await _stored(session, survey_id))["status"] == "open"
     assert [q["id"] for q in (await _stored(session, survey_id))["questions"]] == ["platzhalter"]
+
+
+async def test_hostile_form_values_are_never_a_500(client, session, make_staff):  # type: ignore[no-untyped-def]
+    """The page fuzz (tests/api/test_page_form_fuzz.py) cannot see these forms' fields (the
+    pages read the form themselves): every field of every survey form, hostile or plausible."""
+    import os
+    import random
+
+    from api.pages.surveys import CREATE_NAMES, QUESTION_NAMES, SETTINGS_NAMES
+    from tests.api.test_api_fuzz import POISON
+
+    seed = int(os.environ.get("FORM_FUZZ_SEED", random.randrange(2**32)))
+    rng = random.Random(seed)
+    _, process, csrf = await _signed_in(client, session, make_staff)
+    survey_id = await _create(client, process, csrf, vorlage="vorlage:weiterstadt-bedarfe-und-"
+                              "wuensche")
+    plausible = {
+        "vorlage": ["leer", "prozess:feedback-tag-1", "vorlage:vielfaltsmanager-feedback",
+                    "vorlage:", "prozess:x"],
+        "abschnitt": ["kickoff", "planung", "x"], "beginn": ["2026-03-01T09:00", "99999-01-01"],
+        "ende": ["01.03.2026 09:00", "31.02.2026 10:00"], "anonymitaet": ["identified", "x"],
+        "typ": ["single", "multiple", "likert", "number", "ranking", "text", "x"],
+        "optionen": ["a | A\nb | B", "a|b|c|d", "x\n|", "a | A\na | B"], "min": ["1,5", "1e400"],
+        "max": ["-3", "nan"], "max_laenge": ["0", "20001", "2000"], "min_wahl": ["-1", "2"],
+        "max_wahl": ["0", "1"], "bedingung_frage": ["gruppe", "themen", "x"],
+        "bedingung_werte": ["politik", "1, 2"], "block": ["x"], "kennung": ["gruppe", "neu"],
+        "bloecke": ["a | A", "A | b | c | d"], "aenderbar": ["1"], "richtung": ["hoch", "x"],
+        "aktion": ["speichern", "typ"], "pflicht": ["1"], "ganzzahl": ["1"],
+    }
+
+    def value(name: str) -> str:
+        roll = rng.random()
+        if roll < 0.5 and plausible.get(name):
+            return rng.choice(plausible[name])
+        return rng.choice([*POISON, "", "x" * 30000])
+
+    base = f"/app/surveys/{survey_id}"
+    forms = [(f"/app/processes/{process.id}/surveys/new", CREATE_NAMES),
+             (f"{base}/einstellungen", SETTINGS_NAMES), (f"{base}/neue-frage", QUESTION_NAMES),
+             (f"{base}/fragen/gruppe", QUESTION_NAMES),
+             (f"{base}/fragen/themen/verschieben", ["richtung"])]
+    problems = []
+    for path, names in forms:
+        for _ in range(15):
+            data = {n: value(n) for n in [*names, "aktion"] if rng.random() < 0.9}
+            r = await client.post(path, data={"csrf_token": csrf, **data})
+            if r.status_code >= 500:
+                problems.append(f"{path}: {r.status_code} for {data!r:.300}")
+    assert problems == [], f"seed {seed}:\n" + "\n".join(problems[:20])
