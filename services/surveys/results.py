@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.models.survey import Survey
 from services.repository import Repository
 from services.surveys.repository import SurveyRepository
-from services.surveys.schemas import QuestionDef, pick
+from services.surveys.schemas import DONT_KNOW, QuestionDef, pick
 from services.surveys.service import questions_from_rows
 from services.surveys.suppression import MIN_GROUP, shown_count, suppress_reach
 
@@ -134,6 +134,8 @@ class QuestionResult:
     ranking: list[dict[str, Any]] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
     texts_total: int = 0
+    # Likert with "weiß nicht" offered: how many chose it (in `answered`, not in the mean).
+    dont_know: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "kind": self.kind, "text": self.text,
@@ -148,6 +150,8 @@ class QuestionResult:
         if self.kind in ("likert", "number"):
             out.update({"mean": self.mean, "min": self.minimum, "max": self.maximum,
                         "distribution": self.distribution})
+            if self.dont_know is not None:
+                out["dont_know"] = self.dont_know
         if self.kind == "ranking":
             out["ranking"] = self.ranking
         if self.kind == "text":
@@ -174,6 +178,9 @@ def _question_result(q: QuestionDef, groups: list[tuple[str | None, float | None
         r.options = [{"value": o.value, "label": pick(o.label, lang), "count": counts[o.value],
                       "share": _share(counts[o.value], answered)} for o in q.options]
     elif q.kind in ("likert", "number"):
+        if q.dont_know:
+            r.dont_know = sum(n for c, _, n, _ in groups if c == DONT_KNOW)
+        groups = _scored(groups)
         total = sum(n for _, _, n, _ in groups)
         weighted = sum(_num(v) * n for _, v, n, _ in groups)
         values = [v for _, v, _, _ in groups if v is not None]
@@ -208,6 +215,12 @@ def _question_result(q: QuestionDef, groups: list[tuple[str | None, float | None
             key=lambda item: -item["points"],
         )
     return r
+
+
+def _scored(groups: list[tuple[str | None, float | None, int, int]]
+            ) -> list[tuple[str | None, float | None, int, int]]:
+    """The rows with a number: "weiß nicht" (a choice without one) is never scored."""
+    return [g for g in groups if g[1] is not None]
 
 
 def _plain(v: float) -> str:
@@ -253,22 +266,29 @@ class SurveyResults:
 def _block_scores(survey: Survey, questions: list[QuestionDef],
                   groups: dict[str, list[tuple[str | None, float | None, int, int]]],
                   lang: str) -> list[dict[str, Any]]:
-    """The self-check's score per field: the mean Likert value of its statements, as 0-100 %."""
+    """The self-check's score per field: the mean Likert value of its statements, as 0-100 %.
+    "Weiß nicht" answers are counted apart (`dont_know`, answers over all statements) and left
+    out of the mean; a score from fewer than MIN_GROUP scored answers is suppressed, even where
+    more people answered (five people, four of them "weiß nicht": the score would be one's)."""
     out = []
     for block in survey.blocks or []:
         keys = [q.id for q in questions if q.block == block["key"] and q.kind == "likert"]
         total = weighted = 0.0
-        answered = 0
+        answered = scored = dont_know = 0
         for key in keys:
             rows = groups.get(key, [])
-            total += sum(n for _, _, n, _ in rows)
-            weighted += sum(_num(v) * n for _, v, n, _ in rows)
+            numbers = _scored(rows)
+            total += sum(n for _, _, n, _ in numbers)
+            weighted += sum(_num(v) * n for _, v, n, _ in numbers)
             answered = max(answered, sum(first for _, _, _, first in rows))
-        suppressed = answered < MIN_GROUP
+            scored = max(scored, sum(first for _, _, _, first in numbers))
+            dont_know += sum(n for c, _, n, _ in rows if c == DONT_KNOW)
+        suppressed = answered < MIN_GROUP or scored < MIN_GROUP
         mean = weighted / total if total and not suppressed else None
         out.append({
             "key": block["key"], "title": pick(block.get("title"), lang),
             "answered": shown_count(answered), "suppressed": suppressed,
+            "dont_know": None if answered < MIN_GROUP else dont_know,
             "mean": None if mean is None else round(mean, 3),
             "score": None if mean is None else round((mean - 1) / 4 * 100, 1),
         })

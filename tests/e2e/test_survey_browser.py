@@ -52,7 +52,7 @@ async def test_participant_fills_in_the_survey(server, committed_maker, make_com
             await page.get_by_label("Politik", exact=True).check()
             await page.get_by_label("4 – trifft eher zu").check()
             # "themen" (required) stays empty.
-            await page.get_by_role("button", name="Antworten absenden").click()
+            await page.get_by_role("button", name="Weiter zur Überprüfung").click()
             summary = page.locator(".error-summary")
             await summary.wait_for()
             assert "Bitte prüfen Sie Ihre Angaben" in await summary.inner_text()
@@ -64,7 +64,15 @@ async def test_participant_fills_in_the_survey(server, committed_maker, make_com
             await page.keyboard.press("Space")  # check "Bildung und Betreuung"
             assert await page.locator("#q-themen-0").is_checked()
             assert await page.locator("#q-gruppe-2").is_checked()  # kept from the first try
-            await page.get_by_role("button", name="Antworten absenden").focus()
+            # The form's first button (what Enter in a field presses) goes to the review.
+            await page.locator("#q-bedarfe").fill("Mehr Treffpunkte")
+            await page.get_by_role("button", name="Weiter zur Überprüfung").focus()
+            await page.keyboard.press("Enter")
+            await page.wait_for_url(f"{url}/pruefen")
+            assert "Mehr Treffpunkte" in await page.locator("dl.review").inner_text()
+            assert await _serious(page) == []
+            assert await page.evaluate("document.documentElement.scrollWidth <= 390")
+            await page.get_by_role("button", name="Verbindlich absenden").focus()
             await page.keyboard.press("Enter")
             await page.wait_for_url(f"{url}/danke")
             assert "Vielen Dank" in await page.locator("h1").inner_text()
