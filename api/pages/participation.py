@@ -196,7 +196,7 @@ def _question_views(p: Participation, values: dict[str, Any]) -> list[dict[str, 
     lang = p.language
     t = TEXTS[lang]
     by_id = {q.id: q for q in p.questions}
-    out = []
+    out: list[dict[str, Any]] = []
     for q in p.questions:
         hints = []
         if q.kind == "text":

@@ -18,10 +18,12 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.campaigns.repository import HAS_LEGAL_BASIS
+from services.errors import Conflict
 from services.models.survey import Survey
 from services.repository import Repository
 from services.surveys.repository import SurveyRepository
-from services.surveys.schemas import DONT_KNOW, QuestionDef, pick
+from services.surveys.schemas import DONT_KNOW, DONT_KNOW_LABELS, QuestionDef, pick
 from services.surveys.service import questions_from_rows
 from services.surveys.suppression import MIN_GROUP, shown_count, suppress_reach
 
@@ -91,6 +93,34 @@ class ResultsRepository(Repository):
             "GROUP BY i.group_key, i.reach_tier ORDER BY i.group_key, i.reach_tier"
         ), {"p": process_id, "invited": list(INVITED_STATUSES)})
         return [(g, int(t), int(inv), int(ans)) for g, t, inv, ans in rows]
+
+
+    async def response_answers(self, survey_id: uuid.UUID, *, with_date: bool
+                               ) -> list[tuple[uuid.UUID, Any, str | None, int | None,
+                                               str | None, float | None, str | None]]:
+        """(response, date or None, question, ordinal, choice, num, text) of every response,
+        by the random response id (an order that says nothing about who or when); a response
+        without answers comes as one row of NULLs. The date only where asked (identified)."""
+        rows = await self.session.execute(text(
+            "SELECT r.id, " + ("r.submitted_on" if with_date else "NULL") + ", "
+            "       a.question_key, a.ordinal, a.choice, a.num, a.text "
+            "FROM survey_responses r LEFT JOIN survey_answers a ON a.response_id = r.id "
+            "WHERE r.survey_id = :s ORDER BY r.id, a.question_key, a.ordinal"
+        ), {"s": survey_id})
+        return [tuple(r) for r in rows]  # type: ignore[misc]
+
+    async def response_names(self, survey_id: uuid.UUID) -> dict[uuid.UUID, str]:
+        """Identified surveys: the stakeholder's name per response, where the link exists and
+        the person may still be named (not erased, a legal basis still holds)."""
+        rows = await self.session.execute(text(
+            "SELECT l.response_id, st.name FROM survey_response_links l "
+            "JOIN survey_responses r ON r.id = l.response_id "
+            "JOIN invitations i ON i.id = l.invitation_id "
+            "JOIN stakeholders st ON st.id = i.stakeholder_id "
+            "WHERE r.survey_id = :s AND st.erased_at IS NULL AND st.name IS NOT NULL AND "
+            + HAS_LEGAL_BASIS.format(s="st")
+        ), {"s": survey_id})
+        return {rid: name for rid, name in rows}
 
 
 @dataclass
@@ -370,3 +400,76 @@ async def compute_results(session: AsyncSession, survey: Survey, *, lang: str = 
         matrix=reach.matrix, groups=reach.groups, tiers=reach.tiers, questions=results,
         blocks=_block_scores(survey, questions, grouped, lang),
     )
+
+
+# --- individual responses ----------------------------------------------------------------------
+
+@dataclass
+class IndividualResponses:
+    """One row per response: `columns` as (name, kind) for the writers in export.py."""
+
+    columns: list[tuple[str, str]]
+    rows: list[list[Any]]
+
+
+def _answer_value(q: QuestionDef, parts: list[tuple[str | None, float | None, str | None]]
+                  ) -> Any:
+    labels = {o.value: pick(o.label, "de") for o in q.options}
+    if q.kind == "text":
+        return parts[0][2]
+    if q.kind in ("single", "multiple"):
+        return "; ".join(labels.get(c or "", c or "") for c, _, _ in parts)
+    if q.kind == "ranking":
+        return " > ".join(labels.get(c or "", c or "") for c, _, _ in parts)
+    choice, num, _ = parts[0]
+    if choice == DONT_KNOW:
+        return DONT_KNOW_LABELS["de"]
+    if num is None:
+        return None
+    return int(num) if float(num).is_integer() else float(num)
+
+
+async def individual_responses(session: AsyncSession, survey: Survey) -> IndividualResponses:
+    """Every response with its answers, for the organisation's coordinators and admins.
+
+    Anonymous surveys: the answers only, numbered in the order of the random response id; no
+    date, group, tier, channel or anything of the invitation. Below MIN_GROUP responses they
+    are refused (409): whoever sees which invitations were answered would know whose answers
+    the few rows are. Identified surveys: also the stakeholder's name (where the person may
+    still be named, `response_names`) and the date of submission, sorted by name."""
+    repo = ResultsRepository.from_session(session)
+    identified = survey.anonymity == "identified"
+    questions = questions_from_rows(
+        await SurveyRepository.from_session(session).questions(survey.id))
+    answers: dict[uuid.UUID, dict[str, list[tuple[str | None, float | None, str | None]]]] = {}
+    dates: dict[uuid.UUID, Any] = {}
+    for rid, day, key, _, choice, num, txt in await repo.response_answers(
+            survey.id, with_date=identified):
+        answers.setdefault(rid, {})
+        dates[rid] = day
+        if key is not None:
+            answers[rid].setdefault(key, []).append((choice, num, txt))
+    if not identified and 0 < len(answers) < MIN_GROUP:
+        raise Conflict(
+            f"Einzelantworten einer anonymen Umfrage gibt es erst ab {MIN_GROUP} Antworten: "
+            "bei weniger ließen sie sich den Personen zuordnen, die geantwortet haben.",
+            code="too_few_responses", details={"min_group": MIN_GROUP})
+    names = await repo.response_names(survey.id) if identified else {}
+    order = list(answers)  # by the random id
+    if identified:
+        order.sort(key=lambda rid: (names.get(rid) is None, (names.get(rid) or "").casefold()))
+    kinds = {"number": "number", "likert": "int"}
+    columns: list[tuple[str, str]] = [("nr", "int")]
+    if identified:
+        columns += [("name", "text"), ("eingereicht_am", "text")]
+    columns += [(f"{q.id} – {pick(q.text, 'de')}", kinds.get(q.kind, "text")) for q in questions]
+    rows = []
+    for nr, rid in enumerate(order, 1):
+        row: list[Any] = [nr]
+        if identified:
+            day = dates.get(rid)
+            row += [names.get(rid, ""), "" if day is None else f"{day:%d.%m.%Y}"]
+        given = answers[rid]
+        row += [_answer_value(q, given[q.id]) if q.id in given else None for q in questions]
+        rows.append(row)
+    return IndividualResponses(columns, rows)

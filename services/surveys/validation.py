@@ -1,11 +1,11 @@
 """Checking a participant's answers against the questions (pure: no I/O).
 
 Values as the API takes them (`{answers: {question_id: value}}`):
-single "opt"; multiple ["a", "b"]; likert 1..5 (or "weiss_nicht" where offered); text "..."; number 42 / 3.5; ranking
-["first", "second", ...] (every option exactly once). Form posts send strings; numbers are
-parsed leniently (also "3,5"). Answers to questions hidden by their condition are dropped, so
-a participant who changes their mind without JavaScript never gets an error for a field they
-cannot see.
+single "opt"; multiple ["a", "b"]; likert 1..5 (or "weiss_nicht" where offered); text "...";
+number 42 / 3.5; ranking ["first", "second", ...] (every option exactly once). Form posts
+send strings; numbers are parsed leniently (also "3,5"). Answers to questions hidden by their
+condition are dropped, so a participant who changes their mind without JavaScript never gets
+an error for a field they cannot see.
 """
 
 from __future__ import annotations

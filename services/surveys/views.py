@@ -7,7 +7,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.surveys.schemas import DONT_KNOW, DONT_KNOW_LABELS, ParticipationOut, QuestionDef, pick
+from services.surveys.schemas import (
+    DONT_KNOW,
+    DONT_KNOW_LABELS,
+    ParticipationOut,
+    QuestionDef,
+    pick,
+)
 from services.surveys.service import Participation, current_answers, load_draft
 
 
