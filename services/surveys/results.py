@@ -10,6 +10,7 @@ reach table also whatever would give such a count back by subtraction (`suppress
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -404,6 +405,13 @@ async def compute_results(session: AsyncSession, survey: Survey, *, lang: str = 
 
 # --- individual responses ----------------------------------------------------------------------
 
+def german_key(name: str) -> str:
+    """Sorting as in a German list (DIN 5007-1): umlauts with their base letter, "ß" as "ss",
+    case ignored ("Ärzteverein" before "Zora")."""
+    plain = unicodedata.normalize("NFKD", name.replace("ß", "ss"))
+    return "".join(c for c in plain if not unicodedata.combining(c)).casefold()
+
+
 @dataclass
 class IndividualResponses:
     """One row per response: `columns` as (name, kind) for the writers in export.py."""
@@ -457,7 +465,7 @@ async def individual_responses(session: AsyncSession, survey: Survey) -> Individ
     names = await repo.response_names(survey.id) if identified else {}
     order = list(answers)  # by the random id
     if identified:
-        order.sort(key=lambda rid: (names.get(rid) is None, (names.get(rid) or "").casefold()))
+        order.sort(key=lambda rid: (rid not in names, german_key(names.get(rid) or "")))
     kinds = {"number": "number", "likert": "int"}
     columns: list[tuple[str, str]] = [("nr", "int")]
     if identified:
