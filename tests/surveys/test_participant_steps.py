@@ -166,3 +166,25 @@ async def test_review_names_what_is_missing_and_keeps_the_rest(client, session, 
     r = await client.post(f"/t/{inv.token}/absenden")
     assert r.status_code == 422 and 'href="#q-themen-0"' in r.text
     assert (await counts(session))["responses"] == before["responses"]
+
+
+async def test_an_identified_answer_keeps_dont_know_when_edited(client, session, make_staff):
+    staff = await make_staff()
+    process = await make_process(session, staff.org_id)
+    survey = await make_survey(session, process, title="Namentlich", anonymity="identified",
+                               allow_edits=True, questions=[
+                                   {"id": "aussage", "kind": "likert", "text": "Aussage",
+                                    "dont_know": True, "required": True}])
+    campaign = await make_campaign(session, survey)
+    (inv,) = await make_invites(session, campaign)
+    await service.submit(session, inv.token, {"aussage": DONT_KNOW})
+    # Editing shows the stored choice, and the edit replaces it (review, then confirm).
+    r = await client.get(f"/t/{inv.token}")
+    assert f'value="{DONT_KNOW}" checked' in r.text
+    r = await client.post(f"/t/{inv.token}", data={"q_aussage": "2", "aktion": "pruefen"})
+    assert r.status_code == 303
+    r = await client.post(f"/t/{inv.token}/absenden")
+    assert r.status_code == 303
+    rows = list(await session.execute(select(SurveyAnswer.choice, SurveyAnswer.num).where(
+        SurveyAnswer.survey_id == survey.id)))
+    assert [tuple(x) for x in rows] == [(None, 2.0)]
