@@ -74,7 +74,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "Sie „Verbindlich absenden“ wählen; bis dahin können Sie alles ändern.",
         "confirm": "Verbindlich absenden", "change": "Ändern", "change_all": "Antworten "
         "ändern", "no_answer": "keine Antwort", "dont_know": "weiß nicht / keine Angabe",
-        "your_answer": "Ihre Antwort", "question": "Frage",
     },
     "en": {
         "required": "required", "optional": "optional", "submit": "Submit answers",
@@ -111,7 +110,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "“Submit for good”; until then you can change everything.",
         "confirm": "Submit for good", "change": "Change", "change_all": "Change answers",
         "no_answer": "no answer", "dont_know": "don't know / no answer",
-        "your_answer": "Your answer", "question": "Question",
     },
 }
 
@@ -277,7 +275,10 @@ def _render_form(request: Request, token: str, p: Participation, values: dict[st
 
 
 def _number_text(value: Any) -> str:
-    return f"{value:g}".replace(".", ",") if isinstance(value, int | float) else str(value)
+    """A number as entered ("3,5", "1000000"), never in exponent notation."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).replace(".", ",")
 
 
 def _answer_text(qv: dict[str, Any], value: Any, t: dict[str, str]) -> str:
