@@ -4,6 +4,10 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     MITWIRKEN_DATA_DIR=/data
 WORKDIR /app
+# A font with umlauts for the radar chart's PNG (services/surveys/radar.py): from the
+# distribution at build time, never fetched at run time.
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 
 COPY pyproject.toml README.md ./
 COPY api ./api

@@ -416,8 +416,11 @@ async def main() -> None:
     try:
         # Warm up both (imports, pools, caches).
         await closed_loop(raw_port, [f"/raw/w{i}" for i in range(300)], body, 2, 8)
-        await closed_loop(api_port, [f"/api/v1/participation/{t}/response"
-                                     for t in tokens[:300]], body, 2, 8)
+        # Runs for 2 s: on a busy machine it gets through fewer than its 300 tokens, so the
+        # check below counts what it stored instead of assuming all 300.
+        warm = await closed_loop(api_port, [f"/api/v1/participation/{t}/response"
+                                            for t in tokens[:300]], body, 2, 8)
+        warm_ok = warm["statuses"].get(201, 0)
         used = 300
         raw_res = await closed_loop(raw_port, [f"/raw/x{i}" for i in range(10**7)], body,
                                     args.seconds, args.concurrency, raw)
@@ -447,10 +450,9 @@ async def main() -> None:
                     steady["statuses"][k] = steady["statuses"].get(k, 0) + v
         raw_steady = await open_loop(raw_port, [f"/raw/y{i}" for i in range(10**6)], body,
                                      target, steady_secs, args.concurrency)
-        ok = (api_res["statuses"].get(201, 0) + steady["statuses"].get(201, 0) + 300)
+        ok = (api_res["statuses"].get(201, 0) + steady["statuses"].get(201, 0) + warm_ok)
         bad = {k: v for res in (api_res, steady) for k, v in res["statuses"].items() if k != 201}
         responses, responded = await count_rows(plain_dsn, prep["survey_id"])
-        warm_ok = 300
         print("\n== submissions (1 uvicorn worker each, uvloop + httptools) ==")
         for name, res in (("raw ceiling", raw_res), ("API        ", api_res)):
             print(f"{name} (closed loop, c={args.concurrency}): {res['rps']:.0f} req/s, "

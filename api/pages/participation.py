@@ -4,6 +4,12 @@ A link of an event campaign gets the event's page (api/pages/meeting_participant
 
 The token in the path is the capability, so the form needs no CSRF token. POST-redirect-GET:
 a saved draft and a submission each redirect to a GET page, so reloading never re-submits.
+
+Two steps to submit: the form posts to its own address, which checks the answers, keeps them
+as the draft and redirects to the review page (`/t/{token}/pruefen`); only the review page's
+"Verbindlich absenden" (`POST /t/{token}/absenden`) submits the draft for good. Enter in a
+field presses the form's first button, "Weiter zur Überprüfung", so it never submits.
+A survey with blocks (the self-check's fields) shows each block as a fieldset with a heading.
 Questions with a display condition are shown with a note ("only if ..."); the server ignores
 their answers when the condition is not met, so the page needs no script to hide them.
 """
@@ -26,8 +32,9 @@ from api.templating import templates
 from services.errors import Conflict, DomainError, Gone, NotFound, RateLimited, ValidationFailed
 from services.surveys import service
 from services.surveys.repository import InvitationView, SurveyView, TokenTarget
-from services.surveys.schemas import QuestionDef, pick
+from services.surveys.schemas import DONT_KNOW, QuestionDef, pick
 from services.surveys.service import Participation
+from services.surveys.validation import check_answers
 
 router = APIRouter(include_in_schema=False)
 
@@ -64,6 +71,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "limited_title": "Zu viele Anfragen", "limited": "Bitte warten Sie eine Minute und "
         "versuchen Sie es dann erneut.",
         "lang_switch": "",
+        "review": "Weiter zur Überprüfung", "review_title": "Antworten überprüfen",
+        "review_intro": "Bitte prüfen Sie Ihre Antworten. Gespeichert werden sie erst, wenn "
+        "Sie „Verbindlich absenden“ wählen; bis dahin können Sie alles ändern.",
+        "confirm": "Verbindlich absenden", "change": "Ändern", "change_all": "Antworten "
+        "ändern", "no_answer": "keine Antwort", "dont_know": "weiß nicht / keine Angabe",
     },
     "en": {
         "required": "required", "optional": "optional", "submit": "Submit answers",
@@ -95,6 +107,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "Please open the link again then.",
         "limited_title": "Too many requests", "limited": "Please wait a minute and try again.",
         "lang_switch": "",
+        "review": "Continue to review", "review_title": "Review your answers",
+        "review_intro": "Please check your answers. They are stored only when you choose "
+        "“Submit for good”; until then you can change everything.",
+        "confirm": "Submit for good", "change": "Change", "change_all": "Change answers",
+        "no_answer": "no answer", "dont_know": "don't know / no answer",
     },
 }
 
@@ -179,7 +196,7 @@ def _question_views(p: Participation, values: dict[str, Any]) -> list[dict[str, 
     lang = p.language
     t = TEXTS[lang]
     by_id = {q.id: q for q in p.questions}
-    out = []
+    out: list[dict[str, Any]] = []
     for q in p.questions:
         hints = []
         if q.kind == "text":
@@ -205,7 +222,8 @@ def _question_views(p: Participation, values: dict[str, Any]) -> list[dict[str, 
                                                   v=f" {t['or']} ".join(wanted))
         value = values.get(q.id)
         out.append({
-            "q": q, "id": q.id, "kind": q.kind, "text": pick(q.text, lang),
+            "q": q, "id": q.id, "kind": q.kind, "text": pick(q.text, lang), "block": q.block,
+            "number": len(out) + 1, "dont_know": q.kind == "likert" and q.dont_know,
             "help": pick(q.help, lang), "required": q.required, "hints": hints,
             "condition": condition,
             "options": [{"value": o.value, "label": pick(o.label, lang)} for o in q.options],
@@ -218,20 +236,32 @@ def _question_views(p: Participation, values: dict[str, Any]) -> list[dict[str, 
     return out
 
 
+def _sections(p: Participation, questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The questions in runs of the same block: a block's run gets its title as a heading (the
+    self-check's seven fields), questions outside blocks a section without one."""
+    titles = {b.get("key"): pick(b.get("title"), p.language) for b in p.blocks}
+    sections: list[dict[str, Any]] = []
+    for qv in questions:
+        block = qv["block"] if qv["block"] in titles else None
+        if not sections or sections[-1]["key"] != block:
+            sections.append({"key": block, "title": titles.get(block), "questions": []})
+        sections[-1]["questions"].append(qv)
+    return sections
+
+
+def _first_inputs(questions: list[dict[str, Any]]) -> dict[str, str]:
+    """The id of each question's first field (error links and the review's "Ändern")."""
+    return {qv["id"]: f"q-{qv['id']}" if qv["kind"] in ("text", "number")
+            else f"q-{qv['id']}-0" for qv in questions}
+
+
 def _render_form(request: Request, token: str, p: Participation, values: dict[str, Any],
                  errors: list[dict[str, Any]], *, saved: bool = False,
                  status: int = 200, preview: dict[str, str] | None = None) -> Response:
     lang = p.language
     t = TEXTS[lang]
     questions = _question_views(p, values)
-    first_input = {}
-    for qv in questions:
-        if qv["kind"] in ("single", "multiple", "likert"):
-            first_input[qv["id"]] = f"q-{qv['id']}-0"
-        elif qv["kind"] == "ranking":
-            first_input[qv["id"]] = f"q-{qv['id']}-0"
-        else:
-            first_input[qv["id"]] = f"q-{qv['id']}"
+    first_input = _first_inputs(questions)
     error_map = {e["field"]: e["message"] for e in errors}
     texts = {q.id: pick(q.text, lang) for q in p.questions}
     summary = [{"href": "#" + first_input.get(e["field"], "antworten"),
@@ -240,6 +270,7 @@ def _render_form(request: Request, token: str, p: Participation, values: dict[st
         "principal": None, "lang": lang, "t": t, "token": token,
         "title": p.title(), "introduction": pick(p.survey.introduction, lang),
         "anonymous": p.survey.anonymity == "anonymous", "questions": questions,
+        "sections": _sections(p, questions), "dont_know_value": DONT_KNOW,
         "errors": error_map, "summary": summary, "saved": saved,
         "closes": _date(p.survey.closes_at, lang), "editing": p.answered and p.can_edit,
         "preview": preview,
@@ -265,6 +296,48 @@ def preview_page(request: Request, survey: SurveyView, questions: list[QuestionD
                                  "switch_label": switch[1] if switch else ""})
 
 
+def _number_text(value: Any) -> str:
+    """A number as entered ("3,5", "1000000"), never in exponent notation."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).replace(".", ",")
+
+
+def _answer_text(qv: dict[str, Any], value: Any, t: dict[str, str]) -> str:
+    """An answer as the review page shows it: labels, not stored values."""
+    labels = {o["value"]: o["label"] for o in qv["options"]}
+    if qv["kind"] == "single":
+        return labels.get(value, str(value))
+    if qv["kind"] == "multiple":
+        return ", ".join(labels.get(v, v) for v in value)
+    if qv["kind"] == "ranking":
+        return "; ".join(f"{i}. {labels.get(v, v)}" for i, v in enumerate(value, 1))
+    if qv["kind"] == "likert":
+        if value == DONT_KNOW:
+            return t["dont_know"]
+        return f"{value} – {qv['labels'][int(value) - 1]}"
+    if qv["kind"] == "number":
+        return _number_text(value)
+    return str(value)
+
+
+def _render_review(request: Request, token: str, p: Participation,
+                   draft: dict[str, Any]) -> Response:
+    lang = p.language
+    t = TEXTS[lang]
+    # Only what the submission keeps: answers of questions hidden by a condition are dropped.
+    normalised, _, _ = check_answers(p.questions, draft, lang=lang, partial=True)
+    questions = _question_views(p, normalised)
+    first_input = _first_inputs(questions)
+    for qv in questions:
+        value = normalised.get(qv["id"])
+        qv["answer"] = None if value is None else _answer_text(qv, value, t)
+        qv["href"] = f"/t/{token}#{first_input[qv['id']]}"
+    return templates.TemplateResponse(request, "participation/review.html", {
+        "principal": None, "lang": lang, "t": t, "token": token, "title": p.title(),
+        "sections": _sections(p, questions),
+        "anonymous": p.survey.anonymity == "anonymous",
+    })
 
 
 async def _open_for_page(request: Request, session: SessionDep, token: str, *,
@@ -313,17 +386,59 @@ async def survey_post(token: str, request: Request, session: SessionDep) -> Resp
             request, session, token))
     form = await request.form()
     answers, raw = _answers_from_form(p, form)
-    action = form.get("aktion")
+    # Whatever the button (also "absenden" from a page rendered before the review step
+    # existed): this address never submits for good, it keeps the answers as the draft and
+    # goes on to the review, or back to the form with what is missing.
+    review = form.get("aktion") != "speichern"
     try:
-        if action == "speichern":
-            # Invalid values are named but valid ones are kept; the page shows both.
-            errors = await service.save_draft(session, token, answers)
-            if not errors:
-                return RedirectResponse(f"/t/{token}?gespeichert=1", status_code=303)
-            return _render_form(request, token, p, raw, errors, status=422)
-        await service.submit(session, token, answers)
+        # Invalid values are named but valid ones are kept; the page shows both.
+        errors = await service.save_draft(session, token, answers, complete=review)
+    except (Conflict, Gone, NotFound) as exc:
+        return _error_page(request, token, exc, p.language)
+    if errors:
+        return _render_form(request, token, p, raw, errors, status=422)
+    if review:
+        return RedirectResponse(f"/t/{token}/pruefen", status_code=303)
+    return RedirectResponse(f"/t/{token}?gespeichert=1", status_code=303)
+
+
+async def _answerable_draft(request: Request, session: SessionDep, token: str, *,
+                            posting: bool) -> tuple[Participation, dict[str, Any]] | Response:
+    """The participation and its draft for the review and the confirmation, or the page to
+    show instead (error, "answered", or back to the form when there is no draft)."""
+    refused = 409 if posting else 200  # a GET shows the state, a POST was refused
+    p = await _open_for_page(request, session, token, not_open_status=refused)
+    if isinstance(p, Response):
+        return p
+    if p.answered and not p.can_edit:
+        return _status_page(request, token, "answered", refused, p.language)
+    draft = await service.load_draft(session, p)
+    if draft is None:
+        return RedirectResponse(f"/t/{token}", status_code=303)
+    return p, draft
+
+
+@router.get("/t/{token}/pruefen", response_class=HTMLResponse)
+async def review_page(token: str, request: Request, session: SessionDep) -> Response:
+    found = await _answerable_draft(request, session, token, posting=False)
+    if isinstance(found, Response):
+        return found
+    p, draft = found
+    return _render_review(request, token, p, draft)
+
+
+@router.post("/t/{token}/absenden", response_class=HTMLResponse)
+async def confirm(token: str, request: Request, session: SessionDep) -> Response:
+    """The final submit: the draft the review showed, in the one submission transaction
+    (services.surveys.service.submit), which deletes the draft with it."""
+    found = await _answerable_draft(request, session, token, posting=True)
+    if isinstance(found, Response):
+        return found
+    p, draft = found
+    try:
+        await service.submit(session, token, draft)
     except ValidationFailed as exc:
-        return _render_form(request, token, p, raw, list(exc.details or []), status=422)
+        return _render_form(request, token, p, draft, list(exc.details or []), status=422)
     except (Conflict, Gone, NotFound) as exc:
         return _error_page(request, token, exc, p.language)
     return RedirectResponse(f"/t/{token}/danke", status_code=303)

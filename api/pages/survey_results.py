@@ -12,12 +12,13 @@ from sqlalchemy import select
 from api.deps import OptionalUser, SessionDep
 from api.pages import ORG_LINKS, NavLink
 from api.pages.login import login_redirect
-from api.routes.results import RESULT_ROLES
+from api.routes.results import RADAR_TITLE, RESPONSE_ROLES, RESULT_ROLES
 from api.templating import templates
 from services.errors import NotFound
 from services.identity.service import OrgRole
 from services.models.organisation import Role
 from services.models.survey import Survey
+from services.surveys.export import table_keys
 from services.surveys.radar import radar_svg
 from services.surveys.results import compute_results
 from services.surveys.schemas import pick
@@ -64,9 +65,12 @@ async def results_page(survey_id: uuid.UUID, request: Request, session: SessionD
         return templates.TemplateResponse(
             request, "surveys/not_found.html", {"principal": principal}, status_code=404)
     results = await compute_results(session, survey)
-    chart = Markup(radar_svg(results.blocks, title="Punktzahl je Handlungsfeld (0–100 %)"))
+    chart = Markup(radar_svg(results.blocks, title=RADAR_TITLE))
+    role = principal.orgs[survey.organisation_id].role
     return templates.TemplateResponse(request, "surveys/results.html", {
         "principal": principal, "survey": survey, "r": results, "chart": chart,
+        "tables": table_keys(results),
+        "responses_export": role in (*RESPONSE_ROLES, Role.admin),
         "min_group": MIN_GROUP, "shown": shown_count, "tier_labels": TIER_LABELS,
         "status": survey_status(survey),
     })

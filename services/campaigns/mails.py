@@ -70,6 +70,17 @@ class MailContext:
     deadline: datetime
     time_zone: str = "Europe/Berlin"
     organisation_id: uuid.UUID | None = None
+    # The target's title per language (a survey's); used where the campaign's title is the
+    # target's German one (the default, services.campaigns.service.check_target), so an
+    # English mail names the survey by its English title. A title the coordinator typed is
+    # kept as typed.
+    target_titles: dict[str, str] | None = None
+
+    def title_in(self, language: str) -> str:
+        titles = self.target_titles or {}
+        if titles and (not self.title or self.title == titles.get("de")):
+            return titles.get(language) or titles.get("de") or self.title
+        return self.title
 
 
 @dataclass(frozen=True)
@@ -94,29 +105,31 @@ class MailRenderer:
                                                     addr_spec=self.mail_from))
         self.date = format_datetime(datetime.now(ZoneInfo(ctx.time_zone)))
         self.boundary = "=_mitwirken_" + secrets.token_hex(12)
-        self._cache: dict[str, tuple[str, str, str]] = {}
+        self._cache: dict[tuple[str, bool], tuple[str, str, str]] = {}
         self.organisation_header = (f"{ORGANISATION_HEADER}: {ctx.organisation_id}\r\n"
                                     if ctx.organisation_id else "")
 
-    def _templates(self, language: str) -> tuple[str, str, str]:
-        if language not in self._cache:
+    def _templates(self, language: str, organisation: bool) -> tuple[str, str, str]:
+        key = (language, organisation)
+        if key not in self._cache:
             lang = language if language in ("de", "en") else "de"
-            title = self.ctx.title or DEFAULT_TITLES[(self.ctx.campaign_kind, lang)]
+            title = self.ctx.title_in(lang) or DEFAULT_TITLES[(self.ctx.campaign_kind, lang)]
             values = {
                 "name": NAME, "link": LINK, "decline_link": DECLINE,
                 "unsubscribe_link": UNSUBSCRIBE, "org_name": self.ctx.org_name,
                 "title": title, "kind": self.ctx.campaign_kind, "reminder": self.kind == "reminder",
                 "deadline": format_deadline(self.ctx.deadline, lang, self.ctx.time_zone),
+                "organisation": organisation,
             }
             text = _env.get_template(f"campaign.{lang}.txt").render(values)
             markup = _env.get_template(f"campaign.{lang}.html").render(values)
             subject = header("Subject", single_line(SUBJECTS[(self.kind, lang)].format(
                 title=title)))
-            self._cache[language] = (subject, text, markup)
-        return self._cache[language]
+            self._cache[key] = (subject, text, markup)
+        return self._cache[key]
 
     def render(self, invitation_id: uuid.UUID, name: str, address: str,
-               language: str) -> Rendered:
+               language: str, recipient_kind: str = "person") -> Rendered:
         """The wire form of one mail, assembled directly (MIME multipart/alternative, base64
         parts): about ten times faster than building an EmailMessage per recipient. Every
         header still comes from the email package (`header`): folded, encoded words for
@@ -124,7 +137,8 @@ class MailRenderer:
 
         Raises UnsendableAddress for an address that cannot go on the wire; `send_batch`
         checks the addresses first and fails those mails alone."""
-        subject, text, markup = self._templates(language)
+        # An organisation (stakeholder kind) is greeted as a team, a person by name.
+        subject, text, markup = self._templates(language, recipient_kind == "organisation")
         token = invitation_token(self.ctx.secret_key, invitation_id)
         link = f"{self.base}/t/{token}"
         fill = {LINK: link, DECLINE: f"{link}/decline", UNSUBSCRIBE: f"{link}/unsubscribe"}

@@ -32,6 +32,8 @@ class QueuedMail:
     email: str
     language: str
     attempts: int
+    # The stakeholder's kind: an organisation is greeted as a team, not as a person.
+    kind: str = "person"
 
 
 # A stakeholder may be written to only with a legal basis: a consent (the table's check
@@ -289,9 +291,9 @@ class CampaignRepository(Repository):
               AND """ + HAS_LEGAL_BASIS.format(s="s") + """
               AND ((m.kind = 'invitation' AND i.status = 'pending')
                    OR (m.kind = 'reminder' AND i.status = 'sent'))
-            RETURNING m.id, m.invitation_id, s.name, s.email, i.language, m.attempts
+            RETURNING m.id, m.invitation_id, s.name, s.email, i.language, m.attempts, s.kind
         """), params)
-        leased = [QueuedMail(r[0], r[1], r[2] or "", r[3], r[4], r[5]) for r in rows]
+        leased = [QueuedMail(r[0], r[1], r[2] or "", r[3], r[4], r[5], r[6]) for r in rows]
         await self.session.execute(text("""
             UPDATE outbound_mails m SET status = 'cancelled'
             FROM invitations i

@@ -184,6 +184,10 @@ class SurveyRepository(Repository):
         )
         return list(rows)
 
+    async def blocks(self, survey_id: uuid.UUID) -> list[dict[str, Any]]:
+        value = await self.session.scalar(select(Survey.blocks).where(Survey.id == survey_id))
+        return list(value or [])
+
     async def replace_questions(
         self, survey_id: uuid.UUID, questions: Sequence[SurveyQuestion]
     ) -> None:

@@ -10,6 +10,7 @@ reach table also whatever would give such a count back by subtraction (`suppress
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -18,10 +19,12 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.campaigns.repository import HAS_LEGAL_BASIS
+from services.errors import Conflict
 from services.models.survey import Survey
 from services.repository import Repository
 from services.surveys.repository import SurveyRepository
-from services.surveys.schemas import QuestionDef, pick
+from services.surveys.schemas import DONT_KNOW, DONT_KNOW_LABELS, QuestionDef, pick
 from services.surveys.service import questions_from_rows
 from services.surveys.suppression import MIN_GROUP, shown_count, suppress_reach
 
@@ -93,6 +96,34 @@ class ResultsRepository(Repository):
         return [(g, int(t), int(inv), int(ans)) for g, t, inv, ans in rows]
 
 
+    async def response_answers(self, survey_id: uuid.UUID, *, with_date: bool
+                               ) -> list[tuple[uuid.UUID, Any, str | None, int | None,
+                                               str | None, float | None, str | None]]:
+        """(response, date or None, question, ordinal, choice, num, text) of every response,
+        by the random response id (an order that says nothing about who or when); a response
+        without answers comes as one row of NULLs. The date only where asked (identified)."""
+        rows = await self.session.execute(text(
+            "SELECT r.id, " + ("r.submitted_on" if with_date else "NULL") + ", "
+            "       a.question_key, a.ordinal, a.choice, a.num, a.text "
+            "FROM survey_responses r LEFT JOIN survey_answers a ON a.response_id = r.id "
+            "WHERE r.survey_id = :s ORDER BY r.id, a.question_key, a.ordinal"
+        ), {"s": survey_id})
+        return [tuple(r) for r in rows]  # type: ignore[misc]
+
+    async def response_names(self, survey_id: uuid.UUID) -> dict[uuid.UUID, str]:
+        """Identified surveys: the stakeholder's name per response, where the link exists and
+        the person may still be named (not erased, a legal basis still holds)."""
+        rows = await self.session.execute(text(
+            "SELECT l.response_id, st.name FROM survey_response_links l "
+            "JOIN survey_responses r ON r.id = l.response_id "
+            "JOIN invitations i ON i.id = l.invitation_id "
+            "JOIN stakeholders st ON st.id = i.stakeholder_id "
+            "WHERE r.survey_id = :s AND st.erased_at IS NULL AND st.name IS NOT NULL AND "
+            + HAS_LEGAL_BASIS.format(s="st")
+        ), {"s": survey_id})
+        return {rid: name for rid, name in rows}
+
+
 @dataclass
 class Rate:
     invited: int
@@ -134,6 +165,8 @@ class QuestionResult:
     ranking: list[dict[str, Any]] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
     texts_total: int = 0
+    # Likert with "weiß nicht" offered: how many chose it (in `answered`, not in the mean).
+    dont_know: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "kind": self.kind, "text": self.text,
@@ -148,6 +181,8 @@ class QuestionResult:
         if self.kind in ("likert", "number"):
             out.update({"mean": self.mean, "min": self.minimum, "max": self.maximum,
                         "distribution": self.distribution})
+            if self.dont_know is not None:
+                out["dont_know"] = self.dont_know
         if self.kind == "ranking":
             out["ranking"] = self.ranking
         if self.kind == "text":
@@ -174,6 +209,9 @@ def _question_result(q: QuestionDef, groups: list[tuple[str | None, float | None
         r.options = [{"value": o.value, "label": pick(o.label, lang), "count": counts[o.value],
                       "share": _share(counts[o.value], answered)} for o in q.options]
     elif q.kind in ("likert", "number"):
+        if q.dont_know:
+            r.dont_know = sum(n for c, _, n, _ in groups if c == DONT_KNOW)
+        groups = _scored(groups)
         total = sum(n for _, _, n, _ in groups)
         weighted = sum(_num(v) * n for _, v, n, _ in groups)
         values = [v for _, v, _, _ in groups if v is not None]
@@ -208,6 +246,12 @@ def _question_result(q: QuestionDef, groups: list[tuple[str | None, float | None
             key=lambda item: -item["points"],
         )
     return r
+
+
+def _scored(groups: list[tuple[str | None, float | None, int, int]]
+            ) -> list[tuple[str | None, float | None, int, int]]:
+    """The rows with a number: "weiß nicht" (a choice without one) is never scored."""
+    return [g for g in groups if g[1] is not None]
 
 
 def _plain(v: float) -> str:
@@ -253,22 +297,29 @@ class SurveyResults:
 def _block_scores(survey: Survey, questions: list[QuestionDef],
                   groups: dict[str, list[tuple[str | None, float | None, int, int]]],
                   lang: str) -> list[dict[str, Any]]:
-    """The self-check's score per field: the mean Likert value of its statements, as 0-100 %."""
+    """The self-check's score per field: the mean Likert value of its statements, as 0-100 %.
+    "Weiß nicht" answers are counted apart (`dont_know`, answers over all statements) and left
+    out of the mean; a score from fewer than MIN_GROUP scored answers is suppressed, even where
+    more people answered (five people, four of them "weiß nicht": the score would be one's)."""
     out = []
     for block in survey.blocks or []:
         keys = [q.id for q in questions if q.block == block["key"] and q.kind == "likert"]
         total = weighted = 0.0
-        answered = 0
+        answered = scored = dont_know = 0
         for key in keys:
             rows = groups.get(key, [])
-            total += sum(n for _, _, n, _ in rows)
-            weighted += sum(_num(v) * n for _, v, n, _ in rows)
+            numbers = _scored(rows)
+            total += sum(n for _, _, n, _ in numbers)
+            weighted += sum(_num(v) * n for _, v, n, _ in numbers)
             answered = max(answered, sum(first for _, _, _, first in rows))
-        suppressed = answered < MIN_GROUP
+            scored = max(scored, sum(first for _, _, _, first in numbers))
+            dont_know += sum(n for c, _, n, _ in rows if c == DONT_KNOW)
+        suppressed = answered < MIN_GROUP or scored < MIN_GROUP
         mean = weighted / total if total and not suppressed else None
         out.append({
             "key": block["key"], "title": pick(block.get("title"), lang),
             "answered": shown_count(answered), "suppressed": suppressed,
+            "dont_know": None if answered < MIN_GROUP else dont_know,
             "mean": None if mean is None else round(mean, 3),
             "score": None if mean is None else round((mean - 1) / 4 * 100, 1),
         })
@@ -350,3 +401,83 @@ async def compute_results(session: AsyncSession, survey: Survey, *, lang: str = 
         matrix=reach.matrix, groups=reach.groups, tiers=reach.tiers, questions=results,
         blocks=_block_scores(survey, questions, grouped, lang),
     )
+
+
+# --- individual responses ----------------------------------------------------------------------
+
+def german_key(name: str) -> str:
+    """Sorting as in a German list (DIN 5007-1): umlauts with their base letter, "ß" as "ss",
+    case ignored ("Ärzteverein" before "Zora")."""
+    plain = unicodedata.normalize("NFKD", name.replace("ß", "ss"))
+    return "".join(c for c in plain if not unicodedata.combining(c)).casefold()
+
+
+@dataclass
+class IndividualResponses:
+    """One row per response: `columns` as (name, kind) for the writers in export.py."""
+
+    columns: list[tuple[str, str]]
+    rows: list[list[Any]]
+
+
+def _answer_value(q: QuestionDef, parts: list[tuple[str | None, float | None, str | None]]
+                  ) -> Any:
+    labels = {o.value: pick(o.label, "de") for o in q.options}
+    if q.kind == "text":
+        return parts[0][2]
+    if q.kind in ("single", "multiple"):
+        return "; ".join(labels.get(c or "", c or "") for c, _, _ in parts)
+    if q.kind == "ranking":
+        return " > ".join(labels.get(c or "", c or "") for c, _, _ in parts)
+    choice, num, _ = parts[0]
+    if choice == DONT_KNOW:
+        return DONT_KNOW_LABELS["de"]
+    if num is None:
+        return None
+    return int(num) if float(num).is_integer() else float(num)
+
+
+async def individual_responses(session: AsyncSession, survey: Survey) -> IndividualResponses:
+    """Every response with its answers, for the organisation's coordinators and admins.
+
+    Anonymous surveys: the answers only, numbered in the order of the random response id; no
+    date, group, tier, channel or anything of the invitation. Below MIN_GROUP responses they
+    are refused (409): whoever sees which invitations were answered would know whose answers
+    the few rows are. Identified surveys: also the stakeholder's name (where the person may
+    still be named, `response_names`) and the date of submission, sorted by name."""
+    repo = ResultsRepository.from_session(session)
+    identified = survey.anonymity == "identified"
+    questions = questions_from_rows(
+        await SurveyRepository.from_session(session).questions(survey.id))
+    answers: dict[uuid.UUID, dict[str, list[tuple[str | None, float | None, str | None]]]] = {}
+    dates: dict[uuid.UUID, Any] = {}
+    for rid, day, key, _, choice, num, txt in await repo.response_answers(
+            survey.id, with_date=identified):
+        answers.setdefault(rid, {})
+        dates[rid] = day
+        if key is not None:
+            answers[rid].setdefault(key, []).append((choice, num, txt))
+    if not identified and 0 < len(answers) < MIN_GROUP:
+        raise Conflict(
+            f"Einzelantworten einer anonymen Umfrage gibt es erst ab {MIN_GROUP} Antworten: "
+            "bei weniger ließen sie sich den Personen zuordnen, die geantwortet haben.",
+            code="too_few_responses", details={"min_group": MIN_GROUP})
+    names = await repo.response_names(survey.id) if identified else {}
+    order = list(answers)  # by the random id
+    if identified:
+        order.sort(key=lambda rid: (rid not in names, german_key(names.get(rid) or "")))
+    kinds = {"number": "number", "likert": "int"}
+    columns: list[tuple[str, str]] = [("nr", "int")]
+    if identified:
+        columns += [("name", "text"), ("eingereicht_am", "text")]
+    columns += [(f"{q.id} – {pick(q.text, 'de')}", kinds.get(q.kind, "text")) for q in questions]
+    rows = []
+    for nr, rid in enumerate(order, 1):
+        row: list[Any] = [nr]
+        if identified:
+            day = dates.get(rid)
+            row += [names.get(rid, ""), "" if day is None else f"{day:%d.%m.%Y}"]
+        given = answers[rid]
+        row += [_answer_value(q, given[q.id]) if q.id in given else None for q in questions]
+        rows.append(row)
+    return IndividualResponses(columns, rows)

@@ -18,6 +18,11 @@ from contracts.input_rules import BoundedDateTime
 LANGS = ("de", "en")
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
+# The answer "weiß nicht / keine Angabe" to a Likert statement that offers it (`dont_know`):
+# stored as a choice without a number, counted apart and never part of a mean or score.
+DONT_KNOW = "weiss_nicht"
+DONT_KNOW_LABELS = {"de": "weiß nicht / keine Angabe", "en": "don't know / no answer"}
+
 DEFAULT_LIKERT_LABELS: dict[str, list[str]] = {
     "de": ["trifft gar nicht zu", "trifft eher nicht zu", "teils, teils", "trifft eher zu",
            "trifft voll zu"],
@@ -101,6 +106,8 @@ class QuestionDef(BaseModel):
     show_if: Condition | None = None
     # Which scored block (self-check field of action) a Likert question belongs to.
     block: str | None = None
+    # Likert only: offer "weiß nicht / keine Angabe" (DONT_KNOW) besides 1..5.
+    dont_know: bool = False
 
     _text = field_validator("text")(_check_i18n)
     _help = field_validator("help")(_check_i18n_optional)
@@ -128,6 +135,8 @@ class QuestionDef(BaseModel):
                     raise ValueError("Likert: fünf Beschriftungen je Sprache")
             if self.labels and "de" not in self.labels:
                 raise ValueError("Likert: deutsche Beschriftungen fehlen")
+        if self.dont_know and self.kind != "likert":
+            raise ValueError("„weiß nicht“ (dont_know) gibt es nur bei Likert-Fragen")
         if self.kind == "number" and self.min is not None and self.max is not None:
             if self.min > self.max:
                 raise ValueError("min ist größer als max")

@@ -19,7 +19,7 @@ batches by a separate job); it is not built yet.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -276,17 +276,20 @@ async def survey_out(session: AsyncSession, survey: Survey) -> SurveyOut:
 
 # --- the participant's token ----------------------------------------------------------------
 
-# Parsed questions per (survey id, revision): the submit path needs them on every request and
-# they only change with the revision, which the token query returns anyway.
-_QUESTION_CACHE: dict[tuple[uuid.UUID, int], list[QuestionDef]] = {}
+# Parsed questions and the blocks (the self-check's fields, for the page's headings) per
+# (survey id, revision): the submit path needs the questions on every request and both only
+# change with the revision, which the token query returns anyway.
+_QUESTION_CACHE: dict[tuple[uuid.UUID, int], tuple[list[QuestionDef], list[dict[str, Any]]]] = {}
 _CACHE_LIMIT = 512
 
 
-async def _questions_cached(repo: SurveyRepository, survey: SurveyView) -> list[QuestionDef]:
+async def _questions_cached(repo: SurveyRepository, survey: SurveyView
+                            ) -> tuple[list[QuestionDef], list[dict[str, Any]]]:
     key = (survey.id, survey.revision)
     found = _QUESTION_CACHE.get(key)
     if found is None:
-        found = questions_from_rows(await repo.questions(survey.id))
+        found = (questions_from_rows(await repo.questions(survey.id)),
+                 await repo.blocks(survey.id))
         if len(_QUESTION_CACHE) >= _CACHE_LIMIT:
             _QUESTION_CACHE.clear()
         _QUESTION_CACHE[key] = found
@@ -303,6 +306,7 @@ class Participation:
     questions: list[QuestionDef]
     answered: bool
     language: str
+    blocks: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def can_edit(self) -> bool:
@@ -339,10 +343,10 @@ async def open_token(
         raise NotFound("Dieser Link ist uns nicht bekannt.", code="token_unknown")
     if survey.closes_at is not None and survey.closes_at <= now:
         raise Gone("Die Umfrage ist beendet.", code="survey_closed")
-    questions = await _questions_cached(repo, survey)
+    questions, blocks = await _questions_cached(repo, survey)
     language = inv.language if inv.language in ("de", "en") else "de"
     return Participation(token_hash, target, survey, questions,
-                         answered=inv.status == "responded", language=language)
+                         answered=inv.status == "responded", language=language, blocks=blocks)
 
 
 def not_open_yet(p: Participation, now: datetime) -> bool:
@@ -378,8 +382,8 @@ async def current_answers(session: AsyncSession, p: Participation) -> dict[str, 
         kind = kinds.get(a.question_key)
         if kind in ("multiple", "ranking"):
             out.setdefault(a.question_key, []).append(a.choice)
-        elif kind == "single":
-            out[a.question_key] = a.choice
+        elif kind == "single" or (kind == "likert" and a.choice is not None):
+            out[a.question_key] = a.choice  # a likert choice is "weiß nicht"
         elif kind == "text":
             out[a.question_key] = a.text
         elif a.num is not None:
@@ -387,13 +391,17 @@ async def current_answers(session: AsyncSession, p: Participation) -> dict[str, 
     return out
 
 
-async def save_draft(session: AsyncSession, token: str, answers: dict[str, Any]) -> list[dict]:
+async def save_draft(session: AsyncSession, token: str, answers: dict[str, Any], *,
+                     complete: bool = False) -> list[dict]:
     """Keep unsubmitted answers; invalid values are reported (and not saved), empty required
-    ones are fine. Returns the field errors (empty when everything was saved)."""
+    ones are fine unless `complete` (the review step before the final submit: the answers are
+    kept as the draft the confirmation submits, and a missing required answer is named).
+    Returns the field errors (empty when everything was saved)."""
     now = datetime.now(UTC)
     p = await open_token(session, token, now=now)
     require_answerable(p, now)
-    normalised, _, errors = check_answers(p.questions, answers, lang=p.language, partial=True)
+    normalised, _, errors = check_answers(p.questions, answers, lang=p.language,
+                                          partial=not complete)
     await SurveyRepository.from_session(session).save_draft(p.token_hash, p.survey.id,
                                                             normalised)
     return [e.as_dict() for e in errors]

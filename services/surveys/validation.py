@@ -1,11 +1,11 @@
 """Checking a participant's answers against the questions (pure: no I/O).
 
 Values as the API takes them (`{answers: {question_id: value}}`):
-single "opt"; multiple ["a", "b"]; likert 1..5; text "..."; number 42 / 3.5; ranking
-["first", "second", ...] (every option exactly once). Form posts send strings; numbers are
-parsed leniently (also "3,5"). Answers to questions hidden by their condition are dropped, so
-a participant who changes their mind without JavaScript never gets an error for a field they
-cannot see.
+single "opt"; multiple ["a", "b"]; likert 1..5 (or "weiss_nicht" where offered); text "...";
+number 42 / 3.5; ranking ["first", "second", ...] (every option exactly once). Form posts
+send strings; numbers are parsed leniently (also "3,5"). Answers to questions hidden by their
+condition are dropped, so a participant who changes their mind without JavaScript never gets
+an error for a field they cannot see.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from services.surveys.schemas import QuestionDef
+from services.surveys.schemas import DONT_KNOW, QuestionDef
 
 MESSAGES = {
     "de": {
@@ -145,6 +145,9 @@ def _one(q: QuestionDef, value: Any) -> tuple[Any, list[AnswerRow]]:
         ordered = [v for v in allowed if v in chosen]
         return ordered, [AnswerRow(key, i, choice=v) for i, v in enumerate(ordered)]
     if q.kind == "likert":
+        if q.dont_know and value == DONT_KNOW:
+            # A choice without a number: results count it apart and score only 1..5.
+            return DONT_KNOW, [AnswerRow(key, 0, choice=DONT_KNOW)]
         try:
             d = _number(value)
         except _Invalid as exc:

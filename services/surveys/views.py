@@ -7,7 +7,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.surveys.schemas import ParticipationOut, QuestionDef, pick
+from services.surveys.schemas import (
+    DONT_KNOW,
+    DONT_KNOW_LABELS,
+    ParticipationOut,
+    QuestionDef,
+    pick,
+)
 from services.surveys.service import Participation, current_answers, load_draft
 
 
@@ -20,6 +26,8 @@ def localized_question(q: QuestionDef, lang: str) -> dict[str, Any]:
         out["options"] = [{"value": o.value, "label": pick(o.label, lang)} for o in q.options]
     if q.kind == "likert":
         out["labels"] = q.likert_labels(lang)
+        if q.dont_know:
+            out["dont_know"] = {"value": DONT_KNOW, "label": pick(DONT_KNOW_LABELS, lang)}
     if q.kind == "text":
         out["max_length"] = q.max_length
     if q.kind == "number":

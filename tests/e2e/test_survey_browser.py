@@ -1,9 +1,9 @@
 """The participant's survey page in Chromium against a real uvicorn server.
 
 Open an invitation link, leave a required field empty, see the error summary, follow its link
-to the field, fix it with the keyboard, submit, see the thanks page; the same link again shows
-"already answered". axe-core finds no serious or critical violation on the survey page (also
-in its error state).
+to the field, fix it with the keyboard, go on to the review, submit for good there, see the
+thanks page; the same link again shows "already answered". axe-core finds no serious or
+critical violation on the survey page (also in its error state) and on the review.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ async def test_participant_fills_in_the_survey(server, committed_maker, make_com
             await page.get_by_label("Politik", exact=True).check()
             await page.get_by_label("4 – trifft eher zu").check()
             # "themen" (required) stays empty.
-            await page.get_by_role("button", name="Antworten absenden").click()
+            await page.get_by_role("button", name="Weiter zur Überprüfung").click()
             summary = page.locator(".error-summary")
             await summary.wait_for()
             assert "Bitte prüfen Sie Ihre Angaben" in await summary.inner_text()
@@ -64,12 +64,54 @@ async def test_participant_fills_in_the_survey(server, committed_maker, make_com
             await page.keyboard.press("Space")  # check "Bildung und Betreuung"
             assert await page.locator("#q-themen-0").is_checked()
             assert await page.locator("#q-gruppe-2").is_checked()  # kept from the first try
-            await page.get_by_role("button", name="Antworten absenden").focus()
+            # The form's first button (what Enter in a field presses) goes to the review.
+            await page.locator("#q-bedarfe").fill("Mehr Treffpunkte")
+            await page.get_by_role("button", name="Weiter zur Überprüfung").focus()
+            await page.keyboard.press("Enter")
+            await page.wait_for_url(f"{url}/pruefen")
+            assert "Mehr Treffpunkte" in await page.locator("dl.review").inner_text()
+            assert await _serious(page) == []
+            assert await page.evaluate("document.documentElement.scrollWidth <= 390")
+            await page.get_by_role("button", name="Verbindlich absenden").focus()
             await page.keyboard.press("Enter")
             await page.wait_for_url(f"{url}/danke")
             assert "Vielen Dank" in await page.locator("h1").inner_text()
 
             await page.goto(url)
             assert await page.locator("h1").inner_text() == "Bereits beantwortet"
+        finally:
+            await browser.close()
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+async def test_self_check_fields_and_dont_know_in_chromium(server, committed_maker,
+                                                          make_committed_staff):
+    """The self-check's seven headed fieldsets and the "weiß nicht" choice: axe-clean and no
+    horizontal scrolling at 320 CSS px; the review shows the choice by its label."""
+    from playwright.async_api import async_playwright
+
+    staff = await make_committed_staff()
+    async with committed_maker() as session:
+        process = await make_process(session, staff.org_id)
+        survey = await make_survey(session, process,
+                                   from_template="weltoffene-kommune-selbstcheck")
+        campaign = await make_campaign(session, survey)
+        (inv,) = await make_invites(session, campaign)
+        await session.commit()
+    url = f"{server}/t/{inv.token}"
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 320, "height": 700})
+            await page.goto(url)
+            assert await page.locator("fieldset.block > legend h2").count() == 7
+            assert await _serious(page) == []
+            assert await page.evaluate("document.documentElement.scrollWidth <= 320")
+            group = page.get_by_role("group", name="Management und Steuerung")
+            await group.get_by_role("group", name="1. Weltoffenheit").get_by_label(
+                "weiß nicht / keine Angabe").check()
+            await page.get_by_role("button", name="Zwischenspeichern").click()
+            await page.wait_for_url(f"{url}?gespeichert=1")
+            assert await page.locator("#q-management_1-5").is_checked()
         finally:
             await browser.close()

@@ -151,7 +151,7 @@ async def test_build_preview_and_open_a_survey_on_a_phone(server, committed_make
             assert await page.locator("legend").first.inner_text() != ""
             legends = await page.locator("legend").all_inner_texts()
             assert any("In welcher Rolle nehmen Sie teil?" in t for t in legends)
-            assert await page.get_by_role("button", name="Antworten absenden").is_disabled()
+            assert await page.get_by_role("button", name="Weiter zur Überprüfung").is_disabled()
             await _check(page)
             await page.get_by_role("link", name="Vorschau auf Englisch").click()
             await page.wait_for_url("**/vorschau?lang=en")

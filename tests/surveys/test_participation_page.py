@@ -29,12 +29,17 @@ async def test_form_errors_then_submit_then_answered(client, session, make_staff
     assert 'class="error-summary"' in r.text and 'href="#q-themen-0"' in r.text
     assert 'aria-describedby="q-themen-hint q-themen-error"' in r.text
     assert 'value="politik" checked' in r.text  # what was entered stays
-    assert await counts(session) == before
+    # Nothing submitted; the valid answer is kept as the draft.
+    assert await counts(session) == {**before, "drafts": before["drafts"] + 1}
     form = {"q_gruppe": "politik", "q_themen": ["arbeit", "bildung"], "q_zusammenleben": "4",
             "q_formate__workshop": "2", "q_formate__online": "1",
             "q_formate__stadtgespraech": "3", "q_formate__interview": "4",
             "q_bedarfe": "Mehr Treffpunkte", "aktion": "absenden"}
     r = await client.post(f"/t/{inv.token}", data=form)
+    # Even "absenden" from an old page only leads to the review.
+    assert r.status_code == 303 and r.headers["location"] == f"/t/{inv.token}/pruefen"
+    assert (await counts(session))["responses"] == before["responses"]
+    r = await client.post(f"/t/{inv.token}/absenden")
     assert r.status_code == 303 and r.headers["location"] == f"/t/{inv.token}/danke"
     assert (await counts(session))["responses"] == before["responses"] + 1
     r = await client.get(f"/t/{inv.token}/danke")
@@ -42,6 +47,8 @@ async def test_form_errors_then_submit_then_answered(client, session, make_staff
     r = await client.get(f"/t/{inv.token}")
     assert "Bereits beantwortet" in r.text
     r = await client.post(f"/t/{inv.token}", data=form)
+    assert r.status_code == 409 and "Bereits beantwortet" in r.text
+    r = await client.post(f"/t/{inv.token}/absenden")
     assert r.status_code == 409 and "Bereits beantwortet" in r.text
     assert (await counts(session))["responses"] == before["responses"] + 1
 
@@ -66,7 +73,7 @@ async def test_save_and_resume(client, session, make_staff):
 async def test_english_and_status_pages(client, session, make_staff):
     _, inv = await _invite(session, make_staff, language="en")
     r = await client.get(f"/t/{inv.token}")
-    assert '<html lang="en">' in r.text and "Submit answers" in r.text
+    assert '<html lang="en">' in r.text and "Continue to review" in r.text
     r = await client.get("/t/unbekannt")
     assert r.status_code == 404 and "Link unbekannt" in r.text
     _, expired = await _invite(session, make_staff,
@@ -90,6 +97,8 @@ async def test_not_yet_open_and_thanks_without_answer(client, session, make_staf
     assert "noch nicht geöffnet" in r.text
     before = await counts(session)
     r = await client.post(f"/t/{inv.token}", data={"q_gruppe": "politik", "aktion": "absenden"})
+    assert r.status_code == 409 and "noch nicht geöffnet" in r.text
+    r = await client.post(f"/t/{inv.token}/absenden")
     assert r.status_code == 409 and "noch nicht geöffnet" in r.text
     r = await client.post(f"/api/v1/participation/{inv.token}/response",
                           json={"answers": {"gruppe": "politik"}})

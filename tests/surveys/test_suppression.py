@@ -192,10 +192,11 @@ async def test_results_api_hides_what_subtraction_would_reveal(client, session, 
                 ("b", 1): 10, ("b", 2): 8, ("b", 3): 0}
     assert_protected(shown_from_api(r), answered)
 
-    csv_text = (await client.get(f"/api/v1/surveys/{survey.id}/results.csv",
-                                 headers=staff.headers)).content.decode("utf-8-sig")
-    assert "a;1;2;;;True" in csv_text and "a;2;4;;;True" in csv_text
-    assert "gesamt" in csv_text.split("gruppe;stufe")[1]
+    csv_text = (await client.get(f"/api/v1/surveys/{survey.id}/results.csv?tabelle="
+                                 "erreichbarkeit", headers=staff.headers)
+                ).content.decode("utf-8-sig")
+    assert "a;1;2;;;ja" in csv_text and "a;2;4;;;ja" in csv_text
+    assert csv_text.startswith("gruppe;stufe") and "gesamt" in csv_text
     page = await client.get(f"/app/surveys/{survey.id}/results", headers=staff.headers)
     assert page.status_code == 200 and "Gruppen × Erreichbarkeit" in page.text
     assert "6 von 6" not in page.text and "unterdrückt" in page.text

@@ -329,8 +329,9 @@ async def test_editing_a_survey_with_answers_makes_a_new_version(client, session
     answers = {"q_gruppe": "politik", "q_themen": ["arbeit"], "q_zusammenleben": "4",
                "q_formate__workshop": "2", "q_formate__online": "1",
                "q_formate__stadtgespraech": "3", "q_formate__interview": "4",
-               "aktion": "absenden"}
+               "aktion": "pruefen"}
     assert (await client.post(f"/t/{inv.token}", data=answers)).status_code == 303
+    assert (await client.post(f"/t/{inv.token}/absenden")).status_code == 303
 
     page = await client.get(f"/app/surveys/{survey_id}/bearbeiten")
     assert "Neue Version beim Speichern" in page.text and "bereits 1 Antwort." in page.text
@@ -437,11 +438,11 @@ async def test_preview_shows_the_participant_form_read_only(client, session, mak
     assert "<legend>1. In welcher Rolle nehmen Sie teil?" in text  # the participant's markup
     assert "Vorschau:" in text and f'href="/app/surveys/{survey_id}/bearbeiten"' in text
     assert 'method="post"' not in text.split('id="antworten"')[0].rsplit("<form", 1)[-1]
-    assert 'value="absenden" disabled' in text and 'value="speichern" class="secondary" ' \
+    assert 'value="pruefen" disabled' in text and 'value="speichern" class="secondary" ' \
         'disabled' in text
     assert "/t/" not in text and "Abmelden" not in text  # the participant's header
     english = await client.get(f"/app/surveys/{survey_id}/vorschau", params={"lang": "en"})
-    assert '<html lang="en">' in english.text and "Submit answers" in english.text
+    assert '<html lang="en">' in english.text and "Continue to review" in english.text
 
     # Exactly what a participant sees: the same markup from the title to the buttons.
     survey = await get_survey(session, survey_id)
