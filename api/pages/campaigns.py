@@ -23,7 +23,7 @@ from api.meeting_control import commit_and_wake
 from api.pages import ORG_LINKS, NavLink
 from api.pages.login import login_redirect
 from api.ratelimit import RETRY_AFTER_SECONDS, participation_limits
-from api.templating import templates
+from api.templating import for_organisation, templates
 from services.campaigns import service
 from services.campaigns.schemas import Audience, CampaignCreate
 from services.errors import DomainError, ValidationFailed
@@ -47,6 +47,14 @@ TEXTS = {
         "declined_title": "Absage erhalten",
         "declined": "Vielen Dank für Ihre Rückmeldung. Sie erhalten zu dieser Beteiligung keine "
         "Erinnerungen mehr.",
+        "declined_next": "Sie müssen nichts weiter tun. Zu späteren Beteiligungen laden wir "
+        "Sie gegebenenfalls wieder ein; möchten Sie gar keine E-Mails mehr, melden Sie sich "
+        "über den Link „abmelden“ in der E-Mail ab.",
+        "unsubscribed_next": "Ihre Adresse bleibt nur gespeichert, damit wir Ihnen nicht "
+        "versehentlich wieder schreiben. Möchten Sie wieder eingeladen werden oder Ihre Daten "
+        "löschen lassen, schreiben Sie uns.",
+        "contact_link": "Fragen? So erreichen Sie uns",
+        "privacy_link": "Was mit Ihren Daten geschieht",
         "already_responded": "Sie haben bereits teilgenommen. Eine Absage ist nicht mehr nötig.",
         "unsubscribe_title": "Keine E-Mails mehr erhalten",
         "unsubscribe_intro": "Sie möchten keine Einladungen und Erinnerungen mehr von uns "
@@ -68,6 +76,13 @@ TEXTS = {
         "declined_title": "Thank you",
         "declined": "Thank you for letting us know. You will receive no more reminders about "
         "this.",
+        "declined_next": "There is nothing more you need to do. We may invite you to later "
+        "participation processes; if you want no e-mails at all, use the “unsubscribe” link "
+        "in the e-mail.",
+        "unsubscribed_next": "We keep your address only so that we do not write to you again "
+        "by mistake. If you want to be invited again or your data deleted, write to us.",
+        "contact_link": "Questions? How to reach us",
+        "privacy_link": "What happens to your data",
         "already_responded": "You have already taken part; there is nothing to decline.",
         "unsubscribe_title": "Stop e-mails",
         "unsubscribe_intro": "You no longer want invitations and reminders from us? "
@@ -89,10 +104,11 @@ STATUS_LABELS = {"draft": "Entwurf", "running": "läuft", "closed": "abgeschloss
 
 def _page(request: Request, lang: str, title: str, message: str | None, *,
           action: str | None = None, intro: str | None = None, button: str | None = None,
-          status_code: int = 200, success: bool = False) -> Response:
+          status_code: int = 200, success: bool = False, next: str | None = None) -> Response:
     return templates.TemplateResponse(request, "campaigns/participant.html", {
         "principal": None, "lang": lang, "title": title, "message": message,
         "action": action, "intro": intro, "button": button, "success": success,
+        "next": next, "t": TEXTS[lang],
     }, status_code=status_code,
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)} if status_code == 429 else None)
 
@@ -109,6 +125,7 @@ async def _participant(request: Request, session: SessionDep, token: str, what: 
     except DomainError:
         t = TEXTS["de"]
         return _page(request, "de", t["unknown_title"], t["unknown"], status_code=404)
+    await for_organisation(request, session, invitation.organisation_id)
     lang = invitation.language if invitation.language in TEXTS else "de"
     t = TEXTS[lang]
     if not act:
@@ -126,9 +143,11 @@ async def _participant(request: Request, session: SessionDep, token: str, what: 
         except DomainError:
             return _page(request, lang, t["decline_title"], t["already_responded"],
                          status_code=409)
-        return _page(request, lang, t["declined_title"], t["declined"], success=True)
+        return _page(request, lang, t["declined_title"], t["declined"], success=True,
+                     next=t["declined_next"])
     await service.unsubscribe(session, token)
-    return _page(request, lang, t["unsubscribed_title"], t["unsubscribed"], success=True)
+    return _page(request, lang, t["unsubscribed_title"], t["unsubscribed"], success=True,
+                 next=t["unsubscribed_next"])
 
 
 @router.get("/t/{token}/decline", response_class=HTMLResponse)

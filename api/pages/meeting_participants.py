@@ -25,7 +25,7 @@ from starlette.datastructures import FormData
 from api.deps import SessionDep, SettingsDep
 from api.meeting_control import commit_and_wake
 from api.ratelimit import participation_limits, public_registration_limits
-from api.templating import templates
+from api.templating import for_organisation, templates
 from services.errors import DomainError, NotFound, ValidationFailed
 from services.meetings import service as meetings
 from services.meetings.diversity import VALUE_LABELS
@@ -244,6 +244,7 @@ async def event_link_page(request: Request, session: AsyncSession, token: str, *
     except DomainError as exc:
         return _error(request, "de", exc)
     lang = _lang(request, invited.language)
+    await for_organisation(request, session, invited.meeting.organisation_id)
     return templates.TemplateResponse(request, "meetings/participant.html", {
         "principal": None, "lang": lang, "t": TEXTS[lang], "token": token,
         "event": await _event_view(session, invited.meeting, lang),
@@ -312,6 +313,7 @@ async def public_form(meeting_id: uuid.UUID, request: Request,
     if meeting is None:
         return _message_page(request, lang, TEXTS[lang]["public_title"],
                              TEXTS[lang]["unknown"], 404)
+    await for_organisation(request, session, meeting.organisation_id)
     return _public_form(request, lang, meeting_id, await _event_view(session, meeting, lang),
                         {}, [])
 
@@ -338,6 +340,7 @@ async def public_post(meeting_id: uuid.UUID, request: Request, session: SessionD
     except (ValidationError, ValidationFailed) as exc:
         await session.rollback()
         meeting = await meetings.public_meeting(session, meeting_id)  # fresh after rollback
+        await for_organisation(request, session, meeting.organisation_id)
         return _public_form(request, lang, meeting_id,
                             await _event_view(session, meeting, lang), values,
                             _errors_of(exc), status=422)
@@ -351,8 +354,12 @@ async def public_post(meeting_id: uuid.UUID, request: Request, session: SessionD
 
 @router.get("/veranstaltungen/{meeting_id:uuid}/anmeldung/gesendet",
             response_class=HTMLResponse)
-async def public_sent(meeting_id: uuid.UUID, request: Request) -> Response:
+async def public_sent(meeting_id: uuid.UUID, request: Request,
+                      session: SessionDep) -> Response:
     lang = _lang(request, "de")
+    meeting = await _public(session, meeting_id)
+    if meeting is not None:
+        await for_organisation(request, session, meeting.organisation_id)
     return _message_page(request, lang, TEXTS[lang]["public_title"],
                          TEXTS[lang]["check_mail"], 200)
 
@@ -367,6 +374,7 @@ async def _public_page(request: Request, session: AsyncSession, token: str,
     lang = _lang(request, reg.language)
     meeting = await MeetingRepository.from_session(session).get(reg.meeting_id)
     assert meeting is not None
+    await for_organisation(request, session, meeting.organisation_id)
     return templates.TemplateResponse(request, template, {
         "principal": None, "lang": lang, "t": TEXTS[lang], "token": token,
         "event": await _event_view(session, meeting, lang),

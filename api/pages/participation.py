@@ -21,7 +21,7 @@ from starlette.datastructures import FormData
 from api.deps import SessionDep
 from api.pages import meeting_participants
 from api.ratelimit import RETRY_AFTER_SECONDS, participation_limits
-from api.templating import templates
+from api.templating import for_organisation, templates
 from services.errors import Conflict, DomainError, Gone, NotFound, RateLimited, ValidationFailed
 from services.surveys import service
 from services.surveys.schemas import QuestionDef, pick
@@ -47,6 +47,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "Bis zum Ende der Umfrage können Sie Ihre Antworten ändern.",
         "skip": "Zum Inhalt springen",
         "thanks_title": "Vielen Dank!", "thanks": "Ihre Antworten sind gespeichert.",
+        "thanks_next": "Wie es weitergeht: Nach dem Ende der Befragung werden die Antworten "
+        "ausgewertet; die Ergebnisse fließen in das Beteiligungsverfahren ein. Sie müssen "
+        "nichts weiter tun.",
+        "declined_next": "Sie erhalten zu dieser Befragung keine Erinnerungen mehr. Zu "
+        "späteren Beteiligungen laden wir Sie gegebenenfalls wieder ein.",
+        "contact_link": "Fragen? So erreichen Sie uns",
+        "privacy_link": "Was mit Ihren Daten geschieht",
         "answered_title": "Bereits beantwortet", "answered": "Mit diesem Link wurde die Umfrage "
         "bereits beantwortet. Jeder Link kann nur einmal verwendet werden.",
         "unknown_title": "Link unbekannt", "unknown": "Diesen Link kennen wir nicht. Bitte "
@@ -80,6 +87,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "edit_note": "You have already answered. You can change your answers until the "
         "survey closes.", "skip": "Skip to content",
         "thanks_title": "Thank you!", "thanks": "Your answers have been saved.",
+        "thanks_next": "What happens next: when the survey closes, the answers are evaluated "
+        "and the results feed into the participation process. There is nothing more you need "
+        "to do.",
+        "declined_next": "You will receive no more reminders about this survey. We may invite "
+        "you to later participation processes.",
+        "contact_link": "Questions? How to reach us",
+        "privacy_link": "What happens to your data",
         "answered_title": "Already answered", "answered": "This link has already been used to "
         "answer the survey. Each link can be used only once.",
         "unknown_title": "Unknown link", "unknown": "We do not know this link. Please check "
@@ -109,6 +123,7 @@ def _status_page(request: Request, token: str, key: str, status: int, lang: str 
     return templates.TemplateResponse(request, "participation/status.html", {
         "principal": None, "lang": lang, "t": t, "token": token,
         "heading": t[f"{key}_title"], "message": t[key].format(**fmt), "kind": key,
+        "next": t.get(f"{key}_next"),
         "show_optout": key in ("answered", "closed", "not_open"),
     }, status_code=status,
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 429 else None)
@@ -254,6 +269,7 @@ async def _open_for_page(request: Request, session: SessionDep, token: str, *,
         p = await service.open_token(session, token)
     except (NotFound, Gone, RateLimited) as exc:
         return _error_page(request, token, exc)
+    await for_organisation(request, session, p.target.organisation_id)
     if service.not_open_yet(p, datetime.now(UTC)):
         return _status_page(request, token, "not_open", not_open_status, p.language,
                             d=_date(p.survey.opens_at, p.language))
@@ -316,6 +332,7 @@ async def thanks(token: str, request: Request, session: SessionDep) -> Response:
         p = await service.open_token(session, token)
     except (NotFound, Gone, RateLimited) as exc:
         return _error_page(request, token, exc)
+    await for_organisation(request, session, p.target.organisation_id)
     if not p.answered:  # nothing was submitted with this link yet
         return RedirectResponse(f"/t/{token}", status_code=303)
     return _status_page(request, token, "thanks", 200, p.language)

@@ -27,6 +27,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from infra.mail import ORGANISATION_HEADER
 from services.campaigns.tokens import invitation_token
+from services.legal.service import page_links
 from services.stakeholders.addresses import single_line, smtp_address
 
 TEMPLATES = Path(__file__).parent / "mail_templates"
@@ -70,6 +71,8 @@ class MailContext:
     deadline: datetime
     time_zone: str = "Europe/Berlin"
     organisation_id: uuid.UUID | None = None
+    # The organisation's public pages (Impressum, privacy, contact) go in every footer.
+    org_slug: str = ""
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,8 @@ class MailRenderer:
                 "unsubscribe_link": UNSUBSCRIBE, "org_name": self.ctx.org_name,
                 "title": title, "kind": self.ctx.campaign_kind, "reminder": self.kind == "reminder",
                 "deadline": format_deadline(self.ctx.deadline, lang, self.ctx.time_zone),
+                "legal": page_links(self.base, self.ctx.org_slug, lang)
+                if self.ctx.org_slug else None,
             }
             text = _env.get_template(f"campaign.{lang}.txt").render(values)
             markup = _env.get_template(f"campaign.{lang}.html").render(values)

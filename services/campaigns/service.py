@@ -242,7 +242,7 @@ async def send_batch(setup: MailSetup, campaign_id: uuid.UUID, *, kind: str, rem
             raise NotFound("Kampagne nicht gefunden.", code="campaign_not_found")
         if campaign.status == "closed":
             return BatchOutcome(0, 0, 0, 0, DeliveryReport())
-        org_name, time_zone = await repo.organisation_info(campaign.organisation_id)
+        org_name, time_zone, org_slug = await repo.organisation_info(campaign.organisation_id)
         await repo.ensure_ledger(campaign_id, kind, reminder_no, batch_no, planned_at)
         await repo.reset_stale(campaign_id, kind, reminder_no, batch_no)
         queued = await repo.lease_batch(campaign_id, kind, reminder_no, batch_no)
@@ -253,7 +253,7 @@ async def send_batch(setup: MailSetup, campaign_id: uuid.UUID, *, kind: str, rem
         org_name=org_name, mail_from=setup.mail_from, public_url=setup.public_url,
         secret_key=setup.secret_key, campaign_kind=campaign.kind, title=campaign.title,
         deadline=campaign.deadline, time_zone=time_zone,
-        organisation_id=campaign.organisation_id,
+        organisation_id=campaign.organisation_id, org_slug=org_slug,
     ), kind, reminder_no)
     items = [Outgoing(q.ledger_id, q.attempts, functools.partial(
         renderer.render, q.invitation_id, q.name, q.email, q.language)) for q in queued]
