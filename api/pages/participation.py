@@ -22,6 +22,7 @@ from api.deps import SessionDep
 from api.pages import meeting_participants
 from api.ratelimit import RETRY_AFTER_SECONDS, participation_limits
 from api.templating import for_organisation, templates
+from services.campaigns import service as campaign_service
 from services.errors import Conflict, DomainError, Gone, NotFound, RateLimited, ValidationFailed
 from services.surveys import service
 from services.surveys.schemas import QuestionDef, pick
@@ -268,12 +269,22 @@ async def _open_for_page(request: Request, session: SessionDep, token: str, *,
         participation_limits(request).check(request, token)
         p = await service.open_token(session, token)
     except (NotFound, Gone, RateLimited) as exc:
+        if isinstance(exc, Gone):  # a real link (declined, expired, closed): its footer
+            await _footer_of_token(request, session, token)
         return _error_page(request, token, exc)
-    await for_organisation(request, session, p.target.organisation_id)
+    await for_organisation(request, session, p.target.invitation.organisation_id)
     if service.not_open_yet(p, datetime.now(UTC)):
         return _status_page(request, token, "not_open", not_open_status, p.language,
                             d=_date(p.survey.opens_at, p.language))
     return p
+
+
+async def _footer_of_token(request: Request, session: SessionDep, token: str) -> None:
+    try:
+        invitation = await campaign_service.invitation_for_token(session, token)
+    except NotFound:
+        return
+    await for_organisation(request, session, invitation.organisation_id)
 
 
 async def _event_link(page: Response,
@@ -332,7 +343,7 @@ async def thanks(token: str, request: Request, session: SessionDep) -> Response:
         p = await service.open_token(session, token)
     except (NotFound, Gone, RateLimited) as exc:
         return _error_page(request, token, exc)
-    await for_organisation(request, session, p.target.organisation_id)
+    await for_organisation(request, session, p.target.invitation.organisation_id)
     if not p.answered:  # nothing was submitted with this link yet
         return RedirectResponse(f"/t/{token}", status_code=303)
     return _status_page(request, token, "thanks", 200, p.language)
