@@ -99,8 +99,10 @@ def percent(value: float | None, lang: str = "de", digits: int = 1) -> str:
     """A share (0.458) as "45,8 %" (German, a no-break space before the sign)."""
     if value is None:
         return "–"
-    pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "") + " %"
-    return format_percent(value, pattern, locale=LOCALES[lang]).replace(" ", "\u00a0")
+    # German puts a (no-break) space before the sign, English does not.
+    sign = "\u00a0%" if lang == "de" else "%"
+    pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "") + sign
+    return format_percent(value, pattern, locale=LOCALES[lang])
 
 
 def duration(value: timedelta | str | None, lang: str = "de") -> str:

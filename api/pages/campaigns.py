@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -27,7 +28,12 @@ from api.templating import for_organisation, templates
 from services.campaigns import service
 from services.campaigns.schemas import Audience, CampaignCreate
 from services.errors import DomainError, ValidationFailed
-from services.identity.service import OrgRole, Principal, get_organisation
+from services.identity.service import (
+    OrgRole,
+    Principal,
+    get_organisation,
+    organisation_time_zone,
+)
 from services.meetings import service as meetings
 from services.meetings.schemas import RegistrationIn
 from services.models.organisation import Role
@@ -197,9 +203,15 @@ async def campaign_detail(request: Request, campaign_id: uuid.UUID, session: Ses
                                           Role.steering)
     out = await service.campaign_out(session, campaign)
     running = out.status == "running"
+    from services.stakeholders.service import list_groups
+
     response = templates.TemplateResponse(request, "campaigns/detail.html", {
         "principal": principal, "c": out, "labels": STATUS_LABELS, "running": running,
         "refresh": REFRESH_SECONDS,
+        # The deadline in the organisation's zone, groups by title (api/presentation.py).
+        "time_zone": await organisation_time_zone(session, campaign.organisation_id),
+        "group_titles": {g.key: g.label
+                         for g in await list_groups(session, campaign.organisation_id)},
     })
     if running:
         response.headers["Refresh"] = str(REFRESH_SECONDS)
@@ -221,6 +233,7 @@ async def _new_page(request: Request, session: SessionDep, principal: Principal,
               if m.status not in ("cancelled", "held")]
     return templates.TemplateResponse(request, "campaigns/new.html", {
         "principal": principal, "process": process, "form": form, "count": count,
+        "time_zone": await organisation_time_zone(session, process.organisation_id),
         "errors": errors or [], "surveys": surveys, "events": events,
         "groups": await list_groups(session, process.organisation_id),
     }, status_code=status_code)
@@ -235,11 +248,13 @@ def _form_errors(exc: DomainError) -> list[dict[str, str]]:
     return out
 
 
-def _campaign_request(form: dict[str, Any]) -> CampaignCreate:
-    """The form as the API's request body; pydantic's complaints become a 422 naming fields."""
+def _campaign_request(form: dict[str, Any], time_zone: str) -> CampaignCreate:
+    """The form as the API's request body; pydantic's complaints become a 422 naming fields.
+    The deadline day ends at 23:59 in the organisation's zone: 23:59 UTC is already the next
+    day in Berlin."""
     try:
         deadline = datetime.combine(date.fromisoformat(form["deadline"]), time(23, 59),
-                                    tzinfo=UTC)
+                                    tzinfo=ZoneInfo(time_zone))
     except ValueError:
         raise ValidationFailed("Bitte eine Frist im Format JJJJ-MM-TT angeben.",
                                code="invalid_date",
@@ -300,7 +315,9 @@ async def new_campaign_submit(
 
         campaign = await launch_campaign(
             session, await request.app.state.temporal.get(), request.app.state.settings,
-            process.organisation_id, process.id, _campaign_request(form),
+            process.organisation_id, process.id,
+            _campaign_request(form, await organisation_time_zone(session,
+                                                                 process.organisation_id)),
             actor=principal.email)
     except PydanticValidationError as exc:
         return await _new_page(request, session, principal, process, form, errors=[
