@@ -111,14 +111,15 @@ def duration(value: timedelta | str | None, lang: str = "de") -> str:
         return ""
     if isinstance(value, str):
         try:
-            value = parse_offset(value)
+            delta = parse_offset(value)
         except ValueError:
             return value  # not a duration this product writes: shown as entered
-    seconds = int(value.total_seconds())
-    for unit, size in _UNITS:
-        if seconds % size == 0:
-            return format_unit(seconds // size, unit, length="long", locale=LOCALES[lang])
-    return format_unit(seconds, "duration-second", locale=LOCALES[lang])  # pragma: no cover
+    else:
+        delta = value
+    seconds = int(delta.total_seconds())
+    # Seconds divide everything, so there is always a match.
+    unit, size = next((u, n) for u, n in _UNITS if seconds % n == 0)
+    return format_unit(seconds // size, unit, length="long", locale=LOCALES[lang])
 
 
 def tier_title(tier: int | str | None, lang: str = "de") -> str:

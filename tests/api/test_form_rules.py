@@ -89,7 +89,7 @@ async def test_a_refused_event_edit_keeps_what_was_typed(app, session, make_staf
         assert 'value="Bürgerhaus"' in page.text and "Rathaus, Saal 2" not in page.text
 
 
-def test_council_dates_in_1990_are_refused_by_the_shared_rules():
+def test_council_dates_in_1990_are_refused_by_the_shared_rules() -> None:
     scheduling = ScheduledInput(body="Stadtverordnetenversammlung", meeting_date=date(1990, 5, 1))
     assert scheduled_problems(scheduling) == [
         {"field": "meeting_date", "message": DATE_RANGE_MESSAGE}]

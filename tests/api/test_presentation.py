@@ -41,7 +41,7 @@ def test_times_in_the_organisations_zone(instant, expected):  # type: ignore[no-
     assert local_time(instant) == expected.split(", ")[1]
 
 
-def test_other_zones_languages_and_days():
+def test_other_zones_languages_and_days() -> None:
     summer = datetime(2026, 7, 1, 21, 59, tzinfo=UTC)
     assert local_datetime(summer, "en") == "1 Jul 2026, 23:59"
     assert local_datetime(summer, "de", "America/New_York") == "01.07.2026, 17:59 Uhr"
@@ -50,7 +50,7 @@ def test_other_zones_languages_and_days():
     assert local_date(None) == "" and local_datetime(None) == ""
 
 
-def test_numbers_and_percentages():
+def test_numbers_and_percentages() -> None:
     assert number(1234.5) == "1.234,5"
     assert number(1234.5, "en") == "1,234.5"
     assert number(3.14159, digits=2) == "3,14" and number(2.0) == "2"
@@ -61,7 +61,7 @@ def test_numbers_and_percentages():
     assert percent(None) == "–"
 
 
-def test_durations_in_words():
+def test_durations_in_words() -> None:
     assert duration("P7D") == "7 Tage"
     assert duration("P1D") == "1 Tag"
     assert duration("P2W") == "14 Tage"
@@ -72,7 +72,7 @@ def test_durations_in_words():
     assert duration("kein Wert") == "kein Wert"
 
 
-def test_tier_and_group_titles():
+def test_tier_and_group_titles() -> None:
     assert tier_title(1) == "Stufe 1 (gut erreichbar)"
     assert tier_title("3") == "Stufe 3 (kaum erreicht)"
     assert tier_title(2, "en") == "Tier 2"
@@ -81,7 +81,7 @@ def test_tier_and_group_titles():
     assert group_title("unbekannt", {}) == "unbekannt"
 
 
-def test_a_form_deadline_ends_at_local_midnight():
+def test_a_form_deadline_ends_at_local_midnight() -> None:
     form = {"deadline": "2026-07-01", "survey": "00000000-0000-0000-0000-000000000001",
             "title": "x", "groups": [], "tiers": [], "reminders": "P7D"}
     summer = _campaign_request(form, "Europe/Berlin").deadline
