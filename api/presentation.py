@@ -8,8 +8,9 @@
 
 The filters read the page's language (`lang`, German by default) and time zone from the
 template context, so a template writes `{{ c.deadline|datetime }}`. The zone is the first of:
-`time_zone` (a name) or `tz` (a ZoneInfo) in the context, the `org`'s `time_zone`, or
-Europe/Berlin (every organisation's default, services/models/organisation.py).
+`time_zone` (a name) or `tz` (a ZoneInfo) in the context, the `org`'s `time_zone`, the
+request's (api/templating.py `for_organisation`), or Europe/Berlin (every organisation's
+default, services/models/organisation.py).
 """
 
 from __future__ import annotations
@@ -49,8 +50,10 @@ def lang_of(ctx: Context | None) -> str:
 
 def zone_of(ctx: Context | None) -> ZoneInfo:
     if ctx is not None:
+        request = ctx.get("request")
         for value in (ctx.get("time_zone"), ctx.get("tz"),
-                      getattr(ctx.get("org"), "time_zone", None)):
+                      getattr(ctx.get("org"), "time_zone", None),
+                      getattr(getattr(request, "state", None), "time_zone", None)):
             if isinstance(value, ZoneInfo):
                 return value
             if isinstance(value, str) and value:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.csrf import FIELD, csrf_token
 from api.presentation import register_filters
+from services.identity.service import organisation_time_zone
 from services.legal.service import slug_of
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -37,6 +38,8 @@ async def for_organisation(request: Request, session: AsyncSession,
     """Mark the page being rendered as the organisation's: its footer links the
     organisation's public pages. Participant pages call it once they know the organisation."""
     request.state.legal_slug = await slug_of(session, organisation_id)
+    # Its times in its zone, also in the filters of api/presentation.py.
+    request.state.time_zone = await organisation_time_zone(session, organisation_id)
 
 
 templates = Jinja2Templates(directory=TEMPLATES_DIR, context_processors=[_csrf, _legal])

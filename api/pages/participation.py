@@ -20,6 +20,7 @@ from starlette.datastructures import FormData
 
 from api.deps import SessionDep
 from api.pages import meeting_participants
+from api.presentation import DEFAULT_ZONE, local_datetime
 from api.ratelimit import RETRY_AFTER_SECONDS, participation_limits
 from api.templating import for_organisation, templates
 from services.campaigns import service as campaign_service
@@ -135,14 +136,10 @@ def _error_page(request: Request, token: str, exc: DomainError, lang: str = "de"
     return _status_page(request, token, key, status, lang)
 
 
-def _date(value: Any, lang: str) -> str:
-    if value is None:
-        return ""
-    from zoneinfo import ZoneInfo
-
-    local = value.astimezone(ZoneInfo("Europe/Berlin"))
-    return local.strftime("%d.%m.%Y, %H:%M Uhr") if lang == "de" else local.strftime(
-        "%d %B %Y, %H:%M")
+def _date(request: Request, value: Any, lang: str) -> str:
+    # In the organisation's zone (set by for_organisation), as every page shows times.
+    zone = getattr(request.state, "time_zone", None) or DEFAULT_ZONE
+    return local_datetime(value, lang if lang in ("de", "en") else "de", zone)
 
 
 def _field_values(q: QuestionDef, form: FormData) -> Any:
@@ -255,7 +252,7 @@ def _render_form(request: Request, token: str, p: Participation, values: dict[st
         "title": p.title(), "introduction": pick(p.survey.introduction, lang),
         "anonymous": p.survey.anonymity == "anonymous", "questions": questions,
         "errors": error_map, "summary": summary, "saved": saved,
-        "closes": _date(p.survey.closes_at, lang), "editing": p.answered and p.can_edit,
+        "closes": _date(request, p.survey.closes_at, lang), "editing": p.answered and p.can_edit,
     }, status_code=status)
 
 
@@ -275,7 +272,7 @@ async def _open_for_page(request: Request, session: SessionDep, token: str, *,
     await for_organisation(request, session, p.target.invitation.organisation_id)
     if service.not_open_yet(p, datetime.now(UTC)):
         return _status_page(request, token, "not_open", not_open_status, p.language,
-                            d=_date(p.survey.opens_at, p.language))
+                            d=_date(request, p.survey.opens_at, p.language))
     return p
 
 

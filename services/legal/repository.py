@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
-
 from services.models.legal import OrganisationLegal
 from services.models.organisation import Organisation
 from services.repository import Repository
@@ -22,5 +20,6 @@ class LegalRepository(Repository):
         await self.session.flush()
 
     async def slug_of(self, organisation_id: uuid.UUID) -> str | None:
-        return await self.session.scalar(
-            select(Organisation.slug).where(Organisation.id == organisation_id))
+        # By primary key: the identity map then serves the page's other lookups of it.
+        org = await self.session.get(Organisation, organisation_id)
+        return org.slug if org else None

@@ -111,3 +111,26 @@ async def test_the_campaign_page_shows_local_time(app, session, make_staff):  # 
     assert "Erreichbarkeitsstufen: Stufe 3 (kaum erreicht)" in page
     assert "Erinnerungen (Abstand zur Einladung): 7 Tage, 14 Tage" in page
     assert "P7D" not in page
+
+
+async def test_the_survey_page_shows_its_end_in_the_organisations_zone(client, session,  # type: ignore[no-untyped-def]
+                                                                      make_staff):
+    from sqlalchemy import update
+
+    from services.models.organisation import Organisation
+    from services.models.survey import Survey
+    from tests.surveys.support import make_campaign as make_survey_campaign
+    from tests.surveys.support import make_invites, make_survey
+
+    staff = await make_staff()
+    await session.execute(update(Organisation).where(Organisation.id == staff.org_id)
+                          .values(time_zone="America/New_York"))
+    process = await make_process(session, staff.org_id)
+    survey = await make_survey(session, process, from_template="weiterstadt-bedarfe-und-wuensche")
+    await session.execute(update(Survey).where(Survey.id == survey.id).values(
+        closes_at=datetime(2027, 7, 1, 21, 59, tzinfo=UTC)))
+    [invite] = await make_invites(session, await make_survey_campaign(session, survey))
+    await session.commit()
+    page = (await client.get(f"/t/{invite.token}")).text
+    # New York in summer is UTC-4 (it was always shown as Berlin time before).
+    assert "Die Umfrage läuft bis 01.07.2027, 17:59 Uhr." in page
