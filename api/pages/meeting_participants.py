@@ -47,10 +47,16 @@ TEXTS: dict[str, dict[str, str]] = {
         "when": "Wann", "where": "Wo", "access": "Barrierefreiheit", "online": "Online",
         "places": "Freie Plätze", "unlimited": "ohne Begrenzung", "full": "ausgebucht – "
         "Anmeldungen kommen auf die Warteliste",
-        "registered": "Sie sind angemeldet.", "code": "Ihr Check-in-Code",
+        # What happens next, on the page that confirms it (issue 13).
+        "registered": "Sie sind angemeldet. Die Bestätigung mit Kalendereintrag und "
+        "Check-in-Code kommt per E-Mail; vor dem Termin erinnern wir Sie.",
+        "code": "Ihr Check-in-Code",
         "waitlisted": "Sie stehen auf der Warteliste, Platz {n}. Wird ein Platz frei, rücken "
         "Sie automatisch nach und erhalten eine E-Mail.",
-        "cancelled": "Sie haben sich abgemeldet.", "declined": "Sie haben abgesagt.",
+        "cancelled": "Sie haben sich abgemeldet. Ihr Platz geht an die Warteliste; Sie "
+        "müssen nichts weiter tun.",
+        "declined": "Sie haben abgesagt. Zu dieser Veranstaltung erhalten Sie keine "
+        "Erinnerungen mehr.",
         "pending": "Bitte bestätigen Sie Ihre Anmeldung mit dem Link in der E-Mail.",
         "answer": "Ihre Antwort", "yes": "Ich komme", "no": "Ich komme nicht",
         "companions": "Begleitpersonen (zusätzlich zu Ihnen)",
@@ -89,10 +95,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "when": "When", "where": "Where", "access": "Accessibility", "online": "Online",
         "places": "Places free", "unlimited": "no limit", "full": "fully booked – new "
         "registrations go on the waiting list",
-        "registered": "You are registered.", "code": "Your check-in code",
+        "registered": "You are registered. The confirmation with a calendar entry and your "
+        "check-in code comes by e-mail; we will remind you before the date.",
+        "code": "Your check-in code",
         "waitlisted": "You are on the waiting list, position {n}. If a place becomes free, "
         "you move up automatically and get an e-mail.",
-        "cancelled": "You have cancelled your registration.", "declined": "You declined.",
+        "cancelled": "You have cancelled your registration. Your place goes to the waiting "
+        "list; there is nothing more you need to do.",
+        "declined": "You declined. You will receive no more reminders about this event.",
         "pending": "Please confirm your registration with the link in the e-mail.",
         "answer": "Your answer", "yes": "I will come", "no": "I will not come",
         "companions": "Companions (in addition to you)",

@@ -257,7 +257,8 @@ async def skip_page(process_id: uuid.UUID, key: str, request: Request, session: 
             phase_key=key, reason=reason, actor=principal.email if principal else None))
         return "skipped"
 
-    return await _act(request, session, principal, process_id, go)
+    return await _act(request, session, principal, process_id, go,
+                      entered={"phase": key, "reason": reason})
 
 
 @router.post("/app/processes/{process_id}/phases/{key}/reschedule", response_class=HTMLResponse)

@@ -198,6 +198,12 @@ async def test_event_pages_link_them(client, committed_maker):  # type: ignore[n
     page = await client.get(f"/t/{token}")
     assert page.status_code == 200 and "Kick-off-Veranstaltung" in page.text
     assert_footer(page.text, slug)
+    r = await client.post(f"/t/{token}", data={"attending": "yes", "companions": "0"})
+    assert r.status_code == 303, r.text
+    done = await client.get(r.headers["location"])
+    # What happens next: the confirmation mail and a reminder.
+    assert "Die Bestätigung mit Kalendereintrag und Check-in-Code kommt per E-Mail" in done.text
+    assert_footer(done.text, slug)
     public = await client.get(f"/veranstaltungen/{setup.meeting_id}/anmeldung")
     assert public.status_code == 200
     assert_footer(public.text, slug)
