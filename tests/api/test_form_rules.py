@@ -97,3 +97,40 @@ def test_council_dates_in_1990_are_refused_by_the_shared_rules() -> None:
     assert outcome_problems(outcome) == [{"field": "decided_on", "message": DATE_RANGE_MESSAGE}]
     fine = ScheduledInput(body="Stadtverordnetenversammlung", meeting_date=date(2027, 5, 1))
     assert scheduled_problems(fine) == []
+
+
+async def test_an_event_in_1990_is_refused_by_page_and_api(app, client, session, make_staff):  # type: ignore[no-untyped-def]
+    staff = await make_staff(role=Role.coordinator)
+    process = await make_process(session, staff.org_id)
+    list_url = f"/app/processes/{process.id}/events"
+    async with _web(app, staff) as web:
+        csrf = await form_token(web, list_url)
+        r = await web.post(list_url, data={
+            "csrf_token": csrf, "phase": "kickoff", "title": "Kick-off",
+            "starts_at": "1990-05-04T18:00", "ends_at": "1990-05-04T20:00"})
+        assert r.status_code == 422 and DATE_RANGE_MESSAGE in r.text
+        assert 'value="1990-05-04T18:00"' in r.text
+    r = await client.post(f"/api/v1/processes/{process.id}/events", headers=staff.headers,
+                          json={"phase": "kickoff", "title": "Kick-off",
+                                "starts_at": "1990-05-04T18:00:00+02:00",
+                                "ends_at": "1990-05-04T20:00:00+02:00"})
+    assert r.status_code == 422 and DATE_RANGE_MESSAGE in r.text
+
+
+async def test_a_consent_in_1990_is_refused_by_page_and_api(app, client, make_staff):  # type: ignore[no-untyped-def]
+    staff = await make_staff(role=Role.coordinator)
+    base = f"/app/orgs/{staff.org_slug}/stakeholders"
+    async with _web(app, staff) as web:
+        csrf = await form_token(web, f"{base}/new")
+        r = await web.post(f"{base}/new", data={
+            "csrf_token": csrf, "name": "Erika Muster", "email": "erika@example.org",
+            "kind": "person", "group": "verwaltung", "reach_tier": "1", "tags": "",
+            "language": "de", "legal_basis": "consent", "consent_at": "1990-02-01",
+            "consent_method": "Formular", "accessibility_needs": "", "notes": ""})
+        assert r.status_code == 422 and DATE_RANGE_MESSAGE in r.text
+        assert 'value="1990-02-01"' in r.text and 'value="Erika Muster"' in r.text
+    r = await client.post(f"/api/v1/orgs/{staff.org_slug}/stakeholders", headers=staff.headers,
+                          json={"name": "Erika Muster", "email": "erika@example.org",
+                                "group": "verwaltung", "legal_basis": "consent",
+                                "consent_at": "1990-02-01T10:00:00+01:00"})
+    assert r.status_code == 422 and DATE_RANGE_MESSAGE in r.text
