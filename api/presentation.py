@@ -70,12 +70,19 @@ def local_datetime(value: datetime | None, lang: str = "de", zone: str | ZoneInf
     return format_datetime(value, pattern[lang], tzinfo=tz, locale=LOCALES[lang])
 
 
-def local_date(value: date | datetime | None, lang: str = "de",
+def local_date(value: date | datetime | str | None, lang: str = "de",
                zone: str | ZoneInfo = DEFAULT_ZONE) -> str:
     """A calendar day; an instant is first moved into the organisation's zone (an event at
-    00:30 Berlin time is on that day, not on the UTC day before)."""
-    if value is None:
+    00:30 Berlin time is on that day, not on the UTC day before). ISO text (as JSON columns
+    keep dates) is read first."""
+    if value is None or value == "":
         return ""
+    if isinstance(value, str):
+        text = value
+        try:
+            value = datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text)
+        except ValueError:
+            return text
     if isinstance(value, datetime):
         tz = zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
         value = value.astimezone(tz).date() if value.tzinfo else value.date()
@@ -151,7 +158,7 @@ def register_filters(env: Environment) -> None:
         return local_datetime(value, lang_of(ctx), zone_of(ctx))
 
     @pass_context
-    def _date(ctx: Context, value: date | datetime | None) -> str:
+    def _date(ctx: Context, value: date | datetime | str | None) -> str:
         return local_date(value, lang_of(ctx), zone_of(ctx))
 
     @pass_context

@@ -48,6 +48,8 @@ def test_other_zones_languages_and_days() -> None:
     # The calendar day is the local one: 23:30 UTC on 1 March is 2 March in Berlin.
     assert local_date(datetime(2026, 3, 1, 23, 30, tzinfo=UTC)) == "02.03.2026"
     assert local_date(None) == "" and local_datetime(None) == ""
+    # Dates kept as ISO text in JSON (a rejection's "decided_on").
+    assert local_date("2027-03-04") == "04.03.2027"
 
 
 def test_numbers_and_percentages() -> None:
