@@ -42,6 +42,45 @@ class OrgOut(BaseModel):
     created_at: datetime
 
 
+class OrgLegalIn(BaseModel):
+    """PUT /api/v1/orgs/{slug}/legal: the whole set (a missing field is stored empty). The
+    rules and their German messages live in services/legal/service.py (shared with the page)."""
+
+    model_config = ConfigDict(extra="forbid")
+    responsible: str | None = None
+    represented_by: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    imprint_extra: str | None = None
+    dpo_name: str | None = None
+    dpo_email: str | None = None
+    purpose: str | None = None
+    legal_basis: str | None = None
+    retention: str | None = None
+    supervisory_authority: str | None = None
+    contact_note: str | None = None
+
+
+class OrgLegalOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    responsible: str = ""
+    represented_by: str = ""
+    email: str = ""
+    phone: str = ""
+    imprint_extra: str = ""
+    dpo_name: str = ""
+    dpo_email: str = ""
+    purpose: str = ""
+    legal_basis: str = ""
+    retention: str = ""
+    supervisory_authority: str = ""
+    contact_note: str = ""
+    updated_at: datetime | None = None
+    updated_by: str = ""
+    # The public pages (relative to the server), linked from participant pages and mails.
+    pages: dict[str, str] = {}
+
+
 class MeOut(BaseModel):
     id: uuid.UUID
     email: str

@@ -64,6 +64,14 @@ def bounded_datetime(value: datetime) -> datetime:
     return value
 
 
+def windowed_datetime(value: datetime) -> datetime:
+    """An instant inside the date window, with an offset or in local time (events and consent
+    dates are entered as the organisation's wall-clock time)."""
+    if not date_in_range(value):
+        raise ValueError(DATE_RANGE_MESSAGE)
+    return value
+
+
 def bounded_duration(value: timedelta) -> timedelta:
     if value > MAX_DURATION:
         raise ValueError(DURATION_MESSAGE)
@@ -73,4 +81,5 @@ def bounded_duration(value: timedelta) -> timedelta:
 CleanText = Annotated[str, AfterValidator(clean_text)]
 BoundedDate = Annotated[date, AfterValidator(bounded_date)]
 BoundedDateTime = Annotated[datetime, AfterValidator(bounded_datetime)]
+WindowedDateTime = Annotated[datetime, AfterValidator(windowed_datetime)]
 BoundedDuration = Annotated[timedelta, AfterValidator(bounded_duration)]

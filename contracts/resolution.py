@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from contracts.input_rules import DATE_RANGE_MESSAGE, date_in_range
+
 Outcome = Literal["adopted", "amended", "rejected", "deferred"]
 # What a submitted version goes through at the clerk's office.
 ResolutionStatus = Literal["submitted", "received", "scheduled", "deferred", "adopted",
@@ -147,10 +149,19 @@ class CouncilDecided(BaseModel):
     actor: str | None = None
 
 
+def _date_problems(**days: date | None) -> list[dict[str, str]]:
+    # The window every date of the product keeps to (contracts/input_rules.py): a council
+    # meeting in 1990 is a typo, refused by the page and the API alike.
+    return [{"field": name, "message": DATE_RANGE_MESSAGE}
+            for name, day in days.items() if day is not None and not date_in_range(day)]
+
+
 def outcome_problems(o: OutcomeInput) -> list[dict[str, str]]:
     """Input rules of a council outcome, one entry per field (the workflow's validator and the
     API both ask here, so a page, the JSON API and the workflow refuse the same things)."""
-    problems = []
+    problems = _date_problems(decided_on=o.decided_on, meeting_date=o.meeting_date)
+    if problems:
+        return problems
     if len(o.minutes_ref) > 300:
         problems.append({"field": "minutes_ref", "message": "Höchstens 300 Zeichen."})
     if NOT_IN_DOCUMENTS.search(o.amendments):
@@ -174,6 +185,8 @@ def outcome_problems(o: OutcomeInput) -> list[dict[str, str]]:
 
 def scheduled_problems(s: ScheduledInput) -> list[dict[str, str]]:
     """Input rules of scheduling (workflow validator, API and page alike)."""
+    if problems := _date_problems(meeting_date=s.meeting_date):
+        return problems
     if not s.body.strip():
         return [{"field": "body", "message": "Bitte das Gremium angeben."}]
     if len(s.body.strip()) > 300:

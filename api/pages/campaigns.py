@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -23,11 +24,16 @@ from api.meeting_control import commit_and_wake
 from api.pages import ORG_LINKS, NavLink
 from api.pages.login import login_redirect
 from api.ratelimit import RETRY_AFTER_SECONDS, participation_limits
-from api.templating import templates
+from api.templating import for_organisation, templates
 from services.campaigns import service
 from services.campaigns.schemas import Audience, CampaignCreate
 from services.errors import DomainError, ValidationFailed
-from services.identity.service import OrgRole, Principal, get_organisation
+from services.identity.service import (
+    OrgRole,
+    Principal,
+    get_organisation,
+    organisation_time_zone,
+)
 from services.meetings import service as meetings
 from services.meetings.schemas import RegistrationIn
 from services.models.organisation import Role
@@ -47,6 +53,14 @@ TEXTS = {
         "declined_title": "Absage erhalten",
         "declined": "Vielen Dank für Ihre Rückmeldung. Sie erhalten zu dieser Beteiligung keine "
         "Erinnerungen mehr.",
+        "declined_next": "Sie müssen nichts weiter tun. Zu späteren Beteiligungen laden wir "
+        "Sie gegebenenfalls wieder ein; möchten Sie gar keine E-Mails mehr, melden Sie sich "
+        "über den Link „abmelden“ in der E-Mail ab.",
+        "unsubscribed_next": "Ihre Adresse bleibt nur gespeichert, damit wir Ihnen nicht "
+        "versehentlich wieder schreiben. Möchten Sie wieder eingeladen werden oder Ihre Daten "
+        "löschen lassen, schreiben Sie uns.",
+        "contact_link": "Fragen? So erreichen Sie uns",
+        "privacy_link": "Was mit Ihren Daten geschieht",
         "already_responded": "Sie haben bereits teilgenommen. Eine Absage ist nicht mehr nötig.",
         "unsubscribe_title": "Keine E-Mails mehr erhalten",
         "unsubscribe_intro": "Sie möchten keine Einladungen und Erinnerungen mehr von uns "
@@ -68,6 +82,13 @@ TEXTS = {
         "declined_title": "Thank you",
         "declined": "Thank you for letting us know. You will receive no more reminders about "
         "this.",
+        "declined_next": "There is nothing more you need to do. We may invite you to later "
+        "participation processes; if you want no e-mails at all, use the “unsubscribe” link "
+        "in the e-mail.",
+        "unsubscribed_next": "We keep your address only so that we do not write to you again "
+        "by mistake. If you want to be invited again or your data deleted, write to us.",
+        "contact_link": "Questions? How to reach us",
+        "privacy_link": "What happens to your data",
         "already_responded": "You have already taken part; there is nothing to decline.",
         "unsubscribe_title": "Stop e-mails",
         "unsubscribe_intro": "You no longer want invitations and reminders from us? "
@@ -89,10 +110,11 @@ STATUS_LABELS = {"draft": "Entwurf", "running": "läuft", "closed": "abgeschloss
 
 def _page(request: Request, lang: str, title: str, message: str | None, *,
           action: str | None = None, intro: str | None = None, button: str | None = None,
-          status_code: int = 200, success: bool = False) -> Response:
+          status_code: int = 200, success: bool = False, next: str | None = None) -> Response:
     return templates.TemplateResponse(request, "campaigns/participant.html", {
         "principal": None, "lang": lang, "title": title, "message": message,
         "action": action, "intro": intro, "button": button, "success": success,
+        "next": next, "t": TEXTS[lang],
     }, status_code=status_code,
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)} if status_code == 429 else None)
 
@@ -109,6 +131,7 @@ async def _participant(request: Request, session: SessionDep, token: str, what: 
     except DomainError:
         t = TEXTS["de"]
         return _page(request, "de", t["unknown_title"], t["unknown"], status_code=404)
+    await for_organisation(request, session, invitation.organisation_id)
     lang = invitation.language if invitation.language in TEXTS else "de"
     t = TEXTS[lang]
     if not act:
@@ -126,9 +149,11 @@ async def _participant(request: Request, session: SessionDep, token: str, what: 
         except DomainError:
             return _page(request, lang, t["decline_title"], t["already_responded"],
                          status_code=409)
-        return _page(request, lang, t["declined_title"], t["declined"], success=True)
+        return _page(request, lang, t["declined_title"], t["declined"], success=True,
+                     next=t["declined_next"])
     await service.unsubscribe(session, token)
-    return _page(request, lang, t["unsubscribed_title"], t["unsubscribed"], success=True)
+    return _page(request, lang, t["unsubscribed_title"], t["unsubscribed"], success=True,
+                 next=t["unsubscribed_next"])
 
 
 @router.get("/t/{token}/decline", response_class=HTMLResponse)
@@ -178,9 +203,15 @@ async def campaign_detail(request: Request, campaign_id: uuid.UUID, session: Ses
                                           Role.steering)
     out = await service.campaign_out(session, campaign)
     running = out.status == "running"
+    from services.stakeholders.service import list_groups
+
     response = templates.TemplateResponse(request, "campaigns/detail.html", {
         "principal": principal, "c": out, "labels": STATUS_LABELS, "running": running,
         "refresh": REFRESH_SECONDS,
+        # The deadline in the organisation's zone, groups by title (api/presentation.py).
+        "time_zone": await organisation_time_zone(session, campaign.organisation_id),
+        "group_titles": {g.key: g.label
+                         for g in await list_groups(session, campaign.organisation_id)},
     })
     if running:
         response.headers["Refresh"] = str(REFRESH_SECONDS)
@@ -202,6 +233,7 @@ async def _new_page(request: Request, session: SessionDep, principal: Principal,
               if m.status not in ("cancelled", "held")]
     return templates.TemplateResponse(request, "campaigns/new.html", {
         "principal": principal, "process": process, "form": form, "count": count,
+        "time_zone": await organisation_time_zone(session, process.organisation_id),
         "errors": errors or [], "surveys": surveys, "events": events,
         "groups": await list_groups(session, process.organisation_id),
     }, status_code=status_code)
@@ -216,11 +248,13 @@ def _form_errors(exc: DomainError) -> list[dict[str, str]]:
     return out
 
 
-def _campaign_request(form: dict[str, Any]) -> CampaignCreate:
-    """The form as the API's request body; pydantic's complaints become a 422 naming fields."""
+def _campaign_request(form: dict[str, Any], time_zone: str) -> CampaignCreate:
+    """The form as the API's request body; pydantic's complaints become a 422 naming fields.
+    The deadline day ends at 23:59 in the organisation's zone: 23:59 UTC is already the next
+    day in Berlin."""
     try:
         deadline = datetime.combine(date.fromisoformat(form["deadline"]), time(23, 59),
-                                    tzinfo=UTC)
+                                    tzinfo=ZoneInfo(time_zone))
     except ValueError:
         raise ValidationFailed("Bitte eine Frist im Format JJJJ-MM-TT angeben.",
                                code="invalid_date",
@@ -281,7 +315,9 @@ async def new_campaign_submit(
 
         campaign = await launch_campaign(
             session, await request.app.state.temporal.get(), request.app.state.settings,
-            process.organisation_id, process.id, _campaign_request(form),
+            process.organisation_id, process.id,
+            _campaign_request(form, await organisation_time_zone(session,
+                                                                 process.organisation_id)),
             actor=principal.email)
     except PydanticValidationError as exc:
         return await _new_page(request, session, principal, process, form, errors=[

@@ -25,7 +25,7 @@ from starlette.datastructures import FormData
 from api.deps import SessionDep, SettingsDep
 from api.meeting_control import commit_and_wake
 from api.ratelimit import participation_limits, public_registration_limits
-from api.templating import templates
+from api.templating import for_organisation, templates
 from services.errors import DomainError, NotFound, ValidationFailed
 from services.meetings import service as meetings
 from services.meetings.diversity import VALUE_LABELS
@@ -47,10 +47,16 @@ TEXTS: dict[str, dict[str, str]] = {
         "when": "Wann", "where": "Wo", "access": "Barrierefreiheit", "online": "Online",
         "places": "Freie Plätze", "unlimited": "ohne Begrenzung", "full": "ausgebucht – "
         "Anmeldungen kommen auf die Warteliste",
-        "registered": "Sie sind angemeldet.", "code": "Ihr Check-in-Code",
+        # What happens next, on the page that confirms it (issue 13).
+        "registered": "Sie sind angemeldet. Die Bestätigung mit Kalendereintrag und "
+        "Check-in-Code kommt per E-Mail; vor dem Termin erinnern wir Sie.",
+        "code": "Ihr Check-in-Code",
         "waitlisted": "Sie stehen auf der Warteliste, Platz {n}. Wird ein Platz frei, rücken "
         "Sie automatisch nach und erhalten eine E-Mail.",
-        "cancelled": "Sie haben sich abgemeldet.", "declined": "Sie haben abgesagt.",
+        "cancelled": "Sie haben sich abgemeldet. Ihr Platz geht an die Warteliste; Sie "
+        "müssen nichts weiter tun.",
+        "declined": "Sie haben abgesagt. Zu dieser Veranstaltung erhalten Sie keine "
+        "Erinnerungen mehr.",
         "pending": "Bitte bestätigen Sie Ihre Anmeldung mit dem Link in der E-Mail.",
         "answer": "Ihre Antwort", "yes": "Ich komme", "no": "Ich komme nicht",
         "companions": "Begleitpersonen (zusätzlich zu Ihnen)",
@@ -89,10 +95,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "when": "When", "where": "Where", "access": "Accessibility", "online": "Online",
         "places": "Places free", "unlimited": "no limit", "full": "fully booked – new "
         "registrations go on the waiting list",
-        "registered": "You are registered.", "code": "Your check-in code",
+        "registered": "You are registered. The confirmation with a calendar entry and your "
+        "check-in code comes by e-mail; we will remind you before the date.",
+        "code": "Your check-in code",
         "waitlisted": "You are on the waiting list, position {n}. If a place becomes free, "
         "you move up automatically and get an e-mail.",
-        "cancelled": "You have cancelled your registration.", "declined": "You declined.",
+        "cancelled": "You have cancelled your registration. Your place goes to the waiting "
+        "list; there is nothing more you need to do.",
+        "declined": "You declined. You will receive no more reminders about this event.",
         "pending": "Please confirm your registration with the link in the e-mail.",
         "answer": "Your answer", "yes": "I will come", "no": "I will not come",
         "companions": "Companions (in addition to you)",
@@ -244,6 +254,7 @@ async def event_link_page(request: Request, session: AsyncSession, token: str, *
     except DomainError as exc:
         return _error(request, "de", exc)
     lang = _lang(request, invited.language)
+    await for_organisation(request, session, invited.meeting.organisation_id)
     return templates.TemplateResponse(request, "meetings/participant.html", {
         "principal": None, "lang": lang, "t": TEXTS[lang], "token": token,
         "event": await _event_view(session, invited.meeting, lang),
@@ -312,6 +323,7 @@ async def public_form(meeting_id: uuid.UUID, request: Request,
     if meeting is None:
         return _message_page(request, lang, TEXTS[lang]["public_title"],
                              TEXTS[lang]["unknown"], 404)
+    await for_organisation(request, session, meeting.organisation_id)
     return _public_form(request, lang, meeting_id, await _event_view(session, meeting, lang),
                         {}, [])
 
@@ -338,6 +350,7 @@ async def public_post(meeting_id: uuid.UUID, request: Request, session: SessionD
     except (ValidationError, ValidationFailed) as exc:
         await session.rollback()
         meeting = await meetings.public_meeting(session, meeting_id)  # fresh after rollback
+        await for_organisation(request, session, meeting.organisation_id)
         return _public_form(request, lang, meeting_id,
                             await _event_view(session, meeting, lang), values,
                             _errors_of(exc), status=422)
@@ -351,8 +364,12 @@ async def public_post(meeting_id: uuid.UUID, request: Request, session: SessionD
 
 @router.get("/veranstaltungen/{meeting_id:uuid}/anmeldung/gesendet",
             response_class=HTMLResponse)
-async def public_sent(meeting_id: uuid.UUID, request: Request) -> Response:
+async def public_sent(meeting_id: uuid.UUID, request: Request,
+                      session: SessionDep) -> Response:
     lang = _lang(request, "de")
+    meeting = await _public(session, meeting_id)
+    if meeting is not None:
+        await for_organisation(request, session, meeting.organisation_id)
     return _message_page(request, lang, TEXTS[lang]["public_title"],
                          TEXTS[lang]["check_mail"], 200)
 
@@ -367,6 +384,7 @@ async def _public_page(request: Request, session: AsyncSession, token: str,
     lang = _lang(request, reg.language)
     meeting = await MeetingRepository.from_session(session).get(reg.meeting_id)
     assert meeting is not None
+    await for_organisation(request, session, meeting.organisation_id)
     return templates.TemplateResponse(request, template, {
         "principal": None, "lang": lang, "t": TEXTS[lang], "token": token,
         "event": await _event_view(session, meeting, lang),

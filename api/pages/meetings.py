@@ -148,7 +148,7 @@ async def create_page(process_id: uuid.UUID, request: Request, session: SessionD
 
 async def _detail(request: Request, session: AsyncSession, principal: Principal,
                   meeting_id: uuid.UUID, *, errors: list[dict[str, str]] | None = None,
-                  status_code: int = 200) -> Response:
+                  entered: dict[str, Any] | None = None, status_code: int = 200) -> Response:
     session.expire_all()
     meeting = await meetings.meeting_for(session, principal, meeting_id, *meetings.READERS)
     tz = await _tz(session, meeting)
@@ -166,8 +166,13 @@ async def _detail(request: Request, session: AsyncSession, principal: Principal,
                    "registration_opens_at": _local_input(meeting.registration_opens_at, tz),
                    "registration_deadline": _local_input(meeting.registration_deadline, tz)},
         "diversity": await meetings.diversity(session, meeting_id=meeting_id),
-        "dimension_labels": DIMENSIONS, "errors": errors or [],
+        "dimension_labels": DIMENSIONS, "errors": errors or [], "entered": entered or {},
         "flash": FLASH.get(request.query_params.get("ok") or "")}, status_code=status_code)
+
+
+EDIT_FIELDS = ("title", "description", "location", "accessibility", "capacity",
+               "reminder_hours", "online_url", "starts_at", "ends_at", "registration_opens_at",
+               "registration_deadline")
 
 
 @router.get("/app/events/{meeting_id}", response_class=HTMLResponse)
@@ -203,8 +208,13 @@ async def edit_page(meeting_id: uuid.UUID, request: Request, session: SessionDep
         await meetings.update_meeting(session, meeting_id, body, actor=principal.email)
     except (DomainError, ValidationError) as exc:
         await session.rollback()
+        # A refused edit keeps what was typed (the other two forms send none of it).
+        entered: dict[str, Any] = {}
+        if form.get("aktion") not in ("absagen", "stattgefunden"):
+            entered = {k: str(form.get(k) or "") for k in EDIT_FIELDS}
+            entered["public"] = form.get("public") == "1"
         return await _detail(request, session, principal, meeting_id, errors=_errors(exc),
-                             status_code=getattr(exc, "status_code", 422))
+                             entered=entered, status_code=getattr(exc, "status_code", 422))
     await commit_and_wake(request, session, meeting_id)
     return RedirectResponse(f"/app/events/{meeting_id}?ok=saved", status_code=303)
 

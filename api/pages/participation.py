@@ -27,8 +27,10 @@ from starlette.datastructures import FormData
 
 from api.deps import SessionDep
 from api.pages import meeting_participants
+from api.presentation import DEFAULT_ZONE, local_datetime
 from api.ratelimit import RETRY_AFTER_SECONDS, participation_limits
-from api.templating import templates
+from api.templating import for_organisation, templates
+from services.campaigns import service as campaign_service
 from services.errors import Conflict, DomainError, Gone, NotFound, RateLimited, ValidationFailed
 from services.surveys import service
 from services.surveys.repository import InvitationView, SurveyView, TokenTarget
@@ -56,6 +58,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "Bis zum Ende der Umfrage können Sie Ihre Antworten ändern.",
         "skip": "Zum Inhalt springen",
         "thanks_title": "Vielen Dank!", "thanks": "Ihre Antworten sind gespeichert.",
+        "thanks_next": "Wie es weitergeht: Nach dem Ende der Befragung werden die Antworten "
+        "ausgewertet; die Ergebnisse fließen in das Beteiligungsverfahren ein. Sie müssen "
+        "nichts weiter tun.",
+        "declined_next": "Sie erhalten zu dieser Befragung keine Erinnerungen mehr. Zu "
+        "späteren Beteiligungen laden wir Sie gegebenenfalls wieder ein.",
+        "contact_link": "Fragen? So erreichen Sie uns",
+        "privacy_link": "Was mit Ihren Daten geschieht",
         "answered_title": "Bereits beantwortet", "answered": "Mit diesem Link wurde die Umfrage "
         "bereits beantwortet. Jeder Link kann nur einmal verwendet werden.",
         "unknown_title": "Link unbekannt", "unknown": "Diesen Link kennen wir nicht. Bitte "
@@ -94,6 +103,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "edit_note": "You have already answered. You can change your answers until the "
         "survey closes.", "skip": "Skip to content",
         "thanks_title": "Thank you!", "thanks": "Your answers have been saved.",
+        "thanks_next": "What happens next: when the survey closes, the answers are evaluated "
+        "and the results feed into the participation process. There is nothing more you need "
+        "to do.",
+        "declined_next": "You will receive no more reminders about this survey. We may invite "
+        "you to later participation processes.",
+        "contact_link": "Questions? How to reach us",
+        "privacy_link": "What happens to your data",
         "answered_title": "Already answered", "answered": "This link has already been used to "
         "answer the survey. Each link can be used only once.",
         "unknown_title": "Unknown link", "unknown": "We do not know this link. Please check "
@@ -128,6 +144,7 @@ def _status_page(request: Request, token: str, key: str, status: int, lang: str 
     return templates.TemplateResponse(request, "participation/status.html", {
         "principal": None, "lang": lang, "t": t, "token": token,
         "heading": t[f"{key}_title"], "message": t[key].format(**fmt), "kind": key,
+        "next": t.get(f"{key}_next"),
         "show_optout": key in ("answered", "closed", "not_open"),
     }, status_code=status,
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 429 else None)
@@ -138,14 +155,10 @@ def _error_page(request: Request, token: str, exc: DomainError, lang: str = "de"
     return _status_page(request, token, key, status, lang)
 
 
-def _date(value: Any, lang: str) -> str:
-    if value is None:
-        return ""
-    from zoneinfo import ZoneInfo
-
-    local = value.astimezone(ZoneInfo("Europe/Berlin"))
-    return local.strftime("%d.%m.%Y, %H:%M Uhr") if lang == "de" else local.strftime(
-        "%d %B %Y, %H:%M")
+def _date(request: Request, value: Any, lang: str) -> str:
+    # In the organisation's zone (set by for_organisation), as every page shows times.
+    zone = getattr(request.state, "time_zone", None) or DEFAULT_ZONE
+    return local_datetime(value, lang if lang in ("de", "en") else "de", zone)
 
 
 def _field_values(q: QuestionDef, form: FormData) -> Any:
@@ -272,7 +285,7 @@ def _render_form(request: Request, token: str, p: Participation, values: dict[st
         "anonymous": p.survey.anonymity == "anonymous", "questions": questions,
         "sections": _sections(p, questions), "dont_know_value": DONT_KNOW,
         "errors": error_map, "summary": summary, "saved": saved,
-        "closes": _date(p.survey.closes_at, lang), "editing": p.answered and p.can_edit,
+        "closes": _date(request, p.survey.closes_at, lang), "editing": p.answered and p.can_edit,
         "preview": preview,
     }, status_code=status)
 
@@ -348,11 +361,22 @@ async def _open_for_page(request: Request, session: SessionDep, token: str, *,
         participation_limits(request).check(request, token)
         p = await service.open_token(session, token)
     except (NotFound, Gone, RateLimited) as exc:
+        if isinstance(exc, Gone):  # a real link (declined, expired, closed): its footer
+            await _footer_of_token(request, session, token)
         return _error_page(request, token, exc)
+    await for_organisation(request, session, p.target.invitation.organisation_id)
     if service.not_open_yet(p, datetime.now(UTC)):
         return _status_page(request, token, "not_open", not_open_status, p.language,
-                            d=_date(p.survey.opens_at, p.language))
+                            d=_date(request, p.survey.opens_at, p.language))
     return p
+
+
+async def _footer_of_token(request: Request, session: SessionDep, token: str) -> None:
+    try:
+        invitation = await campaign_service.invitation_for_token(session, token)
+    except NotFound:
+        return
+    await for_organisation(request, session, invitation.organisation_id)
 
 
 async def _event_link(page: Response,
@@ -453,6 +477,7 @@ async def thanks(token: str, request: Request, session: SessionDep) -> Response:
         p = await service.open_token(session, token)
     except (NotFound, Gone, RateLimited) as exc:
         return _error_page(request, token, exc)
+    await for_organisation(request, session, p.target.invitation.organisation_id)
     if not p.answered:  # nothing was submitted with this link yet
         return RedirectResponse(f"/t/{token}", status_code=303)
     return _status_page(request, token, "thanks", 200, p.language)

@@ -177,6 +177,7 @@ async def start_page(
 
 async def _detail_page(request: Request, session: SessionDep, principal: Principal,
                        process_id: uuid.UUID, *, errors: list[dict[str, str]] | None = None,
+                       entered: dict[str, str] | None = None,
                        status_code: int = 200) -> Response:
     session.expire_all()
     process = await service.process_for(session, principal, process_id)
@@ -195,7 +196,8 @@ async def _detail_page(request: Request, session: SessionDep, principal: Princip
         needs_approval=current is not None and needs_approval(
             current.gate is not None, (current.gate or {}).get("approval_status")),
         phase_titles={p.key: p.title for p in out.phases},
-        errors=errors or [], flash=FLASH.get(ok or ""), tz=tz), status_code=status_code)
+        errors=errors or [], entered=entered or {}, flash=FLASH.get(ok or ""), tz=tz),
+        status_code=status_code)
 
 
 @router.get("/app/processes/{process_id}", response_class=HTMLResponse)
@@ -207,8 +209,10 @@ async def detail_page(process_id: uuid.UUID, request: Request, session: SessionD
 
 
 async def _act(request: Request, session: SessionDep, principal: Principal | None,
-               process_id: uuid.UUID, action: Any) -> Response:
-    """Run one coordinator action; redirect back on success, show the page with errors if not."""
+               process_id: uuid.UUID, action: Any,
+               entered: dict[str, str] | None = None) -> Response:
+    """Run one coordinator action; redirect back on success, show the page with errors (and
+    what was typed, `entered`) if not."""
     if principal is None:
         return login_redirect(request)
     try:
@@ -219,7 +223,7 @@ async def _act(request: Request, session: SessionDep, principal: Principal | Non
                 "process_"):
             raise
         return await _detail_page(request, session, principal, process_id, errors=_errors(exc),
-                                  status_code=exc.status_code)
+                                  entered=entered, status_code=exc.status_code)
     return RedirectResponse(f"/app/processes/{process_id}?ok={flash}", status_code=303)
 
 
@@ -253,7 +257,8 @@ async def skip_page(process_id: uuid.UUID, key: str, request: Request, session: 
             phase_key=key, reason=reason, actor=principal.email if principal else None))
         return "skipped"
 
-    return await _act(request, session, principal, process_id, go)
+    return await _act(request, session, principal, process_id, go,
+                      entered={"phase": key, "reason": reason})
 
 
 @router.post("/app/processes/{process_id}/phases/{key}/reschedule", response_class=HTMLResponse)
@@ -270,7 +275,8 @@ async def reschedule_page(
             actor=principal.email if principal else None))
         return "rescheduled"
 
-    return await _act(request, session, principal, process_id, go)
+    return await _act(request, session, principal, process_id, go, entered={
+        "phase": key, "planned_start": planned_start, "planned_end": planned_end})
 
 
 @router.post("/app/processes/{process_id}/phases/{key}/checklist/{item}",

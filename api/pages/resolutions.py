@@ -31,7 +31,7 @@ from contracts.resolution import (
     scheduled_problems,
 )
 from services.errors import DomainError, Unavailable, ValidationFailed
-from services.identity.service import OrgRole, Principal
+from services.identity.service import OrgRole, Principal, organisation_time_zone
 from services.models.organisation import Role
 from services.processes.service import process_for, process_out
 from services.resolutions import service
@@ -114,6 +114,7 @@ async def _edit_page(request: Request, session: SessionDep, principal: Principal
     sections = form or out.draft.sections.model_dump(mode="json")
     return templates.TemplateResponse(request, "resolutions/edit.html", _ctx(
         principal, request, process=await process_out(session, process), r=out, s=sections,
+        time_zone=await organisation_time_zone(session, process.organisation_id),
         rows=len(sections["beratungsfolge"]) + EXTRA_ROWS,
         can_edit=role in (Role.coordinator, Role.admin) and process.status == "running"
         and out.draft.status != "submitted",
@@ -231,6 +232,7 @@ async def _clerk_page(request: Request, session: SessionDep, principal: Principa
                      if c["role"] == "entscheidung"), None)
     return templates.TemplateResponse(request, "resolutions/clerk.html", _ctx(
         principal, request, v=out, sections=version.content["sections"],
+        time_zone=await organisation_time_zone(session, version.organisation_id),
         actions=service.allowed_actions(version.status) if is_clerk else [],
         deciding=deciding, today=date.today().isoformat(), errors=errors or [],
         form=form or {}), status_code=status_code)

@@ -15,9 +15,10 @@ from api.pages.login import login_redirect
 from api.routes.results import RADAR_TITLE, RESPONSE_ROLES, RESULT_ROLES
 from api.templating import templates
 from services.errors import NotFound
-from services.identity.service import OrgRole
+from services.identity.service import OrgRole, organisation_time_zone
 from services.models.organisation import Role
 from services.models.survey import Survey
+from services.stakeholders.service import list_groups
 from services.surveys.export import table_keys
 from services.surveys.radar import radar_svg
 from services.surveys.results import compute_results
@@ -26,9 +27,6 @@ from services.surveys.service import survey_for, survey_status
 from services.surveys.suppression import MIN_GROUP, shown_count
 
 router = APIRouter(include_in_schema=False)
-
-TIER_LABELS = {1: "Stufe 1 (gut erreichbar)", 2: "Stufe 2", 3: "Stufe 3 (kaum erreicht)"}
-
 
 def _links(org: OrgRole) -> list[NavLink]:
     if org.role in (*RESULT_ROLES, Role.admin):
@@ -65,12 +63,15 @@ async def results_page(survey_id: uuid.UUID, request: Request, session: SessionD
         return templates.TemplateResponse(
             request, "surveys/not_found.html", {"principal": principal}, status_code=404)
     results = await compute_results(session, survey)
+    groups = await list_groups(session, survey.organisation_id)
     chart = Markup(radar_svg(results.blocks, title=RADAR_TITLE))
     role = principal.orgs[survey.organisation_id].role
     return templates.TemplateResponse(request, "surveys/results.html", {
         "principal": principal, "survey": survey, "r": results, "chart": chart,
         "tables": table_keys(results),
         "responses_export": role in (*RESPONSE_ROLES, Role.admin),
-        "min_group": MIN_GROUP, "shown": shown_count, "tier_labels": TIER_LABELS,
-        "status": survey_status(survey),
+        "min_group": MIN_GROUP, "shown": shown_count, "status": survey_status(survey),
+        # Groups by their titles, times in the organisation's zone (api/presentation.py).
+        "group_titles": {g.key: g.label for g in groups},
+        "time_zone": await organisation_time_zone(session, survey.organisation_id),
     })

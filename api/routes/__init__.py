@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from api.pages import campaigns as campaign_pages
 from api.pages import devmail
+from api.pages import legal as legal_pages
 from api.pages import login as login_pages
 from api.pages import meeting_participants as meeting_participant_pages
 from api.pages import meetings as meeting_pages
@@ -42,7 +43,7 @@ ROUTERS: list[APIRouter] = [
     # event paths take UUIDs only, so they cannot collide in either order).
     events.router,
     login_pages.router,
-    staff_pages.router,
+    staff_pages.router, legal_pages.router,
     devmail.router,
     stakeholder_routes.router, stakeholder_routes.groups_router, stakeholder_pages.router,
     campaign_routes.router, campaign_routes.participation, campaign_pages.router,

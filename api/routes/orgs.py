@@ -5,14 +5,16 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from api.deps import CurrentUser, SessionDep
-from api.schemas import OrgCreate, OrgOut, OrgUpdate
+from api.schemas import OrgCreate, OrgLegalIn, OrgLegalOut, OrgOut, OrgUpdate
 from services.errors import Forbidden
 from services.identity.service import (
     create_organisation,
     get_organisation,
     set_public_task_basis,
 )
-from services.models.organisation import Role
+from services.legal import service as legal
+from services.models.legal import OrganisationLegal
+from services.models.organisation import Organisation, Role
 
 router = APIRouter(prefix="/api/v1/orgs", tags=["organisations"])
 
@@ -41,3 +43,26 @@ async def update_org(slug: str, body: OrgUpdate, session: SessionDep,
     org = await set_public_task_basis(session, org, body.public_task_basis,
                                       actor=principal.email)
     return OrgOut.model_validate(org)
+
+
+def _legal_out(org: Organisation, row: OrganisationLegal | None) -> OrgLegalOut:
+    out = OrgLegalOut.model_validate(row) if row else OrgLegalOut()
+    out.pages = legal.page_links("", org.slug)
+    return out
+
+
+@router.get("/{slug}/legal", response_model=OrgLegalOut)
+async def read_legal(slug: str, session: SessionDep, principal: CurrentUser) -> OrgLegalOut:
+    org = await get_organisation(session, slug)
+    principal.require(org.id)
+    return _legal_out(org, await legal.load(session, org.id))
+
+
+@router.put("/{slug}/legal", response_model=OrgLegalOut)
+async def update_legal(slug: str, body: OrgLegalIn, session: SessionDep,
+                       principal: CurrentUser) -> OrgLegalOut:
+    """Impressum, privacy notice and contact; only the organisation's admins."""
+    org = await get_organisation(session, slug)
+    principal.require(org.id, Role.admin)
+    row = await legal.save(session, org.id, body.model_dump(), actor=principal.email)
+    return _legal_out(org, row)

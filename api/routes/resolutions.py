@@ -11,7 +11,13 @@ from fastapi.responses import HTMLResponse, Response
 
 from api import resolution_control as control
 from api.deps import CurrentUser, SessionDep, TemporalDep
-from contracts.resolution import OutcomeInput, ReceivedInput, ScheduledInput, outcome_problems
+from contracts.resolution import (
+    OutcomeInput,
+    ReceivedInput,
+    ScheduledInput,
+    outcome_problems,
+    scheduled_problems,
+)
 from services.errors import ValidationFailed
 from services.models.organisation import Role
 from services.models.resolution import ResolutionVersion
@@ -165,8 +171,12 @@ async def mark_received(resolution_id: uuid.UUID, session: SessionDep, principal
 async def mark_scheduled(resolution_id: uuid.UUID, body: ScheduledRequest, session: SessionDep,
                          principal: CurrentUser, client: TemporalDep) -> VersionOut:
     await service.resolution_for(session, principal, resolution_id, Role.clerk)
-    await control.scheduled(client, resolution_id, ScheduledInput(
-        body=body.body, meeting_date=body.meeting_date, actor=principal.email))
+    data = ScheduledInput(body=body.body, meeting_date=body.meeting_date, actor=principal.email)
+    # The same rules as the page, answered before the workflow is asked.
+    if problems := scheduled_problems(data):
+        raise ValidationFailed(problems[0]["message"], code="invalid_decision",
+                               details=problems)
+    await control.scheduled(client, resolution_id, data)
     return await _fresh_out(session, principal, resolution_id)
 
 

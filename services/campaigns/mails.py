@@ -27,6 +27,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from infra.mail import ORGANISATION_HEADER
 from services.campaigns.tokens import invitation_token
+from services.legal.service import page_links
 from services.stakeholders.addresses import single_line, smtp_address
 
 TEMPLATES = Path(__file__).parent / "mail_templates"
@@ -81,6 +82,8 @@ class MailContext:
         if titles and (not self.title or self.title == titles.get("de")):
             return titles.get(language) or titles.get("de") or self.title
         return self.title
+    # The organisation's public pages (Impressum, privacy, contact) go in every footer.
+    org_slug: str = ""
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,8 @@ class MailRenderer:
                 "title": title, "kind": self.ctx.campaign_kind, "reminder": self.kind == "reminder",
                 "deadline": format_deadline(self.ctx.deadline, lang, self.ctx.time_zone),
                 "organisation": organisation,
+                "legal": page_links(self.base, self.ctx.org_slug, lang)
+                if self.ctx.org_slug else None,
             }
             text = _env.get_template(f"campaign.{lang}.txt").render(values)
             markup = _env.get_template(f"campaign.{lang}.html").render(values)

@@ -131,11 +131,12 @@ class CampaignRepository(Repository):
             .order_by(Campaign.created_at.desc()).limit(limit))
         return list(rows)
 
-    async def organisation_info(self, organisation_id: uuid.UUID) -> tuple[str, str]:
+    async def organisation_info(self, organisation_id: uuid.UUID) -> tuple[str, str, str]:
+        """(name, time zone, slug): the sender, the deadline's zone, the legal pages' path."""
         row = (await self.session.execute(
-            select(Organisation.name, Organisation.time_zone)
+            select(Organisation.name, Organisation.time_zone, Organisation.slug)
             .where(Organisation.id == organisation_id))).one()
-        return str(row[0]), str(row[1] or "Europe/Berlin")
+        return str(row[0]), str(row[1] or "Europe/Berlin"), str(row[2])
 
     async def survey_owner(self, survey_id: uuid.UUID
                            ) -> tuple[uuid.UUID, uuid.UUID, dict[str, str]] | None:

@@ -242,7 +242,7 @@ async def send_batch(setup: MailSetup, campaign_id: uuid.UUID, *, kind: str, rem
             raise NotFound("Kampagne nicht gefunden.", code="campaign_not_found")
         if campaign.status == "closed":
             return BatchOutcome(0, 0, 0, 0, DeliveryReport())
-        org_name, time_zone = await repo.organisation_info(campaign.organisation_id)
+        org_name, time_zone, org_slug = await repo.organisation_info(campaign.organisation_id)
         owner = (await repo.survey_owner(campaign.target_id)
                  if campaign.kind == "survey" and campaign.target_id else None)
         target_titles = dict(owner[2]) if owner else None
@@ -257,6 +257,7 @@ async def send_batch(setup: MailSetup, campaign_id: uuid.UUID, *, kind: str, rem
         secret_key=setup.secret_key, campaign_kind=campaign.kind, title=campaign.title,
         deadline=campaign.deadline, time_zone=time_zone,
         organisation_id=campaign.organisation_id, target_titles=target_titles,
+        org_slug=org_slug,
     ), kind, reminder_no)
     items = [Outgoing(q.ledger_id, q.attempts, functools.partial(
         renderer.render, q.invitation_id, q.name, q.email, q.language, q.kind))

@@ -148,6 +148,12 @@ async def set_public_task_basis(session: AsyncSession, org: Organisation, basis:
     return org
 
 
+async def organisation_time_zone(session: AsyncSession, organisation_id: uuid.UUID) -> str:
+    """The zone its pages and mails show times in (Europe/Berlin unless it says otherwise)."""
+    org = await IdentityRepository.from_session(session).org_by_id(organisation_id)
+    return (org.time_zone if org else None) or "Europe/Berlin"
+
+
 async def get_organisation(session: AsyncSession, slug: str) -> Organisation:
     org = await IdentityRepository.from_session(session).org_by_slug(slug)
     if org is None:

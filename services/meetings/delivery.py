@@ -77,7 +77,8 @@ async def _one(setup: DeliverySetup, mail_id: uuid.UUID) -> int:
             return 0
         sender = mails.Sender(org_name=org.name if org else "", mail_from=setup.mail_from,
                               public_url=setup.public_url,
-                              time_zone=(org.time_zone if org else None) or "Europe/Berlin")
+                              time_zone=(org.time_zone if org else None) or "Europe/Berlin",
+                              org_slug=org.slug if org else "")
         payload = dict(mail.payload or {})
         if mail.kind == "optin":
             token = links.public_token(setup.secret_key, reg.id)

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import segno
 
 from services.campaigns.mails import MONTHS_DE
+from services.legal.service import page_links
 from services.meetings import calendar
 from services.models.meeting import Meeting, MeetingRegistration
 from services.stakeholders.addresses import single_line, smtp_address
@@ -89,13 +90,15 @@ LABELS = {
            "Anhang) am Eingang.", "companions": "Begleitpersonen", "manage": "Anmeldung ansehen "
            "oder absagen", "hello": "Guten Tag", "regards": "Mit freundlichen Grüßen",
            "optin_ignore": "Wenn Sie das nicht waren, ignorieren Sie diese E-Mail; ohne "
-           "Bestätigung wird niemand angemeldet."},
+           "Bestätigung wird niemand angemeldet.", "imprint": "Impressum",
+           "privacy": "Datenschutz", "contact": "Kontakt"},
     "en": {"when": "When", "where": "Where", "access": "Accessibility", "online": "Online",
            "code": "Your check-in code", "code_hint": "Show the code (or the QR code attached) "
            "at the entrance.", "companions": "Companions", "manage": "View or cancel your "
            "registration", "hello": "Hello", "regards": "Kind regards",
            "optin_ignore": "If this was not you, ignore this e-mail; nobody is registered "
-           "without the confirmation."},
+           "without the confirmation.", "imprint": "Legal notice", "privacy": "Privacy",
+           "contact": "Contact"},
 }
 
 
@@ -119,6 +122,8 @@ class Sender:
     mail_from: str
     public_url: str
     time_zone: str
+    # The organisation's public pages (Impressum, privacy, contact) go in every footer.
+    org_slug: str = ""
 
 
 def qr_png(value: str) -> bytes:
@@ -167,6 +172,11 @@ def render(meeting: Meeting, reg: MeetingRegistration, kind: str, payload: dict[
         if manage_link and kind != "cancel":
             lines += ["", f"{labels['manage']}:", manage_link]
     lines += ["", labels["regards"], sender.org_name, ""]
+    if sender.org_slug:
+        legal = page_links(sender.public_url, sender.org_slug, lang)
+        lines += ["--", f"{labels['imprint']}: {legal['impressum']}",
+                  f"{labels['privacy']}: {legal['datenschutz']}",
+                  f"{labels['contact']}: {legal['kontakt']}", ""]
     msg.set_content("\n".join(lines))
     if kind in WITH_CALENDAR and (kind != "cancel" or payload.get("was") == "registered"):
         method = "CANCEL" if kind == "cancel" else "REQUEST"

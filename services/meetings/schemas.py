@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from contracts.input_rules import WindowedDateTime
+
 AGE_BANDS = ("unter_18", "18_26", "27_44", "45_64", "65_plus", "keine_angabe")
 GENDERS = ("weiblich", "maennlich", "divers", "keine_angabe")
 ORIGINS = ("deutsch", "eu", "nicht_eu", "migrationsgeschichte", "keine_angabe")
@@ -22,14 +24,14 @@ class MeetingCreate(_Strict):
     title: str = Field(min_length=1, max_length=300)
     description: str = Field(default="", max_length=10_000)
     # With an offset, or local time of the organisation's time zone without one.
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: WindowedDateTime
+    ends_at: WindowedDateTime
     location: str = Field(default="", max_length=2_000)
     accessibility: str = Field(default="", max_length=2_000)
     online_url: str | None = Field(default=None, max_length=500)
     capacity: int = Field(default=0, ge=0, le=100_000)
-    registration_opens_at: datetime | None = None
-    registration_deadline: datetime | None = None
+    registration_opens_at: WindowedDateTime | None = None
+    registration_deadline: WindowedDateTime | None = None
     public: bool = False
     reminder_hours: int = Field(default=24, ge=0, le=24 * 14)
 
@@ -44,14 +46,14 @@ class MeetingCreate(_Strict):
 class MeetingUpdate(_Strict):
     title: str | None = Field(default=None, min_length=1, max_length=300)
     description: str | None = Field(default=None, max_length=10_000)
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    starts_at: WindowedDateTime | None = None
+    ends_at: WindowedDateTime | None = None
     location: str | None = Field(default=None, max_length=2_000)
     accessibility: str | None = Field(default=None, max_length=2_000)
     online_url: str | None = Field(default=None, max_length=500)
     capacity: int | None = Field(default=None, ge=0, le=100_000)
-    registration_opens_at: datetime | None = None
-    registration_deadline: datetime | None = None
+    registration_opens_at: WindowedDateTime | None = None
+    registration_deadline: WindowedDateTime | None = None
     public: bool | None = None
     reminder_hours: int | None = Field(default=None, ge=0, le=24 * 14)
     status: Literal["planned", "held", "cancelled"] | None = None

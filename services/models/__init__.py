@@ -6,6 +6,7 @@ Each domain adds its module to the import list below.
 from services.models import (  # noqa: F401
     campaign,
     domain_event,
+    legal,
     meeting,
     organisation,
     process,

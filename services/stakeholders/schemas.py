@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from contracts.input_rules import WindowedDateTime
 from services.stakeholders.rules import (
     normalise_email,
     normalise_group,
@@ -28,7 +29,8 @@ class StakeholderIn(BaseModel):
     language: Literal["de", "en"] = "de"
     accessibility_needs: str | None = Field(default=None, max_length=2000)
     notes: str | None = Field(default=None, max_length=5000)
-    consent_at: datetime | None = None
+    # Before 2000 or after 2100 is a typo (the product's date window, as for the API).
+    consent_at: WindowedDateTime | None = None
     consent_method: str | None = Field(default=None, max_length=200)
     # 'consent' or 'public_task'; omitted: consent when consent_at is given, else the
     # organisation's declared public task, else 422 (no one is invited without a basis).

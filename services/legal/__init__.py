@@ -1,0 +1,1 @@
+"""An organisation's public pages: Impressum, privacy notice (DSGVO Art. 13) and contact."""
