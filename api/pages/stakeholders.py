@@ -45,7 +45,9 @@ FIELD_LABELS = {
 LEGAL_BASIS_LABELS = {"consent": "Einwilligung", "public_task": "öffentliche Aufgabe",
                       "none": "keine (wird nicht angeschrieben)"}
 KIND_LABELS = {"person": "Person", "organisation": "Organisation"}
-LANGUAGE_LABELS = {"de": "Deutsch", "en": "Englisch"}
+# Staff pages are German: the participant languages by their German names.
+LANGUAGE_LABELS = {"de": "Deutsch", "en": "Englisch", "tr": "Türkisch", "ar": "Arabisch",
+                   "uk": "Ukrainisch", "de-x-ls": "Leichte Sprache"}
 FLASH = {"created": "Die Person wurde angelegt.", "updated": "Die Änderungen sind gespeichert.",
          "erased": "Die personenbezogenen Daten wurden gelöscht."}
 FILTERS = ("q", "group", "tier", "tag", "language", "legal_basis")

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from functools import lru_cache
+from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -30,12 +30,14 @@ from babel.numbers import format_decimal
 DEFAULT = "de"
 EASY_GERMAN = "de-x-ls"
 LANGUAGES: tuple[str, ...] = ("de", "en", "tr", "ar", "uk", EASY_GERMAN)
+# The same as a type for request bodies (a 422 names the field for anything else).
+Language = Literal["de", "en", "tr", "ar", "uk", "de-x-ls"]
 RTL = frozenset({"ar"})
 # Each language's name in itself: the switch shows a reader the one they can read.
 NATIVE_NAMES = {"de": "Deutsch", "en": "English", "tr": "Türkçe", "ar": "العربية",
                 "uk": "Українська", EASY_GERMAN: "Leichte Sprache"}
 # Spellings accepted from imports, forms and query strings (lower case).
-_ALIASES = {"ls": EASY_GERMAN, "leichte sprache": EASY_GERMAN, "leichte-sprache": EASY_GERMAN,
+ALIASES = {"ls": EASY_GERMAN, "leichte sprache": EASY_GERMAN, "leichte-sprache": EASY_GERMAN,
             "de-ls": EASY_GERMAN, "de_x_ls": EASY_GERMAN, "deutsch": "de", "englisch": "en",
             "english": "en", "türkisch": "tr", "turkish": "tr", "arabisch": "ar",
             "arabic": "ar", "ukrainisch": "uk", "ukrainian": "uk", "ua": "uk"}
@@ -51,8 +53,8 @@ def normalise(code: str | None) -> str | None:
     value = code.strip().lower().replace("_", "-")
     if value in LANGUAGES:
         return value
-    if value in _ALIASES:
-        return _ALIASES[value]
+    if value in ALIASES:
+        return ALIASES[value]
     base = value.split("-", 1)[0]
     return base if base in LANGUAGES and base != value and not value.startswith("de-x") \
         else None
@@ -67,7 +69,7 @@ def direction(lang: str) -> str:
     return "rtl" if lang in RTL else "ltr"
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalog(lang: str) -> dict[str, Any]:
     """The raw catalog of one language (sections of keys); {} for an unknown language."""
     if lang not in LANGUAGES:
@@ -77,7 +79,7 @@ def catalog(lang: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-@lru_cache(maxsize=None)
+@cache
 def texts(lang: str, section: str) -> Mapping[str, Any]:
     """One section in `lang`, every key the German catalog has (German where `lang` has none).
 

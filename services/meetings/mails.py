@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import segno
 
+from services import i18n
 from services.campaigns.mails import MONTHS_DE
 from services.meetings import calendar
 from services.models.meeting import Meeting, MeetingRegistration
@@ -132,7 +133,7 @@ def render(meeting: Meeting, reg: MeetingRegistration, kind: str, payload: dict[
            waitlist_position: int | None = None, now: datetime | None = None
            ) -> EmailMessage:
     """One mail. Raises UnsendableAddress for an address that cannot go on the wire."""
-    lang = reg.language if reg.language in ("de", "en") else "de"
+    lang = i18n.supported(reg.language)
     address = smtp_address(reg.email or "")
     from_addr = smtp_address(sender.mail_from)
     domain = from_addr.rpartition("@")[2] or "localhost"

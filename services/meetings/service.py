@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.meetings import MeetingSchedule
+from services import i18n
 from services.campaigns import receipt
 from services.campaigns.tokens import hash_token
 from services.errors import Conflict, Gone, NotFound, ValidationFailed
@@ -338,7 +339,7 @@ async def open_invitation(session: AsyncSession, token: str) -> Invited:
     if meeting is None:
         raise NotFound("Dieser Link ist uns nicht bekannt.", code="token_unknown")
     reg = await repo.registration_for_invitation(meeting.id, inv.id)
-    language = inv.language if inv.language in ("de", "en") else "de"
+    language = i18n.supported(inv.language)
     return Invited(inv, meeting, reg, language)
 
 
@@ -482,7 +483,7 @@ async def _register_new(session: AsyncSession, token: str, body: RegistrationIn,
         "meeting_id": ctx.meeting_id, "now": now, "need": 1 + body.companions,
         "registration_id": uuid.uuid4(), "invitation_id": ctx.invitation_id,
         "stakeholder_id": ctx.stakeholder_id, "name": ctx.name, "email": ctx.email,
-        "language": ctx.language if ctx.language in ("de", "en") else "de",
+        "language": i18n.supported(ctx.language),
         "companions": body.companions, "needs": json.dumps(body.needs.model_dump()),
         "code": code, "day": now.date()})
     if row is None:

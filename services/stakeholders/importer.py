@@ -431,7 +431,8 @@ def _validate(cells: dict[str, str], known_groups: set[str] | None,
         return {}, ("reach_tier", "Erreichbarkeit muss 1, 2 oder 3 sein.")
     language = LANGUAGE_ALIASES.get(cells.get("language", "").lower() or "de")
     if language is None:
-        return {}, ("language", "Sprache muss 'de' oder 'en' sein.")
+        return {}, ("language", "Sprache muss de, en, tr, ar, uk oder de-x-ls "
+                                "(Leichte Sprache) sein.")
     consent_at = None
     if cells.get("consent_at"):
         try:

@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services import i18n
 from services.campaigns.service import mark_invitation_responded
 from services.campaigns.tokens import hash_token
 from services.errors import Conflict, Gone, NotFound, ValidationFailed
@@ -294,7 +295,7 @@ async def open_token(
     if survey.closes_at is not None and survey.closes_at <= now:
         raise Gone("Die Umfrage ist beendet.", code="survey_closed")
     questions = await _questions_cached(repo, survey)
-    language = inv.language if inv.language in ("de", "en") else "de"
+    language = i18n.supported(inv.language)
     return Participation(token_hash, target, survey, questions,
                          answered=inv.status == "responded", language=language)
 
@@ -397,8 +398,7 @@ def _checked_rows(p: Participation, answers: dict[str, Any], now: datetime) -> l
     _, rows, errors = check_answers(p.questions, answers, lang=p.language)
     if errors:
         raise ValidationFailed(
-            "Einige Antworten sind ungültig." if p.language == "de"
-            else "Some answers are not valid.",
+            i18n.text(p.language, "survey.invalid_answers"),
             code="invalid_answers", details=[e.as_dict() for e in errors],
         )
     return rows
