@@ -1,4 +1,5 @@
-"""The participant's page `/t/{token}`: works without JavaScript, German (English for `en`).
+"""The participant's page `/t/{token}`: works without JavaScript, in the six participant
+languages (services/i18n; the switch and its cookie: api/languages.py).
 
 A link of an event campaign gets the event's page (api/pages/meeting_participants.py).
 
@@ -11,6 +12,7 @@ their answers when the condition is not met, so the page needs no script to hide
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,83 +20,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
+from api import languages
 from api.deps import SessionDep
 from api.pages import meeting_participants
-from api.ratelimit import RETRY_AFTER_SECONDS, participation_limits
-from api.templating import templates
+from api.ratelimit import participation_limits
+from services import i18n
 from services.errors import Conflict, DomainError, Gone, NotFound, RateLimited, ValidationFailed
 from services.surveys import service
 from services.surveys.schemas import QuestionDef, pick
 from services.surveys.service import Participation
 
 router = APIRouter(include_in_schema=False)
-
-TEXTS: dict[str, dict[str, str]] = {
-    "de": {
-        "required": "Pflichtfrage", "optional": "freiwillig", "submit": "Antworten absenden",
-        "save": "Zwischenspeichern", "saved": "Ihre Antworten sind zwischengespeichert. Sie "
-        "können diesen Link später wieder öffnen und weitermachen.",
-        "error_title": "Bitte prüfen Sie Ihre Angaben", "error_prefix": "Fehler:",
-        "anonymous": "Ihre Antworten werden anonym gespeichert: Sie lassen sich nicht Ihrer "
-        "Person zuordnen.", "identified": "Diese Umfrage ist nicht anonym: Ihre Antworten "
-        "werden Ihrer Einladung zugeordnet.",
-        "decline": "Ich möchte nicht teilnehmen", "unsubscribe": "Keine Einladungen mehr "
-        "erhalten", "condition": "Nur beantworten, wenn Sie bei „{q}“ {v} gewählt haben.",
-        "rank_choose": "Rang wählen", "rank": "Rang", "chars": "höchstens {n} Zeichen",
-        "range": "Zahl von {a} bis {b}", "range_min": "Zahl ab {a}", "range_max": "Zahl bis {b}",
-        "multiple_hint": "Mehrere Antworten möglich.", "or": "oder",
-        "closes": "Die Umfrage läuft bis {d}.", "edit_note": "Sie haben bereits geantwortet. "
-        "Bis zum Ende der Umfrage können Sie Ihre Antworten ändern.",
-        "skip": "Zum Inhalt springen",
-        "thanks_title": "Vielen Dank!", "thanks": "Ihre Antworten sind gespeichert.",
-        "answered_title": "Bereits beantwortet", "answered": "Mit diesem Link wurde die Umfrage "
-        "bereits beantwortet. Jeder Link kann nur einmal verwendet werden.",
-        "unknown_title": "Link unbekannt", "unknown": "Diesen Link kennen wir nicht. Bitte "
-        "prüfen Sie, ob Sie ihn vollständig aus der E-Mail übernommen haben.",
-        "expired_title": "Link abgelaufen", "expired": "Dieser Link ist abgelaufen. Bitte "
-        "wenden Sie sich an die Stelle, die Sie eingeladen hat.",
-        "closed_title": "Umfrage beendet", "closed": "Diese Umfrage ist beendet. Antworten "
-        "sind nicht mehr möglich. Vielen Dank für Ihr Interesse.",
-        "declined_title": "Teilnahme abgelehnt", "declined": "Sie haben die Teilnahme an dieser "
-        "Umfrage abgelehnt.",
-        "not_open_title": "Umfrage noch nicht geöffnet", "not_open": "Diese Umfrage beginnt "
-        "erst am {d}. Bitte öffnen Sie den Link dann erneut.",
-        "limited_title": "Zu viele Anfragen", "limited": "Bitte warten Sie eine Minute und "
-        "versuchen Sie es dann erneut.",
-        "lang_switch": "",
-    },
-    "en": {
-        "required": "required", "optional": "optional", "submit": "Submit answers",
-        "save": "Save for later", "saved": "Your answers have been saved. You can open this "
-        "link again later and continue.",
-        "error_title": "Please check your answers", "error_prefix": "Error:",
-        "anonymous": "Your answers are stored anonymously: they cannot be traced back to you.",
-        "identified": "This survey is not anonymous: your answers are linked to your "
-        "invitation.",
-        "decline": "I do not want to take part", "unsubscribe": "Stop receiving invitations",
-        "condition": "Only answer if you chose {v} for “{q}”.",
-        "rank_choose": "Choose rank", "rank": "Rank", "chars": "at most {n} characters",
-        "range": "number from {a} to {b}", "range_min": "number from {a}",
-        "range_max": "number up to {b}", "multiple_hint": "You can choose several answers.",
-        "or": "or", "closes": "The survey is open until {d}.",
-        "edit_note": "You have already answered. You can change your answers until the "
-        "survey closes.", "skip": "Skip to content",
-        "thanks_title": "Thank you!", "thanks": "Your answers have been saved.",
-        "answered_title": "Already answered", "answered": "This link has already been used to "
-        "answer the survey. Each link can be used only once.",
-        "unknown_title": "Unknown link", "unknown": "We do not know this link. Please check "
-        "that you copied it completely from the e-mail.",
-        "expired_title": "Link expired", "expired": "This link has expired. Please contact "
-        "whoever invited you.",
-        "closed_title": "Survey closed", "closed": "This survey has closed. Answers are no "
-        "longer possible. Thank you for your interest.",
-        "declined_title": "Declined", "declined": "You declined to take part in this survey.",
-        "not_open_title": "Survey not open yet", "not_open": "This survey opens on {d}. "
-        "Please open the link again then.",
-        "limited_title": "Too many requests", "limited": "Please wait a minute and try again.",
-        "lang_switch": "",
-    },
-}
 
 STATUS_PAGES = {
     "token_unknown": ("unknown", 404), "token_expired": ("expired", 410),
@@ -105,28 +41,22 @@ STATUS_PAGES = {
 
 def _status_page(request: Request, token: str, key: str, status: int, lang: str = "de",
                  **fmt: str) -> Response:
-    t = TEXTS[lang]
-    return templates.TemplateResponse(request, "participation/status.html", {
-        "principal": None, "lang": lang, "t": t, "token": token,
-        "heading": t[f"{key}_title"], "message": t[key].format(**fmt), "kind": key,
-        "show_optout": key in ("answered", "closed", "not_open"),
-    }, status_code=status,
-        headers={"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 429 else None)
+    t = i18n.texts(lang, "survey")
+    return languages.render(request, "participation/status.html", {
+        "token": token, "heading": t[f"{key}_title"], "message": t[key].format(**fmt),
+        "kind": key, "show_optout": key in ("answered", "closed", "not_open"),
+    }, lang=lang, section="survey", switch_path=request.url.path,
+        cookie_path=f"/t/{token}", status_code=status)
 
 
-def _error_page(request: Request, token: str, exc: DomainError, lang: str = "de") -> Response:
+def _error_page(request: Request, token: str, exc: DomainError, lang: str | None = None
+                ) -> Response:
     key, status = STATUS_PAGES.get(exc.code, ("unknown", exc.status_code))
-    return _status_page(request, token, key, status, lang)
+    return _status_page(request, token, key, status, lang or languages.page_language(request))
 
 
 def _date(value: Any, lang: str) -> str:
-    if value is None:
-        return ""
-    from zoneinfo import ZoneInfo
-
-    local = value.astimezone(ZoneInfo("Europe/Berlin"))
-    return local.strftime("%d.%m.%Y, %H:%M Uhr") if lang == "de" else local.strftime(
-        "%d %B %Y, %H:%M")
+    return "" if value is None else i18n.datetime_text(value, lang)
 
 
 def _field_values(q: QuestionDef, form: FormData) -> Any:
@@ -175,16 +105,16 @@ def _ranks_of(value: Any) -> dict[str, str]:
 
 def _question_views(p: Participation, values: dict[str, Any]) -> list[dict[str, Any]]:
     lang = p.language
-    t = TEXTS[lang]
+    t = i18n.texts(lang, "survey")
     by_id = {q.id: q for q in p.questions}
     out = []
     for q in p.questions:
         hints = []
         if q.kind == "text":
-            hints.append(t["chars"].format(n=q.max_length))
+            hints.append(i18n.plural(lang, "survey.chars", q.max_length))
         if q.kind == "number":
-            a = "" if q.min is None else f"{q.min:g}".replace(".", ",")
-            b = "" if q.max is None else f"{q.max:g}".replace(".", ",")
+            a = "" if q.min is None else i18n.number(q.min, lang)
+            b = "" if q.max is None else i18n.number(q.max, lang)
             if a and b:
                 hints.append(t["range"].format(a=a, b=b))
             elif a:
@@ -220,7 +150,6 @@ def _render_form(request: Request, token: str, p: Participation, values: dict[st
                  errors: list[dict[str, Any]], *, saved: bool = False,
                  status: int = 200) -> Response:
     lang = p.language
-    t = TEXTS[lang]
     questions = _question_views(p, values)
     first_input = {}
     for qv in questions:
@@ -234,13 +163,14 @@ def _render_form(request: Request, token: str, p: Participation, values: dict[st
     texts = {q.id: pick(q.text, lang) for q in p.questions}
     summary = [{"href": "#" + first_input.get(e["field"], "antworten"),
                 "text": f"{texts.get(e['field'], e['field'])} – {e['message']}"} for e in errors]
-    return templates.TemplateResponse(request, "participation/form.html", {
-        "principal": None, "lang": lang, "t": t, "token": token,
+    return languages.render(request, "participation/form.html", {
+        "token": token,
         "title": p.title(), "introduction": pick(p.survey.introduction, lang),
         "anonymous": p.survey.anonymity == "anonymous", "questions": questions,
         "errors": error_map, "summary": summary, "saved": saved,
         "closes": _date(p.survey.closes_at, lang), "editing": p.answered and p.can_edit,
-    }, status_code=status)
+    }, lang=lang, section="survey", switch_path=f"/t/{token}", cookie_path=f"/t/{token}",
+        status_code=status)
 
 
 
@@ -254,6 +184,10 @@ async def _open_for_page(request: Request, session: SessionDep, token: str, *,
         p = await service.open_token(session, token)
     except (NotFound, Gone, RateLimited) as exc:
         return _error_page(request, token, exc)
+    # The page's language: the one chosen with the switch (kept for the token), else the
+    # invitation's (the stakeholder's). Validation messages and an identified answer's
+    # stored language follow it.
+    p = replace(p, language=languages.page_language(request, p.language))
     if service.not_open_yet(p, datetime.now(UTC)):
         return _status_page(request, token, "not_open", not_open_status, p.language,
                             d=_date(p.survey.opens_at, p.language))
@@ -295,11 +229,11 @@ async def survey_post(token: str, request: Request, session: SessionDep) -> Resp
     try:
         if action == "speichern":
             # Invalid values are named but valid ones are kept; the page shows both.
-            errors = await service.save_draft(session, token, answers)
+            errors = await service.save_draft(session, token, answers, language=p.language)
             if not errors:
                 return RedirectResponse(f"/t/{token}?gespeichert=1", status_code=303)
             return _render_form(request, token, p, raw, errors, status=422)
-        await service.submit(session, token, answers)
+        await service.submit(session, token, answers, language=p.language)
     except ValidationFailed as exc:
         return _render_form(request, token, p, raw, list(exc.details or []), status=422)
     except (Conflict, Gone, NotFound) as exc:
@@ -318,4 +252,5 @@ async def thanks(token: str, request: Request, session: SessionDep) -> Response:
         return _error_page(request, token, exc)
     if not p.answered:  # nothing was submitted with this link yet
         return RedirectResponse(f"/t/{token}", status_code=303)
-    return _status_page(request, token, "thanks", 200, p.language)
+    return _status_page(request, token, "thanks", 200,
+                        languages.page_language(request, p.language))

@@ -19,7 +19,7 @@ batches by a separate job); it is not built yet.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -342,11 +342,20 @@ async def current_answers(session: AsyncSession, p: Participation) -> dict[str, 
     return out
 
 
-async def save_draft(session: AsyncSession, token: str, answers: dict[str, Any]) -> list[dict]:
+def in_language(p: Participation, language: str | None) -> Participation:
+    """`p` as the participant reads it: in the language chosen on the page, if any (else the
+    invitation's). Messages and the identified answer's stored language follow it."""
+    if language is None:
+        return p
+    return replace(p, language=i18n.supported(language))
+
+
+async def save_draft(session: AsyncSession, token: str, answers: dict[str, Any], *,
+                     language: str | None = None) -> list[dict]:
     """Keep unsubmitted answers; invalid values are reported (and not saved), empty required
     ones are fine. Returns the field errors (empty when everything was saved)."""
     now = datetime.now(UTC)
-    p = await open_token(session, token, now=now)
+    p = in_language(await open_token(session, token, now=now), language)
     require_answerable(p, now)
     normalised, _, errors = check_answers(p.questions, answers, lang=p.language, partial=True)
     await SurveyRepository.from_session(session).save_draft(p.token_hash, p.survey.id,
@@ -362,7 +371,8 @@ class Submitted:
 
 
 async def submit(
-    session: AsyncSession, token: str, answers: dict[str, Any], *, channel: str = "invitation"
+    session: AsyncSession, token: str, answers: dict[str, Any], *, channel: str = "invitation",
+    language: str | None = None,
 ) -> Submitted:
     """Store a participant's answers in one transaction (no workflow). 201 once; 409 for a
     second submit unless the survey allows edits; 410 after the close; 422 naming each invalid
@@ -378,7 +388,7 @@ async def submit(
     an identified answer does the submission take the locked path below."""
     now = datetime.now(UTC)
     repo = SurveyRepository.from_session(session)  # one repository: one connection look-up
-    p = await open_token(session, token, now=now, repo=repo)
+    p = in_language(await open_token(session, token, now=now, repo=repo), language)
     rows = _checked_rows(p, answers, now)
     if not p.answered:
         response_id = await repo.submit_with_receipt(
@@ -390,7 +400,8 @@ async def submit(
             identified=p.survey.anonymity == "identified")
         if response_id is not None:
             return Submitted("submitted", p.survey.id, now.date())
-    return await _submit_locked(session, token, answers, channel=channel, now=now)
+    return await _submit_locked(session, token, answers, channel=channel, now=now,
+                                language=language)
 
 
 def _checked_rows(p: Participation, answers: dict[str, Any], now: datetime) -> list[AnswerRow]:
@@ -406,13 +417,13 @@ def _checked_rows(p: Participation, answers: dict[str, Any], now: datetime) -> l
 
 async def _submit_locked(
     session: AsyncSession, token: str, answers: dict[str, Any], *, channel: str,
-    now: datetime,
+    now: datetime, language: str | None = None,
 ) -> Submitted:
     """The submission under the invitation's row lock, in the session's transaction: the
     answer to a lost race (409 or 410 from the fresh state) and the edit of an identified
     survey's answers."""
     # The row lock on the invitation serialises two submissions of the same token.
-    p = await open_token(session, token, lock=True, now=now)
+    p = in_language(await open_token(session, token, lock=True, now=now), language)
     rows = _checked_rows(p, answers, now)
     repo = SurveyRepository.from_session(session)
     inv = p.target.invitation
