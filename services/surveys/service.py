@@ -41,6 +41,7 @@ from services.surveys.schemas import (
     SurveyOut,
     pick,
 )
+from services.surveys.translations import translation_report
 from services.surveys.validation import AnswerRow, check_answers
 from services.template_store.service import resolve_survey_template
 
@@ -227,6 +228,15 @@ async def survey_out(session: AsyncSession, survey: Survey) -> SurveyOut:
                    | {"id": q.id, "kind": q.kind} for q in questions],
         responses=await repo.response_count(survey.id),
     )
+
+
+async def survey_translations(session: AsyncSession, survey: Survey) -> dict[str, Any]:
+    """The survey's texts that fall back to German, per participant language (for the author
+    before the survey opens; services/surveys/translations.py)."""
+    questions = questions_from_rows(await SurveyRepository.from_session(session).questions(
+        survey.id))
+    return {"survey_id": survey.id, "status": survey_status(survey),
+            **translation_report(survey.title, survey.introduction, survey.blocks, questions)}
 
 
 # --- the participant's token ----------------------------------------------------------------
