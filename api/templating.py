@@ -10,6 +10,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from api.csrf import FIELD, csrf_token
+from services import i18n
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -23,3 +24,5 @@ def _csrf(request: Request) -> dict[str, Any]:
 
 
 templates = Jinja2Templates(directory=TEMPLATES_DIR, context_processors=[_csrf])
+# A free text's language on the (German) results page is named in German.
+templates.env.globals["language_names"] = i18n.GERMAN_NAMES

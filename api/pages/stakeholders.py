@@ -24,6 +24,7 @@ from api.deps import OptionalUser, SessionDep
 from api.pages import ORG_LINKS, NavLink
 from api.pages.login import login_redirect
 from api.templating import templates
+from services import i18n
 from services.errors import DomainError, ValidationFailed
 from services.identity.service import OrgRole, Principal, get_organisation
 from services.models.organisation import Organisation, Role
@@ -46,8 +47,7 @@ LEGAL_BASIS_LABELS = {"consent": "Einwilligung", "public_task": "öffentliche Au
                       "none": "keine (wird nicht angeschrieben)"}
 KIND_LABELS = {"person": "Person", "organisation": "Organisation"}
 # Staff pages are German: the participant languages by their German names.
-LANGUAGE_LABELS = {"de": "Deutsch", "en": "Englisch", "tr": "Türkisch", "ar": "Arabisch",
-                   "uk": "Ukrainisch", "de-x-ls": "Leichte Sprache"}
+LANGUAGE_LABELS = i18n.GERMAN_NAMES
 FLASH = {"created": "Die Person wurde angelegt.", "updated": "Die Änderungen sind gespeichert.",
          "erased": "Die personenbezogenen Daten wurden gelöscht."}
 FILTERS = ("q", "group", "tier", "tag", "language", "legal_basis")

@@ -36,6 +36,9 @@ RTL = frozenset({"ar"})
 # Each language's name in itself: the switch shows a reader the one they can read.
 NATIVE_NAMES = {"de": "Deutsch", "en": "English", "tr": "Türkçe", "ar": "العربية",
                 "uk": "Українська", EASY_GERMAN: "Leichte Sprache"}
+# Their German names, for the staff pages (which are German).
+GERMAN_NAMES = {"de": "Deutsch", "en": "Englisch", "tr": "Türkisch", "ar": "Arabisch",
+                "uk": "Ukrainisch", EASY_GERMAN: "Leichte Sprache"}
 # Spellings accepted from imports, forms and query strings (lower case).
 ALIASES = {"ls": EASY_GERMAN, "leichte sprache": EASY_GERMAN, "leichte-sprache": EASY_GERMAN,
             "de-ls": EASY_GERMAN, "de_x_ls": EASY_GERMAN, "deutsch": "de", "englisch": "en",
