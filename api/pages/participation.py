@@ -49,10 +49,15 @@ def _status_page(request: Request, token: str, key: str, status: int, lang: str 
         cookie_path=f"/t/{token}", status_code=status)
 
 
-def _error_page(request: Request, token: str, exc: DomainError, lang: str | None = None
-                ) -> Response:
+async def _error_page(request: Request, session: SessionDep, token: str, exc: DomainError,
+                      lang: str | None = None) -> Response:
+    """The page for a refused link, in the language chosen, else the invitation's (a link
+    that expired or whose survey closed still knows its person), else German."""
     key, status = STATUS_PAGES.get(exc.code, ("unknown", exc.status_code))
-    return _status_page(request, token, key, status, lang or languages.page_language(request))
+    if lang is None:
+        own = await service.token_language(session, token) if isinstance(exc, Gone) else None
+        lang = languages.page_language(request, own)
+    return _status_page(request, token, key, status, lang)
 
 
 def _date(value: Any, lang: str) -> str:
@@ -183,7 +188,7 @@ async def _open_for_page(request: Request, session: SessionDep, token: str, *,
         participation_limits(request).check(request, token)
         p = await service.open_token(session, token)
     except (NotFound, Gone, RateLimited) as exc:
-        return _error_page(request, token, exc)
+        return await _error_page(request, session, token, exc)
     # The page's language: the one chosen with the switch (kept for the token), else the
     # invitation's (the stakeholder's). Validation messages and an identified answer's
     # stored language follow it.
@@ -237,7 +242,7 @@ async def survey_post(token: str, request: Request, session: SessionDep) -> Resp
     except ValidationFailed as exc:
         return _render_form(request, token, p, raw, list(exc.details or []), status=422)
     except (Conflict, Gone, NotFound) as exc:
-        return _error_page(request, token, exc, p.language)
+        return await _error_page(request, session, token, exc, p.language)
     return RedirectResponse(f"/t/{token}/danke", status_code=303)
 
 
@@ -249,7 +254,7 @@ async def thanks(token: str, request: Request, session: SessionDep) -> Response:
         participation_limits(request).check(request, token)
         p = await service.open_token(session, token)
     except (NotFound, Gone, RateLimited) as exc:
-        return _error_page(request, token, exc)
+        return await _error_page(request, session, token, exc)
     if not p.answered:  # nothing was submitted with this link yet
         return RedirectResponse(f"/t/{token}", status_code=303)
     return _status_page(request, token, "thanks", 200,

@@ -310,6 +310,15 @@ async def open_token(
                          answered=inv.status == "responded", language=language)
 
 
+async def token_language(session: AsyncSession, token: str) -> str | None:
+    """The language of the invitation behind a token whatever its state: the page saying
+    "expired" or "closed" is in the person's language too. None for an unknown token."""
+    if len(token) > 200:
+        return None
+    target = await SurveyRepository.from_session(session).token_target(hash_token(token))
+    return i18n.supported(target.invitation.language) if target is not None else None
+
+
 def not_open_yet(p: Participation, now: datetime) -> bool:
     """The survey has an opening time still ahead (the one rule; the page asks it too)."""
     return p.survey.opens_at is not None and now < p.survey.opens_at
