@@ -82,7 +82,6 @@ def render(meeting: Meeting, reg: MeetingRegistration, kind: str, payload: dict[
     sequence = int(str(payload.get("sequence", 0)))
     # Deterministic: a copy sent in a crash window carries the same Message-ID.
     msg["Message-ID"] = f"<event-{kind}.{reg.id}.{sequence}@{domain}>"
-    msg["Content-Language"] = lang
     msg["Auto-Submitted"] = "auto-generated"
     lines = [f"{labels['hello']} {reg.name}," if reg.name else f"{labels['hello']},", ""]
     lines.append(i18n.text(lang, f"event_mail_lead.{text_key}", title=title,
@@ -116,4 +115,7 @@ def render(meeting: Meeting, reg: MeetingRegistration, kind: str, payload: dict[
     if kind in WITH_CODE and reg.status == "registered" and kind != "reminder":
         msg.add_attachment(qr_png(checkin_link or reg.checkin_code), maintype="image",
                            subtype="png", filename=f"check-in-{reg.checkin_code}.png")
+    # Last: set_content and add_alternative drop or move every Content-* header set before
+    # them (the mails had carried no language at all).
+    msg["Content-Language"] = lang
     return msg
