@@ -124,3 +124,33 @@ async def test_arabic_is_laid_out_right_to_left(server, committed_maker, make_co
             assert (await page.locator("h1").inner_text()).startswith("الاحتياجات")
         finally:
             await browser.close()
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+async def test_event_pages_pass_axe_in_every_language(server, committed_maker):
+    from playwright.async_api import async_playwright
+
+    from tests.meetings.support import make_event, make_links
+
+    setup = await make_event(committed_maker, capacity=20, public=True)
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 390, "height": 844})
+            for lang in i18n.LANGUAGES:
+                (token,) = await make_links(committed_maker, setup, 1, language=lang)
+                for path in (f"/t/{token}",
+                             f"/veranstaltungen/{setup.meeting_id}/anmeldung?lang={lang}"):
+                    await page.goto(f"{server}{path}")
+                    assert await page.evaluate("[document.documentElement.lang, "
+                                               "document.documentElement.dir]") == [
+                        lang, i18n.direction(lang)], path
+                    assert await _serious(page) == [], f"{lang} {path}"
+                    wide = await page.evaluate(
+                        "document.documentElement.scrollWidth <= 390 ? [] : "
+                        "[...document.querySelectorAll('main *')].filter(e => "
+                        "e.getBoundingClientRect().right > 391).map(e => e.tagName + ' ' + "
+                        "e.className + ' ' + e.textContent.slice(0, 60))")
+                    assert wide == [], f"{lang} {path}"
+        finally:
+            await browser.close()
