@@ -175,7 +175,8 @@ async def event_link_post(request: Request, session: AsyncSession, token: str
     body["attending"] = action != "absagen" and form.get("attending") != "no"
     try:
         registration = RegistrationIn.model_validate(body)
-        await meetings.register_by_token(session, token, registration)
+        # The language chosen on the page is the registration's: its mails follow it.
+        await meetings.register_by_token(session, token, registration, language=lang)
     except (ValidationError, ValidationFailed) as exc:
         await session.rollback()
         return await event_link_page(request, session, token, errors=_errors_of(exc),

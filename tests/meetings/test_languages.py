@@ -41,6 +41,10 @@ async def test_event_link_pages_in_every_language(client, session, make_staff, l
     bad = await client.post(f"/t/{token}", data={"attending": "yes", "companions": "viele"})
     assert bad.status_code == 422
     assert t["error_title"] in assert_language(bad.text, lang).source
+    # The registration (and so its mails) is in the language chosen on the page.
+    reg = (await session.scalars(select(MeetingRegistration).where(
+        MeetingRegistration.meeting_id == event["id"]))).one()
+    assert reg.language == lang
     declined = await client.get(f"/t/{token}/decline")
     assert i18n.text(lang, "optout.decline_button") in assert_language(
         declined.text, lang).source
