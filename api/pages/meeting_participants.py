@@ -47,9 +47,10 @@ GROUP_CHOICES = ("buergerin", "verein", "verwaltung", "politik", "keine_angabe")
 
 def _render(request: Request, template: str, context: dict[str, Any], lang: str, *,
             cookie_path: str | None, status: int = 200) -> Response:
+    # The switch links to a page to GET: the cancel action is POST only, its page is above.
     return languages.render(request, template, context, lang=lang, section="event",
-                            switch_path=request.url.path, cookie_path=cookie_path,
-                            status_code=status)
+                            switch_path=request.url.path.removesuffix("/absagen"),
+                            cookie_path=cookie_path, status_code=status)
 
 
 async def _tz(session: AsyncSession, meeting: Meeting) -> str:

@@ -82,13 +82,18 @@ def catalog(lang: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-@cache
 def texts(lang: str, section: str) -> Mapping[str, Any]:
     """One section in `lang`, every key the German catalog has (German where `lang` has none).
 
     The pages take this as `t` (`{{ t.submit }}`)."""
+    # Normalised first: the cache holds at most six languages whatever callers pass.
+    return _texts(supported(lang), section)
+
+
+@cache
+def _texts(lang: str, section: str) -> Mapping[str, Any]:
     german = catalog(DEFAULT).get(section) or {}
-    own = catalog(supported(lang)).get(section) or {}
+    own = catalog(lang).get(section) or {}
     if isinstance(german, list):
         return {"items": own if isinstance(own, list) and own else german}
     return {**german, **{k: v for k, v in own.items() if v not in (None, "", [])}}

@@ -35,7 +35,7 @@ def test_every_catalog_is_complete_and_has_the_same_placeholders(lang):
 
 
 def test_a_missing_key_falls_back_to_german(monkeypatch):
-    i18n.texts.cache_clear()
+    i18n._texts.cache_clear()
     real = i18n.catalog
 
     def without_submit(lang: str) -> dict:
@@ -50,7 +50,7 @@ def test_a_missing_key_falls_back_to_german(monkeypatch):
         assert i18n.text("tr", "survey.save") == "Ara kaydet"
         assert i18n.missing_keys("tr") == ["survey.submit"]
     finally:
-        i18n.texts.cache_clear()
+        i18n._texts.cache_clear()
 
 
 def test_leichte_sprache_has_texts_of_its_own():
