@@ -18,6 +18,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 from starlette.datastructures import FormData
 
 from api import languages
@@ -62,6 +63,15 @@ async def _error_page(request: Request, session: SessionDep, token: str, exc: Do
 
 def _date(value: Any, lang: str) -> str:
     return "" if value is None else i18n.datetime_text(value, lang)
+
+
+def _shown(texts: dict[str, str] | None, lang: str) -> str | Markup:
+    """A survey text in `lang`; where it falls back to German it is marked `lang="de"`, so a
+    screen reader reading a Turkish page switches to a German voice for it."""
+    value = pick(texts, lang)
+    if lang == i18n.DEFAULT or not value or (texts or {}).get(lang):
+        return value
+    return Markup('<span lang="de" dir="ltr">{}</span>').format(value)
 
 
 def _field_values(q: QuestionDef, form: FormData) -> Any:
@@ -138,10 +148,11 @@ def _question_views(p: Participation, values: dict[str, Any]) -> list[dict[str, 
                                                   v=f" {t['or']} ".join(wanted))
         value = values.get(q.id)
         out.append({
-            "q": q, "id": q.id, "kind": q.kind, "text": pick(q.text, lang),
-            "help": pick(q.help, lang), "required": q.required, "hints": hints,
+            "q": q, "id": q.id, "kind": q.kind, "text": _shown(q.text, lang),
+            "help": _shown(q.help, lang), "required": q.required, "hints": hints,
             "condition": condition,
-            "options": [{"value": o.value, "label": pick(o.label, lang)} for o in q.options],
+            "options": [{"value": o.value, "label": _shown(o.label, lang)}
+                        for o in q.options],
             "labels": q.likert_labels(lang) if q.kind == "likert" else [],
             "value": value,
             "selected": set(value) if isinstance(value, list) else {str(value)}
@@ -170,7 +181,7 @@ def _render_form(request: Request, token: str, p: Participation, values: dict[st
                 "text": f"{texts.get(e['field'], e['field'])} – {e['message']}"} for e in errors]
     return languages.render(request, "participation/form.html", {
         "token": token,
-        "title": p.title(), "introduction": pick(p.survey.introduction, lang),
+        "title": p.title(), "introduction": _shown(p.survey.introduction, lang),
         "anonymous": p.survey.anonymity == "anonymous", "questions": questions,
         "errors": error_map, "summary": summary, "saved": saved,
         "closes": _date(p.survey.closes_at, lang), "editing": p.answered and p.can_edit,
