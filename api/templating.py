@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.csrf import FIELD, csrf_token
 from api.presentation import register_filters
+from services import i18n
 from services.identity.service import organisation_time_zone
 from services.legal.service import slug_of
 
@@ -44,3 +45,5 @@ async def for_organisation(request: Request, session: AsyncSession,
 
 templates = Jinja2Templates(directory=TEMPLATES_DIR, context_processors=[_csrf, _legal])
 register_filters(templates.env)
+# A free text's language on the (German) results page is named in German.
+templates.env.globals["language_names"] = i18n.GERMAN_NAMES

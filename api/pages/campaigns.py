@@ -19,12 +19,14 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError as PydanticValidationError
 
+from api import languages
 from api.deps import OptionalUser, SessionDep
 from api.meeting_control import commit_and_wake
 from api.pages import ORG_LINKS, NavLink
 from api.pages.login import login_redirect
-from api.ratelimit import RETRY_AFTER_SECONDS, participation_limits
+from api.ratelimit import participation_limits
 from api.templating import for_organisation, templates
+from services import i18n
 from services.campaigns import service
 from services.campaigns.schemas import Audience, CampaignCreate
 from services.errors import DomainError, ValidationFailed
@@ -44,79 +46,21 @@ router = APIRouter(include_in_schema=False)
 
 REFRESH_SECONDS = 5
 
-TEXTS = {
-    "de": {
-        "decline_title": "Teilnahme absagen",
-        "decline_intro": "Sie möchten an dieser Beteiligung nicht teilnehmen? Dann sagen Sie "
-        "hier ab. Sie erhalten dazu keine Erinnerungen mehr.",
-        "decline_button": "Ja, ich sage ab",
-        "declined_title": "Absage erhalten",
-        "declined": "Vielen Dank für Ihre Rückmeldung. Sie erhalten zu dieser Beteiligung keine "
-        "Erinnerungen mehr.",
-        "declined_next": "Sie müssen nichts weiter tun. Zu späteren Beteiligungen laden wir "
-        "Sie gegebenenfalls wieder ein; möchten Sie gar keine E-Mails mehr, melden Sie sich "
-        "über den Link „abmelden“ in der E-Mail ab.",
-        "unsubscribed_next": "Ihre Adresse bleibt nur gespeichert, damit wir Ihnen nicht "
-        "versehentlich wieder schreiben. Möchten Sie wieder eingeladen werden oder Ihre Daten "
-        "löschen lassen, schreiben Sie uns.",
-        "contact_link": "Fragen? So erreichen Sie uns",
-        "privacy_link": "Was mit Ihren Daten geschieht",
-        "already_responded": "Sie haben bereits teilgenommen. Eine Absage ist nicht mehr nötig.",
-        "unsubscribe_title": "Keine E-Mails mehr erhalten",
-        "unsubscribe_intro": "Sie möchten keine Einladungen und Erinnerungen mehr von uns "
-        "erhalten? Dann melden Sie sich hier ab.",
-        "unsubscribe_button": "Ja, abmelden",
-        "unsubscribed_title": "Abgemeldet",
-        "unsubscribed": "Sie sind abgemeldet und erhalten keine E-Mails mehr von uns.",
-        "unknown_title": "Link unbekannt",
-        "unknown": "Diesen Link kennen wir nicht. Bitte prüfen Sie, ob Sie ihn vollständig aus "
-        "der E-Mail übernommen haben.",
-        "limited_title": "Zu viele Anfragen",
-        "limited": "Bitte warten Sie eine Minute und versuchen Sie es dann erneut.",
-    },
-    "en": {
-        "decline_title": "Decline to take part",
-        "decline_intro": "You do not want to take part? Decline here and you will receive no "
-        "more reminders about it.",
-        "decline_button": "Yes, I decline",
-        "declined_title": "Thank you",
-        "declined": "Thank you for letting us know. You will receive no more reminders about "
-        "this.",
-        "declined_next": "There is nothing more you need to do. We may invite you to later "
-        "participation processes; if you want no e-mails at all, use the “unsubscribe” link "
-        "in the e-mail.",
-        "unsubscribed_next": "We keep your address only so that we do not write to you again "
-        "by mistake. If you want to be invited again or your data deleted, write to us.",
-        "contact_link": "Questions? How to reach us",
-        "privacy_link": "What happens to your data",
-        "already_responded": "You have already taken part; there is nothing to decline.",
-        "unsubscribe_title": "Stop e-mails",
-        "unsubscribe_intro": "You no longer want invitations and reminders from us? "
-        "Unsubscribe here.",
-        "unsubscribe_button": "Yes, unsubscribe",
-        "unsubscribed_title": "Unsubscribed",
-        "unsubscribed": "You are unsubscribed and will receive no more e-mails from us.",
-        "unknown_title": "Unknown link",
-        "unknown": "We do not know this link. Please check that you copied it completely from "
-        "the e-mail.",
-        "limited_title": "Too many requests",
-        "limited": "Please wait a minute and try again.",
-    },
-}
-
 STATUS_LABELS = {"draft": "Entwurf", "running": "läuft", "closed": "abgeschlossen",
                  "failed": "fehlgeschlagen"}
 
 
-def _page(request: Request, lang: str, title: str, message: str | None, *,
+def _page(request: Request, token: str, lang: str, key: str, message: str | None, *,
           action: str | None = None, intro: str | None = None, button: str | None = None,
           status_code: int = 200, success: bool = False, next: str | None = None) -> Response:
-    return templates.TemplateResponse(request, "campaigns/participant.html", {
-        "principal": None, "lang": lang, "title": title, "message": message,
-        "action": action, "intro": intro, "button": button, "success": success,
-        "next": next, "t": TEXTS[lang],
-    }, status_code=status_code,
-        headers={"Retry-After": str(RETRY_AFTER_SECONDS)} if status_code == 429 else None)
+    t = i18n.texts(lang, "optout")
+    return languages.render(request, "campaigns/participant.html", {
+        "title": t[key], "message": t[message] if message else None,
+        "action": action, "intro": t[intro] if intro else None,
+        "button": t[button] if button else None, "success": success,
+        "next": t[next] if next else None,
+    }, lang=lang, section="optout", switch_path=request.url.path,
+        cookie_path=f"/t/{token}", status_code=status_code)
 
 
 async def _participant(request: Request, session: SessionDep, token: str, what: str,
@@ -124,19 +68,18 @@ async def _participant(request: Request, session: SessionDep, token: str, what: 
     try:
         participation_limits(request).check(request, token)
     except DomainError:
-        t = TEXTS["de"]
-        return _page(request, "de", t["limited_title"], t["limited"], status_code=429)
+        return _page(request, token, languages.page_language(request), "limited_title",
+                     "limited", status_code=429)
     try:
         invitation = await service.invitation_for_token(session, token)
     except DomainError:
-        t = TEXTS["de"]
-        return _page(request, "de", t["unknown_title"], t["unknown"], status_code=404)
+        return _page(request, token, languages.page_language(request), "unknown_title",
+                     "unknown", status_code=404)
     await for_organisation(request, session, invitation.organisation_id)
-    lang = invitation.language if invitation.language in TEXTS else "de"
-    t = TEXTS[lang]
+    lang = languages.page_language(request, invitation.language)
     if not act:
-        return _page(request, lang, t[f"{what}_title"], None, intro=t[f"{what}_intro"],
-                     action=f"/t/{token}/{what}", button=t[f"{what}_button"])
+        return _page(request, token, lang, f"{what}_title", None, intro=f"{what}_intro",
+                     action=f"/t/{token}/{what}", button=f"{what}_button")
     if what == "decline":
         try:
             if (await service.get_campaign(session, invitation.campaign_id)).kind == "event":
@@ -147,13 +90,13 @@ async def _participant(request: Request, session: SessionDep, token: str, what: 
             else:
                 await service.decline(session, token)
         except DomainError:
-            return _page(request, lang, t["decline_title"], t["already_responded"],
+            return _page(request, token, lang, "decline_title", "already_responded",
                          status_code=409)
-        return _page(request, lang, t["declined_title"], t["declined"], success=True,
-                     next=t["declined_next"])
+        return _page(request, token, lang, "declined_title", "declined", success=True,
+                     next="declined_next")
     await service.unsubscribe(session, token)
-    return _page(request, lang, t["unsubscribed_title"], t["unsubscribed"], success=True,
-                 next=t["unsubscribed_next"])
+    return _page(request, token, lang, "unsubscribed_title", "unsubscribed", success=True,
+                 next="unsubscribed_next")
 
 
 @router.get("/t/{token}/decline", response_class=HTMLResponse)

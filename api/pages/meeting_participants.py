@@ -1,4 +1,4 @@
-"""The participant's pages of an event: German, English for `en`, no JavaScript.
+"""The participant's pages of an event, in the six participant languages, no JavaScript.
 
 - `/t/{token}` of an event campaign (api/pages/participation.py hands such links here): the
   event, the person's registration (code, companions, or the waitlist position) and one form
@@ -22,13 +22,14 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
+from api import languages
 from api.deps import SessionDep, SettingsDep
 from api.meeting_control import commit_and_wake
 from api.ratelimit import participation_limits, public_registration_limits
-from api.templating import for_organisation, templates
+from api.templating import for_organisation
+from services import i18n
 from services.errors import DomainError, NotFound, ValidationFailed
 from services.meetings import service as meetings
-from services.meetings.diversity import VALUE_LABELS
 from services.meetings.mails import format_span
 from services.meetings.repository import MeetingRepository
 from services.meetings.schemas import (
@@ -42,118 +43,15 @@ from services.models.meeting import Meeting, MeetingRegistration
 
 router = APIRouter(include_in_schema=False)
 
-TEXTS: dict[str, dict[str, str]] = {
-    "de": {
-        "when": "Wann", "where": "Wo", "access": "Barrierefreiheit", "online": "Online",
-        "places": "Freie Plätze", "unlimited": "ohne Begrenzung", "full": "ausgebucht – "
-        "Anmeldungen kommen auf die Warteliste",
-        # What happens next, on the page that confirms it (issue 13).
-        "registered": "Sie sind angemeldet. Die Bestätigung mit Kalendereintrag und "
-        "Check-in-Code kommt per E-Mail; vor dem Termin erinnern wir Sie.",
-        "code": "Ihr Check-in-Code",
-        "waitlisted": "Sie stehen auf der Warteliste, Platz {n}. Wird ein Platz frei, rücken "
-        "Sie automatisch nach und erhalten eine E-Mail.",
-        "cancelled": "Sie haben sich abgemeldet. Ihr Platz geht an die Warteliste; Sie "
-        "müssen nichts weiter tun.",
-        "declined": "Sie haben abgesagt. Zu dieser Veranstaltung erhalten Sie keine "
-        "Erinnerungen mehr.",
-        "pending": "Bitte bestätigen Sie Ihre Anmeldung mit dem Link in der E-Mail.",
-        "answer": "Ihre Antwort", "yes": "Ich komme", "no": "Ich komme nicht",
-        "companions": "Begleitpersonen (zusätzlich zu Ihnen)",
-        "needs": "Was brauchen Sie, um teilnehmen zu können? (freiwillig)",
-        "wheelchair": "Rollstuhlgerechter Zugang", "sign_language": "Gebärdensprache",
-        "childcare": "Kinderbetreuung", "interpreter": "Dolmetschen in folgender Sprache",
-        "note": "Anmerkung", "submit": "Antwort senden", "change": "Angaben ändern",
-        "cancel": "Anmeldung absagen",
-        "sd": "Wer nimmt teil? (freiwillig, anonym)",
-        "sd_hint": "Diese Angaben werden getrennt von Ihrer Anmeldung gespeichert und lassen "
-        "sich Ihnen nicht zuordnen. Sie helfen zu sehen, ob alle Gruppen erreicht werden.",
-        "age_band": "Alter", "gender": "Geschlecht", "origin": "Staatsangehörigkeit / "
-        "Herkunft", "group": "Ich komme als …",
-        "origin_consent": "Ich willige ausdrücklich ein, dass meine Angabe zur Herkunft "
-        "(Art. 9 DSGVO) anonym für die Auswertung gespeichert wird. Ohne dieses Häkchen wird "
-        "sie nicht gespeichert.",
-        "saved": "Ihre Antwort ist gespeichert.", "error_title": "Bitte prüfen Sie Ihre "
-        "Angaben", "error_prefix": "Fehler:",
-        "name": "Name", "email": "E-Mail-Adresse", "language": "Sprache der E-Mails",
-        "public_submit": "Anmelden", "public_title": "Anmeldung",
-        "check_mail": "Fast geschafft: Wir haben Ihnen eine E-Mail geschickt. Bitte bestätigen "
-        "Sie die Anmeldung mit dem Link darin. Ohne Bestätigung wird niemand angemeldet.",
-        "confirm": "Anmeldung bestätigen", "confirm_intro": "Bitte bestätigen Sie Ihre "
-        "Anmeldung für diese Veranstaltung.",
-        "event_cancelled": "Diese Veranstaltung ist abgesagt.",
-        "event_over": "Diese Veranstaltung hat bereits stattgefunden.",
-        "registration_closed": "Die Anmeldefrist ist abgelaufen.",
-        "registration_not_open": "Die Anmeldung ist noch nicht geöffnet.",
-        "no_places_for_companions": "Für weitere Begleitpersonen sind keine Plätze frei.",
-        "unknown": "Diesen Link kennen wir nicht. Bitte prüfen Sie, ob Sie ihn vollständig "
-        "aus der E-Mail übernommen haben.", "limited": "Zu viele Anfragen. Bitte warten Sie "
-        "eine Minute und versuchen Sie es dann erneut.", "other_lang": "English",
-        **VALUE_LABELS,
-    },
-    "en": {
-        "when": "When", "where": "Where", "access": "Accessibility", "online": "Online",
-        "places": "Places free", "unlimited": "no limit", "full": "fully booked – new "
-        "registrations go on the waiting list",
-        "registered": "You are registered. The confirmation with a calendar entry and your "
-        "check-in code comes by e-mail; we will remind you before the date.",
-        "code": "Your check-in code",
-        "waitlisted": "You are on the waiting list, position {n}. If a place becomes free, "
-        "you move up automatically and get an e-mail.",
-        "cancelled": "You have cancelled your registration. Your place goes to the waiting "
-        "list; there is nothing more you need to do.",
-        "declined": "You declined. You will receive no more reminders about this event.",
-        "pending": "Please confirm your registration with the link in the e-mail.",
-        "answer": "Your answer", "yes": "I will come", "no": "I will not come",
-        "companions": "Companions (in addition to you)",
-        "needs": "What do you need to take part? (optional)",
-        "wheelchair": "Wheelchair access", "sign_language": "Sign language",
-        "childcare": "Childcare", "interpreter": "Interpreting into this language",
-        "note": "Note", "submit": "Send answer", "change": "Change details",
-        "cancel": "Cancel registration",
-        "sd": "Who takes part? (optional, anonymous)",
-        "sd_hint": "These answers are stored apart from your registration and cannot be traced "
-        "back to you. They help to see whether all groups are reached.",
-        "age_band": "Age", "gender": "Gender", "origin": "Nationality / origin",
-        "group": "I come as …",
-        "origin_consent": "I explicitly consent to my answer about origin (Art. 9 GDPR) being "
-        "stored anonymously for the evaluation. Without this tick it is not stored.",
-        "saved": "Your answer has been saved.", "error_title": "Please check your answers",
-        "error_prefix": "Error:",
-        "name": "Name", "email": "E-mail address", "language": "Language of the e-mails",
-        "public_submit": "Register", "public_title": "Registration",
-        "check_mail": "Almost done: we have sent you an e-mail. Please confirm the "
-        "registration with the link in it. Nobody is registered without the confirmation.",
-        "confirm": "Confirm registration", "confirm_intro": "Please confirm your registration "
-        "for this event.",
-        "event_cancelled": "This event has been cancelled.",
-        "event_over": "This event has already taken place.",
-        "registration_closed": "The registration deadline has passed.",
-        "registration_not_open": "Registration is not open yet.",
-        "no_places_for_companions": "There are no places left for more companions.",
-        "unknown": "We do not know this link. Please check that you copied it completely "
-        "from the e-mail.", "limited": "Too many requests. Please wait a minute and try "
-        "again.", "other_lang": "Deutsch",
-        "keine_angabe": "prefer not to say",
-        "unter_18": "under 18", "18_26": "18–26", "27_44": "27–44", "45_64": "45–64",
-        "65_plus": "65 and older", "weiblich": "female", "maennlich": "male",
-        "divers": "diverse", "deutsch": "German", "eu": "EU nationality",
-        "nicht_eu": "other nationality", "migrationsgeschichte": "German with a migration "
-        "background",
-    },
-}
 GROUP_CHOICES = ("buergerin", "verein", "verwaltung", "politik", "keine_angabe")
-GROUP_LABELS = {
-    "de": {"buergerin": "Bürger*in", "verein": "Verein / Initiative", "verwaltung":
-           "Verwaltung", "politik": "Politik", "keine_angabe": "keine Angabe"},
-    "en": {"buergerin": "Resident", "verein": "Association / initiative", "verwaltung":
-           "Administration", "politik": "Politics", "keine_angabe": "prefer not to say"},
-}
 
 
-def _lang(request: Request, default: str) -> str:
-    wanted = request.query_params.get("lang")
-    return wanted if wanted in ("de", "en") else default
+def _render(request: Request, template: str, context: dict[str, Any], lang: str, *,
+            cookie_path: str | None, status: int = 200) -> Response:
+    # The switch links to a page to GET: the cancel action is POST only, its page is above.
+    return languages.render(request, template, context, lang=lang, section="event",
+                            switch_path=request.url.path.removesuffix("/absagen"),
+                            cookie_path=cookie_path, status_code=status)
 
 
 async def _tz(session: AsyncSession, meeting: Meeting) -> str:
@@ -162,13 +60,13 @@ async def _tz(session: AsyncSession, meeting: Meeting) -> str:
 
 
 async def _event_view(session: AsyncSession, meeting: Meeting, lang: str) -> dict[str, Any]:
-    t = TEXTS[lang]
+    t = i18n.texts(lang, "event")
     if meeting.capacity == 0:
         places = t["unlimited"]
     elif meeting.status == "full":
         places = t["full"]
     else:
-        places = str(max(meeting.capacity - meeting.places_taken, 0))
+        places = i18n.number(max(meeting.capacity - meeting.places_taken, 0), lang)
     return {"title": meeting.title, "description": meeting.description,
             "when": format_span(meeting, await _tz(session, meeting), lang),
             "location": meeting.location, "accessibility": meeting.accessibility,
@@ -181,31 +79,30 @@ async def _registration_view(session: AsyncSession, reg: MeetingRegistration | N
     if reg is None:
         return None
     out = await meetings.registration_out(session, reg)
-    t = TEXTS[lang]
+    t = i18n.texts(lang, "event")
     message = t.get(out.status, "")
     if out.status == "waitlisted":
-        message = t["waitlisted"].format(n=out.waitlist_position)
+        message = t["waitlisted"].format(n=i18n.number(out.waitlist_position or 0, lang))
     return {"status": out.status, "message": message, "code": out.checkin_code,
             "companions": reg.companions, "needs": dict(reg.needs or {}),
             "active": out.status in ("registered", "waitlisted")}
 
 
 def _choices(lang: str) -> dict[str, list[tuple[str, str]]]:
-    t = TEXTS[lang]
+    t, groups = i18n.texts(lang, "event"), i18n.texts(lang, "event_group")
     return {"age_band": [(v, t[v]) for v in AGE_BANDS], "gender": [(v, t[v]) for v in GENDERS],
             "origin": [(v, t[v]) for v in ORIGINS],
-            "group": [(v, GROUP_LABELS[lang][v]) for v in GROUP_CHOICES]}
+            "group": [(v, groups[v]) for v in GROUP_CHOICES]}
 
 
 def _message_page(request: Request, lang: str, heading: str, message: str,
-                  status: int) -> Response:
-    return templates.TemplateResponse(request, "meetings/message.html", {
-        "principal": None, "lang": lang, "heading": heading, "message": message},
-        status_code=status)
+                  status: int, cookie_path: str | None = None) -> Response:
+    return _render(request, "meetings/message.html", {"heading": heading, "message": message},
+                   lang, cookie_path=cookie_path, status=status)
 
 
 def _error(request: Request, lang: str, exc: DomainError) -> Response:
-    t = TEXTS[lang]
+    t = i18n.texts(lang, "event")
     if exc.code == "rate_limited":
         text = t["limited"]
     elif exc.code in t:
@@ -252,18 +149,18 @@ async def event_link_page(request: Request, session: AsyncSession, token: str, *
     except NotFound:
         return None
     except DomainError as exc:
-        return _error(request, "de", exc)
-    lang = _lang(request, invited.language)
+        return _error(request, languages.page_language(request), exc)
+    lang = languages.page_language(request, invited.language)
     await for_organisation(request, session, invited.meeting.organisation_id)
-    return templates.TemplateResponse(request, "meetings/participant.html", {
-        "principal": None, "lang": lang, "t": TEXTS[lang], "token": token,
+    return _render(request, "meetings/participant.html", {
+        "token": token,
         "event": await _event_view(session, invited.meeting, lang),
         "registration": await _registration_view(session, invited.registration, lang),
         "choices": _choices(lang), "errors": errors or [],
         "saved": request.query_params.get("gespeichert") == "1",
-        "action": f"/t/{token}" + (f"?lang={lang}" if lang != invited.language else ""),
-        "other_lang": f"/t/{token}?lang={'en' if lang == 'de' else 'de'}",
-    }, status_code=status)
+        # The chosen language is kept by the cookie; the form posts to the bare link.
+        "action": f"/t/{token}",
+    }, lang, cookie_path=f"/t/{token}", status=status)
 
 
 async def event_link_post(request: Request, session: AsyncSession, token: str
@@ -273,15 +170,16 @@ async def event_link_post(request: Request, session: AsyncSession, token: str
     except NotFound:
         return None
     except DomainError as exc:
-        return _error(request, "de", exc)
-    lang = _lang(request, invited.language)
+        return _error(request, languages.page_language(request), exc)
+    lang = languages.page_language(request, invited.language)
     form = await request.form()
     body = _form_body(form)
     action = form.get("aktion")
     body["attending"] = action != "absagen" and form.get("attending") != "no"
     try:
         registration = RegistrationIn.model_validate(body)
-        await meetings.register_by_token(session, token, registration)
+        # The language chosen on the page is the registration's: its mails follow it.
+        await meetings.register_by_token(session, token, registration, language=lang)
     except (ValidationError, ValidationFailed) as exc:
         await session.rollback()
         return await event_link_page(request, session, token, errors=_errors_of(exc),
@@ -290,8 +188,7 @@ async def event_link_post(request: Request, session: AsyncSession, token: str
         await session.rollback()
         return _error(request, lang, exc)
     await commit_and_wake(request, session, invited.meeting.id)
-    suffix = f"&lang={lang}" if lang != invited.language else ""
-    return RedirectResponse(f"/t/{token}?gespeichert=1{suffix}", status_code=303)
+    return RedirectResponse(f"/t/{token}?gespeichert=1", status_code=303)
 
 
 # --- the public registration -------------------------------------------------------------
@@ -307,22 +204,19 @@ async def _public(session: AsyncSession, meeting_id: uuid.UUID) -> Meeting | Non
 def _public_form(request: Request, lang: str, meeting_id: uuid.UUID, event: dict[str, Any],
                  values: dict[str, Any], errors: list[dict[str, str]],
                  status: int = 200) -> Response:
-    return templates.TemplateResponse(request, "meetings/public_form.html", {
-        "principal": None, "lang": lang, "t": TEXTS[lang], "event": event,
-        "meeting_id": meeting_id, "values": values, "errors": errors,
-        "other_lang": f"/veranstaltungen/{meeting_id}/anmeldung?lang="
-                      f"{'en' if lang == 'de' else 'de'}",
-    }, status_code=status)
+    return _render(request, "meetings/public_form.html", {
+        "event": event, "meeting_id": meeting_id, "values": values, "errors": errors,
+    }, lang, cookie_path=f"/veranstaltungen/{meeting_id}", status=status)
 
 
 @router.get("/veranstaltungen/{meeting_id:uuid}/anmeldung", response_class=HTMLResponse)
 async def public_form(meeting_id: uuid.UUID, request: Request,
                       session: SessionDep) -> Response:
-    lang = _lang(request, "de")
+    lang = languages.page_language(request)
     meeting = await _public(session, meeting_id)
     if meeting is None:
-        return _message_page(request, lang, TEXTS[lang]["public_title"],
-                             TEXTS[lang]["unknown"], 404)
+        return _message_page(request, lang, i18n.text(lang, "event.public_title"),
+                             i18n.text(lang, "event.unknown"), 404)
     await for_organisation(request, session, meeting.organisation_id)
     return _public_form(request, lang, meeting_id, await _event_view(session, meeting, lang),
                         {}, [])
@@ -331,11 +225,11 @@ async def public_form(meeting_id: uuid.UUID, request: Request,
 @router.post("/veranstaltungen/{meeting_id:uuid}/anmeldung", response_class=HTMLResponse)
 async def public_post(meeting_id: uuid.UUID, request: Request, session: SessionDep,
                       settings: SettingsDep) -> Response:
-    lang = _lang(request, "de")
+    lang = languages.page_language(request)
     meeting = await _public(session, meeting_id)
     if meeting is None:
-        return _message_page(request, lang, TEXTS[lang]["public_title"],
-                             TEXTS[lang]["unknown"], 404)
+        return _message_page(request, lang, i18n.text(lang, "event.public_title"),
+                             i18n.text(lang, "event.unknown"), 404)
     form = await request.form()
     values = {k: str(form.get(k) or "") for k in ("name", "email", "companions")}
     body = _form_body(form)
@@ -366,12 +260,13 @@ async def public_post(meeting_id: uuid.UUID, request: Request, session: SessionD
             response_class=HTMLResponse)
 async def public_sent(meeting_id: uuid.UUID, request: Request,
                       session: SessionDep) -> Response:
-    lang = _lang(request, "de")
+    lang = languages.page_language(request)
     meeting = await _public(session, meeting_id)
     if meeting is not None:
         await for_organisation(request, session, meeting.organisation_id)
-    return _message_page(request, lang, TEXTS[lang]["public_title"],
-                         TEXTS[lang]["check_mail"], 200)
+    return _message_page(request, lang, i18n.text(lang, "event.public_title"),
+                         i18n.text(lang, "event.check_mail"), 200,
+                         cookie_path=f"/veranstaltungen/{meeting_id}")
 
 
 async def _public_page(request: Request, session: AsyncSession, token: str,
@@ -380,16 +275,16 @@ async def _public_page(request: Request, session: AsyncSession, token: str,
         participation_limits(request).check(request, token)
         reg = await meetings.public_registration(session, token)
     except DomainError as exc:
-        return _error(request, _lang(request, "de"), exc)
-    lang = _lang(request, reg.language)
+        return _error(request, languages.page_language(request), exc)
+    lang = languages.page_language(request, reg.language)
     meeting = await MeetingRepository.from_session(session).get(reg.meeting_id)
     assert meeting is not None
     await for_organisation(request, session, meeting.organisation_id)
-    return templates.TemplateResponse(request, template, {
-        "principal": None, "lang": lang, "t": TEXTS[lang], "token": token,
+    return _render(request, template, {
+        "token": token,
         "event": await _event_view(session, meeting, lang),
         "registration": await _registration_view(session, reg, lang),
-    })
+    }, lang, cookie_path=f"/anmeldung/{token}")
 
 
 @router.get("/anmeldung/{token}/bestaetigen", response_class=HTMLResponse)
@@ -404,7 +299,7 @@ async def confirm_post(token: str, request: Request, session: SessionDep) -> Res
         out = await meetings.confirm_public(session, token)
     except DomainError as exc:
         await session.rollback()
-        return _error(request, _lang(request, "de"), exc)
+        return _error(request, languages.page_language(request), exc)
     await commit_and_wake(request, session, out.meeting_id)
     return RedirectResponse(f"/anmeldung/{token}", status_code=303)
 
@@ -421,6 +316,6 @@ async def public_cancel(token: str, request: Request, session: SessionDep) -> Re
         out = await meetings.cancel_public(session, token)
     except DomainError as exc:
         await session.rollback()
-        return _error(request, _lang(request, "de"), exc)
+        return _error(request, languages.page_language(request), exc)
     await commit_and_wake(request, session, out.meeting_id)
     return RedirectResponse(f"/anmeldung/{token}", status_code=303)

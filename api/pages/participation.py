@@ -1,4 +1,5 @@
-"""The participant's page `/t/{token}`: works without JavaScript, German (English for `en`).
+"""The participant's page `/t/{token}`: works without JavaScript, in the six participant
+languages (services/i18n; the switch and its cookie: api/languages.py).
 
 A link of an event campaign gets the event's page (api/pages/meeting_participants.py).
 
@@ -17,19 +18,23 @@ their answers when the condition is not met, so the page needs no script to hide
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 from starlette.datastructures import FormData
 
+from api import languages
 from api.deps import SessionDep
 from api.pages import meeting_participants
-from api.presentation import DEFAULT_ZONE, local_datetime
-from api.ratelimit import RETRY_AFTER_SECONDS, participation_limits
-from api.templating import for_organisation, templates
+from api.presentation import DEFAULT_ZONE
+from api.ratelimit import participation_limits
+from api.templating import for_organisation
+from services import i18n
 from services.campaigns import service as campaign_service
 from services.errors import Conflict, DomainError, Gone, NotFound, RateLimited, ValidationFailed
 from services.surveys import service
@@ -40,97 +45,6 @@ from services.surveys.validation import check_answers
 
 router = APIRouter(include_in_schema=False)
 
-TEXTS: dict[str, dict[str, str]] = {
-    "de": {
-        "required": "Pflichtfrage", "optional": "freiwillig", "submit": "Antworten absenden",
-        "save": "Zwischenspeichern", "saved": "Ihre Antworten sind zwischengespeichert. Sie "
-        "können diesen Link später wieder öffnen und weitermachen.",
-        "error_title": "Bitte prüfen Sie Ihre Angaben", "error_prefix": "Fehler:",
-        "anonymous": "Ihre Antworten werden anonym gespeichert: Sie lassen sich nicht Ihrer "
-        "Person zuordnen.", "identified": "Diese Umfrage ist nicht anonym: Ihre Antworten "
-        "werden Ihrer Einladung zugeordnet.",
-        "decline": "Ich möchte nicht teilnehmen", "unsubscribe": "Keine Einladungen mehr "
-        "erhalten", "condition": "Nur beantworten, wenn Sie bei „{q}“ {v} gewählt haben.",
-        "rank_choose": "Rang wählen", "rank": "Rang", "chars": "höchstens {n} Zeichen",
-        "range": "Zahl von {a} bis {b}", "range_min": "Zahl ab {a}", "range_max": "Zahl bis {b}",
-        "multiple_hint": "Mehrere Antworten möglich.", "or": "oder",
-        "closes": "Die Umfrage läuft bis {d}.", "edit_note": "Sie haben bereits geantwortet. "
-        "Bis zum Ende der Umfrage können Sie Ihre Antworten ändern.",
-        "skip": "Zum Inhalt springen",
-        "thanks_title": "Vielen Dank!", "thanks": "Ihre Antworten sind gespeichert.",
-        "thanks_next": "Wie es weitergeht: Nach dem Ende der Befragung werden die Antworten "
-        "ausgewertet; die Ergebnisse fließen in das Beteiligungsverfahren ein. Sie müssen "
-        "nichts weiter tun.",
-        "declined_next": "Sie erhalten zu dieser Befragung keine Erinnerungen mehr. Zu "
-        "späteren Beteiligungen laden wir Sie gegebenenfalls wieder ein.",
-        "contact_link": "Fragen? So erreichen Sie uns",
-        "privacy_link": "Was mit Ihren Daten geschieht",
-        "answered_title": "Bereits beantwortet", "answered": "Mit diesem Link wurde die Umfrage "
-        "bereits beantwortet. Jeder Link kann nur einmal verwendet werden.",
-        "unknown_title": "Link unbekannt", "unknown": "Diesen Link kennen wir nicht. Bitte "
-        "prüfen Sie, ob Sie ihn vollständig aus der E-Mail übernommen haben.",
-        "expired_title": "Link abgelaufen", "expired": "Dieser Link ist abgelaufen. Bitte "
-        "wenden Sie sich an die Stelle, die Sie eingeladen hat.",
-        "closed_title": "Umfrage beendet", "closed": "Diese Umfrage ist beendet. Antworten "
-        "sind nicht mehr möglich. Vielen Dank für Ihr Interesse.",
-        "declined_title": "Teilnahme abgelehnt", "declined": "Sie haben die Teilnahme an dieser "
-        "Umfrage abgelehnt.",
-        "not_open_title": "Umfrage noch nicht geöffnet", "not_open": "Diese Umfrage beginnt "
-        "erst am {d}. Bitte öffnen Sie den Link dann erneut.",
-        "limited_title": "Zu viele Anfragen", "limited": "Bitte warten Sie eine Minute und "
-        "versuchen Sie es dann erneut.",
-        "lang_switch": "",
-        "review": "Weiter zur Überprüfung", "review_title": "Antworten überprüfen",
-        "review_intro": "Bitte prüfen Sie Ihre Antworten. Gespeichert werden sie erst, wenn "
-        "Sie „Verbindlich absenden“ wählen; bis dahin können Sie alles ändern.",
-        "confirm": "Verbindlich absenden", "change": "Ändern", "change_all": "Antworten "
-        "ändern", "no_answer": "keine Antwort", "dont_know": "weiß nicht / keine Angabe",
-    },
-    "en": {
-        "required": "required", "optional": "optional", "submit": "Submit answers",
-        "save": "Save for later", "saved": "Your answers have been saved. You can open this "
-        "link again later and continue.",
-        "error_title": "Please check your answers", "error_prefix": "Error:",
-        "anonymous": "Your answers are stored anonymously: they cannot be traced back to you.",
-        "identified": "This survey is not anonymous: your answers are linked to your "
-        "invitation.",
-        "decline": "I do not want to take part", "unsubscribe": "Stop receiving invitations",
-        "condition": "Only answer if you chose {v} for “{q}”.",
-        "rank_choose": "Choose rank", "rank": "Rank", "chars": "at most {n} characters",
-        "range": "number from {a} to {b}", "range_min": "number from {a}",
-        "range_max": "number up to {b}", "multiple_hint": "You can choose several answers.",
-        "or": "or", "closes": "The survey is open until {d}.",
-        "edit_note": "You have already answered. You can change your answers until the "
-        "survey closes.", "skip": "Skip to content",
-        "thanks_title": "Thank you!", "thanks": "Your answers have been saved.",
-        "thanks_next": "What happens next: when the survey closes, the answers are evaluated "
-        "and the results feed into the participation process. There is nothing more you need "
-        "to do.",
-        "declined_next": "You will receive no more reminders about this survey. We may invite "
-        "you to later participation processes.",
-        "contact_link": "Questions? How to reach us",
-        "privacy_link": "What happens to your data",
-        "answered_title": "Already answered", "answered": "This link has already been used to "
-        "answer the survey. Each link can be used only once.",
-        "unknown_title": "Unknown link", "unknown": "We do not know this link. Please check "
-        "that you copied it completely from the e-mail.",
-        "expired_title": "Link expired", "expired": "This link has expired. Please contact "
-        "whoever invited you.",
-        "closed_title": "Survey closed", "closed": "This survey has closed. Answers are no "
-        "longer possible. Thank you for your interest.",
-        "declined_title": "Declined", "declined": "You declined to take part in this survey.",
-        "not_open_title": "Survey not open yet", "not_open": "This survey opens on {d}. "
-        "Please open the link again then.",
-        "limited_title": "Too many requests", "limited": "Please wait a minute and try again.",
-        "lang_switch": "",
-        "review": "Continue to review", "review_title": "Review your answers",
-        "review_intro": "Please check your answers. They are stored only when you choose "
-        "“Submit for good”; until then you can change everything.",
-        "confirm": "Submit for good", "change": "Change", "change_all": "Change answers",
-        "no_answer": "no answer", "dont_know": "don't know / no answer",
-    },
-}
-
 STATUS_PAGES = {
     "token_unknown": ("unknown", 404), "token_expired": ("expired", 410),
     "survey_closed": ("closed", 410), "invitation_declined": ("declined", 410),
@@ -140,25 +54,39 @@ STATUS_PAGES = {
 
 def _status_page(request: Request, token: str, key: str, status: int, lang: str = "de",
                  **fmt: str) -> Response:
-    t = TEXTS[lang]
-    return templates.TemplateResponse(request, "participation/status.html", {
-        "principal": None, "lang": lang, "t": t, "token": token,
-        "heading": t[f"{key}_title"], "message": t[key].format(**fmt), "kind": key,
-        "next": t.get(f"{key}_next"),
+    t = i18n.texts(lang, "survey")
+    return languages.render(request, "participation/status.html", {
+        "token": token, "heading": t[f"{key}_title"], "message": t[key].format(**fmt),
+        "kind": key, "next": t.get(f"{key}_next"),
         "show_optout": key in ("answered", "closed", "not_open"),
-    }, status_code=status,
-        headers={"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 429 else None)
+    }, lang=lang, section="survey", switch_path=request.url.path,
+        cookie_path=f"/t/{token}", status_code=status)
 
 
-def _error_page(request: Request, token: str, exc: DomainError, lang: str = "de") -> Response:
+async def _error_page(request: Request, session: SessionDep, token: str, exc: DomainError,
+                      lang: str | None = None) -> Response:
+    """The page for a refused link, in the language chosen, else the invitation's (a link
+    that expired or whose survey closed still knows its person), else German."""
     key, status = STATUS_PAGES.get(exc.code, ("unknown", exc.status_code))
+    if lang is None:
+        own = await service.token_language(session, token) if isinstance(exc, Gone) else None
+        lang = languages.page_language(request, own)
     return _status_page(request, token, key, status, lang)
 
 
 def _date(request: Request, value: Any, lang: str) -> str:
     # In the organisation's zone (set by for_organisation), as every page shows times.
     zone = getattr(request.state, "time_zone", None) or DEFAULT_ZONE
-    return local_datetime(value, lang if lang in ("de", "en") else "de", zone)
+    return "" if value is None else i18n.datetime_text(value, lang, zone)
+
+
+def _shown(texts: dict[str, str] | None, lang: str) -> str | Markup:
+    """A survey text in `lang`; where it falls back to German it is marked `lang="de"`, so a
+    screen reader reading a Turkish page switches to a German voice for it."""
+    value = pick(texts, lang)
+    if lang == i18n.DEFAULT or not value or (texts or {}).get(lang):
+        return value
+    return Markup('<span lang="de" dir="ltr">{}</span>').format(value)
 
 
 def _field_values(q: QuestionDef, form: FormData) -> Any:
@@ -207,16 +135,16 @@ def _ranks_of(value: Any) -> dict[str, str]:
 
 def _question_views(p: Participation, values: dict[str, Any]) -> list[dict[str, Any]]:
     lang = p.language
-    t = TEXTS[lang]
+    t = i18n.texts(lang, "survey")
     by_id = {q.id: q for q in p.questions}
     out: list[dict[str, Any]] = []
     for q in p.questions:
         hints = []
         if q.kind == "text":
-            hints.append(t["chars"].format(n=q.max_length))
+            hints.append(i18n.plural(lang, "survey.chars", q.max_length))
         if q.kind == "number":
-            a = "" if q.min is None else f"{q.min:g}".replace(".", ",")
-            b = "" if q.max is None else f"{q.max:g}".replace(".", ",")
+            a = "" if q.min is None else i18n.number(q.min, lang)
+            b = "" if q.max is None else i18n.number(q.max, lang)
             if a and b:
                 hints.append(t["range"].format(a=a, b=b))
             elif a:
@@ -235,11 +163,12 @@ def _question_views(p: Participation, values: dict[str, Any]) -> list[dict[str, 
                                                   v=f" {t['or']} ".join(wanted))
         value = values.get(q.id)
         out.append({
-            "q": q, "id": q.id, "kind": q.kind, "text": pick(q.text, lang), "block": q.block,
+            "q": q, "id": q.id, "kind": q.kind, "text": _shown(q.text, lang), "block": q.block,
             "number": len(out) + 1, "dont_know": q.kind == "likert" and q.dont_know,
-            "help": pick(q.help, lang), "required": q.required, "hints": hints,
+            "help": _shown(q.help, lang), "required": q.required, "hints": hints,
             "condition": condition,
-            "options": [{"value": o.value, "label": pick(o.label, lang)} for o in q.options],
+            "options": [{"value": o.value, "label": _shown(o.label, lang)}
+                        for o in q.options],
             "labels": q.likert_labels(lang) if q.kind == "likert" else [],
             "value": value,
             "selected": set(value) if isinstance(value, list) else {str(value)}
@@ -272,22 +201,24 @@ def _render_form(request: Request, token: str, p: Participation, values: dict[st
                  errors: list[dict[str, Any]], *, saved: bool = False,
                  status: int = 200, preview: dict[str, str] | None = None) -> Response:
     lang = p.language
-    t = TEXTS[lang]
     questions = _question_views(p, values)
     first_input = _first_inputs(questions)
     error_map = {e["field"]: e["message"] for e in errors}
     texts = {q.id: pick(q.text, lang) for q in p.questions}
     summary = [{"href": "#" + first_input.get(e["field"], "antworten"),
                 "text": f"{texts.get(e['field'], e['field'])} – {e['message']}"} for e in errors]
-    return templates.TemplateResponse(request, "participation/form.html", {
-        "principal": None, "lang": lang, "t": t, "token": token,
-        "title": p.title(), "introduction": pick(p.survey.introduction, lang),
+    # A preview has no link of its own: no language switch and nothing to keep in a cookie.
+    own_path = None if preview else f"/t/{token}"
+    return languages.render(request, "participation/form.html", {
+        "token": token,
+        "title": p.title(), "introduction": _shown(p.survey.introduction, lang),
         "anonymous": p.survey.anonymity == "anonymous", "questions": questions,
         "sections": _sections(p, questions), "dont_know_value": DONT_KNOW,
         "errors": error_map, "summary": summary, "saved": saved,
         "closes": _date(request, p.survey.closes_at, lang), "editing": p.answered and p.can_edit,
         "preview": preview,
-    }, status_code=status)
+    }, lang=lang, section="survey", switch_path=own_path, cookie_path=own_path,
+        status_code=status)
 
 
 # A preview has no invitation; the participant's rendering needs only the survey and language.
@@ -301,7 +232,7 @@ def preview_page(request: Request, survey: SurveyView, questions: list[QuestionD
     """The form exactly as a participant sees it, read only (the staff's preview): the same
     template and question views; the form cannot be sent and its links lead nowhere. `back`
     is the staff page to return to; `switch` (URL, label) the preview in the other language."""
-    lang = lang if lang in TEXTS else "de"
+    lang = i18n.supported(lang)
     p = Participation(token_hash="", target=TokenTarget(_PREVIEW_INVITATION, "survey", survey),
                       survey=survey, questions=questions, answered=False, language=lang)
     return _render_form(request, "vorschau", p, {}, [],
@@ -316,7 +247,7 @@ def _number_text(value: Any) -> str:
     return str(value).replace(".", ",")
 
 
-def _answer_text(qv: dict[str, Any], value: Any, t: dict[str, str]) -> str:
+def _answer_text(qv: dict[str, Any], value: Any, t: Mapping[str, Any]) -> str:
     """An answer as the review page shows it: labels, not stored values."""
     labels = {o["value"]: o["label"] for o in qv["options"]}
     if qv["kind"] == "single":
@@ -337,7 +268,7 @@ def _answer_text(qv: dict[str, Any], value: Any, t: dict[str, str]) -> str:
 def _render_review(request: Request, token: str, p: Participation,
                    draft: dict[str, Any]) -> Response:
     lang = p.language
-    t = TEXTS[lang]
+    t = i18n.texts(lang, "survey")
     # Only what the submission keeps: answers of questions hidden by a condition are dropped.
     normalised, _, _ = check_answers(p.questions, draft, lang=lang, partial=True)
     questions = _question_views(p, normalised)
@@ -346,11 +277,11 @@ def _render_review(request: Request, token: str, p: Participation,
         value = normalised.get(qv["id"])
         qv["answer"] = None if value is None else _answer_text(qv, value, t)
         qv["href"] = f"/t/{token}#{first_input[qv['id']]}"
-    return templates.TemplateResponse(request, "participation/review.html", {
-        "principal": None, "lang": lang, "t": t, "token": token, "title": p.title(),
-        "sections": _sections(p, questions),
+    return languages.render(request, "participation/review.html", {
+        "token": token, "title": p.title(), "sections": _sections(p, questions),
         "anonymous": p.survey.anonymity == "anonymous",
-    })
+    }, lang=lang, section="survey", switch_path=f"/t/{token}/pruefen",
+        cookie_path=f"/t/{token}")
 
 
 async def _open_for_page(request: Request, session: SessionDep, token: str, *,
@@ -363,8 +294,12 @@ async def _open_for_page(request: Request, session: SessionDep, token: str, *,
     except (NotFound, Gone, RateLimited) as exc:
         if isinstance(exc, Gone):  # a real link (declined, expired, closed): its footer
             await _footer_of_token(request, session, token)
-        return _error_page(request, token, exc)
+        return await _error_page(request, session, token, exc)
     await for_organisation(request, session, p.target.invitation.organisation_id)
+    # The page's language: the one chosen with the switch (kept for the token), else the
+    # invitation's (the stakeholder's). Validation messages and an identified answer's
+    # stored language follow it.
+    p = replace(p, language=languages.page_language(request, p.language))
     if service.not_open_yet(p, datetime.now(UTC)):
         return _status_page(request, token, "not_open", not_open_status, p.language,
                             d=_date(request, p.survey.opens_at, p.language))
@@ -416,9 +351,10 @@ async def survey_post(token: str, request: Request, session: SessionDep) -> Resp
     review = form.get("aktion") != "speichern"
     try:
         # Invalid values are named but valid ones are kept; the page shows both.
-        errors = await service.save_draft(session, token, answers, complete=review)
+        errors = await service.save_draft(session, token, answers, complete=review,
+                                          language=p.language)
     except (Conflict, Gone, NotFound) as exc:
-        return _error_page(request, token, exc, p.language)
+        return await _error_page(request, session, token, exc, p.language)
     if errors:
         return _render_form(request, token, p, raw, errors, status=422)
     if review:
@@ -460,11 +396,11 @@ async def confirm(token: str, request: Request, session: SessionDep) -> Response
         return found
     p, draft = found
     try:
-        await service.submit(session, token, draft)
+        await service.submit(session, token, draft, language=p.language)
     except ValidationFailed as exc:
         return _render_form(request, token, p, draft, list(exc.details or []), status=422)
     except (Conflict, Gone, NotFound) as exc:
-        return _error_page(request, token, exc, p.language)
+        return await _error_page(request, session, token, exc, p.language)
     return RedirectResponse(f"/t/{token}/danke", status_code=303)
 
 
@@ -476,8 +412,9 @@ async def thanks(token: str, request: Request, session: SessionDep) -> Response:
         participation_limits(request).check(request, token)
         p = await service.open_token(session, token)
     except (NotFound, Gone, RateLimited) as exc:
-        return _error_page(request, token, exc)
+        return await _error_page(request, session, token, exc)
     await for_organisation(request, session, p.target.invitation.organisation_id)
     if not p.answered:  # nothing was submitted with this link yet
         return RedirectResponse(f"/t/{token}", status_code=303)
-    return _status_page(request, token, "thanks", 200, p.language)
+    return _status_page(request, token, "thanks", 200,
+                        languages.page_language(request, p.language))

@@ -24,6 +24,7 @@ from api.deps import OptionalUser, SessionDep
 from api.pages import ORG_LINKS, NavLink
 from api.pages.login import login_redirect
 from api.templating import templates
+from services import i18n
 from services.errors import DomainError, ValidationFailed
 from services.identity.service import OrgRole, Principal, get_organisation
 from services.models.organisation import Organisation, Role
@@ -45,7 +46,8 @@ FIELD_LABELS = {
 LEGAL_BASIS_LABELS = {"consent": "Einwilligung", "public_task": "öffentliche Aufgabe",
                       "none": "keine (wird nicht angeschrieben)"}
 KIND_LABELS = {"person": "Person", "organisation": "Organisation"}
-LANGUAGE_LABELS = {"de": "Deutsch", "en": "Englisch"}
+# Staff pages are German: the participant languages by their German names.
+LANGUAGE_LABELS = i18n.GERMAN_NAMES
 FLASH = {"created": "Die Person wurde angelegt.", "updated": "Die Änderungen sind gespeichert.",
          "erased": "Die personenbezogenen Daten wurden gelöscht."}
 FILTERS = ("q", "group", "tier", "tag", "language", "legal_basis")

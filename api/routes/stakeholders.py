@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 
 from api.deps import CurrentUser, SessionDep
 from services.errors import ValidationFailed
+from services.i18n import Language
 from services.identity.service import get_organisation
 from services.models.organisation import Role
 from services.stakeholders import service
@@ -65,7 +66,7 @@ async def search(
     # Bounded so that (page - 1) * per_page stays a valid PostgreSQL bigint OFFSET (was a 500).
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=200)] = 50,
-    language: Literal["de", "en"] | None = None,
+    language: Language | None = None,
     # "none": those without a legal basis (nobody may write to them).
     legal_basis: Literal["consent", "public_task", "none"] | None = None,
 ) -> StakeholderPage:

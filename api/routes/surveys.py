@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Response, status
 
@@ -45,6 +46,14 @@ async def list_for_process(process_id: uuid.UUID, session: SessionDep,
 async def read(survey_id: uuid.UUID, session: SessionDep, principal: CurrentUser) -> SurveyOut:
     survey = await service.survey_for(session, principal, survey_id)
     return await service.survey_out(session, survey)
+
+
+@router.get("/surveys/{survey_id}/translations")
+async def translations(survey_id: uuid.UUID, session: SessionDep,
+                       principal: CurrentUser) -> dict[str, Any]:
+    """Per participant language, the survey's texts that are missing and shown in German."""
+    survey = await service.survey_for(session, principal, survey_id)
+    return await service.survey_translations(session, survey)
 
 
 @router.put("/surveys/{survey_id}/questions", response_model=SurveyOut,

@@ -1,4 +1,5 @@
-"""Invitation and reminder mails: German (English for stakeholders whose language is en),
+"""Invitation and reminder mails in the stakeholder's language (one template per language,
+German where one is missing; subjects and dates from services/i18n),
 plain text and HTML, a personal link, decline and unsubscribe links, RFC 8058 one-click
 unsubscribe headers, the organisation as the sender's name.
 
@@ -23,9 +24,10 @@ from email.utils import format_datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, Template, TemplateNotFound, select_autoescape
 
 from infra.mail import ORGANISATION_HEADER
+from services import i18n
 from services.campaigns.tokens import invitation_token
 from services.legal.service import page_links
 from services.stakeholders.addresses import single_line, smtp_address
@@ -41,23 +43,18 @@ LINK = "\x00LINK\x00"
 DECLINE = "\x00DECLINE\x00"
 UNSUBSCRIBE = "\x00UNSUB\x00"
 
-SUBJECTS = {
-    ("invitation", "de"): "Einladung: {title}",
-    ("invitation", "en"): "Invitation: {title}",
-    ("reminder", "de"): "Erinnerung: {title}",
-    ("reminder", "en"): "Reminder: {title}",
-}
-DEFAULT_TITLES = {("survey", "de"): "Befragung", ("survey", "en"): "Survey",
-                  ("event", "de"): "Veranstaltung", ("event", "en"): "Event"}
-MONTHS_DE = ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August",
-             "September", "Oktober", "November", "Dezember"]
 
 
 def format_deadline(deadline: datetime, language: str, time_zone: str) -> str:
-    local = deadline.astimezone(ZoneInfo(time_zone))
-    if language == "en":
-        return local.strftime("%d %B %Y, %H:%M")
-    return f"{local.day}. {MONTHS_DE[local.month - 1]} {local.year}, {local:%H:%M} Uhr"
+    return i18n.datetime_text(deadline, language, time_zone)
+
+
+def _template(lang: str, ext: str) -> Template:
+    """`campaign.<lang>.<ext>`, German where a language has no template of its own."""
+    try:
+        return _env.get_template(f"campaign.{lang}.{ext}")
+    except TemplateNotFound:
+        return _env.get_template(f"campaign.{i18n.DEFAULT}.{ext}")
 
 
 @dataclass(frozen=True)
@@ -115,8 +112,9 @@ class MailRenderer:
     def _templates(self, language: str, organisation: bool) -> tuple[str, str, str]:
         key = (language, organisation)
         if key not in self._cache:
-            lang = language if language in ("de", "en") else "de"
-            title = self.ctx.title_in(lang) or DEFAULT_TITLES[(self.ctx.campaign_kind, lang)]
+            lang = i18n.supported(language)
+            t = i18n.texts(lang, "campaign_mail")
+            title = self.ctx.title_in(lang) or t[f"default_title_{self.ctx.campaign_kind}"]
             values = {
                 "name": NAME, "link": LINK, "decline_link": DECLINE,
                 "unsubscribe_link": UNSUBSCRIBE, "org_name": self.ctx.org_name,
@@ -126,9 +124,9 @@ class MailRenderer:
                 "legal": page_links(self.base, self.ctx.org_slug, lang)
                 if self.ctx.org_slug else None,
             }
-            text = _env.get_template(f"campaign.{lang}.txt").render(values)
-            markup = _env.get_template(f"campaign.{lang}.html").render(values)
-            subject = header("Subject", single_line(SUBJECTS[(self.kind, lang)].format(
+            text = _template(lang, "txt").render(values)
+            markup = _template(lang, "html").render(values)
+            subject = header("Subject", single_line(t[f"subject_{self.kind}"].format(
                 title=title)))
             self._cache[key] = (subject, text, markup)
         return self._cache[key]
@@ -163,7 +161,7 @@ class MailRenderer:
             f"{self.sender_header}{to}{subject}"
             f"Date: {self.date}\r\n"
             f"Message-ID: {message_id}\r\n"
-            f"Content-Language: {language}\r\n"
+            f"Content-Language: {i18n.supported(language)}\r\n"
             f"List-Unsubscribe: <{fill[UNSUBSCRIBE]}>\r\n"
             "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
             "Auto-Submitted: auto-generated\r\n"

@@ -1,6 +1,7 @@
 """Mails about events: confirmation (with the calendar invitation, the check-in code and its
 QR code), waitlist place, promotion from the waitlist, update after a reschedule, cancellation,
-reminder, and the double opt-in of a public registration. German, English for `en`.
+reminder, and the double opt-in of a public registration, in the registration's language
+(the six of services/i18n, German where a text is missing).
 
 Headers come from the email package under the SMTP policy (folded, encoded words, CRLF), names
 and titles as one line, addresses in their ASCII form (services/stakeholders/addresses.py), as
@@ -21,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import segno
 
-from services.campaigns.mails import MONTHS_DE
+from services import i18n
 from services.legal.service import page_links
 from services.meetings import calendar
 from services.models.meeting import Meeting, MeetingRegistration
@@ -30,90 +31,22 @@ from services.stakeholders.addresses import single_line, smtp_address
 WITH_CALENDAR = ("confirmation", "promoted", "update", "cancel")
 WITH_CODE = ("confirmation", "promoted", "update", "reminder")
 
-SUBJECTS = {
-    "de": {
-        "confirmation": "Anmeldebestätigung: {title}",
-        "promoted": "Ein Platz ist frei geworden: {title}",
-        "waitlisted": "Warteliste: {title}",
-        "update": "Geänderter Termin: {title}",
-        "cancel": "Abgesagt: {title}",
-        "cancel_own": "Abmeldung bestätigt: {title}",
-        "reminder": "Erinnerung: {title}",
-        "optin": "Bitte bestätigen Sie Ihre Anmeldung: {title}",
-    },
-    "en": {
-        "confirmation": "Registration confirmed: {title}",
-        "promoted": "A place has become free: {title}",
-        "waitlisted": "Waiting list: {title}",
-        "update": "Changed date: {title}",
-        "cancel": "Cancelled: {title}",
-        "cancel_own": "Cancellation confirmed: {title}",
-        "reminder": "Reminder: {title}",
-        "optin": "Please confirm your registration: {title}",
-    },
-}
-
-LEADS = {
-    "de": {
-        "confirmation": "Sie sind angemeldet für „{title}“.",
-        "promoted": "Für „{title}“ ist ein Platz frei geworden: Sie sind jetzt angemeldet.",
-        "waitlisted": "„{title}“ ist derzeit ausgebucht. Sie stehen auf der Warteliste "
-                      "(Platz {position}); wird ein Platz frei, rücken Sie automatisch nach "
-                      "und erhalten eine E-Mail.",
-        "update": "Der Termin von „{title}“ hat sich geändert. Die neuen Angaben stehen "
-                  "unten; Ihr Kalendereintrag wird aktualisiert.",
-        "cancel": "„{title}“ ist leider abgesagt.",
-        "cancel_own": "Sie haben sich von „{title}“ abgemeldet.",
-        "reminder": "Wir erinnern Sie an „{title}“.",
-        "optin": "Sie (oder jemand mit Ihrer Adresse) möchten sich für „{title}“ anmelden. "
-                 "Bitte bestätigen Sie die Anmeldung mit diesem Link:",
-    },
-    "en": {
-        "confirmation": "You are registered for “{title}”.",
-        "promoted": "A place for “{title}” has become free: you are now registered.",
-        "waitlisted": "“{title}” is fully booked at the moment. You are on the waiting list "
-                      "(position {position}); if a place becomes free, you move up "
-                      "automatically and get an e-mail.",
-        "update": "The date of “{title}” has changed. The new details are below; your "
-                  "calendar entry is updated.",
-        "cancel": "Unfortunately “{title}” has been cancelled.",
-        "cancel_own": "You have cancelled your registration for “{title}”.",
-        "reminder": "This is a reminder of “{title}”.",
-        "optin": "You (or someone using your address) would like to register for “{title}”. "
-                 "Please confirm the registration with this link:",
-    },
-}
-
-LABELS = {
-    "de": {"when": "Wann", "where": "Wo", "access": "Barrierefreiheit", "online": "Online",
-           "code": "Ihr Check-in-Code", "code_hint": "Zeigen Sie den Code (oder den QR-Code im "
-           "Anhang) am Eingang.", "companions": "Begleitpersonen", "manage": "Anmeldung ansehen "
-           "oder absagen", "hello": "Guten Tag", "regards": "Mit freundlichen Grüßen",
-           "optin_ignore": "Wenn Sie das nicht waren, ignorieren Sie diese E-Mail; ohne "
-           "Bestätigung wird niemand angemeldet.", "imprint": "Impressum",
-           "privacy": "Datenschutz", "contact": "Kontakt"},
-    "en": {"when": "When", "where": "Where", "access": "Accessibility", "online": "Online",
-           "code": "Your check-in code", "code_hint": "Show the code (or the QR code attached) "
-           "at the entrance.", "companions": "Companions", "manage": "View or cancel your "
-           "registration", "hello": "Hello", "regards": "Kind regards",
-           "optin_ignore": "If this was not you, ignore this e-mail; nobody is registered "
-           "without the confirmation.", "imprint": "Legal notice", "privacy": "Privacy",
-           "contact": "Contact"},
-}
 
 
 def format_span(meeting: Meeting, tz: str, language: str) -> str:
+    """When an event runs, in the language's words and order ("4. Mai 2027, 18:00 – 20:00
+    Uhr", "4 May 2027, 18:00 – 20:00", Arabic with its own month names ...)."""
     zone = ZoneInfo(tz)
     start, end = meeting.starts_at.astimezone(zone), meeting.ends_at.astimezone(zone)
-    if language == "en":
-        head = start.strftime("%A, %d %B %Y, %H:%M")
-        tail = end.strftime("%H:%M") if end.date() == start.date() else end.strftime(
-            "%d %B %Y, %H:%M")
-        return f"{head} – {tail}"
-    day = f"{start.day}. {MONTHS_DE[start.month - 1]} {start.year}"
-    tail = f"{end:%H:%M}" if end.date() == start.date() else (
-        f"{end.day}. {MONTHS_DE[end.month - 1]} {end.year}, {end:%H:%M}")
-    return f"{day}, {start:%H:%M} – {tail} Uhr"
+    german = i18n.supported(language) in ("de", i18n.EASY_GERMAN)
+    comma = "، " if i18n.direction(language) == "rtl" else ", "
+    head = f"{i18n.date_text(start, language, None)}{comma}{i18n.time_text(start, language, None)}"
+    if end.date() == start.date():
+        tail = i18n.time_text(end, language, None)
+    else:
+        tail = (f"{i18n.date_text(end, language, None)}{comma}"
+                f"{i18n.time_text(end, language, None)}")
+    return f"{head} – {tail}" + (" Uhr" if german else "")
 
 
 @dataclass(frozen=True)
@@ -137,24 +70,25 @@ def render(meeting: Meeting, reg: MeetingRegistration, kind: str, payload: dict[
            waitlist_position: int | None = None, now: datetime | None = None
            ) -> EmailMessage:
     """One mail. Raises UnsendableAddress for an address that cannot go on the wire."""
-    lang = reg.language if reg.language in ("de", "en") else "de"
+    lang = i18n.supported(reg.language)
     address = smtp_address(reg.email or "")
     from_addr = smtp_address(sender.mail_from)
     domain = from_addr.rpartition("@")[2] or "localhost"
     text_key = "cancel_own" if kind == "cancel" and payload.get("own") else kind
     title = single_line(meeting.title)
-    labels = LABELS[lang]
+    labels = i18n.texts(lang, "event_mail")
     msg = EmailMessage(policy=email.policy.SMTP)
-    msg["Subject"] = single_line(SUBJECTS[lang][text_key].format(title=title))
+    msg["Subject"] = single_line(i18n.text(lang, f"event_mail_subject.{text_key}",
+                                           title=title))
     msg["From"] = Address(display_name=single_line(sender.org_name), addr_spec=from_addr)
     msg["To"] = Address(display_name=single_line(reg.name or ""), addr_spec=address)
     sequence = int(str(payload.get("sequence", 0)))
     # Deterministic: a copy sent in a crash window carries the same Message-ID.
     msg["Message-ID"] = f"<event-{kind}.{reg.id}.{sequence}@{domain}>"
-    msg["Content-Language"] = lang
     msg["Auto-Submitted"] = "auto-generated"
     lines = [f"{labels['hello']} {reg.name}," if reg.name else f"{labels['hello']},", ""]
-    lines.append(LEADS[lang][text_key].format(title=title, position=waitlist_position or "?"))
+    lines.append(i18n.text(lang, f"event_mail_lead.{text_key}", title=title,
+                           position=waitlist_position or "?"))
     if kind == "optin":
         lines += ["", str(payload.get("link", "")), "", labels["optin_ignore"]]
     else:
@@ -189,4 +123,7 @@ def render(meeting: Meeting, reg: MeetingRegistration, kind: str, payload: dict[
     if kind in WITH_CODE and reg.status == "registered" and kind != "reminder":
         msg.add_attachment(qr_png(checkin_link or reg.checkin_code), maintype="image",
                            subtype="png", filename=f"check-in-{reg.checkin_code}.png")
+    # Last: set_content and add_alternative drop or move every Content-* header set before
+    # them (the mails had carried no language at all).
+    msg["Content-Language"] = lang
     return msg

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from contracts.input_rules import WindowedDateTime
+from services.i18n import Language
 
 AGE_BANDS = ("unter_18", "18_26", "27_44", "45_64", "65_plus", "keine_angabe")
 GENDERS = ("weiblich", "maennlich", "divers", "keine_angabe")
@@ -118,7 +119,7 @@ class PublicRegistrationIn(_Strict):
     email: str = Field(min_length=3, max_length=320)
     companions: int = Field(default=0, ge=0, le=20)
     needs: Needs = Field(default_factory=Needs)
-    language: Literal["de", "en"] = "de"
+    language: Language = "de"
 
 
 class RegistrationOut(BaseModel):

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.meetings import MeetingSchedule
+from services import i18n
 from services.campaigns import receipt
 from services.campaigns.tokens import hash_token
 from services.errors import Conflict, Gone, NotFound, ValidationFailed
@@ -338,7 +339,7 @@ async def open_invitation(session: AsyncSession, token: str) -> Invited:
     if meeting is None:
         raise NotFound("Dieser Link ist uns nicht bekannt.", code="token_unknown")
     reg = await repo.registration_for_invitation(meeting.id, inv.id)
-    language = inv.language if inv.language in ("de", "en") else "de"
+    language = i18n.supported(inv.language)
     return Invited(inv, meeting, reg, language)
 
 
@@ -460,7 +461,7 @@ async def _stakeholder(session: AsyncSession, inv: Invitation) -> Stakeholder | 
 
 
 async def _register_new(session: AsyncSession, token: str, body: RegistrationIn,
-                        now: datetime) -> RegistrationOut | None:
+                        now: datetime, language: str | None) -> RegistrationOut | None:
     """The hot path of a first registration through a personal link: the invitation locked,
     its context read, then ONE statement under the event's lock places it (with its mail,
     domain event and receipt), so the lock is held for one statement and the commit. None
@@ -482,7 +483,7 @@ async def _register_new(session: AsyncSession, token: str, body: RegistrationIn,
         "meeting_id": ctx.meeting_id, "now": now, "need": 1 + body.companions,
         "registration_id": uuid.uuid4(), "invitation_id": ctx.invitation_id,
         "stakeholder_id": ctx.stakeholder_id, "name": ctx.name, "email": ctx.email,
-        "language": ctx.language if ctx.language in ("de", "en") else "de",
+        "language": i18n.supported(language or ctx.language),
         "companions": body.companions, "needs": json.dumps(body.needs.model_dump()),
         "code": code, "day": now.date()})
     if row is None:
@@ -497,13 +498,18 @@ async def _register_new(session: AsyncSession, token: str, body: RegistrationIn,
 
 
 async def register_by_token(session: AsyncSession, token: str, body: RegistrationIn, *,
-                            now: datetime | None = None) -> RegistrationOut:
-    """Register (attending) or decline/cancel (not attending) through the personal link."""
+                            now: datetime | None = None,
+                            language: str | None = None) -> RegistrationOut:
+    """Register (attending) or decline/cancel (not attending) through the personal link.
+    `language`: the one the participant chose on the page (the mails follow it); else the
+    invitation's."""
     now = now or datetime.now(UTC)
-    fast = await _register_new(session, token, body, now)
+    fast = await _register_new(session, token, body, now, language)
     if fast is not None:
         return fast
     invited = await open_invitation(session, token)
+    if language is not None:
+        invited = replace(invited, language=i18n.supported(language))
     repo = MeetingRepository.from_session(session)
     # The lock first, then the registration as it is now: two clicks of the same person
     # queue here and the second sees the first.

@@ -83,7 +83,7 @@ class Invitation(Base):
     # Kept after erasure: anonymous aggregates by group and tier.
     group_key: Mapped[str] = mapped_column(String(100))
     reach_tier: Mapped[int] = mapped_column(SmallInteger)
-    language: Mapped[str] = mapped_column(String(5), default="de")
+    language: Mapped[str] = mapped_column(String(12), default="de")
     # Which send batch this invitation belongs to (assigned in random order at selection), so
     # the workflow pages through the audience without carrying ids in its history.
     batch_no: Mapped[int] = mapped_column(Integer, default=0)

@@ -125,7 +125,7 @@ class MeetingRegistration(Base):
     # Personal data (erased with the stakeholder).
     name: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320))
-    language: Mapped[str] = mapped_column(String(5), default="de")
+    language: Mapped[str] = mapped_column(String(12), default="de")
     status: Mapped[str] = mapped_column(String(20))
     companions: Mapped[int] = mapped_column(SmallInteger, default=0)
     # {wheelchair: bool, sign_language: bool, childcare: bool, interpreter: "tr"|..., note}

@@ -20,13 +20,15 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
+from services.i18n import LANGUAGES  # noqa: F401  (the model's list, as before)
 from services.models.base import Base, created_at, uuid_pk
+
+LANGUAGE_LIST = ", ".join(f"'{code}'" for code in LANGUAGES)
 
 KINDS = ("person", "organisation")
 # Why the municipality may write to someone (DSGVO Art. 6): their consent (with its date), or a
 # public task the organisation has declared (Organisation.public_task_basis). NULL: no mail.
 LEGAL_BASES = ("consent", "public_task")
-LANGUAGES = ("de", "en")
 
 
 class Stakeholder(Base):
@@ -36,7 +38,7 @@ class Stakeholder(Base):
         UniqueConstraint("organisation_id", "email"),
         CheckConstraint("reach_tier BETWEEN 1 AND 3", name="reach_tier"),
         CheckConstraint("kind IN ('person', 'organisation')", name="kind"),
-        CheckConstraint("language IN ('de', 'en')", name="language"),
+        CheckConstraint(f"language IN ({LANGUAGE_LIST})", name="language"),
         CheckConstraint("legal_basis IS NULL OR legal_basis = 'public_task' "
                         "OR (legal_basis = 'consent' AND consent_at IS NOT NULL)",
                         name="legal_basis"),
@@ -57,7 +59,7 @@ class Stakeholder(Base):
     tags: Mapped[list[str]] = mapped_column(
         ARRAY(Text), default=list, server_default=text("'{}'::text[]")
     )
-    language: Mapped[str] = mapped_column(String(5), default="de")
+    language: Mapped[str] = mapped_column(String(12), default="de")
     accessibility_needs: Mapped[str | None] = mapped_column(Text)
     notes: Mapped[str | None] = mapped_column(Text)
     consent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -130,7 +130,7 @@ class SurveyResponse(Base):
     channel: Mapped[str] = mapped_column(String(20), default="invitation")
     # Identified surveys only; NULL on anonymous ones: with few speakers of a language the
     # language alone names the participant (a Turkish answer among three Turkish invitees).
-    language: Mapped[str | None] = mapped_column(String(5))
+    language: Mapped[str | None] = mapped_column(String(12))
 
 
 class SurveyAnswer(Base):

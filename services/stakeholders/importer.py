@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import anyio
 
 from services.errors import ValidationFailed
+from services.i18n import normalise as normalise_language
 from services.stakeholders.errors import UnsupportedFileType
 from services.stakeholders.rules import (
     KIND_ALIASES,
@@ -429,9 +430,12 @@ def _validate(cells: dict[str, str], known_groups: set[str] | None,
     tier_cell = cells.get("reach_tier", "") or "1"
     if tier_cell not in ("1", "2", "3"):
         return {}, ("reach_tier", "Erreichbarkeit muss 1, 2 oder 3 sein.")
-    language = LANGUAGE_ALIASES.get(cells.get("language", "").lower() or "de")
+    cell = cells.get("language", "").strip().lower() or "de"
+    # Names and codes ("Türkisch", "tr", "tr-TR", "Leichte Sprache", "de-x-ls").
+    language = LANGUAGE_ALIASES.get(cell) or normalise_language(cell)
     if language is None:
-        return {}, ("language", "Sprache muss 'de' oder 'en' sein.")
+        return {}, ("language", "Sprache muss de, en, tr, ar, uk oder de-x-ls "
+                                "(Leichte Sprache) sein.")
     consent_at = None
     if cells.get("consent_at"):
         try:

@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable
 
 # The address and name rules live with the mail-safety rules they serve; re-exported here.
+from services.i18n import ALIASES, LANGUAGES
 from services.stakeholders.addresses import normalise_email, normalise_name
 
 __all__ = ["normalise_email", "normalise_name", "normalise_group", "normalise_tags",
@@ -30,8 +31,8 @@ KIND_ALIASES = {
     "organisation": "organisation", "organization": "organisation", "org": "organisation",
     "o": "organisation", "verein": "organisation", "institution": "organisation",
 }
-LANGUAGE_ALIASES = {"de": "de", "deutsch": "de", "german": "de", "en": "en",
-                    "englisch": "en", "english": "en"}
+# Every participant language by its code and its usual names (services/i18n).
+LANGUAGE_ALIASES = {"german": "de", **{code: code for code in LANGUAGES}, **ALIASES}
 LEGAL_BASIS_ALIASES = {
     "consent": "consent", "einwilligung": "consent", "art-6-1-a": "consent",
     "public-task": "public_task", "oeffentliche-aufgabe": "public_task",

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from contracts.input_rules import WindowedDateTime
+from services.i18n import Language
 from services.stakeholders.rules import (
     normalise_email,
     normalise_group,
@@ -26,7 +27,7 @@ class StakeholderIn(BaseModel):
     group: str = Field(min_length=1, max_length=100)
     reach_tier: int = Field(default=1, ge=1, le=3)
     tags: list[str] = Field(default_factory=list, max_length=50)
-    language: Literal["de", "en"] = "de"
+    language: Language = "de"
     accessibility_needs: str | None = Field(default=None, max_length=2000)
     notes: str | None = Field(default=None, max_length=5000)
     # Before 2000 or after 2100 is a typo (the product's date window, as for the API).

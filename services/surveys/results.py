@@ -55,15 +55,20 @@ class ResultsRepository(Repository):
         ), {"s": survey_id, "keys": keys})
         return {k: int(n) for k, n in rows}
 
-    async def texts(self, survey_id: uuid.UUID, key: str, limit: int | None) -> list[str]:
+    async def texts(self, survey_id: uuid.UUID, key: str, limit: int | None
+                    ) -> list[tuple[str, str | None]]:
+        """(text, language written in): the language is on identified responses only (an
+        anonymous response keeps none), so an anonymous survey's texts come without one."""
         # Ordered by the random answer id: a stable order that says nothing about who or when.
-        sql = ("SELECT text FROM survey_answers WHERE survey_id = :s AND question_key = :k "
-               "AND text IS NOT NULL ORDER BY id")
+        sql = ("SELECT a.text, r.language FROM survey_answers a "
+               "JOIN survey_responses r ON r.id = a.response_id "
+               "WHERE a.survey_id = :s AND a.question_key = :k AND a.text IS NOT NULL "
+               "ORDER BY a.id")
         params: dict[str, Any] = {"s": survey_id, "k": key}
         if limit is not None:
             sql += " LIMIT :n"
             params["n"] = limit
-        return list(await self.session.scalars(text(sql), params))
+        return [(t, lang) for t, lang in await self.session.execute(text(sql), params)]
 
     async def response_count(self, survey_id: uuid.UUID) -> int:
         return int(await self.session.scalar(text(
@@ -164,6 +169,8 @@ class QuestionResult:
     maximum: float | None = None
     ranking: list[dict[str, Any]] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
+    # Parallel to `texts`: the language each was written in (None: not kept, anonymous).
+    text_languages: list[str | None] = field(default_factory=list)
     texts_total: int = 0
     # Likert with "weiß nicht" offered: how many chose it (in `answered`, not in the mean).
     dont_know: int | None = None
@@ -186,7 +193,8 @@ class QuestionResult:
         if self.kind == "ranking":
             out["ranking"] = self.ranking
         if self.kind == "text":
-            out.update({"texts": self.texts, "texts_total": self.texts_total})
+            out.update({"texts": self.texts, "text_languages": self.text_languages,
+                        "texts_total": self.texts_total})
         return out
 
 
@@ -388,7 +396,9 @@ async def compute_results(session: AsyncSession, survey: Survey, *, lang: str = 
             r = QuestionResult(q.id, q.kind, pick(q.text, lang), q.block, n,
                                suppressed=n < MIN_GROUP, texts_total=n)
             if not r.suppressed:
-                r.texts = await repo.texts(survey.id, q.id, text_limit)
+                rows = await repo.texts(survey.id, q.id, text_limit)
+                r.texts = [t for t, _ in rows]
+                r.text_languages = [lang for _, lang in rows]
             results.append(r)
         else:
             results.append(_question_result(q, grouped.get(q.id, []), lang))

@@ -14,8 +14,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, Field, field_validator, model_validator
 
 from contracts.input_rules import BoundedDateTime
+from services import i18n
 
-LANGS = ("de", "en")
+LANGS = i18n.LANGUAGES
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 # The answer "weiß nicht / keine Angabe" to a Likert statement that offers it (`dont_know`):
@@ -23,11 +24,9 @@ KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 DONT_KNOW = "weiss_nicht"
 DONT_KNOW_LABELS = {"de": "weiß nicht / keine Angabe", "en": "don't know / no answer"}
 
+# The scale's words when a question brings none: the catalogs' `likert`, per language.
 DEFAULT_LIKERT_LABELS: dict[str, list[str]] = {
-    "de": ["trifft gar nicht zu", "trifft eher nicht zu", "teils, teils", "trifft eher zu",
-           "trifft voll zu"],
-    "en": ["strongly disagree", "disagree", "neutral", "agree", "strongly agree"],
-}
+    lang: list(i18n.texts(lang, "likert")["items"]) for lang in LANGS}
 
 
 def _i18n(value: Any) -> Any:

@@ -19,12 +19,13 @@ batches by a separate job); it is not built yet.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services import i18n
 from services.campaigns.service import mark_invitation_responded
 from services.campaigns.tokens import hash_token
 from services.errors import Conflict, Gone, NotFound, ValidationFailed
@@ -40,6 +41,7 @@ from services.surveys.schemas import (
     SurveyOut,
     pick,
 )
+from services.surveys.translations import translation_report
 from services.surveys.validation import AnswerRow, check_answers
 from services.template_store.service import resolve_survey_template
 
@@ -274,6 +276,15 @@ async def survey_out(session: AsyncSession, survey: Survey) -> SurveyOut:
     )
 
 
+async def survey_translations(session: AsyncSession, survey: Survey) -> dict[str, Any]:
+    """The survey's texts that fall back to German, per participant language (for the author
+    before the survey opens; services/surveys/translations.py)."""
+    questions = questions_from_rows(await SurveyRepository.from_session(session).questions(
+        survey.id))
+    return {"survey_id": survey.id, "status": survey_status(survey),
+            **translation_report(survey.title, survey.introduction, survey.blocks, questions)}
+
+
 # --- the participant's token ----------------------------------------------------------------
 
 # Parsed questions and the blocks (the self-check's fields, for the page's headings) per
@@ -344,9 +355,18 @@ async def open_token(
     if survey.closes_at is not None and survey.closes_at <= now:
         raise Gone("Die Umfrage ist beendet.", code="survey_closed")
     questions, blocks = await _questions_cached(repo, survey)
-    language = inv.language if inv.language in ("de", "en") else "de"
+    language = i18n.supported(inv.language)
     return Participation(token_hash, target, survey, questions,
                          answered=inv.status == "responded", language=language, blocks=blocks)
+
+
+async def token_language(session: AsyncSession, token: str) -> str | None:
+    """The language of the invitation behind a token whatever its state: the page saying
+    "expired" or "closed" is in the person's language too. None for an unknown token."""
+    if len(token) > 200:
+        return None
+    target = await SurveyRepository.from_session(session).token_target(hash_token(token))
+    return i18n.supported(target.invitation.language) if target is not None else None
 
 
 def not_open_yet(p: Participation, now: datetime) -> bool:
@@ -391,14 +411,22 @@ async def current_answers(session: AsyncSession, p: Participation) -> dict[str, 
     return out
 
 
+def in_language(p: Participation, language: str | None) -> Participation:
+    """`p` as the participant reads it: in the language chosen on the page, if any (else the
+    invitation's). Messages and the identified answer's stored language follow it."""
+    if language is None:
+        return p
+    return replace(p, language=i18n.supported(language))
+
+
 async def save_draft(session: AsyncSession, token: str, answers: dict[str, Any], *,
-                     complete: bool = False) -> list[dict]:
+                     complete: bool = False, language: str | None = None) -> list[dict]:
     """Keep unsubmitted answers; invalid values are reported (and not saved), empty required
     ones are fine unless `complete` (the review step before the final submit: the answers are
     kept as the draft the confirmation submits, and a missing required answer is named).
     Returns the field errors (empty when everything was saved)."""
     now = datetime.now(UTC)
-    p = await open_token(session, token, now=now)
+    p = in_language(await open_token(session, token, now=now), language)
     require_answerable(p, now)
     normalised, _, errors = check_answers(p.questions, answers, lang=p.language,
                                           partial=not complete)
@@ -415,7 +443,8 @@ class Submitted:
 
 
 async def submit(
-    session: AsyncSession, token: str, answers: dict[str, Any], *, channel: str = "invitation"
+    session: AsyncSession, token: str, answers: dict[str, Any], *, channel: str = "invitation",
+    language: str | None = None,
 ) -> Submitted:
     """Store a participant's answers in one transaction (no workflow). 201 once; 409 for a
     second submit unless the survey allows edits; 410 after the close; 422 naming each invalid
@@ -431,7 +460,7 @@ async def submit(
     an identified answer does the submission take the locked path below."""
     now = datetime.now(UTC)
     repo = SurveyRepository.from_session(session)  # one repository: one connection look-up
-    p = await open_token(session, token, now=now, repo=repo)
+    p = in_language(await open_token(session, token, now=now, repo=repo), language)
     rows = _checked_rows(p, answers, now)
     if not p.answered:
         response_id = await repo.submit_with_receipt(
@@ -443,7 +472,8 @@ async def submit(
             identified=p.survey.anonymity == "identified")
         if response_id is not None:
             return Submitted("submitted", p.survey.id, now.date())
-    return await _submit_locked(session, token, answers, channel=channel, now=now)
+    return await _submit_locked(session, token, answers, channel=channel, now=now,
+                                language=language)
 
 
 def _checked_rows(p: Participation, answers: dict[str, Any], now: datetime) -> list[AnswerRow]:
@@ -451,8 +481,7 @@ def _checked_rows(p: Participation, answers: dict[str, Any], now: datetime) -> l
     _, rows, errors = check_answers(p.questions, answers, lang=p.language)
     if errors:
         raise ValidationFailed(
-            "Einige Antworten sind ungültig." if p.language == "de"
-            else "Some answers are not valid.",
+            i18n.text(p.language, "survey.invalid_answers"),
             code="invalid_answers", details=[e.as_dict() for e in errors],
         )
     return rows
@@ -460,13 +489,13 @@ def _checked_rows(p: Participation, answers: dict[str, Any], now: datetime) -> l
 
 async def _submit_locked(
     session: AsyncSession, token: str, answers: dict[str, Any], *, channel: str,
-    now: datetime,
+    now: datetime, language: str | None = None,
 ) -> Submitted:
     """The submission under the invitation's row lock, in the session's transaction: the
     answer to a lost race (409 or 410 from the fresh state) and the edit of an identified
     survey's answers."""
     # The row lock on the invitation serialises two submissions of the same token.
-    p = await open_token(session, token, lock=True, now=now)
+    p = in_language(await open_token(session, token, lock=True, now=now), language)
     rows = _checked_rows(p, answers, now)
     repo = SurveyRepository.from_session(session)
     inv = p.target.invitation

@@ -15,42 +15,11 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from services import i18n
 from services.surveys.schemas import DONT_KNOW, QuestionDef
 
-MESSAGES = {
-    "de": {
-        "required": "Bitte beantworten Sie diese Frage.",
-        "unknown": "Diese Frage gibt es in der Umfrage nicht.",
-        "option": "Bitte wählen Sie eine der angebotenen Antworten.",
-        "list": "Bitte wählen Sie aus den angebotenen Antworten.",
-        "min_choices": "Bitte wählen Sie mindestens {n} Antworten.",
-        "max_choices": "Bitte wählen Sie höchstens {n} Antworten.",
-        "likert": "Bitte wählen Sie einen Wert von 1 bis 5.",
-        "text": "Bitte geben Sie einen Text ein.",
-        "too_long": "Der Text ist zu lang (höchstens {n} Zeichen, jetzt {m}).",
-        "number": "Bitte geben Sie eine Zahl ein.",
-        "integer": "Bitte geben Sie eine ganze Zahl ein.",
-        "min": "Die Zahl darf nicht kleiner als {n} sein.",
-        "max": "Die Zahl darf nicht größer als {n} sein.",
-        "ranking": "Bitte vergeben Sie jeden Rang genau einmal (1 bis {n}).",
-    },
-    "en": {
-        "required": "Please answer this question.",
-        "unknown": "This question is not part of the survey.",
-        "option": "Please choose one of the answers offered.",
-        "list": "Please choose from the answers offered.",
-        "min_choices": "Please choose at least {n} answers.",
-        "max_choices": "Please choose at most {n} answers.",
-        "likert": "Please choose a value from 1 to 5.",
-        "text": "Please enter a text.",
-        "too_long": "The text is too long (at most {n} characters, now {m}).",
-        "number": "Please enter a number.",
-        "integer": "Please enter a whole number.",
-        "min": "The number must not be smaller than {n}.",
-        "max": "The number must not be larger than {n}.",
-        "ranking": "Please give every rank exactly once (1 to {n}).",
-    },
-}
+# The participant reads these on the form: the texts are in the catalogs (section
+# `validation`), in every participant language.
 
 
 @dataclass(frozen=True)
@@ -204,7 +173,7 @@ def check_answers(
 
     `partial` (saving a draft): required questions may be empty; invalid values still fail.
     """
-    msgs = MESSAGES.get(lang, MESSAGES["de"])
+    msgs = i18n.texts(lang, "validation")
     known = {q.id for q in questions}
     errors = [
         FieldError(key, msgs["unknown"], "unknown_question")

@@ -55,7 +55,7 @@ async def test_register_waitlist_and_cancel_by_page(client, session, make_staff)
     assert "Sie sind angemeldet." in (await client.get(f"/t/{b}")).text
 
     english = await client.get(f"/t/{b}?lang=en")
-    assert "You are registered." in english.text and '<html lang="en">' in english.text
+    assert "You are registered." in english.text and '<html lang="en" dir="ltr">' in english.text
 
     # Declining without registering first.
     [c] = await _links(session, staff.org_id, process.id, event["id"], 1)

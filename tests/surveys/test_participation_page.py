@@ -73,7 +73,7 @@ async def test_save_and_resume(client, session, make_staff):
 async def test_english_and_status_pages(client, session, make_staff):
     _, inv = await _invite(session, make_staff, language="en")
     r = await client.get(f"/t/{inv.token}")
-    assert '<html lang="en">' in r.text and "Continue to review" in r.text
+    assert '<html lang="en" dir="ltr">' in r.text and "Continue to review" in r.text
     r = await client.get("/t/unbekannt")
     assert r.status_code == 404 and "Link unbekannt" in r.text
     _, expired = await _invite(session, make_staff,
