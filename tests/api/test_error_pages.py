@@ -51,7 +51,7 @@ def _web(app, token: str | None = None) -> AsyncClient:  # type: ignore[no-untyp
 def assert_page(r, status: int, title: str, back: str) -> None:  # type: ignore[no-untyped-def]
     assert r.status_code == status, r.text
     assert r.headers["content-type"].startswith("text/html"), r.headers
-    assert '<html lang="de">' in r.text
+    assert '<html lang="de" dir="ltr">' in r.text
     assert f"<h1>{title}</h1>" in r.text, r.text
     assert f'href="{back}"' in r.text, r.text
     assert '"error"' not in r.text

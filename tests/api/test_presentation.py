@@ -135,4 +135,4 @@ async def test_the_survey_page_shows_its_end_in_the_organisations_zone(client, s
     await session.commit()
     page = (await client.get(f"/t/{invite.token}")).text
     # New York in summer is UTC-4 (it was always shown as Berlin time before).
-    assert "Die Umfrage läuft bis 01.07.2027, 17:59 Uhr." in page
+    assert "Die Umfrage läuft bis 1. Juli 2027, 17:59 Uhr." in page

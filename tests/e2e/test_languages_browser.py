@@ -62,7 +62,7 @@ async def test_participant_pages_pass_axe_in_every_language(server, committed_ma
                     lang, i18n.direction(lang)]
                 assert await _serious(page) == [], lang
                 assert await page.evaluate("document.documentElement.scrollWidth <= 390"), lang
-                await page.get_by_role("button", name=t["submit"]).click()
+                await page.get_by_role("button", name=t["review"]).click()
                 await page.locator(".error-summary").wait_for()
                 assert await _serious(page) == [], f"{lang} (errors)"
                 for path in (f"/t/{answered}/danke", f"/t/{fresh}/decline"):

@@ -45,7 +45,7 @@ async def test_survey_pages_in_every_language(client, session, make_staff, lang)
     form = await client.get(f"/t/{inv.token}")
     page = assert_language(form.text, lang)
     assert "".join(page.h1) == title
-    assert t["submit"] in page.source and t["anonymous"] in page.source
+    assert t["review"] in page.source and t["anonymous"] in page.source
     # A Likert question shows the scale's words of this language.
     assert i18n.texts(lang, "likert")["items"][3] in page.source
 
@@ -60,7 +60,11 @@ async def test_survey_pages_in_every_language(client, session, make_staff, lang)
     assert t["saved"] in assert_language((await client.get(saved.headers["location"])).text,
                                          lang).source
 
-    done = await client.post(f"/t/{inv.token}", data=ANSWERS)
+    review = await client.post(f"/t/{inv.token}", data=ANSWERS)
+    assert review.status_code == 303 and review.headers["location"] == f"/t/{inv.token}/pruefen"
+    shown = assert_language((await client.get(review.headers["location"])).text, lang).source
+    assert t["review_title"] in shown and t["confirm"] in shown
+    done = await client.post(f"/t/{inv.token}/absenden")
     assert done.status_code == 303
     thanks = await client.get(done.headers["location"])
     assert t["thanks"] in assert_language(thanks.text, lang).source
@@ -115,7 +119,8 @@ async def test_the_switch_is_kept_for_the_token(client, session, make_staff):
     assert_language((await client.get(f"/t/{inv.token}/decline")).text, "tr")
     assert_language((await client.get(f"/t/{other.token}")).text, "de")
 
-    done = await client.post(f"/t/{inv.token}", data=ANSWERS)
+    await client.post(f"/t/{inv.token}", data=ANSWERS)  # to the review, then submitted
+    done = await client.post(f"/t/{inv.token}/absenden")
     assert_language((await client.get(done.headers["location"])).text, "tr")
     # An identified answer keeps the language it was given in: the one chosen on the page.
     stored = (await session.scalars(select(SurveyResponse.language).where(
@@ -131,8 +136,9 @@ async def test_anonymous_answers_keep_no_language_whatever_was_chosen(client, se
     assert survey.anonymity == "anonymous"
     (inv,) = await make_invites(session, campaign, language="tr")
     await client.get(f"/t/{inv.token}?lang=ar")
-    done = await client.post(f"/t/{inv.token}", data=ANSWERS)
-    assert done.status_code == 303
+    await client.post(f"/t/{inv.token}", data=ANSWERS)  # to the review, then submitted
+    done = await client.post(f"/t/{inv.token}/absenden")
+    assert done.status_code == 303 and done.headers["location"].endswith("/danke")
     stored = (await session.scalars(select(SurveyResponse.language).where(
         SurveyResponse.survey_id == survey.id))).all()
     assert stored == [None]

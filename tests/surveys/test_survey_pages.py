@@ -442,7 +442,7 @@ async def test_preview_shows_the_participant_form_read_only(client, session, mak
         'disabled' in text
     assert "/t/" not in text and "Abmelden" not in text  # the participant's header
     english = await client.get(f"/app/surveys/{survey_id}/vorschau", params={"lang": "en"})
-    assert '<html lang="en">' in english.text and "Continue to review" in english.text
+    assert '<html lang="en" dir="ltr">' in english.text and "Continue to review" in english.text
 
     # Exactly what a participant sees: the same markup from the title to the buttons.
     survey = await get_survey(session, survey_id)
