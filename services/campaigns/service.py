@@ -33,6 +33,9 @@ from services.stakeholders.addresses import UnsendableAddress, smtp_address
 from services.stakeholders.repository import StakeholderRepository
 from services.stakeholders.rules import unknown_group_message
 
+# A campaign in one of these sends nothing more.
+FINISHED = ("closed", "cancelled")
+
 # --- coordinators ------------------------------------------------------------------------------
 
 
@@ -165,6 +168,7 @@ async def campaign_out(session: AsyncSession, campaign: Campaign) -> CampaignOut
         sent=sent, unconfirmed=counts["unconfirmed"], failed=counts["failed"],
         responded=counts["responded"], processed=done,
         declined=counts["declined"], reminded=counts["reminded"], pending=counts["pending"],
+        cancelled=counts["cancelled"],
         progress_percent=round(100.0 * done / total, 1) if total else 0.0,
     )
 
@@ -237,10 +241,10 @@ async def send_batch(setup: MailSetup, campaign_id: uuid.UUID, *, kind: str, rem
     """
     async with setup.maker() as session:
         repo = CampaignRepository.from_session(session)
-        campaign = await repo.get(campaign_id)
+        campaign = await repo.get(campaign_id, for_share=True)
         if campaign is None:
             raise NotFound("Kampagne nicht gefunden.", code="campaign_not_found")
-        if campaign.status == "closed":
+        if campaign.status in FINISHED:
             return BatchOutcome(0, 0, 0, 0, DeliveryReport())
         org_name, time_zone = await repo.organisation_info(campaign.organisation_id)
         await repo.ensure_ledger(campaign_id, kind, reminder_no, batch_no, planned_at)
@@ -306,7 +310,7 @@ async def _fail_unsendable(repo: CampaignRepository, queued: list[QueuedMail]
 async def plan_reminders(session: AsyncSession, campaign_id: uuid.UUID,
                          reminder_no: int) -> tuple[list[int], int]:
     campaign = await get_campaign(session, campaign_id)
-    if campaign.status == "closed":
+    if campaign.status in FINISHED:
         return [], 0
     batch_nos, recipients = await CampaignRepository.from_session(session).reminder_batches(
         campaign_id, reminder_no)
@@ -324,6 +328,38 @@ async def close_campaign(session: AsyncSession, campaign_id: uuid.UUID,
         await _campaign_event(session, campaign, "closed",
                               {"progress": await repo.progress(campaign_id)},
                               dedupe_key=f"campaign-closed:{campaign_id}")
+
+
+async def cancel_campaign(session: AsyncSession, campaign_id: uuid.UUID,
+                          cancelled_at: datetime, *, actor: str | None = None) -> bool:
+    """The workflow's `cancel` update: nothing more is sent. Locks the campaign row, so a
+    send step either leased its batch before (and sends it once) or finds it cancelled."""
+    repo = CampaignRepository.from_session(session)
+    campaign = await repo.get(campaign_id, for_update=True)
+    if campaign is None:
+        raise NotFound("Kampagne nicht gefunden.", code="campaign_not_found")
+    if campaign.status in FINISHED:
+        return False
+    campaign.status, campaign.closed_at = "cancelled", cancelled_at
+    not_sent = await repo.cancel_unsent(campaign_id)
+    await record_event(session, organisation_id=campaign.organisation_id,
+                       process_id=campaign.process_id, type="campaign.cancelled",
+                       data={"campaign_id": str(campaign.id), "not_sent": not_sent},
+                       actor=actor, dedupe_key=f"campaign-cancelled:{campaign_id}")
+    return True
+
+
+async def set_deadline(session: AsyncSession, campaign_id: uuid.UUID, deadline: datetime, *,
+                       actor: str | None = None) -> None:
+    """The workflow's `move_deadline` update (its validator checked the date)."""
+    campaign = await get_campaign(session, campaign_id)
+    previous = campaign.deadline
+    await CampaignRepository.from_session(session).set_deadline(campaign_id, deadline)
+    await record_event(session, organisation_id=campaign.organisation_id,
+                       process_id=campaign.process_id, type="campaign.deadline_moved",
+                       data={"campaign_id": str(campaign.id),
+                             "previous": previous.isoformat(), "deadline": deadline.isoformat()},
+                       actor=actor)
 
 
 # --- participants -----------------------------------------------------------------------------
