@@ -51,8 +51,8 @@ async def _progress(maker, campaign_id):  # type: ignore[no-untyped-def]
         return await campaigns.campaign_out(s, await campaigns.get_campaign(s, campaign_id))
 
 
-async def test_cancel_mid_send_stops_the_batches_and_sends_nothing_twice(
-        time_skipping_env, committed_maker, smtp_sink):  # type: ignore[no-untyped-def]
+async def test_cancel_mid_send_stops_the_batches_and_sends_nothing_twice(  # type: ignore[no-untyped-def]
+        time_skipping_env, committed_maker, smtp_sink):
     env, maker = time_skipping_env, committed_maker
     infra_mail.configure(MailTransport(smtp_sink.host, smtp_sink.port))
     org_id = await make_org(maker)
@@ -101,8 +101,8 @@ async def test_cancel_mid_send_stops_the_batches_and_sends_nothing_twice(
     assert {r["kind"] for r in await ledger(maker, campaign.id)} == {"invitation"}
 
 
-async def test_moved_deadline_closes_early_and_drops_later_reminders(
-        time_skipping_env, committed_maker, smtp_sink):  # type: ignore[no-untyped-def]
+async def test_moved_deadline_closes_early_and_drops_later_reminders(  # type: ignore[no-untyped-def]
+        time_skipping_env, committed_maker, smtp_sink):
     env, maker = time_skipping_env, committed_maker
     infra_mail.configure(MailTransport(smtp_sink.host, smtp_sink.port))
     org_id = await make_org(maker)
@@ -152,8 +152,8 @@ async def test_moved_deadline_closes_early_and_drops_later_reminders(
     assert len(smtp_sink.messages) == 6
 
 
-async def test_deadline_update_then_cancel_during_the_reminder_wait(
-        time_skipping_env, committed_maker, smtp_sink):  # type: ignore[no-untyped-def]
+async def test_deadline_update_then_cancel_during_the_reminder_wait(  # type: ignore[no-untyped-def]
+        time_skipping_env, committed_maker, smtp_sink):
     """The history tests/replay/test_campaign_replay.py replays for the patched code: a moved
     deadline, one reminder, then a cancel while waiting for the next. Re-record with
     RECORD_CAMPAIGN_HISTORY=1."""
