@@ -127,7 +127,7 @@ class InvitationCampaignWorkflow:
         self._refuse_unless_running()
         problem = deadline_problem(request.deadline, workflow.now(), self.inp.latest_deadline)
         if problem:
-            raise ApplicationError(problem, {"field": "deadline", "message": problem},
+            raise ApplicationError(problem, [{"field": "deadline", "message": problem}],
                                    type=DEADLINE_REFUSED, non_retryable=True)
 
     async def _wait_until(self, when: datetime) -> bool:

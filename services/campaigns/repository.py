@@ -134,6 +134,12 @@ class CampaignRepository(Repository):
             .order_by(Campaign.created_at.desc()).limit(limit))
         return list(rows)
 
+    async def list_for_process(self, process_id: uuid.UUID, limit: int = 100) -> list[Campaign]:
+        rows = await self.session.scalars(
+            select(Campaign).where(Campaign.process_id == process_id)
+            .order_by(Campaign.created_at.desc()).limit(limit))
+        return list(rows)
+
     async def organisation_info(self, organisation_id: uuid.UUID) -> tuple[str, str]:
         row = (await self.session.execute(
             select(Organisation.name, Organisation.time_zone)

@@ -130,6 +130,14 @@ async def check_target(session: AsyncSession, organisation_id: uuid.UUID,
     return data.model_copy(update={"title": title})
 
 
+async def event_start(session: AsyncSession, campaign: Campaign) -> datetime | None:
+    """When the event an event campaign invites to begins (its deadline's upper bound)."""
+    if campaign.kind != "event" or campaign.target_id is None:
+        return None
+    event = await CampaignRepository.from_session(session).meeting_owner(campaign.target_id)
+    return event[4] if event else None
+
+
 async def get_campaign(session: AsyncSession, campaign_id: uuid.UUID) -> Campaign:
     campaign = await CampaignRepository.from_session(session).get(campaign_id)
     if campaign is None:
@@ -151,6 +159,10 @@ async def campaign_for(session: AsyncSession, principal: Principal, campaign_id:
 
 async def list_campaigns(session: AsyncSession, organisation_id: uuid.UUID) -> list[Campaign]:
     return await CampaignRepository.from_session(session).list_for_org(organisation_id)
+
+
+async def campaigns_of_process(session: AsyncSession, process_id: uuid.UUID) -> list[Campaign]:
+    return await CampaignRepository.from_session(session).list_for_process(process_id)
 
 
 async def campaign_out(session: AsyncSession, campaign: Campaign) -> CampaignOut:
