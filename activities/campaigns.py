@@ -16,7 +16,6 @@ from temporalio.exceptions import ApplicationError
 from activities.failures import refused_data_is_final
 from activities.registry import ACTIVITIES, MAIL_ACTIVITIES
 from contracts.campaign import (
-    CancelCampaignIn,
     CloseCampaignIn,
     PlanRemindersIn,
     PlanRemindersOut,
@@ -110,14 +109,6 @@ async def close_campaign(inp: CloseCampaignIn) -> None:
             await service.close_campaign(session, inp.campaign_id, inp.closed_at)
 
 
-@activity.defn(name="campaign_cancel")
-async def cancel_campaign(inp: CancelCampaignIn) -> None:
-    with _domain_errors():
-        async with session_scope() as session:
-            await service.cancel_campaign(session, inp.campaign_id, inp.cancelled_at,
-                                          actor=inp.actor)
-
-
 @activity.defn(name="campaign_set_deadline")
 async def set_campaign_deadline(inp: SetDeadlineIn) -> None:
     with _domain_errors():
@@ -125,6 +116,6 @@ async def set_campaign_deadline(inp: SetDeadlineIn) -> None:
             await service.set_deadline(session, inp.campaign_id, inp.deadline, actor=inp.actor)
 
 
-ACTIVITIES.extend([select_audience, plan_reminders, close_campaign, cancel_campaign,
+ACTIVITIES.extend([select_audience, plan_reminders, close_campaign,
                    set_campaign_deadline])
 MAIL_ACTIVITIES.append(send_batch)

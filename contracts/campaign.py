@@ -53,7 +53,7 @@ class CampaignState(BaseModel):
     sent: int = 0
     failed: int = 0
     reminded: int = 0
-    # Set by the `cancel` update: no further batch or reminder is sent.
+    # Set by the `cancel` signal: no further batch or reminder is sent.
     cancelled: bool = False
     # The deadline as moved by `move_deadline` (None: the input's deadline still holds).
     deadline: datetime | None = None
@@ -131,12 +131,6 @@ class CloseCampaignIn(BaseModel):
     reminders_done: int = 0
 
 
-class CancelCampaignIn(BaseModel):
-    campaign_id: uuid.UUID
-    cancelled_at: datetime
-    actor: str | None = None
-
-
 class SetDeadlineIn(BaseModel):
     campaign_id: uuid.UUID
     deadline: datetime
@@ -148,10 +142,6 @@ class SetDeadlineIn(BaseModel):
 # Machine codes of a refused update (services/processes/errors.py maps them to HTTP statuses).
 DEADLINE_REFUSED = "deadline_refused"
 CAMPAIGN_NOT_RUNNING = "campaign_not_running"
-
-
-class CancelRequest(BaseModel):
-    actor: str | None = None
 
 
 class MoveDeadlineRequest(BaseModel):

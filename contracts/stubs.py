@@ -18,7 +18,6 @@ from typing import NoReturn
 from temporalio import activity, workflow
 
 from contracts.campaign import (
-    CancelCampaignIn,
     CloseCampaignIn,
     PlanRemindersIn,
     PlanRemindersOut,
@@ -94,18 +93,13 @@ async def close_campaign(inp: CloseCampaignIn) -> None:
     _stub()
 
 
-@activity.defn(name="campaign_cancel")
-async def cancel_campaign(inp: CancelCampaignIn) -> None:
-    _stub()
-
-
 @activity.defn(name="campaign_set_deadline")
 async def set_campaign_deadline(inp: SetDeadlineIn) -> None:
     _stub()
 
 
 ALL = [persist_process_state, open_approval, record_vote, close_approval, notify_process,
-       select_audience, send_batch, plan_reminders, close_campaign, cancel_campaign,
+       select_audience, send_batch, plan_reminders, close_campaign,
        set_campaign_deadline]
 
 

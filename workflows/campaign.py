@@ -8,11 +8,14 @@ creates the invitations in the database and deals them into numbered batches; th
 only counts batch numbers (one activity per batch of ~250 mails, a few running at once), and
 continues as new when Temporal suggests it, carrying a small state.
 
-Coordinators steer a running campaign with two updates (patch `campaign-control`, see
-docs/changing-workflows.md): `cancel` stops further batches and reminders (what a batch had
-already handed to the relay stays sent; the rest is marked cancelled in PostgreSQL), and
-`move_deadline` moves the deadline (its validator refuses a past date, or one after the
-event an event campaign invites to); reminders due after the new deadline are not sent.
+Coordinators steer a running campaign (patch `campaign-control`, see
+docs/changing-workflows.md): the `cancel` signal stops further batches and reminders — the
+API has already marked the campaign and its unsent invitations cancelled in PostgreSQL
+(services/campaigns/service.py cancel_campaign), so a send step that starts anyway sends
+nothing — and the `move_deadline` update moves the deadline (its validator refuses a past
+date, or one after the event an event campaign invites to); reminders due after the new
+deadline are not sent. The cancel is a signal, not an update: the run ends right after it,
+and an update's answer must not race the end of its workflow.
 Runs recorded before the patch keep their old, uninterruptible timers.
 """
 
@@ -33,8 +36,6 @@ with workflow.unsafe.imports_passed_through():
         CampaignInput,
         CampaignProgress,
         CampaignState,
-        CancelCampaignIn,
-        CancelRequest,
         CloseCampaignIn,
         MoveDeadlineRequest,
         PlanRemindersIn,
@@ -72,6 +73,7 @@ class InvitationCampaignWorkflow:
         if self.state.deadline is None:
             self.state.deadline = inp.deadline
         self._control = False
+        self._started = False
         # Set by the updates so an interruptible wait re-plans (workflow-local, not state).
         self._woken = False
         self._closing = False
@@ -92,23 +94,12 @@ class InvitationCampaignWorkflow:
             raise ApplicationError("Die Kampagne ist bereits beendet.",
                                    type=CAMPAIGN_NOT_RUNNING, non_retryable=True)
 
-    @workflow.update
-    async def cancel(self, request: CancelRequest) -> CampaignProgress:
+    @workflow.signal
+    def cancel(self) -> None:
         """Stop sending: no batch starts after this; running batches finish (what they
-        handed to the relay is sent once), the unsent invitations are marked cancelled."""
-        async with self._steering:
-            self.state.cancelled = True
-            self._woken = True
-            await workflow.execute_activity(
-                stubs.cancel_campaign,
-                CancelCampaignIn(campaign_id=self.inp.campaign_id, cancelled_at=workflow.now(),
-                                 actor=request.actor),
-                start_to_close_timeout=timedelta(minutes=2), retry_policy=DB_RETRY)
-        return self.progress()
-
-    @cancel.validator
-    def _check_cancel(self, request: CancelRequest) -> None:
-        self._refuse_unless_running()
+        handed to the relay is sent once); no reminder, no close at the deadline."""
+        self.state.cancelled = True
+        self._woken = True
 
     @workflow.update
     async def move_deadline(self, request: MoveDeadlineRequest) -> CampaignProgress:
@@ -125,6 +116,12 @@ class InvitationCampaignWorkflow:
     @move_deadline.validator
     def _check_deadline(self, request: MoveDeadlineRequest) -> None:
         self._refuse_unless_running()
+        if self._started and not self._control:
+            # A run from before the patch sleeps until its original deadline whatever the
+            # database says (cancel still works there: its send steps find it cancelled).
+            raise ApplicationError(
+                "Diese Kampagne wurde vor der Aktualisierung gestartet; ihre Frist lässt sich "
+                "nicht verschieben.", type=CAMPAIGN_NOT_RUNNING, non_retryable=True)
         problem = deadline_problem(request.deadline, workflow.now(), self.inp.latest_deadline)
         if problem:
             raise ApplicationError(problem, [{"field": "deadline", "message": problem}],
@@ -147,6 +144,7 @@ class InvitationCampaignWorkflow:
     @workflow.run
     async def run(self, inp: CampaignInput) -> CampaignProgress:
         self._control = workflow.patched(CONTROL_PATCH)
+        self._started = True
         if self._control:
             return await self._run_controlled(inp)
         s = self.state
@@ -243,7 +241,8 @@ class InvitationCampaignWorkflow:
                 break
 
         if s.cancelled:
-            # The cancel update writes the cancellation; the run ends once it has.
+            # The API wrote the cancellation before it signalled; a deadline update still
+            # running finishes first.
             await workflow.wait_condition(workflow.all_handlers_finished)
             s.stage = "cancelled"
             return self.progress()

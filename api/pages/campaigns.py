@@ -291,7 +291,8 @@ async def cancel_submit(request: Request, campaign_id: uuid.UUID, session: Sessi
     from api.routes.campaigns import cancel_running
 
     async def go(client: Any, campaign: Any) -> None:
-        await cancel_running(client, campaign, actor=principal.email if principal else None)
+        await cancel_running(session, client, campaign,
+                             actor=principal.email if principal else None)
 
     return await _steer(request, session, principal, campaign_id, go, "cancelled",
                         template="campaigns/cancel.html")

@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import APIRouter, Request, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError
 
 from api.deps import (
     CurrentUser,
@@ -30,7 +33,6 @@ from api.ratelimit import participation_limits
 from contracts.campaign import (
     CampaignInput,
     CampaignProgress,
-    CancelRequest,
     MoveDeadlineRequest,
 )
 from contracts.ids import campaign_workflow_id
@@ -47,6 +49,8 @@ from services.models.campaign import Campaign
 from services.models.organisation import Role
 from services.processes.service import process_for
 from workflows.campaign import InvitationCampaignWorkflow
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/v1", tags=["campaigns"])
 participation = APIRouter(prefix="/api/v1/participation", tags=["participation"])
@@ -84,7 +88,7 @@ async def launch_campaign(session: AsyncSession, client: Client, settings: Setti
     return campaign
 
 
-def _handle(client: Client, campaign: Campaign) -> object:
+def _handle(client: Client, campaign: Campaign) -> WorkflowHandle[Any, Any]:
     return client.get_workflow_handle_for(InvitationCampaignWorkflow.run,
                                           campaign_workflow_id(campaign.id))
 
@@ -94,12 +98,21 @@ def _require_running(campaign: Campaign) -> None:
         raise Conflict("Die Kampagne läuft nicht mehr.", code="campaign_not_running")
 
 
-async def cancel_running(client: Client, campaign: Campaign, *, actor: str | None) -> None:
-    """The workflow's `cancel` update (shared by the API and the campaign page): answered
-    once the cancellation is written, so the next read shows it."""
+async def cancel_running(session: AsyncSession, client: Client, campaign: Campaign, *,
+                         actor: str | None) -> None:
+    """Cancel a running campaign (shared by the API and the campaign page): the database
+    first — campaign and unsent invitations `cancelled`, committed, so every later send step
+    finds it and sends nothing — then the workflow's `cancel` signal ends its waits. If
+    Temporal cannot be reached the campaign stays cancelled: its next step sends nothing."""
     _require_running(campaign)
-    await send_update(_handle(client, campaign), InvitationCampaignWorkflow.cancel,
-                      CancelRequest(actor=actor), CampaignProgress)
+    if not await service.cancel_campaign(session, campaign.id, datetime.now(UTC), actor=actor):
+        raise Conflict("Die Kampagne läuft nicht mehr.", code="campaign_not_running")
+    await session.commit()
+    try:
+        await _handle(client, campaign).signal(InvitationCampaignWorkflow.cancel)
+    except RPCError as exc:
+        # NOT_FOUND: the workflow has ended already; anything else: it stops at its next step.
+        log.warning("cancel signal for campaign %s not delivered: %s", campaign.id, exc)
 
 
 async def move_running_deadline(client: Client, campaign: Campaign, deadline: datetime, *,
@@ -154,7 +167,7 @@ async def cancel(campaign_id: uuid.UUID, session: SessionDep, principal: Current
     """Stop a running campaign: no further batches or reminders; unsent invitations are
     shown as cancelled. 409 `campaign_not_running` once it has ended."""
     campaign = await service.campaign_for(session, principal, campaign_id, Role.coordinator)
-    await cancel_running(client, campaign, actor=principal.email)
+    await cancel_running(session, client, campaign, actor=principal.email)
     await session.refresh(campaign)
     return await service.campaign_out(session, campaign)
 

@@ -210,7 +210,9 @@ async def select_audience(session: AsyncSession, campaign_id: uuid.UUID, *, secr
     campaign = await repo.get(campaign_id, for_update=True)
     if campaign is None:
         raise NotFound("Kampagne nicht gefunden.", code="campaign_not_found")
-    if campaign.batches or await repo.invitation_count(campaign_id):
+    if campaign.batches or await repo.invitation_count(campaign_id) or (
+            campaign.status in FINISHED):
+        # Selected before, or cancelled before anyone was selected (nobody to invite).
         return campaign.total, campaign.batches
     total, batches = await repo.create_invitations(campaign, secret_key, batch_size)
     campaign.total, campaign.batches, campaign.started_at = total, batches, started_at

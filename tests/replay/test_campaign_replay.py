@@ -3,7 +3,7 @@
 - campaign_reminders.json: invitations in batches, two reminders, close at the deadline,
   recorded before the `campaign-control` patch (no marker: replays on the old branch);
 - campaign_cancel_deadline.json: recorded after it: the deadline moved by the
-  `move_deadline` update, one reminder, then the `cancel` update while waiting for the next.
+  `move_deadline` update, one reminder, then the `cancel` signal while waiting for the next.
 
 A failure means a change would break running campaigns: guard it with `workflow.patched()`.
 Re-record with `RECORD_CAMPAIGN_HISTORY=1 pytest tests/workflows/test_campaign_workflow.py
@@ -38,9 +38,10 @@ def test_the_histories_cover_both_sides_of_the_patch() -> None:
     old = _types(HISTORY)
     assert old.count("EVENT_TYPE_TIMER_FIRED") >= 3  # two reminders and the deadline
     new = _types(CONTROL)
-    # Both updates were taken (move_deadline, then cancel), the wait for the second reminder
-    # was interrupted, and the run ended with the cancel, not at the deadline.
-    assert new.count("EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED") == 2
+    # The deadline update was taken, then the cancel signal; the waits were interrupted and
+    # the run ended with the cancel, not at the deadline.
+    assert new.count("EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED") == 1
+    assert new.count("EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED") == 1
     assert "EVENT_TYPE_TIMER_CANCELED" in new
     assert new.count("EVENT_TYPE_TIMER_FIRED") == 1
 

@@ -15,13 +15,9 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
+from api.routes.campaigns import cancel_running
 from composition.worker import build_workers
-from contracts.campaign import (
-    DEADLINE_REFUSED,
-    CampaignInput,
-    CancelRequest,
-    MoveDeadlineRequest,
-)
+from contracts.campaign import DEADLINE_REFUSED, CampaignInput, MoveDeadlineRequest
 from infra import mail as infra_mail
 from infra.mail import MailTransport
 from services.campaigns import service as campaigns
@@ -44,6 +40,13 @@ async def _people(maker, org_id, n: int) -> list[str]:  # type: ignore[no-untype
     await add_stakeholders(maker, org_id, [{"name": f"P{i}", "email": e, "group_key": "g"}
                                            for i, e in enumerate(emails)])
     return emails
+
+
+async def _cancel(maker, client, campaign_id) -> None:  # type: ignore[no-untyped-def]
+    """What the API and the page do (api/routes/campaigns.py cancel_running)."""
+    async with maker() as s:
+        row = await campaigns.get_campaign(s, campaign_id)
+        await cancel_running(s, client, row, actor="koordination@example.org")
 
 
 async def _progress(maker, campaign_id):  # type: ignore[no-untyped-def]
@@ -75,17 +78,18 @@ async def test_cancel_mid_send_stops_the_batches_and_sends_nothing_twice(  # typ
             return len(smtp_sink.messages) >= 2
 
         await wait_for(some_sent)
-        progress = await handle.execute_update(InvitationCampaignWorkflow.cancel,
-                                               CancelRequest(actor="koordination@example.org"))
-        assert progress.stage in ("invite", "cancelled")
-        # Cancelled: refused a second time with the reason.
+        await _cancel(maker, env.client, campaign.id)
+        # A deadline update after the cancel is refused with the reason.
         with pytest.raises(WorkflowUpdateFailedError) as refused:
-            await handle.execute_update(InvitationCampaignWorkflow.cancel, CancelRequest())
+            await handle.execute_update(
+                InvitationCampaignWorkflow.move_deadline,
+                MoveDeadlineRequest(deadline=deadline + timedelta(days=1)))
         assert isinstance(refused.value.cause, ApplicationError)
         assert "bereits beendet" in refused.value.cause.message
         result = await handle.result()
         # Well before the deadline and the reminder: the run ends with the cancel.
-        assert await env.get_current_time() < deadline - timedelta(days=20)
+        closed = (await handle.describe()).close_time
+        assert closed is not None and closed < deadline - timedelta(days=20)
 
     assert result.stage == "cancelled"
     row = await campaign_row(maker, campaign.id)
@@ -188,7 +192,7 @@ async def test_deadline_update_then_cancel_during_the_reminder_wait(  # type: ig
             return sum(1 for r in rows if r["kind"] == "reminder" and r["status"] == "sent") == 3
 
         await wait_for(reminded)
-        await handle.execute_update(InvitationCampaignWorkflow.cancel, CancelRequest())
+        await _cancel(maker, env.client, campaign.id)
         result = await handle.result()
         if os.environ.get("RECORD_CAMPAIGN_HISTORY"):
             CONTROL_HISTORY.write_text((await handle.fetch_history()).to_json())
@@ -198,3 +202,20 @@ async def test_deadline_update_then_cancel_during_the_reminder_wait(  # type: ig
     kinds = Counter((r["kind"], r["reminder_no"]) for r in await ledger(maker, campaign.id))
     assert kinds == {("invitation", 0): 3, ("reminder", 1): 3}
     assert len(smtp_sink.messages) == 6
+
+
+def test_deadline_rule() -> None:
+    """contracts.campaign.deadline_problem, the validator's rule, on its own."""
+    from datetime import UTC, datetime
+
+    from contracts.campaign import deadline_problem
+
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    event = datetime(2026, 12, 20, 18, 0, tzinfo=UTC)
+    assert deadline_problem(now + timedelta(days=1), now, None) is None
+    assert "Vergangenheit" in (deadline_problem(now, now, None) or "")
+    assert "Vergangenheit" in (deadline_problem(now - timedelta(days=1), now, event) or "")
+    assert "nach dem Beginn der Veranstaltung" in (
+        deadline_problem(event + timedelta(minutes=1), now, event) or "")
+    assert deadline_problem(event, now, event) is None
+    assert "Zeitzone" in (deadline_problem(datetime(2026, 12, 5), now, None) or "")
