@@ -121,13 +121,20 @@ async def test_moved_deadline_closes_early_and_drops_later_reminders(  # type: i
             InvitationCampaignWorkflow.run,
             CampaignInput(campaign_id=campaign.id, organisation_id=org_id, deadline=deadline,
                           reminders=["P7D", "P14D"], batch_size=2,
-                          mail_task_queue=queue + "-mail"),
+                          mail_task_queue=queue + "-mail",
+                          # As for an event starting in 25 days (api/routes/campaigns.py).
+                          latest_deadline=now + timedelta(days=25)),
             id=f"campaign-{campaign.id}", task_queue=queue)
 
         async def invited() -> bool:
             return (await _progress(maker, campaign.id)).sent == 3
 
         await wait_for(invited)
+        with pytest.raises(WorkflowUpdateFailedError) as after_event:
+            await handle.execute_update(
+                InvitationCampaignWorkflow.move_deadline,
+                MoveDeadlineRequest(deadline=now + timedelta(days=26)))
+        assert "nach dem Beginn der Veranstaltung" in str(after_event.value.cause)
         # The validator refuses a past deadline, with the reason; nothing changes.
         with pytest.raises(WorkflowUpdateFailedError) as refused:
             await handle.execute_update(
