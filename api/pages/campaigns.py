@@ -347,7 +347,7 @@ def _form_errors(exc: DomainError) -> list[dict[str, str]]:
     return out
 
 
-def _form_deadline(value: str, tz: Any = UTC) -> datetime:
+def _form_deadline(value: str, tz: Any) -> datetime:
     """A form's deadline date as 23:59 that day (in `tz`); not a date is a 422."""
     try:
         day = date.fromisoformat(value)
@@ -358,9 +358,10 @@ def _form_deadline(value: str, tz: Any = UTC) -> datetime:
     return datetime.combine(day, time(23, 59), tzinfo=tz)
 
 
-def _campaign_request(form: dict[str, Any]) -> CampaignCreate:
-    """The form as the API's request body; pydantic's complaints become a 422 naming fields."""
-    deadline = _form_deadline(form["deadline"])
+def _campaign_request(form: dict[str, Any], tz: Any) -> CampaignCreate:
+    """The form as the API's request body (the deadline 23:59 in the organisation's zone, as
+    the deadline form moves it); pydantic's complaints become a 422 naming fields."""
+    deadline = _form_deadline(form["deadline"], tz)
     # The target select holds surveys by their id and events as "event:<id>".
     value = str(form["survey"])
     kind: Literal["survey", "event"] = "event" if value.startswith("event:") else "survey"
@@ -419,7 +420,9 @@ async def new_campaign_submit(
         from api.routes.campaigns import launch_campaign
 
         # The form is checked before Temporal is asked for (a bad entry is a 422, not a 503).
-        body = _campaign_request(form)
+        _, zone = await CampaignRepository.from_session(session).organisation_info(
+            process.organisation_id)
+        body = _campaign_request(form, ZoneInfo(zone))
         campaign = await launch_campaign(
             session, await request.app.state.temporal.get(), request.app.state.settings,
             process.organisation_id, process.id, body, actor=principal.email)

@@ -13,6 +13,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -178,6 +179,9 @@ async def test_new_campaign_page_takes_reminders_in_days(  # type: ignore[no-unt
         app.state.temporal.client = None
     campaign = await session.get_one(Campaign, campaign_id)
     assert campaign.reminders == ["P7D", "P14D", "P30D"]
+    # 23:59 on the chosen day in the organisation's zone (never "21:59 UTC" on the page).
+    local = campaign.deadline.astimezone(ZoneInfo("Europe/Berlin"))
+    assert (local.date().isoformat(), local.hour, local.minute) == (deadline, 23, 59)
 
 
 @pytest.fixture
