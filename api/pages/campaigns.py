@@ -200,7 +200,7 @@ async def campaign_list(request: Request, slug: str, session: SessionDep,
              for c in await service.list_campaigns(session, org.id)]
     return templates.TemplateResponse(request, "campaigns/list.html", {
         "principal": principal, "org": org, "items": items, "labels": STATUS_LABELS,
-        "process": None,
+        "process": None, "tz": ZoneInfo(org.time_zone or "Europe/Berlin"),
     })
 
 
@@ -219,6 +219,8 @@ async def process_campaigns(request: Request, process_id: uuid.UUID, session: Se
         "process": process,
         "can_start": principal.role_in(process.organisation_id) in (Role.coordinator,
                                                                      Role.admin),
+        "tz": ZoneInfo((await CampaignRepository.from_session(session).organisation_info(
+            process.organisation_id))[1]),
     })
 
 
