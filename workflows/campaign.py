@@ -216,7 +216,37 @@ class InvitationCampaignWorkflow:
                 s.stage, s.next_batch = "remind", 0
 
         offsets = [parse_offset(r) for r in inp.reminders]
-        while not s.cancelled and s.stage in ("remind", "wait"):
+        while not s.cancelled:
+            await self._remind_until_deadline(inp, offsets)
+            if s.cancelled:
+                break
+            self._closing = True
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            if (s.deadline or inp.deadline) <= workflow.now():
+                break
+            # A deadline update accepted just before the old deadline moved it on.
+            self._closing = False
+
+        if s.cancelled:
+            # The API wrote the cancellation before it signalled; a deadline update still
+            # running finishes first.
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            s.stage = "cancelled"
+            return self.progress()
+        await workflow.execute_activity(
+            stubs.close_campaign,
+            CloseCampaignIn(campaign_id=inp.campaign_id, closed_at=workflow.now(),
+                            reminders_done=s.reminders_done),
+            start_to_close_timeout=timedelta(minutes=2), retry_policy=DB_RETRY)
+        s.stage = "closed"
+        return self.progress()
+
+    async def _remind_until_deadline(self, inp: CampaignInput, offsets: list[timedelta]) -> None:
+        """Send the reminders due before the (current) deadline, then wait for it; returns at
+        the deadline or on a cancel."""
+        s = self.state
+        assert s.started_at is not None
+        while not s.cancelled:
             deadline = s.deadline or inp.deadline
             number = s.reminders_done + 1
             due = s.started_at + offsets[number - 1] if number <= len(offsets) else None
@@ -224,7 +254,7 @@ class InvitationCampaignWorkflow:
                 # A reminder is due before the deadline (or already being sent).
                 s.stage = "remind"
                 if s.reminder_plan is None:
-                    if not await self._wait_until(due):
+                    if not await self._wait_until(due) or due >= (s.deadline or deadline):
                         continue  # cancelled or the deadline moved: plan again
                     plan: PlanRemindersOut = await workflow.execute_activity(
                         stubs.plan_reminders,
@@ -233,28 +263,12 @@ class InvitationCampaignWorkflow:
                     s.reminder_plan, s.next_batch = plan.batch_nos, 0
                 await self._send(inp, "reminder", number, s.reminder_plan)
                 if s.cancelled:
-                    break
+                    return
                 s.reminders_done, s.reminder_plan, s.next_batch = number, None, 0
                 continue
             s.stage = "wait"  # reminders stop at the deadline
             if await self._wait_until(deadline):
-                break
-
-        if s.cancelled:
-            # The API wrote the cancellation before it signalled; a deadline update still
-            # running finishes first.
-            await workflow.wait_condition(workflow.all_handlers_finished)
-            s.stage = "cancelled"
-            return self.progress()
-        self._closing = True
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        await workflow.execute_activity(
-            stubs.close_campaign,
-            CloseCampaignIn(campaign_id=inp.campaign_id, closed_at=workflow.now(),
-                            reminders_done=s.reminders_done),
-            start_to_close_timeout=timedelta(minutes=2), retry_policy=DB_RETRY)
-        s.stage = "closed"
-        return self.progress()
+                return
 
     async def _send(self, inp: CampaignInput, kind: str, reminder_no: int,
                     batch_nos: list[int]) -> None:
