@@ -5,8 +5,8 @@
   "use strict";
   var root = document.querySelector("[data-progress-url]");
   if (!root || !window.EventSource) { return; }
-  var labels = {running: "läuft", closed: "abgeschlossen", cancelled: "abgebrochen",
-                failed: "fehlgeschlagen", draft: "Entwurf"};
+  // The page's own status labels (api/pages/campaigns.py STATUS_LABELS).
+  var labels = JSON.parse(root.getAttribute("data-labels") || "{}");
   var note = root.querySelector(".live-note");
   if (note) { note.hidden = false; }
   var source = new EventSource(root.getAttribute("data-progress-url"));
