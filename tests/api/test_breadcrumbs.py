@@ -34,7 +34,7 @@ def assert_trail(html: str, *expected_hrefs: str) -> None:
         assert href in hrefs, (href, hrefs)
 
 
-async def test_breadcrumbs_on_staff_pages(client, session, make_staff):
+async def test_breadcrumbs_on_staff_pages(client, session, make_staff):  # type: ignore[no-untyped-def]
     admin = await make_staff(role=Role.admin)
     coordinator = await make_staff(role=Role.coordinator, org_slug=admin.org_slug)
     steering = await make_staff(role=Role.steering, org_slug=admin.org_slug)
@@ -96,7 +96,7 @@ async def test_breadcrumbs_on_staff_pages(client, session, make_staff):
     assert f'href="/app/campaigns/{campaign.id}"' in listing
 
 
-async def test_participant_pages_have_no_breadcrumb(client, session, make_staff):
+async def test_participant_pages_have_no_breadcrumb(client, session, make_staff):  # type: ignore[no-untyped-def]
     staff = await make_staff(role=Role.coordinator)
     token, *_ = await _invitation(session, staff.org_id)
     r = await client.get(f"/t/{token}/decline")

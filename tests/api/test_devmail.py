@@ -134,7 +134,8 @@ def test_both_senders_name_the_organisation():
     assert notice[ORGANISATION_HEADER] == str(org_id)
 
 
-async def test_only_admins_and_coordinators_of_the_organisation(viewer, make_staff, mail_dir):
+async def test_only_admins_and_coordinators_of_the_organisation(  # type: ignore[no-untyped-def]
+        viewer, make_staff, mail_dir):
     """Issue 13: the viewer shows participants' links, so it is for the organisation's admins
     and coordinators only, and never shows another organisation's mails."""
     from services.models.organisation import Role
