@@ -23,6 +23,7 @@ from contracts.campaign import (
     SelectAudienceOut,
     SendBatchIn,
     SendBatchOut,
+    SetDeadlineIn,
 )
 from infra import mail as infra_mail
 from infra.config import get_settings
@@ -108,5 +109,13 @@ async def close_campaign(inp: CloseCampaignIn) -> None:
             await service.close_campaign(session, inp.campaign_id, inp.closed_at)
 
 
-ACTIVITIES.extend([select_audience, plan_reminders, close_campaign])
+@activity.defn(name="campaign_set_deadline")
+async def set_campaign_deadline(inp: SetDeadlineIn) -> None:
+    with _domain_errors():
+        async with session_scope() as session:
+            await service.set_deadline(session, inp.campaign_id, inp.deadline, actor=inp.actor)
+
+
+ACTIVITIES.extend([select_audience, plan_reminders, close_campaign,
+                   set_campaign_deadline])
 MAIL_ACTIVITIES.append(send_batch)

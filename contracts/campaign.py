@@ -43,7 +43,7 @@ MailKind = Literal["invitation", "reminder"]
 class CampaignState(BaseModel):
     """What the workflow carries across continue-as-new (small, independent of audience size)."""
 
-    stage: Literal["select", "invite", "remind", "wait", "closed"] = "select"
+    stage: Literal["select", "invite", "remind", "wait", "closed", "cancelled"] = "select"
     started_at: datetime | None = None
     total: int = 0
     batches: int = 0
@@ -53,6 +53,10 @@ class CampaignState(BaseModel):
     sent: int = 0
     failed: int = 0
     reminded: int = 0
+    # Set by the `cancel` signal: no further batch or reminder is sent.
+    cancelled: bool = False
+    # The deadline as moved by `move_deadline` (None: the input's deadline still holds).
+    deadline: datetime | None = None
 
 
 class CampaignInput(BaseModel):
@@ -68,6 +72,8 @@ class CampaignInput(BaseModel):
     mail_task_queue: str = "mitwirken-mail"
     # Continue as new once a run's history is this long (or when Temporal suggests it).
     history_limit: int = 8_000
+    # The latest deadline `move_deadline` accepts (an event campaign: the event's start).
+    latest_deadline: datetime | None = None
     state: CampaignState | None = None
 
 
@@ -80,6 +86,7 @@ class CampaignProgress(BaseModel):
     failed: int
     reminded: int
     reminders_done: int
+    deadline: datetime | None = None
 
 
 class SelectAudienceIn(BaseModel):
@@ -122,3 +129,34 @@ class CloseCampaignIn(BaseModel):
     campaign_id: uuid.UUID
     closed_at: datetime
     reminders_done: int = 0
+
+
+class SetDeadlineIn(BaseModel):
+    campaign_id: uuid.UUID
+    deadline: datetime
+    actor: str | None = None
+
+
+# --- the workflow's updates (API → workflow) -------------------------------------------------
+
+# Machine codes of a refused update (services/processes/errors.py maps them to HTTP statuses).
+DEADLINE_REFUSED = "deadline_refused"
+CAMPAIGN_NOT_RUNNING = "campaign_not_running"
+
+
+class MoveDeadlineRequest(BaseModel):
+    deadline: datetime
+    actor: str | None = None
+
+
+def deadline_problem(new: datetime, now: datetime, latest: datetime | None) -> str | None:
+    """Why a campaign's deadline cannot move to `new` (German, for the page and the API), or
+    None. Pure: the workflow's validator and its tests call it with the workflow's clock."""
+    if new.tzinfo is None:
+        return "Die neue Frist braucht eine Zeitzone."
+    if new <= now:
+        return "Die neue Frist liegt in der Vergangenheit. Bitte ein späteres Datum wählen."
+    if latest is not None and new > latest:
+        return ("Die neue Frist liegt nach dem Beginn der Veranstaltung. Bitte ein Datum "
+                "vor der Veranstaltung wählen.")
+    return None

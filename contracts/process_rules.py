@@ -231,3 +231,30 @@ def check_decision(state: ApprovalState, *, voters_known: bool, user_id: object,
         raise RuleViolation(NOT_A_VOTER, "Sie sind für diese Freigabe nicht stimmberechtigt.")
     if any(v.user_id == user_id for v in state.votes):
         raise RuleViolation(ALREADY_DECIDED, "Sie haben bereits abgestimmt.")
+
+
+# Small numbers in words, as a sentence about a steering group says them.
+_NUMBER_WORDS = ("null", "ein", "zwei", "drei", "vier", "fünf", "sechs", "sieben", "acht",
+                 "neun", "zehn", "elf", "zwölf")
+
+
+def _number(n: int) -> str:
+    return _NUMBER_WORDS[n] if 0 <= n < len(_NUMBER_WORDS) else str(n)
+
+
+def rule_in_words(rule: GateRule, quorum: int | None, voters: int) -> str:
+    """The approval rule as the steering member reads it ("alle drei Mitglieder müssen
+    zustimmen", "eine Mehrheit von 3 der 5 Mitglieder muss zustimmen"), with the counts of
+    `required_approvals`, so the words and the decision never disagree."""
+    need = required_approvals(rule, quorum, voters)
+    if voters == 1:
+        return "Das eine gefragte Mitglied muss zustimmen."
+    if rule == "any":
+        return (f"Eine Zustimmung genügt: eines der {voters} Mitglieder muss zustimmen."
+                if voters else "Eine Zustimmung genügt.")
+    if rule == "all":
+        return f"Alle {_number(voters)} Mitglieder müssen zustimmen." if voters > 1 else (
+            "Alle Mitglieder müssen zustimmen.")
+    if rule == "majority":
+        return f"Eine Mehrheit von {need} der {voters} Mitglieder muss zustimmen."
+    return f"Mindestens {need} der {voters} Mitglieder müssen zustimmen (Quorum)."

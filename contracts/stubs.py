@@ -25,6 +25,7 @@ from contracts.campaign import (
     SelectAudienceOut,
     SendBatchIn,
     SendBatchOut,
+    SetDeadlineIn,
 )
 from contracts.process import (
     ApprovalDecided,
@@ -92,8 +93,14 @@ async def close_campaign(inp: CloseCampaignIn) -> None:
     _stub()
 
 
+@activity.defn(name="campaign_set_deadline")
+async def set_campaign_deadline(inp: SetDeadlineIn) -> None:
+    _stub()
+
+
 ALL = [persist_process_state, open_approval, record_vote, close_approval, notify_process,
-       select_audience, send_batch, plan_reminders, close_campaign]
+       select_audience, send_batch, plan_reminders, close_campaign,
+       set_campaign_deadline]
 
 
 # --- signals ---

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -113,3 +115,11 @@ async def send_round(setup: campaigns.MailSetup, campaign_id: uuid.UUID, *,
     """One attempt of the send activity for a batch, unthrottled."""
     return await campaigns.send_batch(setup, campaign_id, kind=kind, reminder_no=reminder_no,
                                       batch_no=batch_no, planned_at=datetime.now(UTC), rate=0)
+
+
+async def wait_for(predicate: Callable[[], Awaitable[bool]], timeout: float = 30.0) -> None:
+    """Poll until the predicate holds (no fixed sleeps as waits)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await predicate():
+        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.1)

@@ -2,10 +2,11 @@
 
 - participants: `/t/{token}/decline` and `/t/{token}/unsubscribe` (GET shows a confirmation
   form, POST acts; a mail client's RFC 8058 one-click POST lands on the same handler);
-- coordinators: the campaigns of an organisation and one campaign's live progress, refreshed
-  by the browser every few seconds while it runs (`Refresh` header and meta element); starting
-  a campaign for a process, which shows how many the selection reaches before anything is
-  sent.
+- coordinators: the campaigns of an organisation and one campaign's progress: a small
+  script follows `GET /api/v1/campaigns/{id}/progress` (Server-Sent Events) while it runs;
+  without JavaScript an "Aktualisieren" link reloads it. A running campaign can be cancelled
+  (after a confirmation page) and its deadline moved. Starting a campaign for a process shows
+  how many the selection reaches before anything is sent; reminders are chosen in days.
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ from api.pages import ORG_LINKS, NavLink
 from api.pages.login import login_redirect
 from api.ratelimit import participation_limits
 from api.templating import for_organisation, templates
+from contracts.campaign import parse_offset
 from services import i18n
 from services.campaigns import service
+from services.campaigns.repository import CampaignRepository
 from services.campaigns.schemas import Audience, CampaignCreate
 from services.errors import DomainError, ValidationFailed
 from services.identity.service import (
@@ -41,13 +44,44 @@ from services.meetings.schemas import RegistrationIn
 from services.models.organisation import Role
 from services.models.process import Process
 from services.processes.service import process_for
+from services.stakeholders.service import list_groups
 
 router = APIRouter(include_in_schema=False)
 
-REFRESH_SECONDS = 5
+# The reminder days the new-campaign page offers as checkboxes (any other in a number field).
+REMINDER_CHOICES = (3, 7, 14, 21)
+MAX_REMINDER_DAYS = 365
 
 STATUS_LABELS = {"draft": "Entwurf", "running": "läuft", "closed": "abgeschlossen",
-                 "failed": "fehlgeschlagen"}
+                 "failed": "fehlgeschlagen", "cancelled": "abgebrochen"}
+FLASH = {"cancelled": "Die Kampagne wurde abgebrochen. Es werden keine weiteren Einladungen "
+         "und Erinnerungen versendet.", "deadline": "Die Frist wurde verschoben."}
+
+
+def reminder_words(value: str) -> str:
+    """`P7D` as the page says it: "nach 7 Tagen" (hours where a duration has them)."""
+    delta = parse_offset(value)
+    if delta.seconds == 0:
+        return "nach 1 Tag" if delta.days == 1 else f"nach {delta.days} Tagen"
+    hours = int(delta.total_seconds() // 3600)
+    return "nach 1 Stunde" if hours == 1 else f"nach {hours} Stunden"
+
+
+def reminder_durations(days: list[int], other: str) -> list[str]:
+    """The page's reminder days (checkboxes and a number field) as the API's ISO durations,
+    ascending and without repeats; a day count outside 1–365 is a 422 naming the field."""
+    chosen = set(days)
+    if other.strip():
+        try:
+            chosen.add(int(other.strip()))
+        except ValueError:
+            chosen.add(0)
+    if any(not 1 <= d <= MAX_REMINDER_DAYS for d in chosen):
+        raise ValidationFailed(
+            f"Erinnerungen bitte in ganzen Tagen zwischen 1 und {MAX_REMINDER_DAYS} angeben.",
+            code="invalid_reminder", details=[{"field": "reminders",
+                                               "message": "ganze Tage von 1 bis 365"}])
+    return [f"P{d}D" for d in sorted(chosen)]
 
 
 def _page(request: Request, token: str, lang: str, key: str, message: str | None, *,
@@ -134,7 +168,56 @@ async def campaign_list(request: Request, slug: str, session: SessionDep,
              for c in await service.list_campaigns(session, org.id)]
     return templates.TemplateResponse(request, "campaigns/list.html", {
         "principal": principal, "org": org, "items": items, "labels": STATUS_LABELS,
+        "process": None, "tz": ZoneInfo(org.time_zone or "Europe/Berlin"),
     })
+
+
+@router.get("/app/processes/{process_id}/campaigns", response_class=HTMLResponse)
+async def process_campaigns(request: Request, process_id: uuid.UUID, session: SessionDep,
+                            principal: OptionalUser) -> Response:
+    """The campaigns of one process (linked from the process page, and back)."""
+    if principal is None:
+        return login_redirect(request)
+    process = await process_for(session, principal, process_id, Role.coordinator,
+                                Role.steering)
+    items = [await service.campaign_out(session, c)
+             for c in await service.campaigns_of_process(session, process.id)]
+    return templates.TemplateResponse(request, "campaigns/list.html", {
+        "principal": principal, "org": None, "items": items, "labels": STATUS_LABELS,
+        "process": process,
+        "can_start": principal.role_in(process.organisation_id) in (Role.coordinator,
+                                                                     Role.admin),
+        "tz": ZoneInfo((await CampaignRepository.from_session(session).organisation_info(
+            process.organisation_id))[1]),
+    })
+
+
+async def _detail_page(request: Request, session: SessionDep, principal: Principal,
+                       campaign_id: uuid.UUID, *, template: str = "campaigns/detail.html",
+                       errors: list[dict[str, str]] | None = None,
+                       form: dict[str, str] | None = None, status_code: int = 200) -> Response:
+    session.expire_all()
+    campaign = await service.campaign_for(session, principal, campaign_id, Role.coordinator,
+                                          Role.steering)
+    out = await service.campaign_out(session, campaign)
+    _, zone, _ = await CampaignRepository.from_session(session).organisation_info(
+        campaign.organisation_id)
+    tz = ZoneInfo(zone)
+    process = None
+    if campaign.process_id is not None:
+        process = await session.get(Process, campaign.process_id)
+    can_steer = (out.status == "running"
+                 and principal.role_in(campaign.organisation_id) in (Role.coordinator,
+                                                                      Role.admin))
+    return templates.TemplateResponse(request, template, {
+        "principal": principal, "c": out, "labels": STATUS_LABELS,
+        "running": out.status == "running", "can_steer": can_steer, "tz": tz,
+        "process": process, "reminder_words": [reminder_words(r) for r in out.reminders],
+        "errors": errors or [], "flash": FLASH.get(request.query_params.get("ok") or ""),
+        "form": form or {"deadline": out.deadline.astimezone(tz).date().isoformat()},
+        "group_titles": {g.key: g.label
+                         for g in await list_groups(session, campaign.organisation_id)},
+    }, status_code=status_code)
 
 
 @router.get("/app/campaigns/{campaign_id}", response_class=HTMLResponse)
@@ -142,23 +225,68 @@ async def campaign_detail(request: Request, campaign_id: uuid.UUID, session: Ses
                           principal: OptionalUser) -> Response:
     if principal is None:
         return login_redirect(request)
-    campaign = await service.campaign_for(session, principal, campaign_id, Role.coordinator,
-                                          Role.steering)
-    out = await service.campaign_out(session, campaign)
-    running = out.status == "running"
-    from services.stakeholders.service import list_groups
+    return await _detail_page(request, session, principal, campaign_id)
 
-    response = templates.TemplateResponse(request, "campaigns/detail.html", {
-        "principal": principal, "c": out, "labels": STATUS_LABELS, "running": running,
-        "refresh": REFRESH_SECONDS,
-        # The deadline in the organisation's zone, groups by title (api/presentation.py).
-        "time_zone": await organisation_time_zone(session, campaign.organisation_id),
-        "group_titles": {g.key: g.label
-                         for g in await list_groups(session, campaign.organisation_id)},
-    })
-    if running:
-        response.headers["Refresh"] = str(REFRESH_SECONDS)
-    return response
+
+@router.get("/app/campaigns/{campaign_id}/cancel", response_class=HTMLResponse)
+async def cancel_confirm(request: Request, campaign_id: uuid.UUID, session: SessionDep,
+                         principal: OptionalUser) -> Response:
+    """The confirmation step: what a cancel does, and a button that does it."""
+    if principal is None:
+        return login_redirect(request)
+    return await _detail_page(request, session, principal, campaign_id,
+                              template="campaigns/cancel.html")
+
+
+async def _steer(request: Request, session: SessionDep, principal: Principal,
+                 campaign_id: uuid.UUID, action: Any, ok: str, *, template: str,
+                 form: dict[str, str] | None = None) -> Response:
+    """Run a steering update; redirect with a message, or show the page with the error."""
+    try:
+        campaign = await service.campaign_for(session, principal, campaign_id,
+                                              Role.coordinator)
+        await action(await request.app.state.temporal.get(), campaign)
+    except DomainError as exc:
+        if exc.status_code == 404 or exc.status_code == 503:
+            raise
+        return await _detail_page(request, session, principal, campaign_id, template=template,
+                                  errors=_form_errors(exc), form=form,
+                                  status_code=exc.status_code)
+    return RedirectResponse(f"/app/campaigns/{campaign_id}?ok={ok}", status_code=303)
+
+
+@router.post("/app/campaigns/{campaign_id}/cancel", response_class=HTMLResponse)
+async def cancel_submit(request: Request, campaign_id: uuid.UUID, session: SessionDep,
+                        principal: OptionalUser) -> Response:
+    if principal is None:
+        return login_redirect(request)
+    from api.routes.campaigns import cancel_running
+
+    async def go(client: Any, campaign: Any) -> None:
+        await cancel_running(session, client, campaign,
+                             actor=principal.email if principal else None)
+
+    return await _steer(request, session, principal, campaign_id, go, "cancelled",
+                        template="campaigns/cancel.html")
+
+
+@router.post("/app/campaigns/{campaign_id}/deadline", response_class=HTMLResponse)
+async def deadline_submit(request: Request, campaign_id: uuid.UUID, session: SessionDep,
+                          principal: OptionalUser,
+                          deadline: Annotated[str, Form()] = "") -> Response:
+    """The new deadline as a date: 23:59 that day in the organisation's time zone."""
+    if principal is None:
+        return login_redirect(request)
+    from api.routes.campaigns import move_running_deadline
+
+    async def go(client: Any, campaign: Any) -> None:
+        _, zone, _ = await CampaignRepository.from_session(session).organisation_info(
+            campaign.organisation_id)
+        await move_running_deadline(client, campaign, _form_deadline(deadline, ZoneInfo(zone)),
+                                    actor=principal.email if principal else None)
+
+    return await _steer(request, session, principal, campaign_id, go, "deadline",
+                        template="campaigns/detail.html", form={"deadline": deadline})
 
 
 # --- starting a campaign: the count first, then the send ---------------------------------------
@@ -168,7 +296,6 @@ async def _new_page(request: Request, session: SessionDep, principal: Principal,
                     process: Process, form: dict[str, Any], *, count: int | None = None,
                     errors: list[dict[str, str]] | None = None,
                     status_code: int = 200) -> Response:
-    from services.stakeholders.service import list_groups
     from services.surveys.repository import SurveyRepository
 
     surveys = await SurveyRepository.from_session(session).surveys_of_process(process.id)
@@ -178,6 +305,7 @@ async def _new_page(request: Request, session: SessionDep, principal: Principal,
         "principal": principal, "process": process, "form": form, "count": count,
         "time_zone": await organisation_time_zone(session, process.organisation_id),
         "errors": errors or [], "surveys": surveys, "events": events,
+        "reminder_choices": REMINDER_CHOICES, "max_reminder_days": MAX_REMINDER_DAYS,
         "groups": await list_groups(session, process.organisation_id),
     }, status_code=status_code)
 
@@ -191,17 +319,21 @@ def _form_errors(exc: DomainError) -> list[dict[str, str]]:
     return out
 
 
-def _campaign_request(form: dict[str, Any], time_zone: str) -> CampaignCreate:
-    """The form as the API's request body; pydantic's complaints become a 422 naming fields.
-    The deadline day ends at 23:59 in the organisation's zone: 23:59 UTC is already the next
-    day in Berlin."""
+def _form_deadline(value: str, tz: Any) -> datetime:
+    """A form's deadline date as 23:59 that day (in `tz`); not a date is a 422."""
     try:
-        deadline = datetime.combine(date.fromisoformat(form["deadline"]), time(23, 59),
-                                    tzinfo=ZoneInfo(time_zone))
+        day = date.fromisoformat(value)
     except ValueError:
         raise ValidationFailed("Bitte eine Frist im Format JJJJ-MM-TT angeben.",
                                code="invalid_date",
                                details=[{"field": "deadline", "message": "kein Datum"}]) from None
+    return datetime.combine(day, time(23, 59), tzinfo=tz)
+
+
+def _campaign_request(form: dict[str, Any], tz: Any) -> CampaignCreate:
+    """The form as the API's request body (the deadline 23:59 in the organisation's zone, as
+    the deadline form moves it); pydantic's complaints become a 422 naming fields."""
+    deadline = _form_deadline(form["deadline"], tz)
     # The target select holds surveys by their id and events as "event:<id>".
     value = str(form["survey"])
     kind: Literal["survey", "event"] = "event" if value.startswith("event:") else "survey"
@@ -209,7 +341,7 @@ def _campaign_request(form: dict[str, Any], time_zone: str) -> CampaignCreate:
         return CampaignCreate(
             kind=kind, target_id=value.removeprefix("event:"), title=form["title"],
             audience=Audience(groups=form["groups"], tiers=form["tiers"]),
-            reminders=[r.strip() for r in form["reminders"].split(",") if r.strip()],
+            reminders=reminder_durations(form["reminder_days"], form["reminder_other"]),
             deadline=deadline)
     except PydanticValidationError as exc:
         raise ValidationFailed("Bitte die markierten Angaben prüfen.", details=[
@@ -223,7 +355,8 @@ async def new_campaign(request: Request, process_id: uuid.UUID, session: Session
     if principal is None:
         return login_redirect(request)
     process = await process_for(session, principal, process_id, Role.coordinator)
-    form = {"survey": "", "title": "", "groups": [], "tiers": [], "reminders": "P7D",
+    form = {"survey": "", "title": "", "groups": [], "tiers": [], "reminder_days": [7],
+            "reminder_other": "",
             "deadline": (datetime.now(UTC) + timedelta(days=21)).date().isoformat()}
     # The count of the default selection (everyone) is there from the start.
     count = await service.audience_size(session, process.organisation_id, Audience())
@@ -236,7 +369,8 @@ async def new_campaign_submit(
     survey: Annotated[str, Form()] = "", title: Annotated[str, Form()] = "",
     groups: Annotated[list[str] | None, Form()] = None,
     tiers: Annotated[list[int] | None, Form()] = None,
-    reminders: Annotated[str, Form()] = "", deadline: Annotated[str, Form()] = "",
+    reminder_days: Annotated[list[int] | None, Form()] = None,
+    reminder_other: Annotated[str, Form()] = "", deadline: Annotated[str, Form()] = "",
     step: Annotated[str, Form()] = "count", counted: Annotated[int | None, Form()] = None,
 ) -> Response:
     """`step=count` shows how many the selection reaches; `step=send` starts the campaign,
@@ -246,7 +380,8 @@ async def new_campaign_submit(
         return login_redirect(request)
     process = await process_for(session, principal, process_id, Role.coordinator)
     form = {"survey": survey, "title": title, "groups": groups or [], "tiers": tiers or [],
-            "reminders": reminders, "deadline": deadline}
+            "reminder_days": reminder_days or [], "reminder_other": reminder_other,
+            "deadline": deadline}
     count: int | None = None
     try:
         count = await service.audience_size(
@@ -256,18 +391,21 @@ async def new_campaign_submit(
             return await _new_page(request, session, principal, process, form, count=count)
         from api.routes.campaigns import launch_campaign
 
+        # The form is checked before Temporal is asked for (a bad entry is a 422, not a 503).
+        _, zone, _ = await CampaignRepository.from_session(session).organisation_info(
+            process.organisation_id)
+        body = _campaign_request(form, ZoneInfo(zone))
         campaign = await launch_campaign(
             session, await request.app.state.temporal.get(), request.app.state.settings,
-            process.organisation_id, process.id,
-            _campaign_request(form, await organisation_time_zone(session,
-                                                                 process.organisation_id)),
-            actor=principal.email)
+            process.organisation_id, process.id, body, actor=principal.email)
     except PydanticValidationError as exc:
         return await _new_page(request, session, principal, process, form, errors=[
             {"message": str(e["msg"]), "code": "validation_failed"} for e in exc.errors()],
             status_code=422)
     except DomainError as exc:
         await session.rollback()
+        # The rollback expired the process row: read it again for the page.
+        process = await process_for(session, principal, process_id, Role.coordinator)
         return await _new_page(request, session, principal, process, form, count=count,
                                errors=_form_errors(exc), status_code=exc.status_code)
     return RedirectResponse(f"/app/campaigns/{campaign.id}", status_code=303)

@@ -1,9 +1,11 @@
 """The mail viewer of the embedded stack (`/dev/mail`): every mail the local SMTP sink kept.
 
 Only mounted behaviour when `settings.dev_mail_viewer` is on (set by `mitwirken dev`), and only
-for signed-in staff: mails carry participants' personal invitation links, so a staff user sees
-the mails sent for their own organisations (the `X-Mitwirken-Organisation` header every sender
-adds); platform admins see all, including mails no organisation is named in.
+for an organisation's admins and coordinators: mails carry participants' personal invitation
+links, so they see the mails sent for the organisations they administer or coordinate (the
+`X-Mitwirken-Organisation` header every sender adds), never another organisation's; steering
+members and clerks get a 403. Platform admins see all, including mails no organisation is
+named in.
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ from api.templating import templates
 from infra.config import Settings, get_settings
 from infra.mail import ORGANISATION_HEADER
 from infra.mailsink import stored_mails
-from services.errors import NotFound
+from services.errors import Forbidden, NotFound
 from services.identity.service import OrgRole, Principal
+from services.models.organisation import Role
 
 router = APIRouter(prefix="/dev/mail", include_in_schema=False)
 
@@ -62,9 +65,17 @@ def _view(mail_id: str, msg: EmailMessage) -> MailView:
     )
 
 
+# Who reads an organisation's mails here (participants' links included).
+VIEWER_ROLES = (Role.admin, Role.coordinator)
+
+
+def viewer_orgs(principal: Principal) -> set[uuid.UUID]:
+    return {org_id for org_id, org in principal.orgs.items() if org.role in VIEWER_ROLES}
+
+
 def _overview_links(org: OrgRole) -> list[NavLink]:
     # The process's own settings: the API child of `mitwirken dev` has the viewer switched on.
-    if get_settings().dev_mail_viewer:
+    if get_settings().dev_mail_viewer and org.role in VIEWER_ROLES:
         return [NavLink("/dev/mail", "Gesendete Mails (Entwicklung)")]
     return []
 
@@ -79,7 +90,13 @@ def may_see(principal: Principal, msg: EmailMessage) -> bool:
         org_id = uuid.UUID(str(msg.get(ORGANISATION_HEADER, "")).strip())
     except ValueError:
         return False  # attributable to no organisation: admins only
-    return org_id in principal.orgs
+    return org_id in viewer_orgs(principal)
+
+
+def require_viewer(principal: Principal) -> None:
+    if not principal.is_platform_admin and not viewer_orgs(principal):
+        raise Forbidden("Die Mails sehen nur Administration und Koordination einer "
+                        "Organisation.", code="forbidden")
 
 
 def _read(path: Path) -> EmailMessage:
@@ -98,6 +115,7 @@ async def mail_list(request: Request, principal: OptionalUser, settings: Setting
     directory = _mail_dir(settings)
     if principal is None:
         return login_redirect(request)
+    require_viewer(principal)
     visible = [(mail_id, msg) for mail_id, msg in stored_mails(directory)
                if may_see(principal, msg)]
     mails = [_view(mail_id, msg) for mail_id, msg in visible[:500]]
@@ -111,6 +129,7 @@ async def mail_detail(mail_id: str, request: Request, principal: OptionalUser,
     directory = _mail_dir(settings)
     if principal is None:
         return login_redirect(request)
+    require_viewer(principal)
     path = directory / f"{mail_id}.eml"
     if not MAIL_ID.match(mail_id) or not path.is_file():
         raise NotFound("Diese Mail gibt es nicht.", code="mail_not_found")

@@ -30,13 +30,14 @@ from contracts.process import (
     RescheduleInput,
     SkipInput,
 )
-from contracts.process_rules import is_closed, needs_approval
+from contracts.process_rules import is_closed, needs_approval, rule_in_words
 from services.errors import DomainError, Unavailable, ValidationFailed
 from services.identity.repository import IdentityRepository
 from services.identity.service import OrgRole, Principal, get_organisation
 from services.models.organisation import Role
 from services.processes import service
 from services.resolutions import service as resolutions
+from services.surveys.repository import SurveyRepository
 from services.template_store.service import visible_templates
 
 router = APIRouter(include_in_schema=False)
@@ -66,6 +67,9 @@ TRANSITION_LABELS = {
     "resolution_rejected": "Abgelehnt", "resolution_deferred": "Vertagt",
     "council_decided": "Beschluss des Rates",
 }
+# An approval's own states: "pending" is a decision waiting, not a phase still planned.
+APPROVAL_LABELS = {"pending": "wartet auf Entscheidung", "approved": "freigegeben",
+                   "rejected": "abgelehnt"}
 RULE_LABELS = {"any": "eine Zustimmung genügt", "majority": "Mehrheit", "all": "alle",
                "quorum": "Quorum"}
 FLASH = {
@@ -119,6 +123,7 @@ def _errors(exc: DomainError) -> list[dict[str, str]]:
 def _ctx(principal: Principal, **extra: Any) -> dict[str, Any]:
     return {"principal": principal, "status_labels": STATUS_LABELS, "kind_labels": KIND_LABELS,
             "transition_labels": TRANSITION_LABELS, "rule_labels": RULE_LABELS,
+            "approval_labels": APPROVAL_LABELS, "rule_in_words": rule_in_words,
             # contracts.process_rules decides which phases may still change.
             "phase_closed": is_closed, **extra}
 
@@ -196,6 +201,8 @@ async def _detail_page(request: Request, session: SessionDep, principal: Princip
         needs_approval=current is not None and needs_approval(
             current.gate is not None, (current.gate or {}).get("approval_status")),
         phase_titles={p.key: p.title for p in out.phases},
+        # Linked from the page: each survey's results.
+        surveys=await SurveyRepository.from_session(session).surveys_of_process(process.id),
         errors=errors or [], entered=entered or {}, flash=FLASH.get(ok or ""), tz=tz),
         status_code=status_code)
 
@@ -309,9 +316,13 @@ async def _approval_page(request: Request, session: SessionDep, principal: Princ
                          approval_id: uuid.UUID, *, errors: list[dict[str, str]] | None = None,
                          form: dict[str, str] | None = None, status_code: int = 200) -> Response:
     session.expire_all()
-    _, out = await service.approval_for(session, principal, approval_id)
+    approval, out = await service.approval_for(session, principal, approval_id)
+    context = await service.approval_context(session, approval)
     return templates.TemplateResponse(request, "processes/approval.html", _ctx(
-        principal, approval=out, errors=errors or [], form=form or {},
+        principal, approval=out, context=context, tz=ZoneInfo(context.time_zone),
+        # contracts.process_rules: the words come from the rule that decides.
+        rule_words=rule_in_words(out.rule, out.quorum, len(out.voters)),  # type: ignore[arg-type]
+        errors=errors or [], form=form or {},
         flash=FLASH.get(request.query_params.get("ok") or "")), status_code=status_code)
 
 

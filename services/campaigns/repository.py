@@ -119,15 +119,26 @@ class CampaignRepository(Repository):
     def add(self, campaign: Campaign) -> None:
         self.session.add(campaign)
 
-    async def get(self, campaign_id: uuid.UUID, *, for_update: bool = False) -> Campaign | None:
+    async def get(self, campaign_id: uuid.UUID, *, for_update: bool = False,
+                  for_share: bool = False) -> Campaign | None:
+        """`for_share`: a send step's lease holds the row against a concurrent cancel (which
+        takes it `for_update`), so a batch either leases before the cancel or sees it."""
         stmt = select(Campaign).where(Campaign.id == campaign_id)
         if for_update:
             stmt = stmt.with_for_update()
+        elif for_share:
+            stmt = stmt.with_for_update(read=True)
         return (await self.session.scalars(stmt)).first()
 
     async def list_for_org(self, organisation_id: uuid.UUID, limit: int = 100) -> list[Campaign]:
         rows = await self.session.scalars(
             select(Campaign).where(Campaign.organisation_id == organisation_id)
+            .order_by(Campaign.created_at.desc()).limit(limit))
+        return list(rows)
+
+    async def list_for_process(self, process_id: uuid.UUID, limit: int = 100) -> list[Campaign]:
+        rows = await self.session.scalars(
+            select(Campaign).where(Campaign.process_id == process_id)
             .order_by(Campaign.created_at.desc()).limit(limit))
         return list(rows)
 
@@ -166,6 +177,7 @@ class CampaignRepository(Repository):
                 func.count().filter(Invitation.status == "declined").label("declined"),
                 func.count().filter(Invitation.reminders_sent > 0).label("reminded"),
                 func.count().filter(Invitation.status == "pending").label("pending"),
+                func.count().filter(Invitation.status == "cancelled").label("cancelled"),
             ).where(Invitation.campaign_id == campaign_id)
         )).one()
         unconfirmed: dict[str, int] = {kind: int(n) for kind, n in await self.session.execute(
@@ -393,9 +405,37 @@ class CampaignRepository(Repository):
             .execution_options(synchronize_session=False))
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    async def cancel_unsent(self, campaign_id: uuid.UUID) -> int:
+        """Mark what a cancelled campaign will not send: queued ledger rows and the pending
+        invitations no send attempt has leased (a leased one is being handed to the relay
+        and becomes `sent` as usual). Returns the number of invitations cancelled."""
+        await self.session.execute(text("""
+            UPDATE outbound_mails SET status = 'cancelled'
+            WHERE campaign_id = :campaign_id AND status = 'queued'
+        """), {"campaign_id": campaign_id})
+        result = await self.session.execute(text("""
+            UPDATE invitations i SET status = 'cancelled'
+            WHERE i.campaign_id = :campaign_id AND i.status = 'pending'
+              AND NOT EXISTS (SELECT 1 FROM outbound_mails m
+                              WHERE m.invitation_id = i.id AND m.kind = 'invitation'
+                                AND m.status IN ('sending', 'unconfirmed', 'sent'))
+        """), {"campaign_id": campaign_id})
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def set_deadline(self, campaign_id: uuid.UUID, deadline: datetime) -> None:
+        """The campaign's deadline and its links' expiry move together."""
+        await self.session.execute(
+            update(Campaign).where(Campaign.id == campaign_id).values(deadline=deadline)
+            .execution_options(synchronize_session=False))
+        await self.session.execute(
+            update(Invitation).where(Invitation.campaign_id == campaign_id)
+            .values(expires_at=deadline).execution_options(synchronize_session=False))
+
     async def close(self, campaign_id: uuid.UUID, closed_at: datetime) -> bool:
+        # A cancelled campaign stays cancelled.
         result = await self.session.execute(
-            update(Campaign).where(Campaign.id == campaign_id, Campaign.status != "closed")
+            update(Campaign).where(Campaign.id == campaign_id,
+                                   Campaign.status.not_in(("closed", "cancelled")))
             .values(status="closed", closed_at=closed_at)
             .execution_options(synchronize_session=False))
         return bool(result.rowcount)  # type: ignore[attr-defined]

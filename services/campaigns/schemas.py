@@ -87,4 +87,6 @@ class CampaignOut(BaseModel):
     declined: int
     reminded: int
     pending: int
+    # Invitations a cancel left unsent.
+    cancelled: int = 0
     progress_percent: float

@@ -33,6 +33,9 @@ from services.stakeholders.addresses import UnsendableAddress, smtp_address
 from services.stakeholders.repository import StakeholderRepository
 from services.stakeholders.rules import unknown_group_message
 
+# A campaign in one of these sends nothing more.
+FINISHED = ("closed", "cancelled")
+
 # --- coordinators ------------------------------------------------------------------------------
 
 
@@ -127,6 +130,14 @@ async def check_target(session: AsyncSession, organisation_id: uuid.UUID,
     return data.model_copy(update={"title": title})
 
 
+async def event_start(session: AsyncSession, campaign: Campaign) -> datetime | None:
+    """When the event an event campaign invites to begins (its deadline's upper bound)."""
+    if campaign.kind != "event" or campaign.target_id is None:
+        return None
+    event = await CampaignRepository.from_session(session).meeting_owner(campaign.target_id)
+    return event[4] if event else None
+
+
 async def get_campaign(session: AsyncSession, campaign_id: uuid.UUID) -> Campaign:
     campaign = await CampaignRepository.from_session(session).get(campaign_id)
     if campaign is None:
@@ -150,6 +161,10 @@ async def list_campaigns(session: AsyncSession, organisation_id: uuid.UUID) -> l
     return await CampaignRepository.from_session(session).list_for_org(organisation_id)
 
 
+async def campaigns_of_process(session: AsyncSession, process_id: uuid.UUID) -> list[Campaign]:
+    return await CampaignRepository.from_session(session).list_for_process(process_id)
+
+
 async def campaign_out(session: AsyncSession, campaign: Campaign) -> CampaignOut:
     counts = await CampaignRepository.from_session(session).progress(campaign.id)
     total = max(counts["total"], campaign.total)
@@ -165,6 +180,7 @@ async def campaign_out(session: AsyncSession, campaign: Campaign) -> CampaignOut
         sent=sent, unconfirmed=counts["unconfirmed"], failed=counts["failed"],
         responded=counts["responded"], processed=done,
         declined=counts["declined"], reminded=counts["reminded"], pending=counts["pending"],
+        cancelled=counts["cancelled"],
         progress_percent=round(100.0 * done / total, 1) if total else 0.0,
     )
 
@@ -194,7 +210,9 @@ async def select_audience(session: AsyncSession, campaign_id: uuid.UUID, *, secr
     campaign = await repo.get(campaign_id, for_update=True)
     if campaign is None:
         raise NotFound("Kampagne nicht gefunden.", code="campaign_not_found")
-    if campaign.batches or await repo.invitation_count(campaign_id):
+    if campaign.batches or await repo.invitation_count(campaign_id) or (
+            campaign.status in FINISHED):
+        # Selected before, or cancelled before anyone was selected (nobody to invite).
         return campaign.total, campaign.batches
     total, batches = await repo.create_invitations(campaign, secret_key, batch_size)
     campaign.total, campaign.batches, campaign.started_at = total, batches, started_at
@@ -237,10 +255,10 @@ async def send_batch(setup: MailSetup, campaign_id: uuid.UUID, *, kind: str, rem
     """
     async with setup.maker() as session:
         repo = CampaignRepository.from_session(session)
-        campaign = await repo.get(campaign_id)
+        campaign = await repo.get(campaign_id, for_share=True)
         if campaign is None:
             raise NotFound("Kampagne nicht gefunden.", code="campaign_not_found")
-        if campaign.status == "closed":
+        if campaign.status in FINISHED:
             return BatchOutcome(0, 0, 0, 0, DeliveryReport())
         org_name, time_zone, org_slug = await repo.organisation_info(campaign.organisation_id)
         owner = (await repo.survey_owner(campaign.target_id)
@@ -311,7 +329,7 @@ async def _fail_unsendable(repo: CampaignRepository, queued: list[QueuedMail]
 async def plan_reminders(session: AsyncSession, campaign_id: uuid.UUID,
                          reminder_no: int) -> tuple[list[int], int]:
     campaign = await get_campaign(session, campaign_id)
-    if campaign.status == "closed":
+    if campaign.status in FINISHED:
         return [], 0
     batch_nos, recipients = await CampaignRepository.from_session(session).reminder_batches(
         campaign_id, reminder_no)
@@ -329,6 +347,38 @@ async def close_campaign(session: AsyncSession, campaign_id: uuid.UUID,
         await _campaign_event(session, campaign, "closed",
                               {"progress": await repo.progress(campaign_id)},
                               dedupe_key=f"campaign-closed:{campaign_id}")
+
+
+async def cancel_campaign(session: AsyncSession, campaign_id: uuid.UUID,
+                          cancelled_at: datetime, *, actor: str | None = None) -> bool:
+    """The workflow's `cancel` update: nothing more is sent. Locks the campaign row, so a
+    send step either leased its batch before (and sends it once) or finds it cancelled."""
+    repo = CampaignRepository.from_session(session)
+    campaign = await repo.get(campaign_id, for_update=True)
+    if campaign is None:
+        raise NotFound("Kampagne nicht gefunden.", code="campaign_not_found")
+    if campaign.status in FINISHED:
+        return False
+    campaign.status, campaign.closed_at = "cancelled", cancelled_at
+    not_sent = await repo.cancel_unsent(campaign_id)
+    await record_event(session, organisation_id=campaign.organisation_id,
+                       process_id=campaign.process_id, type="campaign.cancelled",
+                       data={"campaign_id": str(campaign.id), "not_sent": not_sent},
+                       actor=actor, dedupe_key=f"campaign-cancelled:{campaign_id}")
+    return True
+
+
+async def set_deadline(session: AsyncSession, campaign_id: uuid.UUID, deadline: datetime, *,
+                       actor: str | None = None) -> None:
+    """The workflow's `move_deadline` update (its validator checked the date)."""
+    campaign = await get_campaign(session, campaign_id)
+    previous = campaign.deadline
+    await CampaignRepository.from_session(session).set_deadline(campaign_id, deadline)
+    await record_event(session, organisation_id=campaign.organisation_id,
+                       process_id=campaign.process_id, type="campaign.deadline_moved",
+                       data={"campaign_id": str(campaign.id),
+                             "previous": previous.isoformat(), "deadline": deadline.isoformat()},
+                       actor=actor)
 
 
 # --- participants -----------------------------------------------------------------------------

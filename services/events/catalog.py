@@ -33,6 +33,7 @@ EVENT_TYPES: frozenset[str] = frozenset({
     "campaign.created", "campaign.failed", "campaign.audience_selected",
     "campaign.invitation_batch_sent", "campaign.reminder_batch_sent",
     "campaign.reminder_started", "campaign.closed", "campaign.invitation_declined",
+    "campaign.cancelled", "campaign.deadline_moved",
     # Webhook management itself (admins only, services/events/audience.py).
     "webhook.created", "webhook.secret_rotated", "webhook.deleted", "webhook.redelivered",
     "webhook.disabled",

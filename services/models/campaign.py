@@ -23,9 +23,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from services.models.base import Base, created_at, uuid_pk
 
 CAMPAIGN_KINDS = ("survey", "event")
-# draft → running (sending / waiting for reminders) → closed; failed if the workflow gives up.
-CAMPAIGN_STATUSES = ("draft", "running", "closed", "failed")
-INVITATION_STATUSES = ("pending", "sent", "failed", "declined", "responded")
+# draft → running (sending / waiting for reminders) → closed; failed if the workflow gives up;
+# cancelled by a coordinator (what was not sent by then stays unsent).
+CAMPAIGN_STATUSES = ("draft", "running", "closed", "failed", "cancelled")
+# cancelled: the campaign was cancelled before this invitation was sent.
+INVITATION_STATUSES = ("pending", "sent", "failed", "declined", "responded", "cancelled")
 MAIL_KINDS = ("invitation", "reminder")
 # queued: to be sent (also after a temporary SMTP failure); sending: leased by a send attempt;
 # unconfirmed: committed right before the end-of-data marker went to the server, no 250 seen

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from contracts import campaign as camp
 from contracts import process as c
 from contracts import resolution as r
 from services.errors import Conflict, DomainError, NotFound, ValidationFailed
@@ -32,6 +33,8 @@ CODE_ERRORS: dict[str, type[DomainError]] = {
     r.RESOLUTION_DECIDED: Conflict,
     r.INVALID_DECISION: ValidationFailed,
     c.COMMENT_REQUIRED: ValidationFailed,
+    camp.DEADLINE_REFUSED: ValidationFailed,
+    camp.CAMPAIGN_NOT_RUNNING: Conflict,
 }
 
 

@@ -27,10 +27,11 @@ def _de(d: date | None) -> str:
 
 
 def _texts(n: NotifyInput, *, process_title: str = "", org_name: str = "",
-           link: str = "") -> tuple[str, str]:
+           link: str = "", reasons: list[str] | None = None) -> tuple[str, str]:
     module = _env.get_template(f"{n.kind}.de.txt").make_module({
         "phase": n.phase_title, "end": _de(n.planned_end), "note": n.note,
-        "process": process_title, "org_name": org_name, "link": link})
+        "process": process_title, "org_name": org_name, "link": link,
+        "reasons": [single_line(r) for r in reasons or []]})
     return str(getattr(module, "subject")), str(module)  # noqa: B009  (set in the template)
 
 
@@ -40,16 +41,19 @@ def subject(n: NotifyInput, process_title: str = "") -> str:
 
 def render(n: NotifyInput, *, to: str, process_title: str, mail_from: str, org_name: str,
            public_url: str,
-           attachment: tuple[str, str, bytes] | None = None) -> EmailMessage:
+           attachment: tuple[str, str, bytes] | None = None,
+           reasons: list[str] | None = None) -> EmailMessage:
     """Headers by the email package under the SMTP policy (folded, encoded words, CRLF);
     titles and names as one line; addresses in their ASCII form (punycode domain). Raises
-    UnsendableAddress when `to` cannot go on the wire."""
+    UnsendableAddress when `to` cannot go on the wire. `reasons`: a rejected approval's
+    reasons (the result mail tells the coordinators why)."""
     link = f"{public_url.rstrip('/')}/app/processes/{n.process_id}"
     if n.kind in ("approval_request",) and n.approval_id:
         link = f"{public_url.rstrip('/')}/app/approvals/{n.approval_id}"
     if n.resolution_id is not None:
         link = f"{public_url.rstrip('/')}/app/clerk/resolutions/{n.resolution_id}"
-    title, body = _texts(n, process_title=process_title, org_name=org_name, link=link)
+    title, body = _texts(n, process_title=process_title, org_name=org_name, link=link,
+                         reasons=reasons)
     sender = smtp_address(mail_from)
     msg = EmailMessage(policy=email.policy.SMTP)
     msg["Subject"] = single_line(title)

@@ -45,6 +45,12 @@ async def send_notice(setup: NoticeSetup, data: NotifyInput) -> int:
                                             role=data.recipient_role)
         subject = mails.subject(data, process.title if process else "")
         attachment = None
+        reasons: list[str] = []
+        if data.kind == "approval_result" and data.approval_id is not None:
+            # Written by close_approval before this mail: why the steering group said no.
+            approval = await repo.approval(data.approval_id)
+            if approval is not None and approval.status == "rejected":
+                reasons = list(approval.reasons or [])
         if data.kind == "resolution_submitted" and data.resolution_id is not None:
             # The clerk gets the submitted version's PDF with the mail.
             attachment = await resolutions.submission_attachment(session, data.resolution_id)
@@ -64,7 +70,8 @@ async def send_notice(setup: NoticeSetup, data: NotifyInput) -> int:
         try:
             msg = mails.render(data, to=address, process_title=process.title,
                                mail_from=setup.mail_from, org_name=org.name,
-                               public_url=setup.public_url, attachment=attachment)
+                               public_url=setup.public_url, attachment=attachment,
+                               reasons=reasons)
         except UnsendableAddress as exc:
             # That one mail fails for good; a retry could never send it and would hold up
             # everyone else's.

@@ -8,6 +8,7 @@ the workflows decided, idempotently.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -309,6 +310,35 @@ async def approval_for(session: AsyncSession, principal: Principal,
     process = await repo.get(approval.process_id)
     assert process is not None
     return approval, await _approval_out(session, approval, process, principal)
+
+
+@dataclass(frozen=True)
+class ApprovalContext:
+    """What a steering member decides on: the phase (its checklist as it stands), who asked
+    and why, and the organisation's time zone for the deadline."""
+
+    phase: PhaseOut | None
+    requested_by: str | None
+    reason: str | None
+    time_zone: str
+
+
+async def approval_context(session: AsyncSession, approval: Approval) -> ApprovalContext:
+    repo = ProcessRepository.from_session(session)
+    process = await repo.get(approval.process_id)
+    assert process is not None
+    out = await process_out(session, process)
+    phase = next((p for p in out.phases if p.key == approval.phase_key), None)
+    # The coordinator's request is the transition that opened this very approval.
+    request = next((t for t in reversed(await timeline(session, process))
+                    if t.kind == "approval_requested"
+                    and t.data.get("approval_id") == str(approval.id)), None)
+    org = await IdentityRepository.from_session(session).org_by_id(approval.organisation_id)
+    return ApprovalContext(
+        phase=phase, requested_by=request.actor if request else None,
+        reason=(request.reason if request else None) or (phase.override_reason if phase
+                                                         else None),
+        time_zone=(org.time_zone if org else None) or "Europe/Berlin")
 
 
 def require_voter(principal: Principal, approval: Approval) -> None:

@@ -193,13 +193,15 @@ async def test_participant_pages_without_javascript(client, session, make_staff)
     assert 'lang="en"' in r.text and "Yes, unsubscribe" in r.text
 
 
-async def test_coordinator_page_refreshes_while_running(client, session, make_staff):
+async def test_coordinator_page_follows_progress_while_running(client, session, make_staff):
     staff = await make_staff(role=Role.coordinator)
     _, _, _, campaign = await _invitation(session, staff.org_id)
     r = await client.get(f"/app/campaigns/{campaign.id}", headers=staff.headers)
     assert r.status_code == 200
-    assert r.headers.get("refresh") == "5"
-    assert 'http-equiv="refresh"' in r.text and "1 von 1 Einladungen verarbeitet" in r.text
+    # No reload every 5 s: the SSE script, and a plain link without JavaScript.
+    assert "refresh" not in r.headers and 'http-equiv="refresh"' not in r.text
+    assert f'<a href="/app/campaigns/{campaign.id}">Aktualisieren</a>' in r.text
+    assert '<span data-field="processed">1</span> von <span data-field="total">1</span>' in r.text
     r = await client.get(f"/app/orgs/{staff.org_slug}/campaigns", headers=staff.headers)
     assert r.status_code == 200 and f"/app/campaigns/{campaign.id}" in r.text
     r = await client.get(f"/app/campaigns/{campaign.id}")
@@ -243,7 +245,7 @@ async def test_campaign_page_shows_the_count_before_sending(
     assert "Einladungen an 1 senden" in r.text
 
     form = {"survey": str(survey.id), "groups": "politik", "tiers": "2",
-            "deadline": deadline, "reminders": "P7D", "step": "count",
+            "deadline": deadline, "reminder_days": "7", "step": "count",
             "csrf_token": token_in(r.text)}
     r = await client.post(url, data=form)
     assert "erreicht <strong>0</strong>" in r.text and 'name="step" value="send"' not in r.text

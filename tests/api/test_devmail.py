@@ -132,3 +132,31 @@ def test_both_senders_name_the_organisation():
         to="k@example.org", process_title="P", mail_from="b@stadt.example", org_name="Stadt",
         public_url="http://x")
     assert notice[ORGANISATION_HEADER] == str(org_id)
+
+
+async def test_only_admins_and_coordinators_of_the_organisation(  # type: ignore[no-untyped-def]
+        viewer, make_staff, mail_dir):
+    """Issue 13: the viewer shows participants' links, so it is for the organisation's admins
+    and coordinators only, and never shows another organisation's mails."""
+    from services.models.organisation import Role
+
+    coordinator = await make_staff(role=Role.coordinator)
+    admin = await make_staff(role=Role.admin, org_slug=coordinator.org_slug)
+    steering = await make_staff(role=Role.steering, org_slug=coordinator.org_slug)
+    clerk = await make_staff(role=Role.clerk, org_slug=coordinator.org_slug)
+    other = await make_staff(role=Role.admin)
+    await _send_through_sink(mail_dir, "Einladung Stadt A", coordinator.org_id)
+    await _send_through_sink(mail_dir, "Einladung Stadt B", other.org_id)
+    for staff in (coordinator, admin):
+        listing = await viewer.get("/dev/mail", headers=staff.headers)
+        assert listing.status_code == 200
+        assert "Einladung Stadt A" in listing.text and "Einladung Stadt B" not in listing.text
+        assert 'aria-label="Brotkrumen"' in listing.text
+    ids = re.findall(r'href="/dev/mail/([0-9-]+)"', listing.text)
+    for staff in (steering, clerk):
+        r = await viewer.get("/dev/mail", headers=staff.headers)
+        assert r.status_code == 403 and "Einladung Stadt A" not in r.text
+        r = await viewer.get(f"/dev/mail/{ids[0]}", headers=staff.headers)
+        assert r.status_code == 403 and "persönlicher Link" not in r.text
+    r = await viewer.get(f"/dev/mail/{ids[0]}", headers=other.headers)
+    assert r.status_code == 404 and "persönlicher Link" not in r.text

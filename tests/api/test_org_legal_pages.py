@@ -109,7 +109,8 @@ async def test_admin_fills_in_the_pages_and_anyone_reads_them(app, make_staff): 
         contact = (await anyone.get(f"/o/{slug}/kontakt")).text
         assert "Sprechzeiten: Di und Do 9–12 Uhr" in contact
         english = await anyone.get(f"/o/{slug}/datenschutz?lang=en")
-        assert '<html lang="en" dir="ltr">' in english.text and "<h1>Privacy notice</h1>" in english.text
+        assert '<html lang="en" dir="ltr">' in english.text
+        assert "<h1>Privacy notice</h1>" in english.text
         assert_footer(english.text, slug, "en")
 
 

@@ -4,7 +4,6 @@ nothing after the deadline."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 from collections import Counter
@@ -21,17 +20,17 @@ from services.campaigns import service as campaigns
 from services.models.campaign import Invitation
 from services.models.domain_event import DomainEvent
 from services.models.stakeholder import Stakeholder
-from tests.campaign_helpers import add_stakeholders, campaign_row, ledger, make_campaign, make_org
+from tests.campaign_helpers import (
+    add_stakeholders,
+    campaign_row,
+    ledger,
+    make_campaign,
+    make_org,
+    wait_for,
+)
 from workflows.campaign import InvitationCampaignWorkflow
 
 REPLAY_FILE = Path(__file__).parents[1] / "replay" / "histories" / "campaign_reminders.json"
-
-
-async def _wait_for(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await predicate():
-        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.1)
 
 
 async def test_reminders_only_to_non_respondents_and_stop_at_deadline(
@@ -75,7 +74,7 @@ async def test_reminders_only_to_non_respondents_and_stop_at_deadline(
                 out = await campaigns.campaign_out(s, await campaigns.get_campaign(s, campaign.id))
             return out.total == 9 and out.sent == 9
 
-        await _wait_for(all_invited)
+        await wait_for(all_invited)
         async with maker() as s:
             invitations = list((await s.scalars(
                 select(Invitation).where(Invitation.campaign_id == campaign.id)
@@ -95,7 +94,7 @@ async def test_reminders_only_to_non_respondents_and_stop_at_deadline(
                     if r["kind"] == "reminder" and r["reminder_no"] == 1]
             return len(rows) == 5 and all(r["status"] == "sent" for r in rows)
 
-        await _wait_for(first_reminder_done)
+        await wait_for(first_reminder_done)
         async with maker() as s:
             assert await campaigns.mark_invitation_responded(s, invitations[4].id)
             await s.commit()
