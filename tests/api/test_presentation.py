@@ -5,6 +5,7 @@ shows a deadline as the organisation's local time, never as UTC."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from httpx import ASGITransport, AsyncClient
@@ -86,9 +87,10 @@ def test_tier_and_group_titles() -> None:
 def test_a_form_deadline_ends_at_local_midnight() -> None:
     form = {"deadline": "2026-07-01", "survey": "00000000-0000-0000-0000-000000000001",
             "title": "x", "groups": [], "tiers": [], "reminders": "P7D"}
-    summer = _campaign_request(form, "Europe/Berlin").deadline
+    summer = _campaign_request(form, ZoneInfo("Europe/Berlin")).deadline
     assert summer.astimezone(UTC) == datetime(2026, 7, 1, 21, 59, tzinfo=UTC)
-    winter = _campaign_request({**form, "deadline": "2026-12-01"}, "Europe/Berlin").deadline
+    berlin = ZoneInfo("Europe/Berlin")
+    winter = _campaign_request({**form, "deadline": "2026-12-01"}, berlin).deadline
     assert winter.astimezone(UTC) == datetime(2026, 12, 1, 22, 59, tzinfo=UTC)
 
 
@@ -107,11 +109,11 @@ async def test_the_campaign_page_shows_local_time(app, session, make_staff):  # 
     async with AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver",
                            cookies={SESSION_COOKIE: staff.token}) as web:
         page = (await web.get(f"/app/campaigns/{campaign.id}")).text
-    assert "Frist: 01.07.2026, 23:59 Uhr" in page
+    assert 'Frist: <span id="frist">01.07.2026, 23:59 Uhr</span>' in page
     assert "UTC" not in page and "21:59" not in page
     assert "Gruppen: Seniorinnen und Senioren" in page
     assert "Erreichbarkeitsstufen: Stufe 3 (kaum erreicht)" in page
-    assert "Erinnerungen (Abstand zur Einladung): 7 Tage, 14 Tage" in page
+    assert "Erinnerungen: nach 7 Tagen, nach 14 Tagen" in page
     assert "P7D" not in page
 
 
