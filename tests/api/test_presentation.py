@@ -86,7 +86,7 @@ def test_tier_and_group_titles() -> None:
 
 def test_a_form_deadline_ends_at_local_midnight() -> None:
     form = {"deadline": "2026-07-01", "survey": "00000000-0000-0000-0000-000000000001",
-            "title": "x", "groups": [], "tiers": [], "reminders": "P7D"}
+            "title": "x", "groups": [], "tiers": [], "reminder_days": [7], "reminder_other": ""}
     summer = _campaign_request(form, ZoneInfo("Europe/Berlin")).deadline
     assert summer.astimezone(UTC) == datetime(2026, 7, 1, 21, 59, tzinfo=UTC)
     berlin = ZoneInfo("Europe/Berlin")
