@@ -6,13 +6,17 @@ further changes only mark that another is needed, so a rush of registrations for
 costs a handful of signals (the workflow delivers everything queued whenever it wakes), and a
 registration never waits for Temporal. If Temporal is unreachable, or the API process stops
 before the signal, the change still stands and its mails stay queued in the ledger: the next
-wake-up of that event delivers them.
+wake-up of that event, or the worker's outbox sweep (workflows/meeting_outbox.py) once Temporal
+is back, delivers them. After a failed wake-up the waker does not try again for
+RETRY_AFTER_SECONDS: during an outage every registration would otherwise pay a Temporal
+connection attempt (and a log line), the sweep catches up on what was skipped.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from typing import Any
 
@@ -38,15 +42,24 @@ async def wake(client: Client, meeting_id: uuid.UUID, *, task_queue: str = TASK_
     )
 
 
+RETRY_AFTER_SECONDS = 5.0
+
+
 class Waker:
     """At most one wake-up in flight per event, and one more after it if asked meanwhile."""
 
-    def __init__(self, holder: TemporalHolder) -> None:
+    def __init__(self, holder: TemporalHolder, *,
+                 retry_after: float = RETRY_AFTER_SECONDS) -> None:
         self.holder = holder
         self.running: dict[uuid.UUID, asyncio.Task[None]] = {}
         self.again: set[uuid.UUID] = set()
+        self.retry_after = retry_after
+        # Monotonic time before which no wake-up is tried (Temporal was unreachable).
+        self.down_until = 0.0
 
     def wake_soon(self, meeting_id: uuid.UUID) -> None:
+        if time.monotonic() < self.down_until:
+            return  # Temporal is down: the mails wait in the ledger for the sweep
         if meeting_id in self.running:
             self.again.add(meeting_id)
             return
@@ -59,8 +72,10 @@ class Waker:
                 try:
                     await wake(await self.holder.get(), meeting_id)
                 except Exception as exc:  # any Temporal failure: the mails wait in the ledger
-                    log.warning("event %s: workflow not woken (%s); mails stay queued",
-                                meeting_id, exc)
+                    if time.monotonic() >= self.down_until:  # once per outage, not per event
+                        log.warning("event %s: workflow not woken (%s); mails stay queued "
+                                    "for the outbox sweep", meeting_id, exc)
+                    self.down_until = time.monotonic() + self.retry_after
                     return
                 if meeting_id not in self.again:
                     return

@@ -461,38 +461,27 @@ async def _stakeholder(session: AsyncSession, inv: Invitation) -> Stakeholder | 
 
 async def _register_new(session: AsyncSession, token: str, body: RegistrationIn,
                         now: datetime) -> RegistrationOut | None:
-    """The hot path of a first registration through a personal link: the invitation locked,
-    its context read, then ONE statement under the event's lock places it (with its mail,
-    domain event and receipt), so the lock is held for one statement and the commit. None
-    when this is not a first registration or the event takes none now: the ordinary path
-    decides (and says why)."""
+    """The hot path of a first registration through a personal link: ONE statement, on its own,
+    looks the link up, locks it, places the registration under the event's lock and writes its
+    mail, domain event and receipt (`HotPath.register_by_token`), so a registration is one
+    round trip. None when this is not a first registration or the event takes none now:
+    nothing was written and the ordinary path decides (and says why)."""
     if not body.attending or len(token) > 200:
         return None
-    hot = HotPath.from_session(session)
-    invitation_id = await hot.lock_invitation(hash_token(token))
-    if invitation_id is None:
-        return None
-    ctx = await hot.token_context(invitation_id)
-    if (ctx is None or ctx.kind != "event" or ctx.meeting_id is None
-            or ctx.registration_id is not None
-            or (ctx.expires_at is not None and ctx.expires_at <= now)):
-        return None
     code = checkin_code()
-    row = await hot.place_new({
-        "meeting_id": ctx.meeting_id, "now": now, "need": 1 + body.companions,
-        "registration_id": uuid.uuid4(), "invitation_id": ctx.invitation_id,
-        "stakeholder_id": ctx.stakeholder_id, "name": ctx.name, "email": ctx.email,
-        "language": ctx.language if ctx.language in ("de", "en") else "de",
-        "companions": body.companions, "needs": json.dumps(body.needs.model_dump()),
-        "code": code, "day": now.date()})
+    row = await HotPath.from_session(session).register_by_token(
+        hash_token(token), now=now, registration_id=uuid.uuid4(), companions=body.companions,
+        needs=json.dumps(body.needs.model_dump()), code=code, day=now.date())
     if row is None:
-        return None  # nothing written
-    await _self_description(MeetingRepository.from_session(session), ctx.meeting_id,
-                            ctx.process_id, body.self_description)
-    registered = row.status == "registered"
-    return RegistrationOut(id=row.id, meeting_id=ctx.meeting_id, status=row.status,
+        return None
+    # Its own statement after the registration's (which is committed): no transaction, row
+    # or time in common that could tie the two together.
+    await _self_description(MeetingRepository.from_session(session), row["meeting_id"],
+                            row["process_id"], body.self_description)
+    registered = row["status"] == "registered"
+    return RegistrationOut(id=row["id"], meeting_id=row["meeting_id"], status=row["status"],
                            companions=body.companions,
-                           waitlist_position=None if registered else int(row.waiting),
+                           waitlist_position=None if registered else int(row["waiting"]),
                            checkin_code=code if registered else None)
 
 
