@@ -22,24 +22,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
-from temporalio.client import Client
-from temporalio.common import WorkflowIDReusePolicy
 
 from api.deps import TemporalHolder
-from contracts.meetings import MEETING_SIGNAL_CHANGED, MeetingWorkflowInput, meeting_workflow_id
-from contracts.queues import TASK_QUEUE
+from infra.meeting_wake import wake
+
+__all__ = ["Waker", "commit_and_wake", "wake", "waker"]
 
 log = logging.getLogger(__name__)
-
-
-async def wake(client: Client, meeting_id: uuid.UUID, *, task_queue: str = TASK_QUEUE) -> None:
-    await client.start_workflow(
-        "MeetingWorkflow", MeetingWorkflowInput(meeting_id=meeting_id),
-        id=meeting_workflow_id(meeting_id), task_queue=task_queue,
-        start_signal=MEETING_SIGNAL_CHANGED,
-        # A finished run (the event is over) is started again for a late change.
-        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-    )
 
 
 RETRY_AFTER_SECONDS = 5.0

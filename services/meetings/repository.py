@@ -188,6 +188,14 @@ class MeetingRepository(Repository):
         await self.session.execute(update(MeetingMail).where(MeetingMail.id == mail_id).values(
             status=status, error=error, sent_at=at))
 
+    async def events_with_pending_mail(self, created_before: datetime) -> list[uuid.UUID]:
+        """Events with a mail still queued since before `created_before` (the outbox sweep)."""
+        rows = await self.session.scalars(
+            select(MeetingMail.meeting_id).where(
+                MeetingMail.status == "pending", MeetingMail.created_at < created_before)
+            .distinct())
+        return list(rows)
+
     async def pending_count(self, meeting_id: uuid.UUID) -> int:
         return int(await self.session.scalar(
             select(func.count()).select_from(MeetingMail).where(

@@ -919,3 +919,9 @@ async def diversity(session: AsyncSession, *, meeting_id: uuid.UUID | None = Non
     counts = await MeetingRepository.from_session(session).self_description_counts(
         meeting_id=meeting_id, process_id=process_id)
     return summarise(counts)
+
+
+async def events_waiting_for_mail(session: AsyncSession, min_age: timedelta) -> list[uuid.UUID]:
+    """Events with a mail queued longer than `min_age` ago and not delivered yet."""
+    return await MeetingRepository.from_session(session).events_with_pending_mail(
+        datetime.now(UTC) - min_age)

@@ -11,7 +11,6 @@ from typing import Any
 import asyncpg
 from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.campaigns.receipt import receipt_ctes
 from services.errors import Conflict
