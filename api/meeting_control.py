@@ -23,10 +23,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
+from api import process_control
 from api.deps import TemporalHolder
 from infra.meeting_wake import wake
+from services.errors import DomainError
+from services.models.meeting import Meeting
 
-__all__ = ["Waker", "commit_and_wake", "wake", "waker"]
+__all__ = ["Waker", "commit_and_wake", "tick_diversity_item", "wake", "waker"]
 
 log = logging.getLogger(__name__)
 
@@ -90,3 +93,27 @@ async def commit_and_wake(request: Request, session: AsyncSession,
                           meeting_id: uuid.UUID) -> None:
     await session.commit()
     waker(request.app).wake_soon(meeting_id)
+
+
+async def tick_diversity_item(request: Request, session: AsyncSession, meeting: Meeting,
+                              actor: str | None) -> bool:
+    """After the event took place its self-descriptions are final: when they meet the
+    checklist's diversity criterion, its item in the event's phase is ticked through the
+    process workflow's checklist update (what the coordinator's click does), with the
+    coordinator as its actor. True when it was ticked now. Temporal unreachable or the phase
+    closed: the item stays open and the event's page shows it met with the tick to do."""
+    from contracts.process import ChecklistInput
+    from services.meetings import service as meetings
+
+    item = await meetings.diversity_item(session, meeting)
+    if item is None or not item.met or item.done:
+        return False
+    try:
+        client = await request.app.state.temporal.get()
+        await process_control.check_item(client, item.process_id, ChecklistInput(
+            phase_key=item.phase_key, item_key=item.key, done=True, actor=actor))
+    except DomainError as exc:
+        log.warning("event %s: diversity item %s/%s not ticked (%s)", meeting.id,
+                    item.phase_key, item.key, exc.message)
+        return False
+    return True

@@ -33,7 +33,7 @@ from services.errors import Conflict, Gone, NotFound, ValidationFailed
 from services.events.service import record_event
 from services.identity.service import Principal
 from services.meetings import export
-from services.meetings.diversity import DiversityOut, summarise
+from services.meetings.diversity import CHECKLIST_TITLE, DiversityOut, summarise
 from services.meetings.links import public_token
 from services.meetings.repository import HotPath, MeetingRepository
 from services.meetings.schemas import (
@@ -919,6 +919,32 @@ async def diversity(session: AsyncSession, *, meeting_id: uuid.UUID | None = Non
     counts = await MeetingRepository.from_session(session).self_description_counts(
         meeting_id=meeting_id, process_id=process_id)
     return summarise(counts)
+
+
+@dataclass(frozen=True)
+class DiversityItem:
+    """The checklist item of the event's phase that the event's self-descriptions answer."""
+
+    process_id: uuid.UUID
+    phase_key: str
+    key: str
+    title: str
+    done: bool
+    # The event's self-descriptions meet it (`DiversityOut.checklist_met`).
+    met: bool
+
+
+async def diversity_item(session: AsyncSession, meeting: Meeting) -> DiversityItem | None:
+    """The diversity item ("Teilnahme von Akteuren unterschiedlicher Gruppen, ...") of the
+    event's phase and whether the event met it; None when the phase has no such item."""
+    item = next((i for i in await ProcessRepository.from_session(session).checklist(
+        meeting.process_id) if i.phase_key == meeting.phase_key
+        and " ".join(i.title.split()) == CHECKLIST_TITLE), None)
+    if item is None:
+        return None
+    met = (await diversity(session, meeting_id=meeting.id)).checklist_met
+    return DiversityItem(process_id=meeting.process_id, phase_key=item.phase_key, key=item.key,
+                         title=item.title, done=item.done, met=met)
 
 
 async def events_waiting_for_mail(session: AsyncSession, min_age: timedelta) -> list[uuid.UUID]:
