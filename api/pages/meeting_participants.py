@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
 from api.deps import SessionDep, SettingsDep
+from api.form_errors import field_message
 from api.meeting_control import commit_and_wake
 from api.ratelimit import participation_limits, public_registration_limits
 from api.templating import templates
@@ -83,6 +84,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "unknown": "Diesen Link kennen wir nicht. Bitte prüfen Sie, ob Sie ihn vollständig "
         "aus der E-Mail übernommen haben.", "limited": "Zu viele Anfragen. Bitte warten Sie "
         "eine Minute und versuchen Sie es dann erneut.", "other_lang": "English",
+        "invalid": "Bitte prüfen Sie diese Angabe.",
         **VALUE_LABELS,
     },
     "en": {
@@ -124,6 +126,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "unknown": "We do not know this link. Please check that you copied it completely "
         "from the e-mail.", "limited": "Too many requests. Please wait a minute and try "
         "again.", "other_lang": "Deutsch",
+        "invalid": "Please check this entry.",
+        "invalid_email": "This is not a valid e-mail address.",
+        "invalid_name": "Please enter your name.",
         "keine_angabe": "prefer not to say",
         "unter_18": "under 18", "18_26": "18–26", "27_44": "27–44", "45_64": "45–64",
         "65_plus": "65 and older", "weiblich": "female", "maennlich": "male",
@@ -222,12 +227,35 @@ def _form_body(form: FormData) -> dict[str, Any]:
     return body
 
 
-def _errors_of(exc: ValidationError | ValidationFailed) -> list[dict[str, str]]:
+# Which label of TEXTS names a field of the registration bodies in an error message.
+_FIELD_LABELS = {"companions": "companions", "name": "name", "email": "email",
+                 "language": "language", "needs.interpreter": "interpreter",
+                 "needs.note": "note", "self_description.age_band": "age_band",
+                 "self_description.gender": "gender", "self_description.origin": "origin",
+                 "self_description.group": "group"}
+
+
+def _errors_of(exc: ValidationError | ValidationFailed, lang: str) -> list[dict[str, str]]:
+    """What was wrong, in the page's language and with the form's labels: never pydantic's
+    English defaults, never the API's field paths."""
+    t = TEXTS[lang]
+
+    def label(field: str) -> str:
+        key = _FIELD_LABELS.get(field)
+        return t[key] if key else ""
+
     if isinstance(exc, ValidationFailed):
-        return [{"field": str(d.get("field", "")), "message": str(d.get("message", ""))}
-                for d in (exc.details or [])] or [{"field": "", "message": exc.message}]
-    return [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
-            for e in exc.errors()]
+        if exc.code in t:
+            return [{"field": "", "message": t[exc.code]}]
+        details = [d for d in (exc.details or []) if isinstance(d, dict)]
+        # The services' messages are German; an English page says what to fix in English.
+        return [{"field": label(str(d.get("field", ""))),
+                 "message": str(d.get("message", "")) if lang == "de"
+                 else t.get(f"invalid_{d.get('field')}", t["invalid"])}
+                for d in details] or [{"field": "", "message": exc.message if lang == "de"
+                                       else t["invalid"]}]
+    return [{"field": label(".".join(str(p) for p in e["loc"])),
+             "message": field_message(e, lang)} for e in exc.errors()]
 
 
 # --- the personal link of an event campaign --------------------------------------------
@@ -273,7 +301,7 @@ async def event_link_post(request: Request, session: AsyncSession, token: str
         await meetings.register_by_token(session, token, registration)
     except (ValidationError, ValidationFailed) as exc:
         await session.rollback()
-        return await event_link_page(request, session, token, errors=_errors_of(exc),
+        return await event_link_page(request, session, token, errors=_errors_of(exc, lang),
                                      status=422)
     except DomainError as exc:
         await session.rollback()
@@ -340,7 +368,7 @@ async def public_post(meeting_id: uuid.UUID, request: Request, session: SessionD
         meeting = await meetings.public_meeting(session, meeting_id)  # fresh after rollback
         return _public_form(request, lang, meeting_id,
                             await _event_view(session, meeting, lang), values,
-                            _errors_of(exc), status=422)
+                            _errors_of(exc, lang), status=422)
     except DomainError as exc:
         await session.rollback()
         return _error(request, lang, exc)
