@@ -5,7 +5,7 @@ name on the wire is the one below (the same strings as before, so recorded histo
 the argument and result types are checked by mypy and decoded by the converter, and a typo is
 an import error instead of an activity that never runs. The bodies never run: the worker
 registers the real functions of activities/ under the same names, and
-tests/workflows/test_stubs.py proves each stub has its real activity with the same name and
+tests/contracts/test_stubs.py proves each stub has its real activity with the same name and
 types.
 
 Services do not import this module (it imports temporalio); activities and workflows do.
@@ -26,6 +26,7 @@ from contracts.campaign import (
     SendBatchIn,
     SendBatchOut,
 )
+from contracts.meetings import ACTIVITY_SWEEP, OutboxSweepInput
 from contracts.process import (
     ApprovalDecided,
     CloseApprovalInput,
@@ -92,8 +93,16 @@ async def close_campaign(inp: CloseCampaignIn) -> None:
     _stub()
 
 
+# --- events ---
+
+
+@activity.defn(name=ACTIVITY_SWEEP)
+async def sweep_meeting_outbox(data: OutboxSweepInput) -> int:
+    _stub()
+
+
 ALL = [persist_process_state, open_approval, record_vote, close_approval, notify_process,
-       select_audience, send_batch, plan_reminders, close_campaign]
+       select_audience, send_batch, plan_reminders, close_campaign, sweep_meeting_outbox]
 
 
 # --- signals ---

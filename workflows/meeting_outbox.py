@@ -18,7 +18,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from contracts.meetings import ACTIVITY_SWEEP, OUTBOX_WORKFLOW_TYPE, OutboxSweepInput
+    from contracts import stubs
+    from contracts.meetings import OUTBOX_WORKFLOW_TYPE, OutboxSweepInput
     from workflows.registry import WORKFLOWS
 
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=5), backoff_coefficient=2.0,
@@ -32,7 +33,7 @@ class MeetingOutboxWorkflow:
     async def run(self, data: OutboxSweepInput) -> None:
         while True:
             await workflow.execute_activity(
-                ACTIVITY_SWEEP, data, result_type=int,
+                stubs.sweep_meeting_outbox, data,
                 start_to_close_timeout=timedelta(minutes=5), retry_policy=RETRY)
             info = workflow.info()
             if (info.is_continue_as_new_suggested()
