@@ -154,7 +154,7 @@ async def test_concurrent_public_confirmations_never_overbook(committed_maker):
     assert (m.places_taken, m.waiting) == (8, 12)
 
 
-async def test_the_same_link_clicked_at_once_registers_once(committed_maker):
+async def test_the_same_link_clicked_at_once_registers_once(committed_maker):  # type: ignore[no-untyped-def]
     """The one-statement hot path reads "no registration yet" from its snapshot: racing
     clicks of one link meet the unique index and take the ordinary path, which sees the
     first. Declines racing them lock the link first, as the hot path does: no deadlock."""

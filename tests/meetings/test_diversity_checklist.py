@@ -57,7 +57,7 @@ async def _item(maker, pid) -> ChecklistItem:  # type: ignore[no-untyped-def]
             ChecklistItem.process_id == pid, ChecklistItem.key == "vielfalt-teilnahme"))).one()
 
 
-async def test_held_with_varied_participants_ticks_the_diversity_item(
+async def test_held_with_varied_participants_ticks_the_diversity_item(  # type: ignore[no-untyped-def]
         settings, committed_maker, time_skipping_env, smtp_sink, make_committed_staff):
     env = time_skipping_env
     org = await make_org(make_committed_staff, steering=1)

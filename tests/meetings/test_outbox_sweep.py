@@ -40,7 +40,7 @@ async def _until(pred, timeout=20.0):  # type: ignore[no-untyped-def]
         await asyncio.sleep(0.1)
 
 
-async def test_mails_queued_while_temporal_was_down_go_out_when_it_is_back(
+async def test_mails_queued_while_temporal_was_down_go_out_when_it_is_back(  # type: ignore[no-untyped-def]
         settings, committed_maker, time_skipping_env, smtp_sink):
     env = time_skipping_env
     infra_mail.configure(MailTransport("127.0.0.1", smtp_sink.port))
@@ -99,7 +99,7 @@ async def test_mails_queued_while_temporal_was_down_go_out_when_it_is_back(
         await handle.terminate()
 
 
-async def test_the_waker_does_not_retry_temporal_per_registration_during_an_outage(settings):
+async def test_the_waker_does_not_retry_temporal_per_registration_during_an_outage(settings):  # type: ignore[no-untyped-def]
     """While Temporal is down, a rush of registrations costs one connection attempt per
     RETRY_AFTER_SECONDS, not one each (the sweep catches up on the skipped wake-ups)."""
     from api.deps import TemporalHolder

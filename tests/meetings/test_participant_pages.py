@@ -157,7 +157,7 @@ def _summary(page: str) -> str:
     return found.group(0)
 
 
-async def test_bad_input_is_explained_in_the_pages_language(client, session, make_staff):
+async def test_bad_input_is_explained_in_the_pages_language(client, session, make_staff):  # type: ignore[no-untyped-def]
     """Bad input on the personal link's page and on the public page: German messages with the
     form's labels (English on the English page), never pydantic's English defaults."""
     staff = await make_staff(role=Role.coordinator)
