@@ -474,8 +474,9 @@ async def _register_new(session: AsyncSession, token: str, body: RegistrationIn,
         needs=json.dumps(body.needs.model_dump()), code=code, day=now.date())
     if row is None:
         return None
-    # Its own statement after the registration's (which is committed): no transaction, row
-    # or time in common that could tie the two together.
+    # Stored apart as always (no key back). On the API's path the registration's statement
+    # ran on its own and is committed already, so the two do not even share a transaction;
+    # on the page's path (a transaction already open) they commit together.
     await _self_description(MeetingRepository.from_session(session), row["meeting_id"],
                             row["process_id"], body.self_description)
     registered = row["status"] == "registered"
