@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from temporalio import activity
@@ -14,12 +15,15 @@ from contracts.meetings import (
     ACTIVITY_DELIVER,
     ACTIVITY_REMIND,
     ACTIVITY_SCHEDULE,
+    ACTIVITY_SWEEP,
     MeetingSchedule,
+    OutboxSweepInput,
     ReminderInput,
 )
 from infra import mail as infra_mail
 from infra.config import get_settings
 from infra.db import session_scope
+from infra.meeting_wake import wake
 from services.meetings import delivery
 from services.meetings import service as meetings
 
@@ -50,7 +54,22 @@ async def send_meeting_reminders(data: ReminderInput) -> int:
     return await delivery.deliver(_setup(), data.meeting_id)
 
 
+@activity.defn(name=ACTIVITY_SWEEP)
+async def sweep_meeting_outbox(data: OutboxSweepInput) -> int:
+    """Wake the workflow of every event whose mails wait longer than they should (their
+    wake-up was lost: Temporal down, the API stopped before the signal). The workflow
+    delivers them through the ledger's claims, so a wake-up too many never sends twice.
+    Returns how many events were woken."""
+    async with session_scope() as session:
+        events = await meetings.events_waiting_for_mail(
+            session, timedelta(seconds=data.min_age_seconds))
+    client, queue = activity.client(), activity.info().task_queue
+    for meeting_id in events:
+        await wake(client, meeting_id, task_queue=queue)
+    return len(events)
+
+
 MEETING_ACTIVITIES: list[Callable[..., Any]] = [
-    meeting_schedule, deliver_meeting_mails, send_meeting_reminders]
+    meeting_schedule, deliver_meeting_mails, send_meeting_reminders, sweep_meeting_outbox]
 
 ACTIVITIES.extend(MEETING_ACTIVITIES)

@@ -6,47 +6,52 @@ further changes only mark that another is needed, so a rush of registrations for
 costs a handful of signals (the workflow delivers everything queued whenever it wakes), and a
 registration never waits for Temporal. If Temporal is unreachable, or the API process stops
 before the signal, the change still stands and its mails stay queued in the ledger: the next
-wake-up of that event delivers them.
+wake-up of that event, or the worker's outbox sweep (workflows/meeting_outbox.py) once Temporal
+is back, delivers them. After a failed wake-up the waker does not try again for
+RETRY_AFTER_SECONDS: during an outage every registration would otherwise pay a Temporal
+connection attempt (and a log line), the sweep catches up on what was skipped.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
-from temporalio.client import Client
-from temporalio.common import WorkflowIDReusePolicy
 
+from api import process_control
 from api.deps import TemporalHolder
-from contracts.meetings import MEETING_SIGNAL_CHANGED, MeetingWorkflowInput, meeting_workflow_id
-from contracts.queues import TASK_QUEUE
+from infra.meeting_wake import wake
+from services.errors import DomainError
+from services.models.meeting import Meeting
+
+__all__ = ["Waker", "commit_and_wake", "tick_diversity_item", "wake", "waker"]
 
 log = logging.getLogger(__name__)
 
 
-async def wake(client: Client, meeting_id: uuid.UUID, *, task_queue: str = TASK_QUEUE) -> None:
-    await client.start_workflow(
-        "MeetingWorkflow", MeetingWorkflowInput(meeting_id=meeting_id),
-        id=meeting_workflow_id(meeting_id), task_queue=task_queue,
-        start_signal=MEETING_SIGNAL_CHANGED,
-        # A finished run (the event is over) is started again for a late change.
-        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-    )
+RETRY_AFTER_SECONDS = 5.0
 
 
 class Waker:
     """At most one wake-up in flight per event, and one more after it if asked meanwhile."""
 
-    def __init__(self, holder: TemporalHolder) -> None:
+    def __init__(self, holder: TemporalHolder, *,
+                 retry_after: float = RETRY_AFTER_SECONDS) -> None:
         self.holder = holder
         self.running: dict[uuid.UUID, asyncio.Task[None]] = {}
         self.again: set[uuid.UUID] = set()
+        self.retry_after = retry_after
+        # Monotonic time before which no wake-up is tried (Temporal was unreachable).
+        self.down_until = 0.0
 
     def wake_soon(self, meeting_id: uuid.UUID) -> None:
+        if time.monotonic() < self.down_until:
+            return  # Temporal is down: the mails wait in the ledger for the sweep
         if meeting_id in self.running:
             self.again.add(meeting_id)
             return
@@ -59,8 +64,10 @@ class Waker:
                 try:
                     await wake(await self.holder.get(), meeting_id)
                 except Exception as exc:  # any Temporal failure: the mails wait in the ledger
-                    log.warning("event %s: workflow not woken (%s); mails stay queued",
-                                meeting_id, exc)
+                    if time.monotonic() >= self.down_until:  # once per outage, not per event
+                        log.warning("event %s: workflow not woken (%s); mails stay queued "
+                                    "for the outbox sweep", meeting_id, exc)
+                    self.down_until = time.monotonic() + self.retry_after
                     return
                 if meeting_id not in self.again:
                     return
@@ -86,3 +93,27 @@ async def commit_and_wake(request: Request, session: AsyncSession,
                           meeting_id: uuid.UUID) -> None:
     await session.commit()
     waker(request.app).wake_soon(meeting_id)
+
+
+async def tick_diversity_item(request: Request, session: AsyncSession, meeting: Meeting,
+                              actor: str | None) -> bool:
+    """After the event took place its self-descriptions are final: when they meet the
+    checklist's diversity criterion, its item in the event's phase is ticked through the
+    process workflow's checklist update (what the coordinator's click does), with the
+    coordinator as its actor. True when it was ticked now. Temporal unreachable or the phase
+    closed: the item stays open and the event's page shows it met with the tick to do."""
+    from contracts.process import ChecklistInput
+    from services.meetings import service as meetings
+
+    item = await meetings.diversity_item(session, meeting)
+    if item is None or not item.met or item.done:
+        return False
+    try:
+        client = await request.app.state.temporal.get()
+        await process_control.check_item(client, item.process_id, ChecklistInput(
+            phase_key=item.phase_key, item_key=item.key, done=True, actor=actor))
+    except DomainError as exc:
+        log.warning("event %s: diversity item %s/%s not ticked (%s)", meeting.id,
+                    item.phase_key, item.key, exc.message)
+        return False
+    return True

@@ -41,11 +41,16 @@ def _body_422(where: str) -> bytes:
 
 
 # Pages get a page: a participant who pasted text with a stray control character (Word's
-# line break is U+000B) should read what to do, not a JSON body.
+# line break is U+000B) should read what to do, not a JSON body. German first, then English:
+# the guard cannot know whether the page was shown in English (a personal link's language
+# comes from its invitation), and English pages must not answer in German only.
 _PAGE_422 = ("<!DOCTYPE html><html lang=\"de\"><head><meta charset=\"utf-8\">"
-             "<title>Eingabe ungültig</title></head><body><main><h1>Die Eingabe ist ungültig"
-             "</h1><p>" + CONTROL_CHAR_MESSAGE + " Bitte gehen Sie zurück, entfernen Sie das "
-             "Zeichen (oft aus kopiertem Text) und senden Sie das Formular erneut.</p>"
+             "<title>Eingabe ungültig / Invalid input</title></head><body><main><h1>Die "
+             "Eingabe ist ungültig</h1><p>" + CONTROL_CHAR_MESSAGE + " Bitte gehen Sie "
+             "zurück, entfernen Sie das Zeichen (oft aus kopiertem Text) und senden Sie das "
+             "Formular erneut.</p><section lang=\"en\"><h2>Invalid input</h2><p>Control "
+             "characters (such as the null character) are not allowed. Please go back, remove "
+             "the character (often from copied text) and send the form again.</p></section>"
              "</main></body></html>").encode()
 
 

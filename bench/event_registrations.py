@@ -2,7 +2,7 @@
 bare FastAPI + asyncpg endpoint doing one conditional insert, side by side in one run.
 
     .venv/bin/python bench/event_registrations.py [--registrations 1000] [--capacity 200]
-        [--connections 1000] [--rounds 3]
+        [--connections 1000] [--rounds 3] [--no-sql-only]
 
 Both servers are real uvicorn processes (uvloop + httptools, one worker) on the same embedded
 PostgreSQL; the load generator is the minimal keep-alive client of bench/survey_submit.py.
@@ -10,14 +10,21 @@ Each round uses a fresh event of `capacity` places and `registrations` personal 
 fires every registration at once (one connection each by default), API first, then raw.
 
 - API: POST /api/v1/participation/{token}/registration {"attending": true}: rate limiter,
-  token lookup with the invitation's row lock, the event's row lock, placement (registered or
-  waitlisted, strict order), the registration row with its check-in code, its mail queued in
-  the ledger, the domain event, the invitation's receipt, one transaction; then the
-  (coalesced, background) wake-up of the event's workflow: Temporal is not running here, so
-  each wake-up fails fast and the mails stay queued, as they would in an outage.
+  then ONE statement in autocommit (services/meetings/repository.py `_REGISTER_BY_TOKEN`):
+  the invitation by its token hash with its row lock, the event's row lock by the conditional
+  counter UPDATE, placement (registered or waitlisted, strict order), the registration row
+  with its check-in code, its mail queued in the ledger, the domain event, the invitation's
+  receipt and its event; then the (coalesced, background) wake-up of the event's workflow:
+  Temporal is not running here, so the first wake-up fails and the waker rests for 5 s (the
+  mails stay queued for the outbox sweep, as they would in an outage).
 - raw: parses the same body and runs ONE statement: a conditional UPDATE of the event's
   counter (`places_taken < capacity`, which takes the same row lock) gating the status of the
   registration it inserts. The correct minimum; a count-then-insert would overbook.
+
+- SQL only (skipped with `--no-sql-only`): the API's statement run directly with asyncpg
+  from this process (10 connections, no HTTP, no API), on a third event: the ceiling of the
+  API's own transaction under the event's row lock, to tell the framework's share from
+  PostgreSQL's.
 
 After each round the rows are counted: exactly `capacity` registered, the rest waitlisted,
 one row per accepted request (0 over capacity, 0 lost).
@@ -173,6 +180,37 @@ async def burst(port: int, paths: list[str], connections: int, proc) -> dict:  #
             "cpu_ms": cpu / max(1, len(lat)) * 1000, "pg_ms": pg / max(1, len(lat)) * 1000}
 
 
+async def direct(dsn: str, tokens: list[str]) -> dict:
+    """The API's registration statement straight from asyncpg (10 connections)."""
+    from datetime import UTC, datetime
+
+    import asyncpg
+
+    from services.campaigns.tokens import hash_token
+    from services.meetings.repository import _REGISTER_BY_TOKEN
+    from services.meetings.service import checkin_code
+
+    pool = await asyncpg.create_pool(dsn, min_size=10, max_size=10)
+    statuses: dict[str, int] = {}
+    lat: list[float] = []
+
+    async def one(token: str) -> None:
+        now = datetime.now(UTC)
+        t0 = time.perf_counter()
+        row = await pool.fetchrow(_REGISTER_BY_TOKEN, hash_token(token), now, 1, uuid.uuid4(),
+                                  0, "{}", checkin_code(), now.date())
+        lat.append(time.perf_counter() - t0)
+        key = row["status"] if row else "none"
+        statuses[key] = statuses.get(key, 0) + 1
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(one(t) for t in tokens))
+    elapsed = time.perf_counter() - t0
+    await pool.close()
+    return {"rps": len(lat) / elapsed, "elapsed": elapsed, "p50": pct(lat, 50) * 1000,
+            "p99": pct(lat, 99) * 1000, "n": len(lat), "statuses": statuses}
+
+
 async def count(dsn: str, meeting_id: uuid.UUID) -> dict:
     import asyncpg
 
@@ -207,6 +245,8 @@ async def main() -> None:
     ap.add_argument("--capacity", type=int, default=200)
     ap.add_argument("--connections", type=int, default=1000)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--no-sql-only", action="store_true",
+                    help="skip the API's statement run directly (no HTTP)")
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-events-"))
@@ -228,7 +268,7 @@ async def main() -> None:
     api_port, raw_port = free_port(), free_port()
     api = start_server("api.app:create_app", api_port, env)
     raw = start_server("bench.event_registrations:raw_app", raw_port, env)
-    results: dict[str, list[dict]] = {"api": [], "raw": []}
+    results: dict[str, list[dict]] = {"api": [], "raw": [], "sql": []}
     all_ok = True
     try:
         # Warm-up (imports, pools, prepared statements) on an event of its own.
@@ -256,12 +296,24 @@ async def main() -> None:
                                 args.capacity)
             results["api"].append(api_res)
             results["raw"].append(raw_res)
-        med = {k: statistics.median(r["rps"] for r in v) for k, v in results.items()}
-        p99 = {k: statistics.median(r["p99"] for r in v) for k, v in results.items()}
+            if not args.no_sql_only:
+                sql_prep = await prepare(dsn, args.capacity, args.registrations)
+                sql_res = await direct(plain_dsn, sql_prep["tokens"])
+                print(f"  SQL only: {sql_res['rps']:.0f} registrations/s, p99 "
+                      f"{sql_res['p99']:.0f} ms (the API's statement, asyncpg, 10 connections)")
+                all_ok &= check("SQL only", {**sql_res, "cpu_ms": 0, "pg_ms": 0},
+                                await count(plain_dsn, sql_prep["api_event"]),
+                                args.registrations, args.capacity)
+                results["sql"].append(sql_res)
+        med = {k: statistics.median(r["rps"] for r in v) for k, v in results.items() if v}
+        p99 = {k: statistics.median(r["p99"] for r in v) for k, v in results.items() if v}
         print(f"\nmedian of {args.rounds} rounds: API {med['api']:.0f}/s (p99 "
               f"{p99['api']:.0f} ms), raw {med['raw']:.0f}/s (p99 {p99['raw']:.0f} ms), "
               f"API / raw {med['api'] / med['raw']:.0%}; "
               f"{'0 over capacity, 0 lost in every round' if all_ok else 'MISMATCH'}")
+        if "sql" in med:
+            print(f"the API's statement alone: {med['sql']:.0f}/s; API / SQL only "
+                  f"{med['api'] / med['sql']:.0%}, SQL only / raw {med['sql'] / med['raw']:.0%}")
     finally:
         for proc in (api, raw):
             proc.terminate()

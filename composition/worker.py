@@ -17,6 +17,7 @@ from infra import outbound
 from infra.config import Settings
 from infra.db import create_engine, create_sessionmaker
 from infra.mail import MailTransport
+from infra.meeting_wake import start_outbox_sweep
 from infra.temporal import connect
 from infra.webhook_dispatch import start_dispatcher
 from workflows.registry import WORKFLOWS
@@ -63,5 +64,7 @@ async def run_worker(settings: Settings) -> None:
     workers = build_workers(client)
     # Webhook delivery runs whenever a worker does (idempotent; see infra/webhook_dispatch.py).
     await start_dispatcher(client, settings)
+    # Likewise the event mails' sweep: what was queued while Temporal was down goes out now.
+    await start_outbox_sweep(client)
     log.info("worker running on %s and %s", TASK_QUEUE, MAIL_TASK_QUEUE)
     await asyncio.gather(*(w.run() for w in workers))

@@ -38,3 +38,19 @@ class ReminderInput(BaseModel):
     # The start time the timer was set for: the activity sends only if it is still the
     # event's start (a reschedule that raced the timer never mails the old time).
     starts_at: datetime
+
+
+# The outbox sweep (workflows/meeting_outbox.py): one per installation, started by every
+# worker at start-up (USE_EXISTING), so mails queued while Temporal was unreachable go out
+# when it is back, without waiting for the next change of their event.
+OUTBOX_WORKFLOW_ID = "meeting-outbox"
+OUTBOX_WORKFLOW_TYPE = "MeetingOutboxWorkflow"
+ACTIVITY_SWEEP = "sweep_meeting_outbox"
+
+
+class OutboxSweepInput(BaseModel):
+    # How often the sweep looks (the first look is at once, when the worker starts).
+    interval_seconds: int = 60
+    # A mail this old and still pending lost its wake-up (a younger one is normally being
+    # delivered by its event's workflow right now).
+    min_age_seconds: int = 60

@@ -5,7 +5,7 @@ name on the wire is the one below (the same strings as before, so recorded histo
 the argument and result types are checked by mypy and decoded by the converter, and a typo is
 an import error instead of an activity that never runs. The bodies never run: the worker
 registers the real functions of activities/ under the same names, and
-tests/workflows/test_stubs.py proves each stub has its real activity with the same name and
+tests/contracts/test_stubs.py proves each stub has its real activity with the same name and
 types.
 
 Services do not import this module (it imports temporalio); activities and workflows do.
@@ -27,6 +27,7 @@ from contracts.campaign import (
     SendBatchOut,
     SetDeadlineIn,
 )
+from contracts.meetings import ACTIVITY_SWEEP, OutboxSweepInput
 from contracts.process import (
     ApprovalDecided,
     CloseApprovalInput,
@@ -98,9 +99,17 @@ async def set_campaign_deadline(inp: SetDeadlineIn) -> None:
     _stub()
 
 
+# --- events ---
+
+
+@activity.defn(name=ACTIVITY_SWEEP)
+async def sweep_meeting_outbox(data: OutboxSweepInput) -> int:
+    _stub()
+
+
 ALL = [persist_process_state, open_approval, record_vote, close_approval, notify_process,
        select_audience, send_batch, plan_reminders, close_campaign,
-       set_campaign_deadline]
+       set_campaign_deadline, sweep_meeting_outbox]
 
 
 # --- signals ---

@@ -3,6 +3,7 @@ from workflows import (  # noqa: F401
     approval,
     campaign,  # noqa: F401
     meeting,
+    meeting_outbox,
     process,
     resolution,
     webhooks,

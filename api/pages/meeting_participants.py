@@ -24,6 +24,7 @@ from starlette.datastructures import FormData
 
 from api import languages
 from api.deps import SessionDep, SettingsDep
+from api.form_errors import field_message
 from api.meeting_control import commit_and_wake
 from api.ratelimit import participation_limits, public_registration_limits
 from api.templating import for_organisation
@@ -129,12 +130,36 @@ def _form_body(form: FormData) -> dict[str, Any]:
     return body
 
 
-def _errors_of(exc: ValidationError | ValidationFailed) -> list[dict[str, str]]:
+# Which label of the catalogs' `event` texts names a field of the registration bodies in a message.
+_FIELD_LABELS = {"companions": "companions", "name": "name", "email": "email",
+                 "language": "language", "needs.interpreter": "interpreter",
+                 "needs.note": "note", "self_description.age_band": "age_band",
+                 "self_description.gender": "gender", "self_description.origin": "origin",
+                 "self_description.group": "group"}
+
+
+def _errors_of(exc: ValidationError | ValidationFailed, lang: str) -> list[dict[str, str]]:
+    """What was wrong, in the page's language and with the form's labels: never pydantic's
+    English defaults, never the API's field paths."""
+    t = i18n.texts(lang, "event")
+    german = lang in (i18n.DEFAULT, i18n.EASY_GERMAN)
+
+    def label(field: str) -> str:
+        key = _FIELD_LABELS.get(field)
+        return t[key] if key else ""
+
     if isinstance(exc, ValidationFailed):
-        return [{"field": str(d.get("field", "")), "message": str(d.get("message", ""))}
-                for d in (exc.details or [])] or [{"field": "", "message": exc.message}]
-    return [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
-            for e in exc.errors()]
+        if exc.code in t:
+            return [{"field": "", "message": t[exc.code]}]
+        details = [d for d in (exc.details or []) if isinstance(d, dict)]
+        # The services' messages are German; another page says what to fix in its language.
+        return [{"field": label(str(d.get("field", ""))),
+                 "message": str(d.get("message", "")) if german
+                 else t.get(f"invalid_{d.get('field')}", t["invalid"])}
+                for d in details] or [{"field": "", "message": exc.message if german
+                                       else t["invalid"]}]
+    return [{"field": label(".".join(str(p) for p in e["loc"])),
+             "message": field_message(e, lang)} for e in exc.errors()]
 
 
 # --- the personal link of an event campaign --------------------------------------------
@@ -182,7 +207,7 @@ async def event_link_post(request: Request, session: AsyncSession, token: str
         await meetings.register_by_token(session, token, registration, language=lang)
     except (ValidationError, ValidationFailed) as exc:
         await session.rollback()
-        return await event_link_page(request, session, token, errors=_errors_of(exc),
+        return await event_link_page(request, session, token, errors=_errors_of(exc, lang),
                                      status=422)
     except DomainError as exc:
         await session.rollback()
@@ -247,7 +272,7 @@ async def public_post(meeting_id: uuid.UUID, request: Request, session: SessionD
         await for_organisation(request, session, meeting.organisation_id)
         return _public_form(request, lang, meeting_id,
                             await _event_view(session, meeting, lang), values,
-                            _errors_of(exc), status=422)
+                            _errors_of(exc, lang), status=422)
     except DomainError as exc:
         await session.rollback()
         return _error(request, lang, exc)

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
 
 from api.deps import OptionalUser, SessionDep
-from api.meeting_control import commit_and_wake
+from api.meeting_control import commit_and_wake, tick_diversity_item
 from api.pages.login import login_redirect
 from api.templating import templates
 from services.errors import DomainError, ValidationFailed
@@ -166,6 +166,7 @@ async def _detail(request: Request, session: AsyncSession, principal: Principal,
                    "registration_opens_at": _local_input(meeting.registration_opens_at, tz),
                    "registration_deadline": _local_input(meeting.registration_deadline, tz)},
         "diversity": await meetings.diversity(session, meeting_id=meeting_id),
+        "diversity_item": await meetings.diversity_item(session, meeting),
         "dimension_labels": DIMENSIONS, "errors": errors or [], "entered": entered or {},
         "flash": FLASH.get(request.query_params.get("ok") or "")}, status_code=status_code)
 
@@ -205,7 +206,8 @@ async def edit_page(meeting_id: uuid.UUID, request: Request, session: SessionDep
             data["online_url"] = str(form.get("online_url") or "").strip() or None
             data["public"] = form.get("public") == "1"
             body = MeetingUpdate.model_validate(data)
-        await meetings.update_meeting(session, meeting_id, body, actor=principal.email)
+        meeting = await meetings.update_meeting(session, meeting_id, body,
+                                                actor=principal.email)
     except (DomainError, ValidationError) as exc:
         await session.rollback()
         # A refused edit keeps what was typed (the other two forms send none of it).
@@ -216,6 +218,8 @@ async def edit_page(meeting_id: uuid.UUID, request: Request, session: SessionDep
         return await _detail(request, session, principal, meeting_id, errors=_errors(exc),
                              entered=entered, status_code=getattr(exc, "status_code", 422))
     await commit_and_wake(request, session, meeting_id)
+    if form.get("aktion") == "stattgefunden":
+        await tick_diversity_item(request, session, meeting, principal.email)
     return RedirectResponse(f"/app/events/{meeting_id}?ok=saved", status_code=303)
 
 

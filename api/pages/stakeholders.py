@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError as PydanticValidationError
 
 from api.deps import OptionalUser, SessionDep
+from api.form_errors import field_message
 from api.pages import ORG_LINKS, NavLink
 from api.pages.login import login_redirect
 from api.templating import templates
@@ -254,26 +255,8 @@ def _stakeholder_in(form: dict[str, str], tz: ZoneInfo) -> StakeholderIn:
             notes=form["notes"] or None)
     except PydanticValidationError as exc:
         raise ValidationFailed("Bitte die markierten Angaben prüfen.", details=[
-            {"field": str(e["loc"][0]) if e["loc"] else "form", "message": _german(e)}
+            {"field": str(e["loc"][0]) if e["loc"] else "form", "message": field_message(e)}
             for e in exc.errors()]) from None
-
-
-def _german(error: Any) -> str:
-    """pydantic's complaint in German (the rules' own ValueErrors are German already)."""
-    ctx = error.get("ctx") or {}
-    kind = error["type"]
-    if kind == "value_error":
-        return str(ctx.get("error") or error["msg"]).removeprefix("Value error, ")
-    if kind == "string_too_long":
-        return f"höchstens {ctx.get('max_length')} Zeichen"
-    if kind == "string_too_short":
-        return "fehlt" if ctx.get("min_length") == 1 else \
-            f"mindestens {ctx.get('min_length')} Zeichen"
-    if kind == "too_long":
-        return f"höchstens {ctx.get('max_length')} Einträge"
-    if kind in ("literal_error", "int_parsing", "greater_than_equal", "less_than_equal"):
-        return "ungültige Auswahl"
-    return "ungültige Angabe"
 
 
 FormField = Annotated[str, Form()]

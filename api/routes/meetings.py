@@ -16,7 +16,7 @@ from fastapi import APIRouter, Query, Request, Response, UploadFile, status
 from pydantic import BaseModel, Field
 
 from api.deps import CurrentUser, SessionDep, SettingsDep
-from api.meeting_control import commit_and_wake
+from api.meeting_control import commit_and_wake, tick_diversity_item
 from api.ratelimit import participation_limits, public_registration_limits
 from services.meetings import calendar
 from services.meetings import service as meetings
@@ -92,6 +92,8 @@ async def update_event(meeting_id: uuid.UUID, body: MeetingUpdate, request: Requ
     await meetings.meeting_for(session, principal, meeting_id, Role.coordinator)
     meeting = await meetings.update_meeting(session, meeting_id, body, actor=principal.email)
     await commit_and_wake(request, session, meeting_id)
+    if body.status == "held":
+        await tick_diversity_item(request, session, meeting, principal.email)
     return await meetings.meeting_out(session, meeting)
 
 

@@ -15,6 +15,10 @@ from pydantic import BaseModel
 from services.surveys.suppression import MIN_GROUP, suppress_reach
 
 DIMENSIONS = ("age_band", "gender", "origin", "group_key")
+# The process templates' checklist item this summary answers (matched by its title, as the
+# templates name it; the keys differ between templates).
+CHECKLIST_TITLE = ("Teilnahme von Akteuren unterschiedlicher Gruppen, unterschiedlichen Alters, "
+                   "verschiedener Geschlechter und Nationalitäten")
 NOT_GIVEN = "keine_angabe"
 # German labels of the dimensions and of the fixed answers (services/meetings/schemas.py);
 # a group is a stakeholder group key and is labelled with the organisation's groups.

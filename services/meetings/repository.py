@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
+from services import i18n
+from services.campaigns.receipt import receipt_ctes
 from services.models.campaign import Campaign
 from services.models.meeting import (
     Meeting,
@@ -186,6 +189,14 @@ class MeetingRepository(Repository):
         await self.session.execute(update(MeetingMail).where(MeetingMail.id == mail_id).values(
             status=status, error=error, sent_at=at))
 
+    async def events_with_pending_mail(self, created_before: datetime) -> list[uuid.UUID]:
+        """Events with a mail still queued since before `created_before` (the outbox sweep)."""
+        rows = await self.session.scalars(
+            select(MeetingMail.meeting_id).where(
+                MeetingMail.status == "pending", MeetingMail.created_at < created_before)
+            .distinct())
+        return list(rows)
+
     async def pending_count(self, meeting_id: uuid.UUID) -> int:
         return int(await self.session.scalar(
             select(func.count()).select_from(MeetingMail).where(
@@ -194,54 +205,69 @@ class MeetingRepository(Repository):
 
 # --- the hot path: a new registration through a personal link ------------------------------
 
-_LOCK_INVITATION = text("SELECT id FROM invitations WHERE token_hash = :h FOR UPDATE")
-
-# Read after the invitation's lock (a new statement, so a second click of the same link sees
-# what the first committed).
-_TOKEN_CONTEXT = text("""
-    SELECT i.id AS invitation_id, i.organisation_id, i.stakeholder_id, i.language,
-           i.expires_at, c.kind, m.id AS meeting_id, m.process_id,
-           r.id AS registration_id, s.name, s.email
-    FROM invitations i JOIN campaigns c ON c.id = i.campaign_id
-    LEFT JOIN meetings m ON m.id = c.target_id AND c.kind = 'event'
-    LEFT JOIN meeting_registrations r ON r.meeting_id = m.id AND r.invitation_id = i.id
-    LEFT JOIN stakeholders s ON s.id = i.stakeholder_id
-    WHERE i.id = :id
-""")
-
-# One statement while the event's row is locked: the UPDATE takes the lock and decides from
-# the locked (newest) row alone, by the rule of `service.placement`: registered while places are
-# free and nobody waits (then `waiting` stays 0), otherwise waitlisted (then `waiting` >= 1 is
-# the new person's position). The registration, its mail, its domain event and the
-# invitation's receipt are written by the same statement. No row when the event does not take
-# registrations now (cancelled, held, started, outside its window): the caller then takes the
-# ordinary path, which says why.
-_FITS = "(waiting = 0 AND (capacity = 0 OR places_taken + :need <= capacity))"
-_PLACE_NEW = f"""
-    WITH u AS (
+# ONE statement, run on its own (autocommit), so a registration is one round trip:
+# - `inv`: the invitation behind the token, locked first (as every other path of a personal link
+#   does, so this statement and a concurrent decline of the same link cannot deadlock), if its
+#   campaign is an event campaign and the link has not expired;
+# - `ctx`: its person, if this invitation has no registration for the event yet. The check reads
+#   the statement's snapshot: a second click of the same link that raced the first is stopped by
+#   the unique index (meeting_id, invitation_id), the caller then takes the ordinary path;
+# - `u`: the event's counter UPDATE takes the event's row lock and decides from the locked
+#   (newest) row alone, by the rule of `service.placement`: registered while places are free and
+#   nobody waits (then `waiting` stays 0), otherwise waitlisted (then `waiting` >= 1 is the new
+#   person's position); no row when the event does not take registrations now (cancelled,
+#   held, started, outside its window): the caller then takes the ordinary path, which says why;
+# - the registration, its mail in the ledger, its domain event and the invitation's receipt.
+# The lock on the event is held for this one statement and its commit.
+# Parameters: $1 token hash, $2 now, $3 places needed (1 + companions), $4 registration id,
+# $5 companions, $6 needs (JSON text), $7 check-in code, $8 today (the receipt's date),
+# $9 the language chosen on the page (or NULL: the invitation's, if one the mails speak),
+# $10 the languages the mails speak.
+_FITS = "(waiting = 0 AND (capacity = 0 OR places_taken + $3::int <= capacity))"
+_REGISTER_BY_TOKEN = f"""
+    WITH inv AS (
+        SELECT i.id, i.stakeholder_id, c.target_id AS meeting_id,
+               COALESCE($9::text, CASE WHEN i.language = ANY($10::text[]) THEN i.language
+                                       ELSE 'de' END) AS language
+        FROM invitations i JOIN campaigns c ON c.id = i.campaign_id
+        WHERE i.token_hash = $1 AND c.kind = 'event' AND c.target_id IS NOT NULL
+          AND (i.expires_at IS NULL OR i.expires_at > $2)
+        FOR UPDATE OF i
+    ),
+    ctx AS (
+        SELECT inv.id, inv.stakeholder_id, inv.meeting_id, inv.language, s.name, s.email
+        FROM inv LEFT JOIN stakeholders s ON s.id = inv.stakeholder_id
+        WHERE NOT EXISTS (SELECT 1 FROM meeting_registrations x
+                          WHERE x.meeting_id = inv.meeting_id AND x.invitation_id = inv.id)
+    ),
+    u AS (
         UPDATE meetings SET
-            places_taken = places_taken + CASE WHEN {_FITS} THEN :need ELSE 0 END,
+            places_taken = places_taken + CASE WHEN {_FITS} THEN $3::int ELSE 0 END,
             waiting = waiting + CASE WHEN {_FITS} THEN 0 ELSE 1 END,
             status = CASE
-                WHEN {_FITS} AND capacity <> 0 AND places_taken + :need >= capacity THEN 'full'
+                WHEN {_FITS} AND capacity <> 0 AND places_taken + $3::int >= capacity
+                    THEN 'full'
                 WHEN {_FITS} THEN 'open'
                 WHEN capacity <> 0 AND places_taken >= capacity THEN 'full'
                 ELSE 'open' END
-        WHERE id = :meeting_id AND status IN ('planned', 'open', 'full')
-          AND starts_at > :now
-          AND (registration_opens_at IS NULL OR registration_opens_at <= :now)
-          AND (registration_deadline IS NULL OR registration_deadline >= :now)
-        RETURNING id, organisation_id, process_id, title, places_taken, waiting
+        FROM ctx
+        WHERE meetings.id = ctx.meeting_id AND meetings.status IN ('planned', 'open', 'full')
+          AND meetings.starts_at > $2
+          AND (meetings.registration_opens_at IS NULL OR meetings.registration_opens_at <= $2)
+          AND (meetings.registration_deadline IS NULL OR meetings.registration_deadline >= $2)
+        RETURNING meetings.id, meetings.organisation_id, meetings.process_id, meetings.title,
+                  meetings.places_taken, meetings.waiting, ctx.id AS invitation_id,
+                  ctx.stakeholder_id, ctx.language, ctx.name, ctx.email
     ),
     r AS (
         INSERT INTO meeting_registrations (id, meeting_id, organisation_id, invitation_id,
             stakeholder_id, name, email, language, status, companions, needs, walk_in,
             checkin_code, ics_sequence, registered_at, created_at)
-        SELECT :registration_id, u.id, u.organisation_id, :invitation_id, :stakeholder_id,
-               :name, :email, :language,
+        SELECT $4, u.id, u.organisation_id, u.invitation_id, u.stakeholder_id,
+               u.name, u.email, u.language,
                CASE WHEN u.waiting = 0 THEN 'registered' ELSE 'waitlisted' END,
-               CAST(:companions AS smallint), CAST(:needs AS jsonb), false, :code, 0,
-               CASE WHEN u.waiting = 0 THEN CAST(:now AS timestamptz) END, now()
+               $5::smallint, $6::text::jsonb, false, $7, 0,
+               CASE WHEN u.waiting = 0 THEN $2::timestamptz END, now()
         FROM u
         RETURNING id, seq, status
     ),
@@ -249,7 +275,7 @@ _PLACE_NEW = f"""
         INSERT INTO meeting_mails (id, idempotency_key, meeting_id, registration_id, kind,
                                    payload, status, created_at)
         SELECT gen_random_uuid(),
-               CASE WHEN r.status = 'registered' THEN 'confirmation:' || r.id::text || '\\:0'
+               CASE WHEN r.status = 'registered' THEN 'confirmation:' || r.id::text || ':0'
                     ELSE 'waitlisted:' || r.id::text || ':' || r.seq::text END,
                u.id, r.id,
                CASE WHEN r.status = 'registered' THEN 'confirmation' ELSE 'waitlisted' END,
@@ -267,26 +293,30 @@ _PLACE_NEW = f"""
                u.process_id,
                jsonb_build_object('event_id', u.id::text, 'title', u.title,
                                   'registration_id', r.id::text,
-                                  'companions', CAST(:companions AS integer))
+                                  'companions', $5::integer)
                || CASE WHEN r.status = 'registered'
                        THEN jsonb_build_object('places_taken', u.places_taken)
                        ELSE '{{}}'::jsonb END
         FROM r, u
     ),
-    {{receipt}}
-    SELECT r.id, r.seq, r.status, u.waiting FROM r, u
+    {receipt_ctes("(SELECT invitation_id FROM u)", "$8")}
+    SELECT r.id, r.seq, r.status, u.waiting, u.id AS meeting_id, u.process_id FROM r, u
 """
 
 
 class HotPath(Repository):
-    async def lock_invitation(self, token_hash: str) -> uuid.UUID | None:
-        return (await self.session.execute(_LOCK_INVITATION, {"h": token_hash})).scalar()
-
-    async def token_context(self, invitation_id: uuid.UUID) -> Any:
-        return (await self.session.execute(_TOKEN_CONTEXT, {"id": invitation_id})).first()
-
-    async def place_new(self, values: dict[str, Any]) -> Any:
-        from services.campaigns.receipt import receipt_ctes
-
-        stmt = text(_PLACE_NEW.replace("{receipt}", receipt_ctes(":invitation_id", ":day")))
-        return (await self.session.execute(stmt, values)).first()
+    async def register_by_token(self, token_hash: str, *, now: datetime, registration_id:
+                                uuid.UUID, companions: int, needs: str, code: str,
+                                day: date, language: str | None = None) -> Any:
+        """`_REGISTER_BY_TOKEN`: the new registration's id, seq, status, waitlist position,
+        event and process, or None when this is not a first registration of an open event
+        (nothing was written; a racing second click of the same link included)."""
+        try:
+            return await self.raw_fetchrow(_REGISTER_BY_TOKEN, token_hash, now,
+                                           1 + companions, registration_id, companions,
+                                           needs, code, day, language,
+                                           list(i18n.LANGUAGES), atomic=True)
+        except asyncpg.UniqueViolationError:
+            # The same link's other click committed first (or, once in 10^12, the check-in
+            # code was taken): the statement wrote nothing, the ordinary path decides.
+            return None

@@ -34,7 +34,7 @@ from services.errors import Conflict, Gone, NotFound, ValidationFailed
 from services.events.service import record_event
 from services.identity.service import Principal
 from services.meetings import export
-from services.meetings.diversity import DiversityOut, summarise
+from services.meetings.diversity import CHECKLIST_TITLE, DiversityOut, summarise
 from services.meetings.links import public_token
 from services.meetings.repository import HotPath, MeetingRepository
 from services.meetings.schemas import (
@@ -462,38 +462,30 @@ async def _stakeholder(session: AsyncSession, inv: Invitation) -> Stakeholder | 
 
 async def _register_new(session: AsyncSession, token: str, body: RegistrationIn,
                         now: datetime, language: str | None) -> RegistrationOut | None:
-    """The hot path of a first registration through a personal link: the invitation locked,
-    its context read, then ONE statement under the event's lock places it (with its mail,
-    domain event and receipt), so the lock is held for one statement and the commit. None
-    when this is not a first registration or the event takes none now: the ordinary path
-    decides (and says why)."""
+    """The hot path of a first registration through a personal link: ONE statement, on its own,
+    looks the link up, locks it, places the registration under the event's lock and writes its
+    mail, domain event and receipt (`HotPath.register_by_token`), so a registration is one
+    round trip. None when this is not a first registration or the event takes none now:
+    nothing was written and the ordinary path decides (and says why). `language`: the one
+    chosen on the page, else the invitation's."""
     if not body.attending or len(token) > 200:
         return None
-    hot = HotPath.from_session(session)
-    invitation_id = await hot.lock_invitation(hash_token(token))
-    if invitation_id is None:
-        return None
-    ctx = await hot.token_context(invitation_id)
-    if (ctx is None or ctx.kind != "event" or ctx.meeting_id is None
-            or ctx.registration_id is not None
-            or (ctx.expires_at is not None and ctx.expires_at <= now)):
-        return None
     code = checkin_code()
-    row = await hot.place_new({
-        "meeting_id": ctx.meeting_id, "now": now, "need": 1 + body.companions,
-        "registration_id": uuid.uuid4(), "invitation_id": ctx.invitation_id,
-        "stakeholder_id": ctx.stakeholder_id, "name": ctx.name, "email": ctx.email,
-        "language": i18n.supported(language or ctx.language),
-        "companions": body.companions, "needs": json.dumps(body.needs.model_dump()),
-        "code": code, "day": now.date()})
+    row = await HotPath.from_session(session).register_by_token(
+        hash_token(token), now=now, registration_id=uuid.uuid4(), companions=body.companions,
+        needs=json.dumps(body.needs.model_dump()), code=code, day=now.date(),
+        language=i18n.normalise(language))
     if row is None:
-        return None  # nothing written
-    await _self_description(MeetingRepository.from_session(session), ctx.meeting_id,
-                            ctx.process_id, body.self_description)
-    registered = row.status == "registered"
-    return RegistrationOut(id=row.id, meeting_id=ctx.meeting_id, status=row.status,
+        return None
+    # Stored apart as always (no key back). On the API's path the registration's statement
+    # ran on its own and is committed already, so the two do not even share a transaction;
+    # on the page's path (a transaction already open) they commit together.
+    await _self_description(MeetingRepository.from_session(session), row["meeting_id"],
+                            row["process_id"], body.self_description)
+    registered = row["status"] == "registered"
+    return RegistrationOut(id=row["id"], meeting_id=row["meeting_id"], status=row["status"],
                            companions=body.companions,
-                           waitlist_position=None if registered else int(row.waiting),
+                           waitlist_position=None if registered else int(row["waiting"]),
                            checkin_code=code if registered else None)
 
 
@@ -936,3 +928,35 @@ async def diversity(session: AsyncSession, *, meeting_id: uuid.UUID | None = Non
     counts = await MeetingRepository.from_session(session).self_description_counts(
         meeting_id=meeting_id, process_id=process_id)
     return summarise(counts)
+
+
+@dataclass(frozen=True)
+class DiversityItem:
+    """The checklist item of the event's phase that the event's self-descriptions answer."""
+
+    process_id: uuid.UUID
+    phase_key: str
+    key: str
+    title: str
+    done: bool
+    # The event's self-descriptions meet it (`DiversityOut.checklist_met`).
+    met: bool
+
+
+async def diversity_item(session: AsyncSession, meeting: Meeting) -> DiversityItem | None:
+    """The diversity item ("Teilnahme von Akteuren unterschiedlicher Gruppen, ...") of the
+    event's phase and whether the event met it; None when the phase has no such item."""
+    item = next((i for i in await ProcessRepository.from_session(session).checklist(
+        meeting.process_id) if i.phase_key == meeting.phase_key
+        and " ".join(i.title.split()) == CHECKLIST_TITLE), None)
+    if item is None:
+        return None
+    met = (await diversity(session, meeting_id=meeting.id)).checklist_met
+    return DiversityItem(process_id=meeting.process_id, phase_key=item.phase_key, key=item.key,
+                         title=item.title, done=item.done, met=met)
+
+
+async def events_waiting_for_mail(session: AsyncSession, min_age: timedelta) -> list[uuid.UUID]:
+    """Events with a mail queued longer than `min_age` ago and not delivered yet."""
+    return await MeetingRepository.from_session(session).events_with_pending_mail(
+        datetime.now(UTC) - min_age)

@@ -11,10 +11,9 @@ from typing import Any
 import asyncpg
 from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.campaigns.receipt import receipt_ctes
-from services.errors import Conflict, Unavailable
+from services.errors import Conflict
 from services.models.campaign import Campaign, Invitation
 from services.models.process import Process
 from services.models.survey import (
@@ -94,12 +93,6 @@ def _submit_sql(identified: bool) -> str:
 
 _SUBMIT = {False: _submit_sql(False), True: _submit_sql(True)}
 
-# Raised by asyncpg when the connection is gone (server restart, network): the pool must drop
-# the connection, as SQLAlchemy does for its own statements (it does not see these errors).
-_CONNECTION_ERRORS = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError,
-                      asyncpg.exceptions.OperatorInterventionError)  # 57P01 admin shutdown etc.
-
-
 def _answer_arrays(rows: Sequence[AnswerRow]) -> dict[str, list[Any]]:
     return {"q": [r.question_key for r in rows], "o": [r.ordinal for r in rows],
             "c": [r.choice for r in rows],
@@ -156,11 +149,6 @@ def _target(row: Any) -> TokenTarget | None:
 
 
 class SurveyRepository(Repository):
-    def __init__(self, session: AsyncSession) -> None:
-        super().__init__(session)
-        self._conn: AsyncConnection | None = None
-        self._driver: asyncpg.Connection | None = None
-
     # --- definitions -------------------------------------------------------------------
     async def process(self, process_id: uuid.UUID) -> Process | None:
         return await self.session.get(Process, process_id)
@@ -226,21 +214,9 @@ class SurveyRepository(Repository):
 
     # --- tokens ------------------------------------------------------------------------
     async def _raw(self, sql: str, *args: Any) -> Any:
-        """One statement on the raw asyncpg connection of the session (see `_TOKEN_READ`).
-        The connection is looked up once per repository, which lives within one transaction
-        (`from_session` per use; never kept across a commit)."""
-        if self._conn is None:
-            # Each look-up costs greenlet switches; the hot path asks once per request.
-            self._conn = await self.session.connection()
-            self._driver = (await self._conn.get_raw_connection()).driver_connection
-        conn, raw = self._conn, self._driver
-        assert raw is not None  # asyncpg always exposes its driver connection
+        """`raw_fetchrow`, a violated constraint (a concurrent submission) as 409."""
         try:
-            return await raw.fetchrow(sql, *args)
-        except _CONNECTION_ERRORS as exc:
-            await conn.invalidate()  # the pool opens a fresh connection for the next request
-            raise Unavailable("Die Datenbank ist nicht erreichbar.",
-                              code="database_unavailable") from exc
+            return await self.raw_fetchrow(sql, *args)
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise Conflict("Die Änderung widerspricht einer gleichzeitigen Änderung.",
                            code="conflict") from exc

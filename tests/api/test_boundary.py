@@ -159,6 +159,8 @@ async def test_a_browser_gets_a_german_page_for_a_control_character(client):  # 
                           headers={"accept": "text/html,application/xhtml+xml"})
     assert r.status_code == 422 and r.headers["content-type"].startswith("text/html")
     assert "Steuerzeichen" in r.text and 'lang="de"' in r.text
+    # An English page's participant reads it too (the guard cannot know the page's language).
+    assert '<section lang="en">' in r.text and "Control characters" in r.text
 
 
 async def test_migration_repairs_survey_times_stored_as_infinity(client, session, make_staff):  # type: ignore[no-untyped-def]

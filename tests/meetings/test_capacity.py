@@ -152,3 +152,38 @@ async def test_concurrent_public_confirmations_never_overbook(committed_maker):
         range(1, 13))
     m = await meeting(committed_maker, setup.meeting_id)
     assert (m.places_taken, m.waiting) == (8, 12)
+
+
+async def test_the_same_link_clicked_at_once_registers_once(committed_maker):  # type: ignore[no-untyped-def]
+    """The one-statement hot path reads "no registration yet" from its snapshot: racing
+    clicks of one link meet the unique index and take the ordinary path, which sees the
+    first. Declines racing them lock the link first, as the hot path does: no deadlock."""
+    setup = await make_event(committed_maker, capacity=3)
+    [token] = await make_links(committed_maker, setup, 1)
+
+    results = await asyncio.gather(*(_register(committed_maker, token) for _ in range(6)))
+
+    assert len({r.id for r in results}) == 1
+    assert {r.status for r in results} == {"registered"}
+    rows = await registrations(committed_maker, setup.meeting_id)
+    assert [r.status for r in rows] == ["registered"]
+    m = await meeting(committed_maker, setup.meeting_id)
+    assert (m.places_taken, m.waiting) == (1, 0)
+
+    async def decline():  # type: ignore[no-untyped-def]
+        async with committed_maker() as s:
+            out = await service.register_by_token(s, token, RegistrationIn(attending=False))
+            await s.commit()
+            return out
+
+    [other] = await make_links(committed_maker, setup, 1)
+    mixed = await asyncio.gather(*(
+        [_register(committed_maker, other) for _ in range(3)] + [decline() for _ in range(3)]))
+    assert len(mixed) == 6  # none failed (a deadlock would raise)
+    rows = await registrations(committed_maker, setup.meeting_id)
+    m = await meeting(committed_maker, setup.meeting_id)
+    assert m.places_taken == sum(1 + r.companions for r in rows if r.status == "registered")
+    async with committed_maker() as s:
+        mails = list(await s.scalars(select(MeetingMail.idempotency_key).where(
+            MeetingMail.meeting_id == setup.meeting_id, MeetingMail.kind == "confirmation")))
+    assert len(mails) == len(set(mails))

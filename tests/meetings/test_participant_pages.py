@@ -145,3 +145,64 @@ async def test_the_invitations_decline_link_cancels_the_registration(client, ses
         == "registered"
     api = await client.post(f"/api/v1/participation/{c}/decline")
     assert api.status_code == 200 and api.json()["status"] == "declined"
+
+
+ENGLISH_DEFAULTS = ("Input should", "String should", "Field required", "valid integer",
+                    "Value error", "should have")
+
+
+def _summary(page: str) -> str:
+    found = re.search(r'<div class="error-summary".*?</div>', page, re.S)
+    assert found, page
+    return found.group(0)
+
+
+async def test_bad_input_is_explained_in_the_pages_language(client, session, make_staff):  # type: ignore[no-untyped-def]
+    """Bad input on the personal link's page and on the public page: German messages with the
+    form's labels (English on the English page), never pydantic's English defaults."""
+    staff = await make_staff(role=Role.coordinator)
+    process = await make_process(session, staff.org_id)
+    event = (await _event(client, staff, process.id, public=True, capacity=10)).json()
+    [token] = await _links(session, staff.org_id, process.id, event["id"], 1)
+    bad_link = {"attending": "yes", "companions": "viele", "interpreter": "x" * 60,
+                "sd_group": "g" * 101}
+
+    r = await client.post(f"/t/{token}", data=bad_link)
+    assert r.status_code == 422
+    summary = _summary(r.text)
+    assert "Begleitpersonen (zusätzlich zu Ihnen): ungültige Auswahl" in summary
+    assert "Dolmetschen in folgender Sprache: höchstens 50 Zeichen" in summary
+    assert "Ich komme als …: höchstens 100 Zeichen" in summary
+    assert not any(s in summary for s in ENGLISH_DEFAULTS), summary
+    assert "needs.interpreter" not in summary
+
+    r = await client.post(f"/t/{token}?lang=en", data=bad_link)
+    assert r.status_code == 422
+    summary = _summary(r.text)
+    assert "Companions (in addition to you): not one of the choices" in summary
+    assert "Interpreting into this language: at most 50 characters" in summary
+    assert not any(s in summary for s in ENGLISH_DEFAULTS), summary
+
+    url = f"/veranstaltungen/{event['id']}/anmeldung"
+    bad_public = {"name": "", "email": "keine-adresse", "companions": "99"}
+    r = await client.post(url, data=bad_public)
+    assert r.status_code == 422
+    summary = _summary(r.text)
+    assert "Name: fehlt" in summary
+    assert "Begleitpersonen (zusätzlich zu Ihnen): ungültige Auswahl" in summary
+    assert not any(s in summary for s in ENGLISH_DEFAULTS), summary
+    # The address itself is checked by the service (after the form's rules): German.
+    r = await client.post(url, data={"name": "Ada", "email": "keine-adresse"})
+    assert r.status_code == 422
+    assert "E-Mail-Adresse: Keine gültige E-Mail-Adresse." in _summary(r.text)
+
+    r = await client.post(f"{url}?lang=en", data={**bad_public, "email": "ohne-at"})
+    assert r.status_code == 422
+    summary = _summary(r.text)
+    assert "Name: missing" in summary
+    assert "Companions (in addition to you): not one of the choices" in summary
+    assert not any(s in summary for s in ENGLISH_DEFAULTS), summary
+    r = await client.post(f"{url}?lang=en", data={"name": "Ada", "email": "auch-ohne-at"})
+    assert r.status_code == 422
+    assert "E-mail address: This is not a valid e-mail address." in _summary(r.text)
+    assert "Keine gültige" not in _summary(r.text)
