@@ -5,7 +5,7 @@ name on the wire is the one below (the same strings as before, so recorded histo
 the argument and result types are checked by mypy and decoded by the converter, and a typo is
 an import error instead of an activity that never runs. The bodies never run: the worker
 registers the real functions of activities/ under the same names, and
-tests/workflows/test_stubs.py proves each stub has its real activity with the same name and
+tests/contracts/test_stubs.py proves each stub has its real activity with the same name and
 types.
 
 Services do not import this module (it imports temporalio); activities and workflows do.
@@ -101,7 +101,7 @@ ALL = [persist_process_state, open_approval, record_vote, close_approval, notify
 
 class ProcessSignals:
     """The signals ProcessWorkflow takes from other workflows (it defines the handlers under
-    these names; tests/workflows/test_stubs.py checks they agree)."""
+    these names; tests/contracts/test_stubs.py checks they agree)."""
 
     @workflow.signal(name="approval_decided")
     async def approval_decided(self, input: ApprovalDecided) -> None:

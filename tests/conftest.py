@@ -24,6 +24,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
+from contracts.queues import TASK_QUEUE
 from infra import db as infra_db
 from infra.config import Settings
 from infra.db import create_engine, create_sessionmaker
@@ -33,6 +34,7 @@ from infra.migrate import upgrade
 from infra.outbound import LOOPBACK
 from services.identity.service import create_organisation, ensure_user, start_session
 from services.models.organisation import Role
+from tests.support.process_harness import process_worker
 
 BIN = Path(sys.executable).parent
 
@@ -182,6 +184,23 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     )
     yield env
     await env.shutdown()
+
+
+@pytest.fixture
+async def papp(settings, committed_maker, time_skipping_env):  # type: ignore[no-untyped-def]
+    """The app on committed data with the time-skipping Temporal client (the worker's
+    activities must see the API's writes)."""
+    app = create_app(settings, sessionmaker=committed_maker)
+    app.state.temporal.client = time_skipping_env.client
+    return app
+
+
+@pytest.fixture
+async def worker(time_skipping_env, smtp_sink) -> AsyncIterator[str]:  # type: ignore[no-untyped-def]
+    """The process worker (every workflow and activity) on the main task queue."""
+    async with process_worker(time_skipping_env.client, smtp_sink.port,
+                              task_queue=TASK_QUEUE) as q:
+        yield q
 
 
 @pytest.fixture(scope="session")

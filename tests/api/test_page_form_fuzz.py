@@ -20,7 +20,7 @@ from api.deps import SESSION_COOKIE
 from api.routes import ROUTERS
 from tests.api.test_api_fuzz import EDGE_DATES, EDGE_DATETIMES, POISON
 from tests.support.forms import form_token
-from tests.workflows.process_harness import make_org
+from tests.support.process_harness import make_org
 
 ROUNDS = 12
 SLOW = 10.0

@@ -21,7 +21,7 @@ from sqlalchemy import text
 
 from contracts.campaign import CampaignInput
 from services.campaigns import service as campaigns
-from tests.campaign_helpers import add_stakeholders, make_campaign, make_org
+from tests.support.campaigns import add_stakeholders, make_campaign, make_org
 from tests.support.faulty_relay import FaultyRelay
 from workflows.campaign import InvitationCampaignWorkflow
 

@@ -11,7 +11,13 @@ from datetime import UTC, datetime, timedelta
 
 from infra.mailsink import MailSink
 from services.campaigns import service as campaigns
-from tests.campaign_helpers import add_stakeholders, mail_setup, make_campaign, make_org, send_round
+from tests.support.campaigns import (
+    add_stakeholders,
+    mail_setup,
+    make_campaign,
+    make_org,
+    send_round,
+)
 
 IDLE_TIMEOUT = 0.5
 PEOPLE = 9

@@ -21,7 +21,7 @@ from services.campaigns import service as campaigns
 from services.models.campaign import Invitation
 from services.models.domain_event import DomainEvent
 from services.models.stakeholder import Stakeholder
-from tests.campaign_helpers import add_stakeholders, campaign_row, ledger, make_campaign, make_org
+from tests.support.campaigns import add_stakeholders, campaign_row, ledger, make_campaign, make_org
 from workflows.campaign import InvitationCampaignWorkflow
 
 REPLAY_FILE = Path(__file__).parents[1] / "replay" / "histories" / "campaign_reminders.json"

@@ -28,7 +28,7 @@ from contracts.process import (
     TransitionRecord,
 )
 from services.models.process import ChecklistItem
-from tests.workflows.process_harness import (
+from tests.support.process_harness import (
     make_org,
     phase,
     process_worker,
