@@ -13,6 +13,7 @@ Services do not import this module (it imports temporalio); activities and workf
 
 from __future__ import annotations
 
+import uuid
 from typing import NoReturn
 
 from temporalio import activity, workflow
@@ -26,6 +27,13 @@ from contracts.campaign import (
     SendBatchIn,
     SendBatchOut,
 )
+from contracts.meetings import (
+    ACTIVITY_DELIVER,
+    ACTIVITY_REMIND,
+    ACTIVITY_SCHEDULE,
+    MeetingSchedule,
+    ReminderInput,
+)
 from contracts.process import (
     ApprovalDecided,
     CloseApprovalInput,
@@ -34,6 +42,19 @@ from contracts.process import (
     OpenApprovalResult,
     PersistProcessInput,
     RecordVoteInput,
+)
+from contracts.resolution import ResolutionStep, ResolutionStepResult
+from contracts.webhooks import (
+    ACT_DELIVER,
+    ACT_DELIVER_BATCH,
+    ACT_GIVE_UP,
+    ACT_PLAN,
+    DeliverBatchIn,
+    DeliverBatchOut,
+    DeliverIn,
+    DeliverOut,
+    PlanIn,
+    PlanOut,
 )
 
 
@@ -92,8 +113,60 @@ async def close_campaign(inp: CloseCampaignIn) -> None:
     _stub()
 
 
+# --- council resolution ---
+
+
+@activity.defn(name="apply_resolution_step")
+async def apply_resolution_step(step: ResolutionStep) -> ResolutionStepResult:
+    _stub()
+
+
+# --- events (meetings) ---
+
+
+@activity.defn(name=ACTIVITY_SCHEDULE)
+async def meeting_schedule(meeting_id: uuid.UUID) -> MeetingSchedule | None:
+    _stub()
+
+
+@activity.defn(name=ACTIVITY_DELIVER)
+async def deliver_meeting_mails(meeting_id: uuid.UUID) -> int:
+    _stub()
+
+
+@activity.defn(name=ACTIVITY_REMIND)
+async def send_meeting_reminders(data: ReminderInput) -> int:
+    _stub()
+
+
+# --- webhooks ---
+
+
+@activity.defn(name=ACT_PLAN)
+async def webhooks_plan_deliveries(inp: PlanIn) -> PlanOut:
+    _stub()
+
+
+@activity.defn(name=ACT_DELIVER_BATCH)
+async def webhooks_deliver_batch(inp: DeliverBatchIn) -> DeliverBatchOut:
+    _stub()
+
+
+@activity.defn(name=ACT_DELIVER)
+async def webhooks_deliver(inp: DeliverIn) -> DeliverOut:
+    _stub()
+
+
+@activity.defn(name=ACT_GIVE_UP)
+async def webhooks_give_up(inp: DeliverIn) -> None:
+    _stub()
+
+
 ALL = [persist_process_state, open_approval, record_vote, close_approval, notify_process,
-       select_audience, send_batch, plan_reminders, close_campaign]
+       select_audience, send_batch, plan_reminders, close_campaign,
+       apply_resolution_step,
+       meeting_schedule, deliver_meeting_mails, send_meeting_reminders,
+       webhooks_plan_deliveries, webhooks_deliver_batch, webhooks_deliver, webhooks_give_up]
 
 
 # --- signals ---
