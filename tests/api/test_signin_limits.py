@@ -25,6 +25,8 @@ async def _token(client, email: str, password: str):  # type: ignore[no-untyped-
     return await client.post("/api/v1/auth/token", json={"email": email, "password": password})
 
 
+@pytest.mark.argon2_cost  # the production cost is what would stall the loop
+@pytest.mark.slow
 async def test_healthz_stays_fast_during_parallel_wrong_logins(settings, committed_maker,
                                                                make_committed_staff):
     # A real server in the test's loop (real commits, a connection per request): a hash on
