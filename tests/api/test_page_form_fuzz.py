@@ -14,6 +14,7 @@ import time
 import uuid
 from typing import Any
 
+import pytest
 from httpx import ASGITransport, AsyncClient
 
 from api.deps import SESSION_COOKIE
@@ -49,6 +50,7 @@ def _value(rng: random.Random, plausible: list[str]) -> str:
     return rng.choice(plausible or ["x"]) + rng.choice(POISON)
 
 
+@pytest.mark.fuzz
 async def test_no_page_form_answers_500_or_slowly(papp, worker, make_committed_staff):  # type: ignore[no-untyped-def]
     seed = int(os.environ.get("FORM_FUZZ_SEED", random.randrange(2**32)))
     print(f"form fuzz seed: {seed}")

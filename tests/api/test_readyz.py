@@ -41,6 +41,7 @@ async def _ready(client, expect: int, timeout: float = 30) -> dict:
         await asyncio.sleep(0.3)
 
 
+@pytest.mark.e2e  # starts, stops and restarts a PostgreSQL and a Temporal server of its own
 async def test_readyz_follows_postgres_and_temporal(services, settings):
     pg, temporal, url, port = services
     own = settings.model_copy(update={"database_url": url,
@@ -116,6 +117,7 @@ async def busy_loop_app(settings, pg_url, time_skipping_env):  # type: ignore[no
         await engine.dispose()
 
 
+@pytest.mark.slow  # each blocks the loop for 3.5 s: that stall is what it tests
 @pytest.mark.parametrize("dependency", ["temporal", "db"])
 async def test_readyz_is_not_fooled_by_a_busy_event_loop(busy_loop_app, dependency):  # type: ignore[no-untyped-def]
     """Before the fix one check with a 3 s timeout said "down" whenever the loop was held

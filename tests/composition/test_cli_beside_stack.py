@@ -9,6 +9,8 @@ import sys
 import uuid
 from pathlib import Path
 
+import pytest
+
 from composition.devstack import DevPorts, DevStack
 from infra.config import Settings
 from infra.devstate import StackState, state_path, write_state
@@ -24,6 +26,7 @@ def _cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=60)
 
 
+@pytest.mark.e2e  # runs the CLI as a subprocess (a fresh interpreter per call)
 async def test_cli_uses_the_running_stacks_database(tmp_path, pg_url, committed_maker):
     # The test process stands in for the stack's supervisor (a live pid); the database is real.
     write_state(tmp_path, StackState(pid=os.getpid(), database_url=pg_url,
@@ -42,6 +45,7 @@ async def test_cli_uses_the_running_stacks_database(tmp_path, pg_url, committed_
         assert [g.key for g in await list_groups(s, org.id)] == ["jugendforum"]
 
 
+@pytest.mark.e2e  # runs the CLI as a subprocess (a fresh interpreter per call)
 def test_cli_says_clearly_when_no_stack_runs(tmp_path):
     result = _cli(tmp_path, "orgs", "create", "x-leer", "--name", "Niemand")
     assert result.returncode == 2
@@ -49,6 +53,7 @@ def test_cli_says_clearly_when_no_stack_runs(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.e2e  # runs the CLI as a subprocess (a fresh interpreter per call)
 def test_cli_ignores_the_state_file_of_a_dead_stack(tmp_path, pg_url):
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import uuid
 
+import pytest
 from sqlalchemy import func, select
 
 from composition.seed import DEMO_ORG_SLUG, DEMO_USERS, seed_demo
@@ -55,6 +56,7 @@ def _cli(pg_url: str, *args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=60)
 
 
+@pytest.mark.e2e  # runs the CLI as a subprocess (a fresh interpreter per call)
 async def test_cli_creates_organisations_and_users(pg_url, committed_maker):
     slug = f"cli-{uuid.uuid4().hex[:8]}"
     email = f"kim-{uuid.uuid4().hex[:6]}@example.org"
@@ -90,6 +92,7 @@ async def test_cli_creates_organisations_and_users(pg_url, committed_maker):
         assert not principal.is_platform_admin
 
 
+@pytest.mark.e2e  # runs the CLI as a subprocess (a fresh interpreter per call)
 def test_cli_help_lists_the_commands():
     out = subprocess.run([sys.executable, "-m", "composition.cli", "--help"], capture_output=True,
                          text=True, timeout=60)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+import pytest
 import yaml
 from sqlalchemy import select
 from typer.testing import CliRunner
@@ -30,6 +31,7 @@ def test_validate_survey_templates(tmp_path):  # type: ignore[no-untyped-def]
     assert "questions[0] (a): mindestens zwei Antwortmöglichkeiten nötig" in result.output
 
 
+@pytest.mark.e2e  # runs the CLI as a subprocess (a fresh interpreter per call)
 async def test_upload_from_the_cli(pg_url, committed_maker, tmp_path):  # type: ignore[no-untyped-def]
     slug = f"cli-{uuid.uuid4().hex[:8]}"
     assert _cli(pg_url, "orgs", "create", slug, "--name", "Stadt CLI").returncode == 0

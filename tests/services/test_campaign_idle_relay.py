@@ -9,6 +9,8 @@ import asyncio
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from infra.mailsink import MailSink
 from services.campaigns import service as campaigns
 from tests.support.campaigns import (
@@ -24,6 +26,7 @@ PEOPLE = 9
 CONNECTIONS = 3
 
 
+@pytest.mark.slow  # waits out the relay's idle timeout between rounds, by design
 async def test_idle_relay_never_gets_a_mail_twice(committed_maker):
     maker = committed_maker
     sink = MailSink(keep_in_memory=True, idle_timeout=IDLE_TIMEOUT).start()
