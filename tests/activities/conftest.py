@@ -15,11 +15,11 @@ from infra.mailsink import MailSink
 
 
 @pytest.fixture
-def worker_env(settings: Settings, committed_maker, smtp_sink: MailSink,  # type: ignore[no-untyped-def]
+def worker_env(settings: Settings, pg_url: str, committed_maker, smtp_sink: MailSink,  # type: ignore[no-untyped-def]
                monkeypatch: pytest.MonkeyPatch) -> Iterator[MailSink]:
     """committed_maker configures infra.db's session_scope (the activities' unit of work)."""
     monkeypatch.setenv("MITWIRKEN_SECRET_KEY", settings.resolved_secret_key())
-    monkeypatch.setenv("MITWIRKEN_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("MITWIRKEN_DATABASE_URL", pg_url)
     get_settings.cache_clear()
     infra_mail.configure(MailTransport(smtp_sink.host, smtp_sink.port))
     yield smtp_sink

@@ -32,7 +32,7 @@ async def _invitations(maker, campaign_id: uuid.UUID) -> int:  # type: ignore[no
             Invitation.campaign_id == campaign_id)) or 0)
 
 
-async def test_select_audience_twice_creates_the_invitations_once(committed_maker, worker_env):
+async def test_select_audience_twice_creates_the_invitations_once(committed_maker, worker_env):  # type: ignore[no-untyped-def]
     campaign = await _campaign(committed_maker, 5)
     env = ActivityEnvironment()
     inp = SelectAudienceIn(campaign_id=campaign.id, batch_size=2,
@@ -44,7 +44,7 @@ async def test_select_audience_twice_creates_the_invitations_once(committed_make
     assert await _invitations(committed_maker, campaign.id) == 5
 
 
-async def test_send_batch_twice_sends_each_mail_once(committed_maker, worker_env):
+async def test_send_batch_twice_sends_each_mail_once(committed_maker, worker_env):  # type: ignore[no-untyped-def]
     sink = worker_env
     campaign = await _campaign(committed_maker, 3)
     env = ActivityEnvironment()

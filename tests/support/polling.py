@@ -11,17 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Awaitable, Callable, Collection
-from typing import Any, TypeVar
+from collections.abc import Callable, Collection
+from typing import Any
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
 
-T = TypeVar("T")
-
-
-async def eventually(check: Callable[[], Awaitable[T] | T], *, timeout: float = 30.0,
-                     interval: float = 0.05, what: str = "condition") -> T:
+async def eventually(check: Callable[[], Any], *, timeout: float = 30.0,
+                     interval: float = 0.05, what: str = "condition") -> Any:
     """Call `check` (sync or async) until it returns something truthy; return that."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -30,7 +27,7 @@ async def eventually(check: Callable[[], Awaitable[T] | T], *, timeout: float = 
         if inspect.isawaitable(result):
             result = await result
         if result:
-            return result  # type: ignore[return-value]
+            return result
         if loop.time() > deadline:
             raise AssertionError(f"{what} not reached within {timeout} s (last: {result!r})")
         await asyncio.sleep(interval)
