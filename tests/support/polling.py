@@ -17,6 +17,7 @@ from typing import Any
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
 
+
 async def eventually(check: Callable[[], Any], *, timeout: float = 30.0,
                      interval: float = 0.05, what: str = "condition") -> Any:
     """Call `check` (sync or async) until it returns something truthy; return that."""
