@@ -99,13 +99,13 @@ async def busy_loop_app(settings, pg_url, time_skipping_env):  # type: ignore[no
         await asyncio.sleep(0)  # the RPC is sent
         if busy["temporal"]:
             busy["temporal"] -= 1
-            time.sleep(3.5)
+            time.sleep(3.5)  # the stalled event loop is what this tests, not a wait
         return await call
 
     def slow_select(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
         if statement.strip().lower() == "select 1" and busy["db"]:
             busy["db"] -= 1
-            time.sleep(3.5)
+            time.sleep(3.5)  # the stalled event loop is what this tests, not a wait
 
     health.check = slow_health_check
     event.listen(engine.sync_engine, "before_cursor_execute", slow_select)

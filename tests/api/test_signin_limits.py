@@ -67,6 +67,7 @@ async def test_an_account_is_locked_after_failures_even_for_the_right_password(
     # The point of the lock: guessing on cannot hit either.
     right = await _token(client, staff.email, staff.password)
     assert right.status_code == 429 and right.headers["retry-after"]
+    # Not a wait for something: the lock's 1.5 s window running out is what is tested.
     await asyncio.sleep(1.6)
     assert (await _token(client, staff.email, staff.password)).status_code == 200
 

@@ -4,7 +4,6 @@ the old time; confirmations are delivered once."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -20,6 +19,7 @@ from services.meetings import service
 from services.meetings.schemas import MeetingUpdate, RegistrationIn
 from services.models.meeting import MeetingMail
 from tests.support.meetings import make_event, make_links, registrations
+from tests.support.polling import eventually, workflow_idle
 from workflows.meeting import MeetingWorkflow
 
 REPLAY_FILE = Path(__file__).parent.parent / "replay" / "histories" / "meeting_reschedule.json"
@@ -32,12 +32,7 @@ async def _mails(maker, meeting_id, kind):  # type: ignore[no-untyped-def]
 
 
 async def _until(pred, timeout=15.0):  # type: ignore[no-untyped-def]
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not await pred():
-        if loop.time() > end:
-            raise AssertionError("condition not reached")
-        await asyncio.sleep(0.1)
+    await eventually(pred, timeout=timeout, interval=0.1)
 
 
 async def test_reminder_on_time_not_to_cancelled_not_at_old_time(
@@ -86,7 +81,9 @@ async def test_reminder_on_time_not_to_cancelled_not_at_old_time(
             return len(rows) == 2 and all(m.status == "sent" for m in rows)
         await _until(updated)
         await env.sleep(timedelta(hours=2))  # past the old hour (start - 24 h)
-        await asyncio.sleep(0.5)
+        # Once the workflow has nothing in flight, a reminder for the old hour would be
+        # written by now.
+        await workflow_idle(env.client.get_workflow_handle(f"meeting-{setup.meeting_id}"))
         assert await _mails(committed_maker, setup.meeting_id, "reminder") == []
 
         # At the new hour: a and b are reminded, c (cancelled) is not, each once.
@@ -147,5 +144,8 @@ async def test_registration_over_http_wakes_the_workflow_which_mails_once(
         found = [calendar_of(m.raw) for m in smtp_sink.messages]
         assert sum(f is not None for f in found) == 2  # two invitations, one waitlist notice
         await waker(app).settle()
-        await asyncio.sleep(0.5)
+        # Every wake-up has reached the workflow; once it has nothing in flight, a mail sent
+        # twice would be in the sink.
+        await workflow_idle(time_skipping_env.client.get_workflow_handle(
+            f"meeting-{setup.meeting_id}"))
         assert len(smtp_sink.messages) == 3  # nothing twice

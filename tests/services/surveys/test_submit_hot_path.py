@@ -21,6 +21,7 @@ from services.models.domain_event import DomainEvent
 from services.surveys import service
 from services.surveys.repository import SurveyRepository
 from services.surveys.validation import check_answers
+from tests.support.polling import eventually
 from tests.support.surveys import counts, make_campaign, make_invites, make_process, make_survey
 
 ANSWERS = {"tag": "tag1", "gesamt": 4, "inputs": 5, "austausch": 3, "multiplikator": 4,
@@ -141,7 +142,12 @@ async def test_dead_connection_gives_unavailable_and_leaves_the_pool(committed_m
         pid = (await conn.get_raw_connection()).driver_connection.get_server_pid()
         async with committed_maker() as other:
             assert await other.scalar(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
-        await asyncio.sleep(0.1)
+
+        async def gone() -> bool:  # the backend has exited (terminate only signals it)
+            async with committed_maker() as probe:  # a fresh snapshot of pg_stat_activity
+                return not await probe.scalar(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE pid = :p"), {"p": pid})
+        await eventually(gone, timeout=10, what=f"backend {pid} gone")
         with pytest.raises(Unavailable):
             await service.submit(s, "ein-token-den-es-nicht-gibt", ANSWERS)
         assert conn.invalidated
