@@ -38,7 +38,7 @@ test: $(STAMP) chromium
 # The fast lane: everything but end-to-end, browser and fuzz tests (pytest markers in
 # pyproject.toml); no Chromium needed. Measured time in README.md.
 test-fast: $(STAMP)
-	$(BIN)/pytest -q -m "not e2e and not browser and not fuzz and not slow" $(PYTEST_ARGS)
+	$(BIN)/pytest -q -n auto -m "not e2e and not browser and not fuzz and not slow" $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         ResolutionWorkflowInput,
         ScheduledInput,
     )
+    from tests.support.polling import eventually
     from workflows.resolution import CouncilResolutionWorkflow
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -94,6 +95,7 @@ async def test_reminders_refusal_and_adoption(time_skipping_env) -> None:  # typ
                                     submitted_by="k@example.org"),
             id=f"resolution-{rid}", task_queue=queue)
 
+        await eventually(lambda: store.notices, what="the submission mail")
         # Scheduling before the receipt is confirmed: refused, and nothing is written.
         try:
             await handle.execute_update(CouncilResolutionWorkflow.scheduled, ScheduledInput(
