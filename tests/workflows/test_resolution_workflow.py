@@ -18,6 +18,11 @@ from services.models.resolution import ResolutionFile, ResolutionVersion
 from tests.support.process_harness import BERLIN, local_day
 from tests.support.resolutions import council, poll, submitted
 
+# The whole chain through the API, with PDFs rendered for every version: the four slowest tests
+# of the suite, so they run in `make test`, not in the fast lane, which has the workflow's
+# logic with its activities mocked (tests/workflows/test_resolution_logic.py).
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 async def api(papp) -> AsyncIterator[AsyncClient]:  # type: ignore[no-untyped-def]
