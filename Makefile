@@ -37,7 +37,7 @@ test: $(STAMP) chromium
 
 # The fast lane: everything but end-to-end, browser, fuzz and slow tests (pytest markers in
 # pyproject.toml), on every core (pytest-xdist); no Chromium needed. `make test` runs them
-# all. Measured time in README.md (1 min 46 s on the 2 shared cores, not yet under a minute).
+# all. Measured time in README.md (about 2 min on the 2 shared cores: not yet under a minute).
 test-fast: $(STAMP)
 	$(BIN)/pytest -q -n auto -m "not e2e and not browser and not fuzz and not slow" $(PYTEST_ARGS)
 
