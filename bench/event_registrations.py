@@ -115,7 +115,7 @@ async def prepare(dsn: str, capacity: int, n: int) -> dict:
     from services.meetings.schemas import MeetingCreate
     from services.meetings.service import create_meeting
     from services.models.campaign import Campaign
-    from tests.surveys.support import make_process
+    from tests.support.surveys import make_process
 
     engine = create_engine(dsn)
     maker = create_sessionmaker(engine)

@@ -46,8 +46,8 @@ async def prepare(dsn: str, plain: str, responses: int) -> tuple[uuid.UUID, str]
     from services.surveys.repository import SurveyRepository
     from services.surveys.schemas import SurveyCreate
     from services.surveys.service import create_survey
-    from tests.resolutions.support import draft_body
-    from tests.surveys.support import make_campaign
+    from tests.support.resolutions import draft_body
+    from tests.support.surveys import make_campaign
 
     engine = create_engine(dsn)
     maker = create_sessionmaker(engine)

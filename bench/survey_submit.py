@@ -269,7 +269,7 @@ async def prepare(dsn: str, n_invites: int) -> dict:
     from services.models.organisation import Role
     from services.surveys.schemas import SurveyCreate
     from services.surveys.service import create_survey
-    from tests.surveys.support import make_campaign, make_process
+    from tests.support.surveys import make_campaign, make_process
 
     engine = create_engine(dsn)
     maker = create_sessionmaker(engine)

@@ -3,7 +3,7 @@
 ProcessWorkflow and ApprovalWorkflow call them in their update validators and handlers; the
 API and the pages call the same functions (for an early answer, or to decide which button a
 page shows), so a rule is written once. Workflow-safe: stdlib and contracts only, no I/O, no
-clock; testable without Temporal (tests/workflows/test_process_rules.py).
+clock; testable without Temporal (tests/contracts/test_process_rules.py).
 
 A refused step raises `RuleViolation` with the machine code of contracts.process; the
 workflow turns it into a non-retryable ApplicationError of that type, the API into the HTTP

@@ -13,6 +13,7 @@ Services do not import this module (it imports temporalio); activities and workf
 
 from __future__ import annotations
 
+import uuid
 from typing import NoReturn
 
 from temporalio import activity, workflow
@@ -27,7 +28,15 @@ from contracts.campaign import (
     SendBatchOut,
     SetDeadlineIn,
 )
-from contracts.meetings import ACTIVITY_SWEEP, OutboxSweepInput
+from contracts.meetings import (
+    ACTIVITY_DELIVER,
+    ACTIVITY_REMIND,
+    ACTIVITY_SCHEDULE,
+    ACTIVITY_SWEEP,
+    MeetingSchedule,
+    OutboxSweepInput,
+    ReminderInput,
+)
 from contracts.process import (
     ApprovalDecided,
     CloseApprovalInput,
@@ -36,6 +45,19 @@ from contracts.process import (
     OpenApprovalResult,
     PersistProcessInput,
     RecordVoteInput,
+)
+from contracts.resolution import ResolutionStep, ResolutionStepResult
+from contracts.webhooks import (
+    ACT_DELIVER,
+    ACT_DELIVER_BATCH,
+    ACT_GIVE_UP,
+    ACT_PLAN,
+    DeliverBatchIn,
+    DeliverBatchOut,
+    DeliverIn,
+    DeliverOut,
+    PlanIn,
+    PlanOut,
 )
 
 
@@ -99,7 +121,30 @@ async def set_campaign_deadline(inp: SetDeadlineIn) -> None:
     _stub()
 
 
-# --- events ---
+# --- council resolution ---
+
+
+@activity.defn(name="apply_resolution_step")
+async def apply_resolution_step(step: ResolutionStep) -> ResolutionStepResult:
+    _stub()
+
+
+# --- events (meetings) ---
+
+
+@activity.defn(name=ACTIVITY_SCHEDULE)
+async def meeting_schedule(meeting_id: uuid.UUID) -> MeetingSchedule | None:
+    _stub()
+
+
+@activity.defn(name=ACTIVITY_DELIVER)
+async def deliver_meeting_mails(meeting_id: uuid.UUID) -> int:
+    _stub()
+
+
+@activity.defn(name=ACTIVITY_REMIND)
+async def send_meeting_reminders(data: ReminderInput) -> int:
+    _stub()
 
 
 @activity.defn(name=ACTIVITY_SWEEP)
@@ -107,9 +152,35 @@ async def sweep_meeting_outbox(data: OutboxSweepInput) -> int:
     _stub()
 
 
+# --- webhooks ---
+
+
+@activity.defn(name=ACT_PLAN)
+async def webhooks_plan_deliveries(inp: PlanIn) -> PlanOut:
+    _stub()
+
+
+@activity.defn(name=ACT_DELIVER_BATCH)
+async def webhooks_deliver_batch(inp: DeliverBatchIn) -> DeliverBatchOut:
+    _stub()
+
+
+@activity.defn(name=ACT_DELIVER)
+async def webhooks_deliver(inp: DeliverIn) -> DeliverOut:
+    _stub()
+
+
+@activity.defn(name=ACT_GIVE_UP)
+async def webhooks_give_up(inp: DeliverIn) -> None:
+    _stub()
+
+
 ALL = [persist_process_state, open_approval, record_vote, close_approval, notify_process,
        select_audience, send_batch, plan_reminders, close_campaign,
-       set_campaign_deadline, sweep_meeting_outbox]
+       set_campaign_deadline,
+       apply_resolution_step,
+       meeting_schedule, deliver_meeting_mails, send_meeting_reminders, sweep_meeting_outbox,
+       webhooks_plan_deliveries, webhooks_deliver_batch, webhooks_deliver, webhooks_give_up]
 
 
 # --- signals ---
@@ -117,7 +188,7 @@ ALL = [persist_process_state, open_approval, record_vote, close_approval, notify
 
 class ProcessSignals:
     """The signals ProcessWorkflow takes from other workflows (it defines the handlers under
-    these names; tests/workflows/test_stubs.py checks they agree)."""
+    these names; tests/contracts/test_stubs.py checks they agree)."""
 
     @workflow.signal(name="approval_decided")
     async def approval_decided(self, input: ApprovalDecided) -> None:

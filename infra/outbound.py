@@ -111,7 +111,7 @@ def guarded_client(allowed: Sequence[Network], *, timeout: float = 10.0,
     """An httpx client whose every connection goes through GuardedBackend."""
     transport = httpx.AsyncHTTPTransport()
     # httpx builds its pool without a network backend parameter; this is the pool it would
-    # build, with ours (tests/services/test_outbound_guard.py shows the guard in force).
+    # build, with ours (tests/services/test_webhooks_unit.py shows the guard in force).
     transport._pool = httpcore.AsyncConnectionPool(
         ssl_context=_ssl_context(), max_connections=max_connections,
         max_keepalive_connections=max_connections, keepalive_expiry=5.0,

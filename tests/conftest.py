@@ -18,12 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
+from contracts.queues import TASK_QUEUE
 from infra import db as infra_db
 from infra.config import Settings
 from infra.db import create_engine, create_sessionmaker
@@ -31,10 +33,29 @@ from infra.devservices import EmbeddedPostgres
 from infra.mailsink import MailSink
 from infra.migrate import upgrade
 from infra.outbound import LOOPBACK
+from services.identity import passwords
 from services.identity.service import create_organisation, ensure_user, start_session
 from services.models.organisation import Role
+from tests.support.process_harness import process_worker
 
 BIN = Path(sys.executable).parent
+
+
+# Argon2 with the smallest parameters for every test that does not measure the cost itself:
+# the production hasher (64 MiB, ~50 ms unloaded, close to a second on a loaded CI machine)
+# made hashing the staff's passwords the largest part of the fast lane. Still real argon2
+# (hash, verify, wrong passwords refused); tests/services/test_password_cost.py keeps the
+# production parameters, and a test marked `argon2_cost` runs with them.
+_CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+_CHEAP_DUMMY = _CHEAP_HASHER.hash("not-a-real-password")
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(request: pytest.FixtureRequest,
+                            monkeypatch: pytest.MonkeyPatch) -> None:
+    if request.node.get_closest_marker("argon2_cost") is None:
+        monkeypatch.setattr(passwords, "_hasher", _CHEAP_HASHER)
+        monkeypatch.setattr(passwords, "_DUMMY_HASH", _CHEAP_DUMMY)
 
 
 @pytest.fixture(scope="session")
@@ -182,6 +203,23 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     )
     yield env
     await env.shutdown()
+
+
+@pytest.fixture
+async def papp(settings, committed_maker, time_skipping_env):  # type: ignore[no-untyped-def]
+    """The app on committed data with the time-skipping Temporal client (the worker's
+    activities must see the API's writes)."""
+    app = create_app(settings, sessionmaker=committed_maker)
+    app.state.temporal.client = time_skipping_env.client
+    return app
+
+
+@pytest.fixture
+async def worker(time_skipping_env, smtp_sink) -> AsyncIterator[str]:  # type: ignore[no-untyped-def]
+    """The process worker (every workflow and activity) on the main task queue."""
+    async with process_worker(time_skipping_env.client, smtp_sink.port,
+                              task_queue=TASK_QUEUE) as q:
+        yield q
 
 
 @pytest.fixture(scope="session")

@@ -23,10 +23,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from contracts import stubs
     from contracts.meetings import (
-        ACTIVITY_DELIVER,
-        ACTIVITY_REMIND,
-        ACTIVITY_SCHEDULE,
         MEETING_SIGNAL_CHANGED,
         MeetingSchedule,
         MeetingWorkflowInput,
@@ -60,10 +58,10 @@ class MeetingWorkflow:
             if self._dirty or schedule is None:
                 self._dirty = False
                 schedule = await workflow.execute_activity(
-                    ACTIVITY_SCHEDULE, data.meeting_id, result_type=MeetingSchedule,
+                    stubs.meeting_schedule, data.meeting_id,
                     start_to_close_timeout=TIMEOUT, retry_policy=RETRY)
                 await workflow.execute_activity(
-                    ACTIVITY_DELIVER, data.meeting_id, result_type=int,
+                    stubs.deliver_meeting_mails, data.meeting_id,
                     start_to_close_timeout=TIMEOUT, retry_policy=RETRY)
                 if schedule is None:
                     return "deleted"
@@ -83,8 +81,9 @@ class MeetingWorkflow:
                 if now < remind_at and await self._woken(remind_at - now):
                     continue  # a change: look again before any reminder
                 await workflow.execute_activity(
-                    ACTIVITY_REMIND, ReminderInput(meeting_id=data.meeting_id, starts_at=start),
-                    result_type=int, start_to_close_timeout=TIMEOUT, retry_policy=RETRY)
+                    stubs.send_meeting_reminders,
+                    ReminderInput(meeting_id=data.meeting_id, starts_at=start),
+                    start_to_close_timeout=TIMEOUT, retry_policy=RETRY)
                 reminded_for = start
                 continue
             end = start + LINGER

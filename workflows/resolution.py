@@ -19,6 +19,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from contracts import stubs
     from contracts.process import NotifyInput, local_datetime
     from contracts.resolution import (
         ALREADY_RECEIVED,
@@ -214,14 +215,14 @@ class CouncilResolutionWorkflow:
             occurred_at=workflow.now(), body=body, meeting_date=meeting_date,
             outcome=outcome, data=data or {})
         # A regular activity, not a local one: an amended outcome renders the final version.
-        applied: ResolutionStepResult = await workflow.execute_activity(
-            "apply_resolution_step", step, result_type=ResolutionStepResult,
+        applied = await workflow.execute_activity(
+            stubs.apply_resolution_step, step,
             start_to_close_timeout=timedelta(minutes=2), retry_policy=DB_RETRY)
         return applied.final_version
 
     async def _notify(self, kind: str, key: str, due: datetime | None = None) -> None:
         await workflow.execute_activity(
-            "notify_process",
+            stubs.notify_process,
             NotifyInput(process_id=self.input.process_id,
                         organisation_id=self.input.organisation_id, idempotency_key=key,
                         kind=kind,  # type: ignore[arg-type]

@@ -27,21 +27,15 @@ from temporalio.exceptions import ActivityError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
+    from contracts import stubs
     from contracts.webhooks import (
-        ACT_DELIVER,
-        ACT_DELIVER_BATCH,
-        ACT_GIVE_UP,
-        ACT_PLAN,
         DELIVERY_WORKFLOW_TYPE,
         DISPATCHER_WORKFLOW_TYPE,
         DeliverBatchIn,
-        DeliverBatchOut,
         DeliverIn,
-        DeliverOut,
         DeliveryInput,
         DispatcherInput,
         PlanIn,
-        PlanOut,
         delivery_workflow_id,
     )
     from workflows.registry import WORKFLOWS
@@ -68,11 +62,10 @@ class WebhookDispatcherWorkflow:
         # the dispatcher's activities go back and forth through Temporal.
         running: list[asyncio.Task[None]] = []
         while True:
-            plan: PlanOut = await workflow.execute_activity(
-                ACT_PLAN,
+            plan = await workflow.execute_activity(
+                stubs.webhooks_plan_deliveries,
                 PlanIn(cursor=self.cursor, gap_since=gap_since, page_size=inp.page_size,
                        wait_seconds=inp.wait_seconds),
-                result_type=PlanOut,
                 start_to_close_timeout=timedelta(seconds=inp.wait_seconds + 60),
                 heartbeat_timeout=timedelta(seconds=10), retry_policy=DB_RETRY)
             self.cursor, gap_since = plan.cursor, plan.gap_since
@@ -100,9 +93,8 @@ class WebhookDispatcherWorkflow:
         return [t for t in running if not t.done()]
 
     async def _deliver_page(self, inp: DispatcherInput, delivery_ids: list[uuid.UUID]) -> None:
-        result: DeliverBatchOut = await workflow.execute_activity(
-            ACT_DELIVER_BATCH, DeliverBatchIn(delivery_ids=delivery_ids),
-            result_type=DeliverBatchOut,
+        result = await workflow.execute_activity(
+            stubs.webhooks_deliver_batch, DeliverBatchIn(delivery_ids=delivery_ids),
             start_to_close_timeout=timedelta(minutes=5),
             heartbeat_timeout=timedelta(seconds=30), retry_policy=DB_RETRY)
         if result.retry:
@@ -134,15 +126,15 @@ class WebhookDeliveryWorkflow:
             await workflow.sleep(inp.first_delay_seconds)
         left = r.total - (workflow.now() - started)
         try:
-            out: DeliverOut = await workflow.execute_activity(
-                ACT_DELIVER, DeliverIn(delivery_id=inp.delivery_id), result_type=DeliverOut,
+            out = await workflow.execute_activity(
+                stubs.webhooks_deliver, DeliverIn(delivery_id=inp.delivery_id),
                 start_to_close_timeout=timedelta(seconds=60),
                 schedule_to_close_timeout=max(left, timedelta(seconds=60)),
                 retry_policy=RetryPolicy(initial_interval=r.initial, backoff_coefficient=r.backoff,
                                          maximum_interval=r.maximum))
         except ActivityError:
             await workflow.execute_activity(
-                ACT_GIVE_UP, DeliverIn(delivery_id=inp.delivery_id),
+                stubs.webhooks_give_up, DeliverIn(delivery_id=inp.delivery_id),
                 start_to_close_timeout=timedelta(seconds=30), retry_policy=DB_RETRY)
             return "failed"
         return out.status

@@ -2,7 +2,7 @@
 
 A subscription names exact types ("process.advanced"), a family ("process.*") or "*" for all.
 Types built at run time (`process.<transition kind>`, `campaign.<step>`, `approval.<status>`)
-are spelled out here; tests/services/test_event_catalog.py checks that every literal type the
+are spelled out here; tests/services/test_webhooks_unit.py checks that every literal type the
 code records is listed, so a new event cannot be unsubscribable by accident.
 """
 

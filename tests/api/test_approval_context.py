@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from api.deps import SESSION_COOKIE
 from services.models.process import Approval
-from tests.campaign_helpers import wait_for
+from tests.support.campaigns import wait_for
 from tests.support.forms import form_token
-from tests.workflows.process_harness import make_org
+from tests.support.process_harness import make_org
 
 
 def _web(app, staff) -> AsyncClient:  # type: ignore[no-untyped-def]

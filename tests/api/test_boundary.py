@@ -15,8 +15,8 @@ from sqlalchemy import text
 from api.deps import get_temporal
 from services.models.organisation import Role
 from services.models.process import Process
-from tests.campaign_helpers import audience_of_one
-from tests.surveys.support import make_process, make_survey
+from tests.support.campaigns import audience_of_one
+from tests.support.surveys import make_process, make_survey
 
 MIGRATIONS = Path(__file__).parents[2] / "infra" / "migrations" / "versions"
 

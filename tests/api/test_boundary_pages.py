@@ -10,7 +10,7 @@ from httpx import ASGITransport, AsyncClient
 
 from tests.api.test_processes_pages import browser
 from tests.support.forms import form_token
-from tests.workflows.process_harness import make_org
+from tests.support.process_harness import make_org
 
 
 def multipart(fields: dict[str, str]) -> dict[str, tuple[None, str]]:

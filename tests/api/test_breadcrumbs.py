@@ -11,7 +11,7 @@ from api.deps import SESSION_COOKIE
 from services.models.organisation import Role
 from services.models.process import Process
 from tests.api.test_campaigns_api import _invitation, _process
-from tests.surveys.support import make_survey
+from tests.support.surveys import make_survey
 
 NAV = re.compile(r'<nav aria-label="Brotkrumen" class="breadcrumb"><ol>(.*?)</ol></nav>', re.S)
 

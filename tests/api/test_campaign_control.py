@@ -29,10 +29,10 @@ from services.models.campaign import Campaign, Invitation
 from services.models.organisation import Role
 from services.models.process import Process
 from tests.api.test_campaigns_api import _invitation, _process
-from tests.campaign_helpers import add_stakeholders, campaign_row, wait_for
+from tests.support.campaigns import add_stakeholders, campaign_row, wait_for
 from tests.support.forms import token_in
 from tests.support.live_server import live_server as serve_live
-from tests.surveys.support import make_survey
+from tests.support.surveys import make_survey
 
 
 def _web(app, staff) -> AsyncClient:  # type: ignore[no-untyped-def]
@@ -149,7 +149,7 @@ async def test_deadline_and_cancel_through_api_and_page(  # type: ignore[no-unty
 
 async def test_new_campaign_page_takes_reminders_in_days(  # type: ignore[no-untyped-def]
         app, client, session, make_staff, dev_server_env):
-    from tests.campaign_helpers import audience_of_one
+    from tests.support.campaigns import audience_of_one
 
     staff = await make_staff(role=Role.coordinator)
     process_id = await _process(session, staff.org_id)

@@ -14,9 +14,9 @@ from services.models.campaign import Campaign, Invitation
 from services.models.organisation import Role
 from services.models.process import Process
 from services.models.stakeholder import Stakeholder
-from tests.campaign_helpers import audience_of_one
+from tests.support.campaigns import audience_of_one
 from tests.support.forms import token_in
-from tests.surveys.support import make_survey
+from tests.support.surveys import make_survey
 
 
 async def _process(session, org_id) -> uuid.UUID:  # type: ignore[no-untyped-def]

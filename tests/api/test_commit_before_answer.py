@@ -17,7 +17,7 @@ SLOW = 0.5
 
 class SlowCommitSession(AsyncSession):
     async def commit(self) -> None:
-        await asyncio.sleep(SLOW)
+        await asyncio.sleep(SLOW)  # a slow commit is the condition under test, not a wait
         await super().commit()
 
 

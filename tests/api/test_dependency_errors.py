@@ -50,6 +50,7 @@ async def shutting_down_pg():  # type: ignore[no-untyped-def]
         shutil.rmtree(root, ignore_errors=True)
 
 
+@pytest.mark.e2e  # a PostgreSQL server of its own, put into shutdown
 async def test_requests_while_postgres_shuts_down_are_503(shutting_down_pg, settings):  # type: ignore[no-untyped-def]
     engine = create_engine(shutting_down_pg, pool_size=1)
     app = create_app(settings.model_copy(update={"database_url": shutting_down_pg}),

@@ -14,7 +14,7 @@ from contracts.input_rules import DATE_RANGE_MESSAGE
 from contracts.resolution import OutcomeInput, ScheduledInput, outcome_problems, scheduled_problems
 from services.models.organisation import Role
 from tests.support.forms import form_token
-from tests.surveys.support import make_process
+from tests.support.surveys import make_process
 
 
 def _web(app, staff) -> AsyncClient:  # type: ignore[no-untyped-def]

@@ -210,7 +210,8 @@ def _slow_within_limits() -> bytes:
     return _xlsx(HEADER_ROW + ("<row>" + cell * 3 + "</row>") * 150_000)
 
 
-@pytest.mark.parametrize("case", ["wide", "strings_understated", "million_rows", "slow"])
+@pytest.mark.parametrize("case", ["wide", "strings_understated", "million_rows",
+                                  pytest.param("slow", marks=pytest.mark.slow)])
 async def test_healthz_answers_while_a_hostile_upload_is_parsed(
         settings, committed_maker, make_committed_staff, monkeypatch, case):
     monkeypatch.setattr(importer, "MAX_RATIO", 10**9)  # the slowest path: inflate and count

@@ -18,11 +18,17 @@ from services.meetings import delivery
 from services.meetings import service as meetings
 from services.meetings.schemas import RegistrationIn
 from services.models.organisation import Organisation, Role
-from tests.campaign_helpers import add_stakeholders, mail_setup, make_campaign, make_org, send_round
-from tests.meetings.support import delivery_setup, make_event, make_links, registrations
+from tests.support.campaigns import (
+    add_stakeholders,
+    mail_setup,
+    make_campaign,
+    make_org,
+    send_round,
+)
 from tests.support.forms import form_token
-from tests.surveys.support import make_campaign as make_survey_campaign
-from tests.surveys.support import make_invites, make_process, make_survey
+from tests.support.meetings import delivery_setup, make_event, make_links, registrations
+from tests.support.surveys import make_campaign as make_survey_campaign
+from tests.support.surveys import make_invites, make_process, make_survey
 
 FILLED = {
     "responsible": "Stadt Weiterstadt\nRiedbahnstraße 6\n64331 Weiterstadt",

@@ -13,7 +13,7 @@ from httpx import ASGITransport, AsyncClient
 
 from services.models.organisation import Role
 from tests.api.test_processes_api import error_code, poll
-from tests.workflows.process_harness import make_org
+from tests.support.process_harness import make_org
 
 SHIPPED = "weltoffene-kommune-selbstcheck"
 YAML = {"Content-Type": "application/yaml"}

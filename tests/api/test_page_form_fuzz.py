@@ -14,13 +14,14 @@ import time
 import uuid
 from typing import Any
 
+import pytest
 from httpx import ASGITransport, AsyncClient
 
 from api.deps import SESSION_COOKIE
 from api.routes import ROUTERS
 from tests.api.test_api_fuzz import EDGE_DATES, EDGE_DATETIMES, POISON
 from tests.support.forms import form_token
-from tests.workflows.process_harness import make_org
+from tests.support.process_harness import make_org
 
 ROUNDS = 12
 SLOW = 10.0
@@ -49,6 +50,7 @@ def _value(rng: random.Random, plausible: list[str]) -> str:
     return rng.choice(plausible or ["x"]) + rng.choice(POISON)
 
 
+@pytest.mark.fuzz
 async def test_no_page_form_answers_500_or_slowly(papp, worker, make_committed_staff):  # type: ignore[no-untyped-def]
     seed = int(os.environ.get("FORM_FUZZ_SEED", random.randrange(2**32)))
     print(f"form fuzz seed: {seed}")

@@ -25,7 +25,7 @@ from api.presentation import (
 from services.models.campaign import Campaign
 from services.models.organisation import Role
 from services.stakeholders.repository import StakeholderRepository
-from tests.surveys.support import make_process
+from tests.support.surveys import make_process
 
 NBSP = "\u00a0"
 
@@ -123,8 +123,8 @@ async def test_the_survey_page_shows_its_end_in_the_organisations_zone(client, s
 
     from services.models.organisation import Organisation
     from services.models.survey import Survey
-    from tests.surveys.support import make_campaign as make_survey_campaign
-    from tests.surveys.support import make_invites, make_survey
+    from tests.support.surveys import make_campaign as make_survey_campaign
+    from tests.support.surveys import make_invites, make_survey
 
     staff = await make_staff()
     await session.execute(update(Organisation).where(Organisation.id == staff.org_id)

@@ -12,7 +12,7 @@ from httpx import ASGITransport, AsyncClient
 
 from api.app import create_app
 from services.models.organisation import Role
-from tests.workflows.process_harness import make_org
+from tests.support.process_harness import make_org
 
 WEITERSTADT = "weiterstadt-vielfaltsstrategie"
 

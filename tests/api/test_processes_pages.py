@@ -9,7 +9,7 @@ from httpx import ASGITransport, AsyncClient
 
 from api.deps import SESSION_COOKIE
 from tests.support.forms import form_token, token_in
-from tests.workflows.process_harness import make_org
+from tests.support.process_harness import make_org
 
 
 def browser(app, staff) -> AsyncClient:  # type: ignore[no-untyped-def]

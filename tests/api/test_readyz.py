@@ -41,6 +41,7 @@ async def _ready(client, expect: int, timeout: float = 30) -> dict:
         await asyncio.sleep(0.3)
 
 
+@pytest.mark.e2e  # starts, stops and restarts a PostgreSQL and a Temporal server of its own
 async def test_readyz_follows_postgres_and_temporal(services, settings):
     pg, temporal, url, port = services
     own = settings.model_copy(update={"database_url": url,
@@ -98,13 +99,13 @@ async def busy_loop_app(settings, pg_url, time_skipping_env):  # type: ignore[no
         await asyncio.sleep(0)  # the RPC is sent
         if busy["temporal"]:
             busy["temporal"] -= 1
-            time.sleep(3.5)
+            time.sleep(3.5)  # the stalled event loop is what this tests, not a wait
         return await call
 
     def slow_select(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
         if statement.strip().lower() == "select 1" and busy["db"]:
             busy["db"] -= 1
-            time.sleep(3.5)
+            time.sleep(3.5)  # the stalled event loop is what this tests, not a wait
 
     health.check = slow_health_check
     event.listen(engine.sync_engine, "before_cursor_execute", slow_select)
@@ -116,6 +117,7 @@ async def busy_loop_app(settings, pg_url, time_skipping_env):  # type: ignore[no
         await engine.dispose()
 
 
+@pytest.mark.slow  # each blocks the loop for 3.5 s: that stall is what it tests
 @pytest.mark.parametrize("dependency", ["temporal", "db"])
 async def test_readyz_is_not_fooled_by_a_busy_event_loop(busy_loop_app, dependency):  # type: ignore[no-untyped-def]
     """Before the fix one check with a 3 s timeout said "down" whenever the loop was held

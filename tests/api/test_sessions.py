@@ -15,6 +15,7 @@ from services.identity.service import ensure_user
 from services.models.organisation import Role
 from tests.support.forms import form_token
 from tests.support.live_server import live_server
+from tests.support.polling import eventually
 
 
 async def _sign_in(client, staff) -> str:  # type: ignore[no-untyped-def]
@@ -87,7 +88,17 @@ def quick_recheck(monkeypatch):  # type: ignore[no-untyped-def]
 
 
 async def test_an_open_stream_ends_after_logout(settings, committed_maker,
-                                               make_committed_staff, quick_recheck):
+                                               make_committed_staff, quick_recheck,
+                                               monkeypatch):
+    rechecks: list[object] = []
+    real_check = events.principal_for_token
+
+    async def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        principal = await real_check(*args, **kwargs)
+        rechecks.append(principal)  # only reached when the token still holds
+        return principal
+
+    monkeypatch.setattr(events, "principal_for_token", counted)
     app = create_app(settings, sessionmaker=committed_maker)
     staff = await make_committed_staff(role=Role.steering)
     async with live_server(app, start_timeout=5) as base, \
@@ -97,7 +108,8 @@ async def test_an_open_stream_ends_after_logout(settings, committed_maker,
             assert resp.status_code == 200
             lines = resp.aiter_lines()
             assert await asyncio.wait_for(anext(lines), 5) == ": connected"
-            await asyncio.sleep(0.5)  # rechecked at least once while still signed in
+            await eventually(lambda: rechecks, timeout=5,
+                             what="a recheck while still signed in")
             assert (await http.post("/api/v1/auth/logout",
                                     headers=_bearer(token))).status_code == 204
             rest = await asyncio.wait_for(_rest(lines), 5)

@@ -25,6 +25,8 @@ async def _token(client, email: str, password: str):  # type: ignore[no-untyped-
     return await client.post("/api/v1/auth/token", json={"email": email, "password": password})
 
 
+@pytest.mark.argon2_cost  # the production cost is what would stall the loop
+@pytest.mark.slow
 async def test_healthz_stays_fast_during_parallel_wrong_logins(settings, committed_maker,
                                                                make_committed_staff):
     # A real server in the test's loop (real commits, a connection per request): a hash on
@@ -65,6 +67,7 @@ async def test_an_account_is_locked_after_failures_even_for_the_right_password(
     # The point of the lock: guessing on cannot hit either.
     right = await _token(client, staff.email, staff.password)
     assert right.status_code == 429 and right.headers["retry-after"]
+    # Not a wait for something: the lock's 1.5 s window running out is what is tested.
     await asyncio.sleep(1.6)
     assert (await _token(client, staff.email, staff.password)).status_code == 200
 

@@ -20,7 +20,7 @@ from services.models.organisation import Role
 from services.models.process import Approval, ApprovalVote, Process
 from services.models.stakeholder import Stakeholder
 from services.models.survey import Survey
-from tests.surveys.support import make_campaign, make_process, make_survey
+from tests.support.surveys import make_campaign, make_process, make_survey
 
 QUESTIONS = [{"id": "wahl", "kind": "single", "text": "Wahl",
               "options": [{"value": "a", "label": "A"}, {"value": "b", "label": "B"}]}]

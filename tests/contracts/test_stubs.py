@@ -25,15 +25,8 @@ def test_every_stub_has_its_real_activity_with_the_same_types() -> None:
         name = _name(stub)
         assert name in real, f"no activity registered as {name!r}"
         assert typing.get_type_hints(stub) == typing.get_type_hints(real[name]), name
-    # And no real activity is called by a string the stubs do not know - except those of
-    # the resolution, meeting and webhook workflows, which still name their activities by
-    # constants from contracts/ (to be moved to stubs; listed so that no new one joins them).
-    assert set(real) - {_name(s) for s in stubs.ALL} == BY_NAME_STILL
-
-
-BY_NAME_STILL = {"apply_resolution_step", "deliver_meeting_mails", "meeting_schedule",
-                 "send_meeting_reminders", "webhooks_deliver", "webhooks_deliver_batch",
-                 "webhooks_give_up", "webhooks_plan_deliveries"}
+    # And every real activity has its stub: none is left to be called by a string.
+    assert set(real) - {_name(s) for s in stubs.ALL} == set()
 
 
 def test_the_approval_signal_stub_names_the_process_handler() -> None:

@@ -9,10 +9,10 @@ import pytest
 
 from api.app import create_app
 from api.deps import SESSION_COOKIE
-from tests.meetings.support import make_event, make_links
 from tests.support.browser import ARGS, CHROMIUM
 from tests.support.browser import serious_violations as _serious
 from tests.support.live_server import live_server
+from tests.support.meetings import make_event, make_links
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 

@@ -13,7 +13,7 @@ from services.surveys import service
 from tests.support.browser import ARGS, CHROMIUM
 from tests.support.browser import serious_violations as _serious
 from tests.support.live_server import live_server
-from tests.surveys.support import make_campaign, make_invites, make_process, make_survey
+from tests.support.surveys import make_campaign, make_invites, make_process, make_survey
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -130,7 +130,7 @@ async def test_arabic_is_laid_out_right_to_left(server, committed_maker, make_co
 async def test_event_pages_pass_axe_in_every_language(server, committed_maker):
     from playwright.async_api import async_playwright
 
-    from tests.meetings.support import make_event, make_links
+    from tests.support.meetings import make_event, make_links
 
     setup = await make_event(committed_maker, capacity=20, public=True)
     async with async_playwright() as p:

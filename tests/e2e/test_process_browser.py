@@ -14,7 +14,7 @@ from contracts.queues import TASK_QUEUE
 from tests.support.browser import ARGS, CHROMIUM
 from tests.support.browser import serious_violations as _serious
 from tests.support.live_server import live_server
-from tests.workflows.process_harness import make_org, process_worker
+from tests.support.process_harness import make_org, process_worker
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from contracts.process import AdvanceInput, ChecklistInput
 from services.models.process import Process, Transition
-from tests.workflows.process_harness import (
+from tests.support.process_harness import (
     make_org,
     phase,
     process_worker,

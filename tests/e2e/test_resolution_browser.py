@@ -9,11 +9,11 @@ from httpx import ASGITransport, AsyncClient
 
 from api.app import create_app
 from contracts.queues import TASK_QUEUE
-from tests.resolutions.support import approved_version, council
 from tests.support.browser import ARGS, CHROMIUM
 from tests.support.browser import serious_violations as _serious
 from tests.support.live_server import live_server
-from tests.workflows.process_harness import process_worker
+from tests.support.process_harness import process_worker
+from tests.support.resolutions import approved_version, council
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 

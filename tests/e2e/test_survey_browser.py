@@ -14,7 +14,7 @@ from api.app import create_app
 from tests.support.browser import ARGS, CHROMIUM
 from tests.support.browser import serious_violations as _serious
 from tests.support.live_server import live_server
-from tests.surveys.support import make_campaign, make_invites, make_process, make_survey
+from tests.support.surveys import make_campaign, make_invites, make_process, make_survey
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 

@@ -14,10 +14,10 @@ import pytest
 from api.app import create_app
 from services.models.organisation import Role
 from services.models.process import Process
+from tests.api.surveys.test_survey_pages import SNAPSHOT
 from tests.support.browser import ARGS, CHROMIUM
 from tests.support.browser import serious_violations as _serious
 from tests.support.live_server import live_server
-from tests.surveys.test_survey_pages import SNAPSHOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 

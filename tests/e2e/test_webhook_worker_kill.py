@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import delete
 
 from api.webhook_control import ensure_dispatcher
+from contracts.webhooks import delivery_workflow_id
 from infra.outbound import LOOPBACK, parse_networks
 from services.events.service import record_event
 from services.models.organisation import Role
@@ -25,6 +26,7 @@ from services.models.webhook import WebhookSubscription
 from services.webhooks import service
 from services.webhooks.schemas import WebhookCreate
 from tests.support.live_server import live_server
+from tests.support.polling import workflow_idle
 from tests.support.webhook_receiver import WebhookReceiver
 
 pytestmark = pytest.mark.e2e
@@ -99,13 +101,17 @@ async def test_sigkill_between_attempts_loses_nothing(dev_server_env, committed_
             worker.send_signal(signal.SIGKILL)
             worker.wait()
             assert [r.status for r in receiver.requests] == [500, 500]
-            # The third attempt falls due (4 s after the second) while no worker runs.
+            # The third attempt falls due (4 s after the second) while no worker runs: the
+            # time passing without a worker is the condition under test, not a wait.
             await asyncio.sleep(2 * RETRY_SECONDS + 1)
             assert len(receiver.requests) == 2
 
             worker = _start_worker(env_vars, queue)
             done = await wait_for(lambda d: d["status"] == "delivered", timeout=60)
-            await asyncio.sleep(1.0)  # anything sent twice would show up now
+            # Once the delivery's workflow has closed no attempt can follow: anything sent
+            # twice is in the receiver by then.
+            await workflow_idle(client.get_workflow_handle(delivery_workflow_id(done["id"])),
+                                timeout=60)
 
         assert [r.status for r in receiver.requests] == [500, 500, 200]
         assert all(r.verified for r in receiver.requests)

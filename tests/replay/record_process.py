@@ -43,6 +43,7 @@ from contracts.process import (
     SkipInput,
 )
 from services.processes.templates import build_phases, builtin_templates
+from tests.support.polling import eventually
 from workflows.approval import ApprovalWorkflow
 from workflows.process import ProcessWorkflow
 
@@ -228,8 +229,9 @@ async def record_long_running(out: Path = HISTORIES) -> list[Path]:
         approval = client.get_workflow_handle(f"approval-{res.approval_id}")
         # Past the gate's deadline (14 days): the escalation timer fires.
         await _sleep_past(env, start + timedelta(days=16))
-        while not (await approval.query(ApprovalWorkflow.state)).escalated:
-            await asyncio.sleep(0.025)
+        async def escalated() -> bool:
+            return (await approval.query(ApprovalWorkflow.state)).escalated
+        await eventually(escalated, interval=0.025, what="the escalation")
         items = ("ausschreibung", "prozessablauf", "steuerungsgruppe")
         done = False
         latest = client.get_workflow_handle(wid)

@@ -3,7 +3,7 @@ reminder timer, the reminder at the new hour, the end) against today's code.
 
 A failure means a change would break the workflows of running events: guard it with
 `workflow.patched()`. Re-record with
-`RECORD_MEETING_HISTORY=1 pytest tests/meetings/test_reminder_workflow.py`.
+`RECORD_MEETING_HISTORY=1 pytest tests/workflows/test_meeting_reminders.py`.
 """
 
 from __future__ import annotations

@@ -10,7 +10,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 
 from services.campaigns import service as campaigns
-from tests.campaign_helpers import add_stakeholders, mail_setup, make_campaign, make_org, send_round
+from tests.support.campaigns import (
+    add_stakeholders,
+    mail_setup,
+    make_campaign,
+    make_org,
+    send_round,
+)
 from tests.support.faulty_relay import FaultyRelay
 
 PEOPLE = 400

@@ -8,7 +8,13 @@ from datetime import UTC, datetime, timedelta
 from services import i18n
 from services.campaigns import mails
 from services.campaigns import service as campaigns
-from tests.campaign_helpers import add_stakeholders, mail_setup, make_campaign, make_org, send_round
+from tests.support.campaigns import (
+    add_stakeholders,
+    mail_setup,
+    make_campaign,
+    make_org,
+    send_round,
+)
 from tests.support.languages import LANGUAGES, assert_language
 
 

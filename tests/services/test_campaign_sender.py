@@ -13,7 +13,7 @@ from sqlalchemy import select, text
 from infra.devservices import free_port
 from services.campaigns import service as campaigns
 from services.models.campaign import Invitation
-from tests.campaign_helpers import add_stakeholders, mail_setup, make_campaign, make_org
+from tests.support.campaigns import add_stakeholders, mail_setup, make_campaign, make_org
 
 
 class PickyServer:

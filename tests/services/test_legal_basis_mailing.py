@@ -10,7 +10,7 @@ from sqlalchemy import text, update
 
 from services.campaigns import service as campaigns
 from services.models.organisation import Organisation
-from tests.campaign_helpers import (
+from tests.support.campaigns import (
     add_stakeholders,
     ledger,
     mail_setup,

@@ -18,7 +18,13 @@ from infra.mail import MailTransport
 from services.campaigns import service as campaigns
 from services.models.campaign import Invitation
 from services.processes.mails import render as render_process_mail
-from tests.campaign_helpers import add_stakeholders, mail_setup, make_campaign, make_org, send_round
+from tests.support.campaigns import (
+    add_stakeholders,
+    mail_setup,
+    make_campaign,
+    make_org,
+    send_round,
+)
 
 INJECTION = "Mallory\r\nBcc: victim@evil.example"
 PHISHING = "Eva\r\n\r\n<html><a href='https://evil.example/login'>Hier anmelden</a></html>"

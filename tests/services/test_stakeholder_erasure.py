@@ -15,7 +15,7 @@ from services.models.organisation import Role
 from services.models.stakeholder import Stakeholder
 from services.stakeholders import service as stakeholders
 from services.stakeholders.schemas import StakeholderIn
-from tests.campaign_helpers import add_groups, mail_setup, make_campaign, make_org, send_round
+from tests.support.campaigns import add_groups, mail_setup, make_campaign, make_org, send_round
 
 
 async def _scan(maker, needles: list[str]) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]

@@ -21,7 +21,7 @@ from contracts.campaign import DEADLINE_REFUSED, CampaignInput, MoveDeadlineRequ
 from infra import mail as infra_mail
 from infra.mail import MailTransport
 from services.campaigns import service as campaigns
-from tests.campaign_helpers import (
+from tests.support.campaigns import (
     add_stakeholders,
     campaign_row,
     ledger,

@@ -20,7 +20,7 @@ from services.campaigns import service as campaigns
 from services.models.campaign import Invitation
 from services.models.domain_event import DomainEvent
 from services.models.stakeholder import Stakeholder
-from tests.campaign_helpers import (
+from tests.support.campaigns import (
     add_stakeholders,
     campaign_row,
     ledger,

@@ -28,7 +28,7 @@ from contracts.process import (
     TransitionRecord,
 )
 from services.models.process import ChecklistItem
-from tests.workflows.process_harness import (
+from tests.support.process_harness import (
     make_org,
     phase,
     process_worker,
@@ -206,7 +206,7 @@ async def persist_slow_or_refusing(data: PersistProcessInput) -> bool:
     as a local activity does), the actor "verweigert" is refused."""
     if data.transition.actor == "langsam@example.org":
         SLOW_WRITE_STARTED.set()
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(0.5)  # the slowness under test (the test waits on the event)
     if data.transition.actor == "verweigert@example.org":
         raise ApplicationError("refused", type=INVALID_DATA, non_retryable=True)
     return await persist_process_state(data)
@@ -254,7 +254,7 @@ async def record_vote_slow_or_refusing(data: RecordVoteInput) -> None:
     workflow task, as a local activity does), "verweigert" is refused."""
     if data.vote.comment == "langsam":
         SLOW_VOTE_STARTED.set()
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(0.5)  # the slowness under test (the test waits on the event)
     if data.vote.comment == "verweigert":
         raise ApplicationError("refused", type=INVALID_DATA, non_retryable=True)
     await record_vote(data)

@@ -14,7 +14,7 @@ from temporalio.exceptions import ApplicationError
 from contracts.process import AdvanceInput, ChecklistInput, RescheduleInput, SkipInput
 from services.models.process import Approval, ApprovalVote, Process, ProcessPhase
 from services.processes.templates import builtin_templates
-from tests.workflows.process_harness import (
+from tests.support.process_harness import (
     BERLIN,
     days,
     eventually,

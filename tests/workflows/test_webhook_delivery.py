@@ -7,7 +7,6 @@ the own organisation going out."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import uuid
@@ -32,6 +31,7 @@ from services.events.service import record_event
 from services.models.organisation import Role
 from services.models.webhook import WebhookSubscription
 from tests.support.live_server import live_server
+from tests.support.polling import eventually
 from tests.support.webhook_receiver import WebhookReceiver
 from workflows.webhooks import WebhookDeliveryWorkflow, WebhookDispatcherWorkflow
 
@@ -86,11 +86,12 @@ async def _subscribe(stack: Stack, url: str, types: list[str]) -> dict[str, Any]
 
 
 async def _event(stack: Stack, type_: str, org_id: uuid.UUID | None = None,
-                 **data: Any) -> None:
+                 **data: Any) -> int | None:
     async with stack.maker() as s:
-        await record_event(s, organisation_id=org_id or stack.admin.org_id, type=type_,
-                           data=data, actor=stack.admin.email)
+        seq = await record_event(s, organisation_id=org_id or stack.admin.org_id, type=type_,
+                                 data=data, actor=stack.admin.email)
         await s.commit()
+    return seq
 
 
 async def _deliveries(stack: Stack, webhook_id: str) -> list[dict[str, Any]]:
@@ -102,11 +103,7 @@ async def _deliveries(stack: Stack, webhook_id: str) -> list[dict[str, Any]]:
 
 
 async def _until(check, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not await check():
-        assert loop.time() < end, "timed out"
-        await asyncio.sleep(0.1)
+    await eventually(check, timeout=timeout, interval=0.1)
 
 
 async def test_two_500s_then_the_event_exactly_once_by_webhook_id(stack, make_committed_staff):  # type: ignore[no-untyped-def]
@@ -191,9 +188,14 @@ async def test_rotation_signs_with_both_secrets(stack):  # type: ignore[no-untyp
 
 async def test_410_disables_the_subscription(stack):  # type: ignore[no-untyped-def]
     receiver = WebhookReceiver(script=[410])
-    async with live_server(receiver) as base:
+    # A second subscription of the same types is the witness that the dispatcher planned an
+    # event: it plans every subscription's deliveries of an event in one statement.
+    witness = WebhookReceiver()
+    async with live_server(receiver) as base, live_server(witness) as witness_base:
         sub = await _subscribe(stack, f"{base}/weg", ["process.*"])
         receiver.secrets = [sub["secret"]]
+        witness.secrets = [(await _subscribe(stack, f"{witness_base}/da",
+                                             ["process.*"]))["secret"]]
         await _event(stack, "process.advanced", phase="eins")
 
         async def disabled() -> bool:
@@ -203,8 +205,9 @@ async def test_410_disables_the_subscription(stack):  # type: ignore[no-untyped-
             return not r.json()["active"]
 
         await _until(disabled)
-        await _event(stack, "process.advanced", phase="zwei")
-        await asyncio.sleep(1.5)  # the dispatcher would have planned it by now
+        seq = await _event(stack, "process.advanced", phase="zwei")
+        await eventually(lambda: any(p["data"]["seq"] == seq for p in witness.accepted.values()),
+                         what="the witness has the second event")
         rows = await _deliveries(stack, sub["id"])
         assert [r["status"] for r in rows] == ["gone"]
         assert len(receiver.requests) == 1
