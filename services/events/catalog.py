@@ -13,7 +13,7 @@ import re
 from services.errors import ValidationFailed
 
 EVENT_TYPES: frozenset[str] = frozenset({
-    "organisation.created", "organisation.public_task_basis",
+    "organisation.created", "organisation.public_task_basis", "organisation.legal_updated",
     "membership.granted", "membership.invited", "membership.role_changed",
     "membership.deactivated",
     "group.added",
@@ -26,7 +26,8 @@ EVENT_TYPES: frozenset[str] = frozenset({
     "process.overdue",
     # `approval.<status>` once a vote decides it.
     "approval.requested", "approval.vote", "approval.approved", "approval.rejected",
-    "survey.created", "survey.questions_changed", "survey.versioned",
+    "survey.created", "survey.questions_changed", "survey.versioned", "survey.opened",
+    "survey.closed",
     # An organisation's own process or survey template (services/template_store).
     "template.uploaded",
     # `campaign.<step>` (services/campaigns/service.py).

@@ -98,5 +98,8 @@ async def test_batches_reminders_and_close_at_the_deadline(time_skipping_env) ->
     assert sorted((s[1], s[2]) for s in fake.sends if s[0] == "reminder") == [
         (1, 0), (1, 2), (2, 0), (2, 2)]
     assert len(fake.closed) == 1 and abs(fake.closed[0] - deadline) < timedelta(minutes=1)
+    # The progress names the deadline it closed at (the one the workflow holds, movable).
+    assert result.deadline is not None and abs(result.deadline - deadline) < timedelta(minutes=1)
     assert result == CampaignProgress(stage="closed", total=7, batches=3, next_batch=0,
-                                      sent=7, failed=0, reminded=8, reminders_done=2)
+                                      sent=7, failed=0, reminded=8, reminders_done=2,
+                                      deadline=result.deadline)
