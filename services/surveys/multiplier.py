@@ -38,10 +38,12 @@ from contracts.input_rules import BoundedDateTime
 from services.campaigns.tokens import hash_token
 from services.errors import Conflict, Gone, NotFound, ValidationFailed
 from services.events.service import record_event
+from services.identity.repository import IdentityRepository
 from services.models.survey import MultiplierLink, Survey
 from services.stakeholders.repository import StakeholderRepository
 from services.surveys import service
 from services.surveys.links_repository import LinksRepository
+from services.surveys.poster import poster_pdf
 from services.surveys.repository import InvitationView, SurveyView, TokenTarget
 from services.surveys.service import Participation, Submitted
 from services.surveys.suppression import MIN_GROUP, shown_count
@@ -204,6 +206,15 @@ async def close_link(session: AsyncSession, survey: Survey, link_id: uuid.UUID, 
     return link
 
 
+async def poster(session: AsyncSession, survey: Survey, link: MultiplierLink, *,
+                 secret_key: str, public_url: str) -> bytes:
+    """The poster PDF of a link (services/surveys/poster.py)."""
+    org = await IdentityRepository.from_session(session).org_by_id(survey.organisation_id)
+    return poster_pdf(url=answer_url(public_url, link_secret(secret_key, link.id)),
+                      survey_title=survey.title, org_name=org.name if org else "",
+                      partner=link.label)
+
+
 # --- the participant's side ------------------------------------------------------------------
 
 def draft_hash(draft_key: str | None) -> str:
@@ -310,3 +321,10 @@ async def partner_view(session: AsyncSession, secret: str) -> PartnerView:
     # page never tells the partner that exactly nobody answered).
     shown = None if link.answers < MIN_GROUP else shown_count(link.answers)
     return PartnerView(link.label, survey.title, shown, link_status(link, survey))
+
+
+async def link_organisation(session: AsyncSession, secret: str) -> uuid.UUID | None:
+    """The organisation behind a link whatever its state (the page footer's legal links)."""
+    found = (await LinksRepository.from_session(session).by_secret(hash_token(secret))
+             if len(secret) <= SECRET_LIMIT else None)
+    return found[0].organisation_id if found is not None else None
