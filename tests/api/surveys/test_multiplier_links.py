@@ -1,0 +1,299 @@
+"""Multiplier links (issue 12): the API, the participant's pages at /m/{secret}, the partner's
+read-only page and the poster, against the app on the real database."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pypdf
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy import select, text
+
+from api.app import create_app
+from api.ratelimit import MultiplierLimits
+from services.identity.service import create_organisation
+from services.models.organisation import Role
+from services.models.survey import MultiplierLink, SurveyResponse
+from services.surveys import multiplier
+from tests.support.multiplier import ANSWERS, FORM, answer, csrf_of, make_link, make_partner
+from tests.support.surveys import make_process, make_survey
+
+TEMPLATE = "vielfaltsmanager-feedback"
+
+
+async def _survey(session, make_staff, **staff):
+    who = await make_staff(**staff)
+    process = await make_process(session, who.org_id)
+    survey = await make_survey(session, process, from_template=TEMPLATE)
+    return who, survey
+
+
+async def _responses(session, survey_id):
+    return list(await session.scalars(
+        select(SurveyResponse).where(SurveyResponse.survey_id == survey_id)))
+
+
+# --- the API -------------------------------------------------------------------------------
+
+async def test_create_list_close_and_other_org_gets_404(client, session, make_staff, settings):
+    staff, survey = await _survey(session, make_staff)
+    partner = await make_partner(session, staff.org_id, group="jugend", tier=2)
+    base = f"/api/v1/surveys/{survey.id}/multiplier-links"
+    r = await client.post(base, headers=staff.headers, json={
+        "partner_id": str(partner.id), "cap": 30,
+        "closes_at": (datetime.now(UTC) + timedelta(days=14)).isoformat()})
+    assert r.status_code == 201, r.text
+    link = r.json()
+    # Defaults: the partner's group, tier and name.
+    assert (link["group"], link["tier"], link["label"], link["cap"], link["answers"],
+            link["status"]) == ("jugend", 2, "Kulturverein Nord", 30, 0, "open")
+    secret = link["link"].rsplit("/m/", 1)[1]
+    assert len(secret) == 16 and link["link"] == f"{settings.public_url}/m/{secret}"
+    assert link["results_link"].endswith("/ergebnis")
+    # At rest only the hashes.
+    row = await session.get(MultiplierLink, uuid.UUID(link["id"]))
+    assert secret not in (row.secret_hash, row.results_hash) and len(row.secret_hash) == 64
+
+    listed = (await client.get(base, headers=staff.headers)).json()
+    assert [x["id"] for x in listed] == [link["id"]]
+    r = await client.post(f"{base}/{link['id']}/close", headers=staff.headers)
+    assert r.status_code == 200 and r.json()["status"] == "closed"
+    r = await client.post(f"{base}/{link['id']}/close", headers=staff.headers)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "link_already_closed"
+
+    # Another organisation: exactly the 404 of a missing survey, for every endpoint.
+    other = await make_staff()
+    for method, path in (("get", base), ("post", base), ("get", f"{base}/{link['id']}"),
+                         ("post", f"{base}/{link['id']}/close"),
+                         ("get", f"{base}/{link['id']}/poster.pdf")):
+        r = await client.request(method, path, headers=other.headers,
+                                 json={"partner_id": str(partner.id)} if method == "post"
+                                 else None)
+        assert r.status_code == 404, (method, path, r.text)
+        assert r.json()["error"]["code"] == "not_found"
+
+
+async def test_create_checks_role_partner_and_fields(client, session, make_staff):
+    staff, survey = await _survey(session, make_staff)
+    person = await make_partner(session, staff.org_id, kind="person")
+    base = f"/api/v1/surveys/{survey.id}/multiplier-links"
+    r = await client.post(base, headers=staff.headers, json={"partner_id": str(person.id)})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "partner_not_organisation"
+    assert r.json()["error"]["details"][0]["field"] == "partner_id"
+    r = await client.post(base, headers=staff.headers, json={"partner_id": str(uuid.uuid4())})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "unknown_partner"
+    partner = await make_partner(session, staff.org_id)
+    r = await client.post(base, headers=staff.headers,
+                          json={"partner_id": str(partner.id), "cap": 0, "tier": 7})
+    assert r.status_code == 422
+    fields = {d["field"] for d in r.json()["error"]["details"]}
+    assert {"cap", "tier"} <= {f.rsplit(".", 1)[-1] for f in fields}, fields
+    steering = await make_staff(role=Role.steering, org_slug=staff.org_slug)
+    r = await client.post(base, headers=steering.headers, json={"partner_id": str(partner.id)})
+    assert r.status_code == 403
+    assert (await client.get(base, headers=steering.headers)).status_code == 200
+
+
+# --- answering through the link -------------------------------------------------------------
+
+async def test_answer_is_anonymous_multiplier_with_the_links_group_and_tier(
+        client, session, make_staff, settings):
+    staff, survey = await _survey(session, make_staff)
+    partner = await make_partner(session, staff.org_id, group="migrantenorganisationen", tier=3)
+    link_id, secret, _ = await make_link(session, survey, partner, settings.resolved_secret_key())
+    page = await client.get(f"/m/{secret}")
+    assert page.status_code == 200
+    assert 'action="/m/' + secret + '"' in page.text and 'id="cookie-hinweis"' in page.text
+    assert "/decline" not in page.text and "/unsubscribe" not in page.text
+    assert 'hreflang' in page.text or '?lang=en' in page.text  # the language switch
+    r = await answer(client, secret)
+    assert r.status_code == 303 and r.headers["location"] == f"/m/{secret}/danke"
+    assert "m_beantwortet=1" in r.headers["set-cookie"]
+    (resp,) = await _responses(session, survey.id)
+    assert (resp.channel, resp.group_key, resp.reach_tier, resp.language) == (
+        "multiplier", "migrantenorganisationen", 3, None)
+    assert (await session.get(MultiplierLink, link_id)).answers == 1
+    answers = dict((await session.execute(text(
+        "SELECT question_key, coalesce(choice, text, num::text) FROM survey_answers "
+        "WHERE response_id = :r AND ordinal = 0"), {"r": resp.id})).all())
+    assert answers["tag"] == "tag1" and answers["mitnehmen"] == ANSWERS["mitnehmen"]
+    assert (await session.scalar(text("SELECT count(*) FROM survey_drafts WHERE survey_id = :s"),
+                                 {"s": survey.id})) == 0
+    thanks = await client.get(f"/m/{secret}/danke")
+    assert thanks.status_code == 200 and "Vielen Dank" in thanks.text
+
+
+async def test_the_cookie_blocks_a_second_answer_from_the_same_browser(
+        client, session, make_staff, settings):
+    staff, survey = await _survey(session, make_staff)
+    partner = await make_partner(session, staff.org_id)
+    _, secret, _ = await make_link(session, survey, partner, settings.resolved_secret_key())
+    assert (await answer(client, secret)).status_code == 303
+    again = await client.get(f"/m/{secret}")
+    assert again.status_code == 200 and "Bereits beantwortet" in again.text
+    assert 'id="antworten"' not in again.text
+    r = await client.post(f"/m/{secret}", data={**FORM, "aktion": "pruefen"})
+    assert r.status_code == 409
+    r = await client.post(f"/m/{secret}/absenden")
+    assert r.status_code == 409
+    assert len(await _responses(session, survey.id)) == 1
+    # Another browser (no cookie) may answer.
+    async with AsyncClient(transport=client._transport, base_url="http://testserver") as other:
+        assert (await answer(other, secret)).status_code == 303
+    assert len(await _responses(session, survey.id)) == 2
+
+
+async def test_review_step_and_language_switch(client, session, make_staff, settings):
+    staff, survey = await _survey(session, make_staff)
+    partner = await make_partner(session, staff.org_id)
+    _, secret, _ = await make_link(session, survey, partner, settings.resolved_secret_key())
+    page = await client.get(f"/m/{secret}?lang=en")
+    assert page.status_code == 200 and '<html lang="en"' in page.text
+    r = await client.post(f"/m/{secret}", data={**FORM, **csrf_of(page.text),
+                                                "aktion": "pruefen"})
+    assert r.status_code == 303 and r.headers["location"] == f"/m/{secret}/pruefen"
+    review = await client.get(f"/m/{secret}/pruefen")
+    assert review.status_code == 200 and '<html lang="en"' in review.text  # the kept choice
+    assert f'action="/m/{secret}/absenden"' in review.text
+    assert await _responses(session, survey.id) == []  # the review submits nothing
+    # Missing required answers come back named, nothing is stored.
+    r = await client.post(f"/m/{secret}", data={"q_tag": "tag1", **csrf_of(page.text),
+                                                "aktion": "pruefen"})
+    assert r.status_code == 422 and 'class="error-summary"' in r.text
+
+
+async def test_closed_expired_and_full_links_refuse(client, session, make_staff, settings):
+    staff, survey = await _survey(session, make_staff)
+    partner = await make_partner(session, staff.org_id)
+    key = settings.resolved_secret_key()
+    link_id, secret, _ = await make_link(session, survey, partner, key)
+    page = await client.get(f"/m/{secret}")
+    r = await client.post(f"/m/{secret}", data={**FORM, **csrf_of(page.text),
+                                                "aktion": "pruefen"})
+    assert r.status_code == 303
+    # Closed by the coordinator between review and confirmation: the submit is refused.
+    r = await client.post(f"/api/v1/surveys/{survey.id}/multiplier-links/{link_id}/close",
+                          headers=staff.headers)
+    assert r.status_code == 200
+    r = await client.post(f"/m/{secret}/absenden", data=csrf_of(page.text))
+    assert r.status_code == 410 and "Link geschlossen" in r.text
+    assert (await client.get(f"/m/{secret}")).status_code == 410
+    assert await _responses(session, survey.id) == []
+
+    _, expired, _ = await make_link(session, survey, partner, key,
+                                    opens_at=datetime.now(UTC) - timedelta(days=2),
+                                    closes_at=datetime.now(UTC) - timedelta(days=1))
+    assert (await client.get(f"/m/{expired}")).status_code == 410
+
+    _, later, _ = await make_link(session, survey, partner, key,
+                                  opens_at=datetime.now(UTC) + timedelta(days=1))
+    r = await client.get(f"/m/{later}")
+    assert r.status_code == 200 and 'id="antworten"' not in r.text
+
+    _, small, _ = await make_link(session, survey, partner, key, cap=1)
+    assert (await answer(client, small)).status_code == 303
+    client.cookies.clear()
+    r = await client.get(f"/m/{small}")
+    assert r.status_code == 409 and "Keine weiteren Antworten" in r.text
+    assert (await client.get("/m/unbekannt")).status_code == 404
+
+
+async def test_submissions_are_rate_limited_per_address(client, app, session, make_staff,
+                                                        settings):
+    staff, survey = await _survey(session, make_staff)
+    partner = await make_partner(session, staff.org_id)
+    _, secret, _ = await make_link(session, survey, partner, settings.resolved_secret_key())
+    app.state.multiplier_limits = MultiplierLimits(submits_per_minute=1)
+    assert (await answer(client, secret)).status_code == 303
+    client.cookies.clear()  # a new browser, the same address
+    r = await answer(client, secret)
+    assert r.status_code == 429 and r.headers["retry-after"] == "60"
+    assert len(await _responses(session, survey.id)) == 1
+    # Only a keyed hash of the address is kept, in memory.
+    keys = list(app.state.multiplier_limits.submits.buckets)
+    assert keys and all("127.0.0.1" not in k and len(k) == 32 for k in keys)
+
+
+async def test_the_cap_holds_under_50_concurrent_submissions(settings, committed_maker):
+    """50 browsers (each its own client, cookies and database session) confirm at once on a
+    link with a cap of 20: exactly 20 answers are stored, the rest see "no more answers"."""
+    async with committed_maker() as s:
+        org = await create_organisation(s, f"cap-{uuid.uuid4().hex[:8]}", "Cap-Stadt")
+        process = await make_process(s, org.id)
+        survey = await make_survey(s, process, from_template=TEMPLATE)
+        partner = await make_partner(s, org.id)
+        link_id, secret, _ = await make_link(s, survey, partner, settings.resolved_secret_key(),
+                                             cap=20)
+        await s.commit()
+    app = create_app(settings, sessionmaker=committed_maker)
+    app.state.multiplier_limits = MultiplierLimits(views_per_minute=0, submits_per_minute=0)
+    transport = ASGITransport(app=app)
+    clients = [AsyncClient(transport=transport, base_url="http://testserver")
+               for _ in range(50)]
+    try:
+        # Everyone reaches the review first, so the 50 confirmations really race.
+        reviews = []
+        for web in clients:
+            page = await web.get(f"/m/{secret}")
+            r = await web.post(f"/m/{secret}", data={**FORM, **csrf_of(page.text),
+                                                     "aktion": "pruefen"})
+            assert r.status_code == 303
+            reviews.append(csrf_of((await web.get(f"/m/{secret}/pruefen")).text))
+        outcomes = await asyncio.gather(*(
+            web.post(f"/m/{secret}/absenden", data=form)
+            for web, form in zip(clients, reviews, strict=True)))
+    finally:
+        for web in clients:
+            await web.aclose()
+    codes = sorted(r.status_code for r in outcomes)
+    assert codes.count(303) == 20 and codes.count(409) == 30, codes
+    async with committed_maker() as s:
+        stored = await s.scalar(text("SELECT count(*) FROM survey_responses WHERE survey_id = :s"),
+                                {"s": survey.id})
+        link = await s.get(MultiplierLink, link_id)
+        assert stored == 20 and link.answers == 20
+
+
+# --- the partner's page and the poster ------------------------------------------------------
+
+async def test_partner_page_shows_fewer_than_five_below_five(client, session, make_staff,
+                                                             settings):
+    staff, survey = await _survey(session, make_staff)
+    partner = await make_partner(session, staff.org_id)
+    link_id, secret, results = await make_link(session, survey, partner,
+                                               settings.resolved_secret_key())
+    page = await client.get(f"/m/{results}/ergebnis")
+    assert page.status_code == 200 and "<strong>weniger als 5</strong>" in page.text
+    for n in range(1, 7):
+        client.cookies.clear()
+        assert (await answer(client, secret)).status_code == 303
+        page = await client.get(f"/m/{results}/ergebnis")
+        if n < 5:
+            assert "<strong>weniger als 5</strong>" in page.text, n
+        else:
+            assert f"<strong>{n}</strong>" in page.text and "weniger als 5</strong>" not in \
+                page.text
+    # The answer link's secret does not open the results, nor the other way round.
+    assert (await client.get(f"/m/{secret}/ergebnis")).status_code == 404
+    assert (await client.get(f"/m/{results}")).status_code == 404
+
+
+async def test_poster_pdf_parses_back_with_the_short_link(client, session, make_staff,
+                                                          settings):
+    staff, survey = await _survey(session, make_staff)
+    partner = await make_partner(session, staff.org_id)
+    link_id, secret, _ = await make_link(session, survey, partner,
+                                         settings.resolved_secret_key())
+    r = await client.get(f"/api/v1/surveys/{survey.id}/multiplier-links/{link_id}/poster.pdf",
+                         headers=staff.headers)
+    assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+    reader = pypdf.PdfReader(io.BytesIO(r.content))
+    texts = [p.extract_text() for p in reader.pages]
+    short = multiplier.answer_url(settings.public_url, secret)
+    assert texts and short in texts[0] and "Ihre Meinung zählt!" in texts[0]
+    # The survey's other languages get a page each (the template is German and English).
+    if survey.title.get("en"):
+        assert any("Your opinion counts!" in t and short in t for t in texts[1:])
