@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
+from services.models.stakeholder import Stakeholder
 from services.models.survey import MultiplierLink, Survey
 from services.repository import Repository
 from services.surveys.validation import AnswerRow
@@ -47,6 +48,15 @@ class LinksRepository(Repository):
         rows = await self.session.scalars(
             select(MultiplierLink).where(MultiplierLink.survey_id == survey_id)
             .order_by(MultiplierLink.created_at, MultiplierLink.id))
+        return list(rows)
+
+    async def partners(self, organisation_id: uuid.UUID, limit: int = 1000) -> list[Stakeholder]:
+        """The organisation's stakeholders of kind organisation (not erased), by name."""
+        rows = await self.session.scalars(
+            select(Stakeholder).where(Stakeholder.organisation_id == organisation_id,
+                                      Stakeholder.kind == "organisation",
+                                      Stakeholder.erased_at.is_(None))
+            .order_by(Stakeholder.name, Stakeholder.id).limit(limit))
         return list(rows)
 
     async def get(self, survey_id: uuid.UUID, link_id: uuid.UUID) -> MultiplierLink | None:

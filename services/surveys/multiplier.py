@@ -39,6 +39,7 @@ from services.campaigns.tokens import hash_token
 from services.errors import Conflict, Gone, NotFound, ValidationFailed
 from services.events.service import record_event
 from services.identity.repository import IdentityRepository
+from services.models.stakeholder import Stakeholder
 from services.models.survey import MultiplierLink, Survey
 from services.stakeholders.repository import StakeholderRepository
 from services.surveys import service
@@ -177,6 +178,11 @@ async def create_link(session: AsyncSession, survey: Survey, body: MultiplierLin
         data={"survey_id": str(survey.id), "link_id": str(link_id), "cap": body.cap,
               "group": link.group_key, "tier": link.reach_tier})
     return link
+
+
+async def partner_choices(session: AsyncSession, survey: Survey) -> list[Stakeholder]:
+    """The partner organisations a link can be made for (the staff page's choice)."""
+    return await LinksRepository.from_session(session).partners(survey.organisation_id)
 
 
 async def links_of(session: AsyncSession, survey: Survey) -> list[MultiplierLink]:

@@ -13,12 +13,14 @@ from httpx import ASGITransport, AsyncClient
 from sqlalchemy import select, text
 
 from api.app import create_app
+from api.deps import SESSION_COOKIE
 from api.ratelimit import MultiplierLimits
 from services.identity.service import create_organisation
 from services.models.organisation import Role
 from services.models.survey import MultiplierLink, SurveyResponse
 from services.surveys import multiplier
 from tests.support.multiplier import ANSWERS, FORM, answer, csrf_of, make_link, make_partner
+from tests.support.forms import form_token
 from tests.support.surveys import make_process, make_survey
 
 TEMPLATE = "vielfaltsmanager-feedback"
@@ -297,3 +299,46 @@ async def test_poster_pdf_parses_back_with_the_short_link(client, session, make_
     # The survey's other languages get a page each (the template is German and English).
     if survey.title.get("en"):
         assert any("Your opinion counts!" in t and short in t for t in texts[1:])
+
+
+# --- the staff page --------------------------------------------------------------------------
+
+async def test_staff_page_creates_lists_closes_and_serves_the_poster(client, session,
+                                                                     make_staff, settings):
+    staff, survey = await _survey(session, make_staff)
+    partner = await make_partner(session, staff.org_id)
+    client.cookies.set(SESSION_COOKIE, staff.token)
+    base = f"/app/surveys/{survey.id}/multiplikatoren"
+    editor = await client.get(f"/app/surveys/{survey.id}/bearbeiten")
+    assert f'href="{base}"' in editor.text
+    csrf = await form_token(client, base)
+    r = await client.post(base, data={"csrf_token": csrf, "partner": "", "stufe": "9",
+                                      "ende": "morgen"})
+    assert r.status_code == 422 and 'class="error-summary"' in r.text
+    assert 'id="partner-fehler"' in r.text and 'id="ende-fehler"' in r.text
+    r = await client.post(base, data={"csrf_token": csrf, "partner": str(partner.id),
+                                      "obergrenze": "40", "ende": "31.12.2099 18:00"})
+    assert r.status_code == 303, r.text
+    page = await client.get(r.headers["location"])
+    (link,) = (await client.get(f"/api/v1/surveys/{survey.id}/multiplier-links",
+                                headers=staff.headers)).json()
+    assert "Der Link wurde angelegt." in page.text and link["link"] in page.text
+    assert "0 von höchstens 40" in page.text
+    secret = link["link"].rsplit("/m/", 1)[1]
+    async with AsyncClient(transport=client._transport, base_url="http://testserver") as anyone:
+        assert (await answer(anyone, secret)).status_code == 303
+    page = await client.get(base)
+    assert "1 von höchstens 40" in page.text  # the answers count
+    poster = await client.get(f"{base}/{link['id']}/plakat.pdf")
+    assert poster.status_code == 200
+    assert link["link"] in pypdf.PdfReader(io.BytesIO(poster.content)).pages[0].extract_text()
+    r = await client.post(f"{base}/{link['id']}/schliessen", data={"csrf_token": csrf})
+    assert r.status_code == 303
+    page = await client.get(r.headers["location"])
+    assert "Der Link ist geschlossen." in page.text and "Sofort schließen" not in page.text
+    async with AsyncClient(transport=client._transport, base_url="http://testserver") as anyone:
+        assert (await anyone.get(f"/m/{secret}")).status_code == 410
+    # Another organisation's staff: the 404 of a missing survey.
+    other = await make_staff()
+    client.cookies.set(SESSION_COOKIE, other.token)
+    assert (await client.get(base)).status_code == 404
