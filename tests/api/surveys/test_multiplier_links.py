@@ -19,8 +19,8 @@ from services.identity.service import create_organisation
 from services.models.organisation import Role
 from services.models.survey import MultiplierLink, SurveyResponse
 from services.surveys import multiplier
-from tests.support.multiplier import ANSWERS, FORM, answer, csrf_of, make_link, make_partner
 from tests.support.forms import form_token
+from tests.support.multiplier import ANSWERS, FORM, answer, csrf_of, make_link, make_partner
 from tests.support.surveys import make_process, make_survey
 
 TEMPLATE = "vielfaltsmanager-feedback"
