@@ -342,3 +342,21 @@ async def test_staff_page_creates_lists_closes_and_serves_the_poster(client, ses
     other = await make_staff()
     client.cookies.set(SESSION_COOKIE, other.token)
     assert (await client.get(base)).status_code == 404
+
+
+async def test_results_api_and_page_show_answers_by_channel(client, session, make_staff,
+                                                            settings):
+    staff, survey = await _survey(session, make_staff)
+    partner = await make_partner(session, staff.org_id, group="jugend", tier=2)
+    _, secret, _ = await make_link(session, survey, partner, settings.resolved_secret_key())
+    for _ in range(5):
+        client.cookies.clear()
+        assert (await answer(client, secret)).status_code == 303
+    r = await client.get(f"/api/v1/surveys/{survey.id}/results", headers=staff.headers)
+    channels = {c["channel"]: c for c in r.json()["by_channel"]["channels"]}
+    assert channels["multiplier"]["responses"] == 5
+    assert channels["invitation"]["responses"] == 0
+    client.cookies.set(SESSION_COOKIE, staff.token)
+    page = await client.get(f"/app/surveys/{survey.id}/results")
+    assert page.status_code == 200 and 'id="kanal-h"' in page.text
+    assert "Multiplikatoren-Link</th>\n    <td>5</td>" in page.text
