@@ -147,7 +147,8 @@ async def create_post(survey_id: uuid.UUID, request: Request, session: SessionDe
                            form=form, status_code=422)
     except DomainError as exc:
         await session.rollback()
-        field = {"unknown_partner": "partner", "partner_not_organisation": "partner"}.get(
+        field = {"unknown_partner": "partner", "partner_not_organisation": "partner",
+                 "unknown_group": "gruppe"}.get(
             exc.code or "", "allgemein")
         return await _page(request, session, principal, survey, settings,
                            errors={field: exc.message}, form=form,

@@ -42,6 +42,7 @@ from services.identity.repository import IdentityRepository
 from services.models.stakeholder import Stakeholder
 from services.models.survey import MultiplierLink, Survey
 from services.stakeholders.repository import StakeholderRepository
+from services.stakeholders.rules import unknown_group_message
 from services.surveys import service
 from services.surveys.links_repository import LinksRepository
 from services.surveys.poster import poster_pdf
@@ -147,7 +148,8 @@ async def create_link(session: AsyncSession, survey: Survey, body: MultiplierLin
                       secret_key: str, actor: str | None) -> MultiplierLink:
     """A new link of `survey` for a partner organisation of the survey's organisation (the
     caller checked the principal's role). 422 naming the field for an unknown partner, a
-    person instead of an organisation, or an identified survey (its answers name people; a
+    person instead of an organisation, a group the organisation does not have, or an
+    identified survey (its answers name people; a
     link's cannot)."""
     if survey.anonymity != "anonymous":
         raise ValidationFailed(
@@ -163,6 +165,13 @@ async def create_link(session: AsyncSession, survey: Survey, body: MultiplierLin
             "Ein Multiplikatoren-Link gehört zu einer Organisation, nicht zu einer Person.",
             code="partner_not_organisation",
             details=[{"field": "partner_id", "message": "keine Organisation"}])
+    if body.group is not None:
+        known = await StakeholderRepository.from_session(session).group_keys(
+            survey.organisation_id)
+        if body.group not in known:
+            message = unknown_group_message(body.group, known)
+            raise ValidationFailed(message, code="unknown_group", details=[
+                {"field": "group", "message": message, "known": sorted(known)}])
     link_id = uuid.uuid4()
     link = MultiplierLink(
         id=link_id, organisation_id=survey.organisation_id, survey_id=survey.id,

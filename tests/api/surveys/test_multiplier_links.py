@@ -18,6 +18,7 @@ from api.ratelimit import MultiplierLimits
 from services.identity.service import create_organisation
 from services.models.organisation import Role
 from services.models.survey import MultiplierLink, SurveyResponse
+from services.stakeholders.repository import StakeholderRepository
 from services.surveys import multiplier
 from tests.support.forms import form_token
 from tests.support.multiplier import ANSWERS, FORM, answer, csrf_of, make_link, make_partner
@@ -93,6 +94,17 @@ async def test_create_checks_role_partner_and_fields(client, session, make_staff
     assert r.status_code == 422
     fields = {d["field"] for d in r.json()["error"]["details"]}
     assert {"cap", "tier"} <= {f.rsplit(".", 1)[-1] for f in fields}, fields
+    r = await client.post(base, headers=staff.headers,
+                          json={"partner_id": str(partner.id), "group": "gibt-es-nicht"})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "unknown_group"
+    assert r.json()["error"]["details"][0]["field"] == "group"
+    await StakeholderRepository.from_session(session).add_groups(
+        staff.org_id, [("senioren", "Seniorinnen und Senioren")], "manual")
+    r = await client.post(base, headers=staff.headers,
+                          json={"partner_id": str(partner.id), "group": "senioren", "tier": 1,
+                                "label": "Seniorentreff"})
+    assert r.status_code == 201 and (r.json()["group"], r.json()["tier"], r.json()["label"]) \
+        == ("senioren", 1, "Seniorentreff")
     steering = await make_staff(role=Role.steering, org_slug=staff.org_slug)
     r = await client.post(base, headers=steering.headers, json={"partner_id": str(partner.id)})
     assert r.status_code == 403
