@@ -307,10 +307,11 @@ async def test_poster_pdf_parses_back_with_the_short_link(client, session, make_
     reader = pypdf.PdfReader(io.BytesIO(r.content))
     texts = [p.extract_text() for p in reader.pages]
     short = multiplier.answer_url(settings.public_url, secret)
-    assert texts and short in texts[0] and "Ihre Meinung zählt!" in texts[0]
-    # The survey's other languages get a page each (the template is German and English).
-    if survey.title.get("en"):
-        assert any("Your opinion counts!" in t and short in t for t in texts[1:])
+    assert "Ihre Meinung zählt!" in texts[0] and survey.title["de"] in texts[0]
+    # A page per language of the survey (this template has all six), each with the link.
+    assert len(texts) == 6 and all(short in t for t in texts)
+    assert "Your opinion counts!" in texts[1] and "Görüşünüz önemli!" in texts[2]
+    assert "Ihre Meinung zum Kurs·tag" in texts[5]  # Leichte Sprache: its own title
 
 
 # --- the staff page --------------------------------------------------------------------------
