@@ -4,7 +4,10 @@ read-only count.
 
 The form is the token page's (api/pages/participation.py): the same template, review step and
 language switch, posting to the link's own address. A browser's unsent answers are kept as a
-draft under a random key in a cookie on the link's path (deleted with the submission); after
+draft under a random key in a cookie on the link's path (deleted with the submission); the key
+also travels in the form's and the review's addresses (`?entwurf=`), so a browser that takes
+no cookies can still answer (it is then not kept from answering twice but by the other
+limits). After
 the submission a cookie "answered" on the same path makes the pages refuse a second answer
 from this browser (checked before anything else; the form says so). Neither cookie says
 anything about the person, and neither reaches the stored answer. Submissions are also limited
@@ -41,6 +44,7 @@ router = APIRouter(include_in_schema=False)
 
 ANSWERED_COOKIE = "m_beantwortet"
 DRAFT_COOKIE = "m_entwurf"
+DRAFT_PARAM = "entwurf"
 ANSWERED_SECONDS = 365 * 24 * 3600  # longer than a survey runs; the value is just "1"
 DRAFT_SECONDS = 30 * 24 * 3600
 
@@ -54,6 +58,16 @@ REFUSALS = {
 
 def _base(secret: str) -> str:
     return f"/m/{secret}"
+
+
+def _draft_key(request: Request) -> str | None:
+    """This browser's draft key: its cookie, else the address's `entwurf` (no cookies)."""
+    key = request.cookies.get(DRAFT_COOKIE) or request.query_params.get(DRAFT_PARAM)
+    return key if key and len(key) <= 64 else None
+
+
+def _query(key: str | None) -> str:
+    return f"?{DRAFT_PARAM}={key}" if key else ""
 
 
 async def _refused(request: Request, session: SessionDep, secret: str, exc: DomainError,
@@ -84,8 +98,7 @@ async def _open(request: Request, session: SessionDep, secret: str, *,
     if request.cookies.get(ANSWERED_COOKIE):
         return _answered_page(request, secret, refused, languages.page_language(request))
     try:
-        lp = await multiplier.open_link(session, secret,
-                                        draft_key=request.cookies.get(DRAFT_COOKIE))
+        lp = await multiplier.open_link(session, secret, draft_key=_draft_key(request))
     except (NotFound, Gone, Conflict) as exc:
         return await _refused(request, session, secret, exc)
     await for_organisation(request, session, lp.organisation_id)
@@ -98,9 +111,9 @@ async def _open(request: Request, session: SessionDep, secret: str, *,
 
 
 def _form(request: Request, secret: str, lp: LinkParticipation, values: dict, errors: list, *,
-          saved: bool = False, status: int = 200) -> Response:
+          saved: bool = False, status: int = 200, key: str | None = None) -> Response:
     return render_form(request, secret, lp.p, values, errors, saved=saved, status=status,
-                       base=_base(secret),
+                       base=_base(secret), query=_query(key or _draft_key(request)),
                        note=i18n.texts(lp.p.language, "multiplier")["cookie_note"])
 
 
@@ -137,10 +150,13 @@ async def link_post(secret: str, request: Request, session: SessionDep) -> Respo
         errors = await multiplier.keep_link_draft(session, lp, answers, complete=review)
     except (Conflict, Gone, NotFound) as exc:
         return await _refused(request, session, secret, exc, lp.p.language)
+    key = new_key or _draft_key(request)
     if errors:
-        return _keep_draft_key(_form(request, secret, lp, raw, errors, status=422), secret,
-                               new_key)
-    target = f"{_base(secret)}/pruefen" if review else f"{_base(secret)}?gespeichert=1"
+        return _keep_draft_key(_form(request, secret, lp, raw, errors, status=422, key=key),
+                               secret, new_key)
+    query = _query(key)
+    target = (f"{_base(secret)}/pruefen{query}" if review
+              else f"{_base(secret)}{query}{'&' if query else '?'}gespeichert=1")
     return _keep_draft_key(RedirectResponse(target, status_code=303), secret, new_key)
 
 
@@ -161,7 +177,8 @@ async def link_review(secret: str, request: Request, session: SessionDep) -> Res
     if isinstance(found, Response):
         return found
     lp, draft = found
-    return render_review(request, secret, lp.p, draft, base=_base(secret))
+    return render_review(request, secret, lp.p, draft, base=_base(secret),
+                         query=_query(_draft_key(request)))
 
 
 @router.post("/m/{secret}/absenden", response_class=HTMLResponse)

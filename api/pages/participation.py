@@ -202,10 +202,11 @@ def _first_inputs(questions: list[dict[str, Any]]) -> dict[str, str]:
 def render_form(request: Request, token: str, p: Participation, values: dict[str, Any],
                 errors: list[dict[str, Any]], *, saved: bool = False,
                 status: int = 200, preview: dict[str, str] | None = None,
-                base: str | None = None, note: str | None = None) -> Response:
+                base: str | None = None, note: str | None = None, query: str = "") -> Response:
     """The participant's form. `base`: the address it posts to when it is not the token's
     own `/t/{token}` (a multiplier link; no decline or unsubscribe then); `note`: a notice
-    under the anonymity note (the multiplier link's cookie)."""
+    under the anonymity note (the multiplier link's cookie); `query`: kept on the form's
+    own addresses (a multiplier link's draft key for a browser without cookies)."""
     lang = p.language
     questions = _question_views(p, values)
     first_input = _first_inputs(questions)
@@ -217,6 +218,7 @@ def render_form(request: Request, token: str, p: Participation, values: dict[str
     own_path = None if preview else (base or f"/t/{token}")
     return languages.render(request, "participation/form.html", {
         "token": token, "base": base or f"/t/{token}", "person": base is None, "note": note,
+        "query": query,
         "title": p.title(), "introduction": _shown(p.survey.introduction, lang),
         "anonymous": p.survey.anonymity == "anonymous", "questions": questions,
         "sections": _sections(p, questions), "dont_know_value": DONT_KNOW,
@@ -273,7 +275,8 @@ def _answer_text(qv: dict[str, Any], value: Any, t: Mapping[str, Any]) -> str:
 
 
 def render_review(request: Request, token: str, p: Participation,
-                  draft: dict[str, Any], *, base: str | None = None) -> Response:
+                  draft: dict[str, Any], *, base: str | None = None,
+                  query: str = "") -> Response:
     lang = p.language
     t = i18n.texts(lang, "survey")
     # Only what the submission keeps: answers of questions hidden by a condition are dropped.
@@ -284,9 +287,10 @@ def render_review(request: Request, token: str, p: Participation,
     for qv in questions:
         value = normalised.get(qv["id"])
         qv["answer"] = None if value is None else _answer_text(qv, value, t)
-        qv["href"] = f"{own}#{first_input[qv['id']]}"
+        qv["href"] = f"{own}{query}#{first_input[qv['id']]}"
     return languages.render(request, "participation/review.html", {
-        "token": token, "base": own, "person": base is None, "title": p.title(),
+        "token": token, "base": own, "person": base is None, "query": query,
+        "title": p.title(),
         "sections": _sections(p, questions), "anonymous": p.survey.anonymity == "anonymous",
     }, lang=lang, section="survey", switch_path=f"{own}/pruefen", cookie_path=own)
 

@@ -168,15 +168,46 @@ async def test_review_step_and_language_switch(client, session, make_staff, sett
     assert page.status_code == 200 and '<html lang="en"' in page.text
     r = await client.post(f"/m/{secret}", data={**FORM, **csrf_of(page.text),
                                                 "aktion": "pruefen"})
-    assert r.status_code == 303 and r.headers["location"] == f"/m/{secret}/pruefen"
-    review = await client.get(f"/m/{secret}/pruefen")
+    assert r.status_code == 303 and r.headers["location"].startswith(
+        f"/m/{secret}/pruefen?entwurf=")
+    review = await client.get(f"/m/{secret}/pruefen")  # the cookie names the draft
     assert review.status_code == 200 and '<html lang="en"' in review.text  # the kept choice
-    assert f'action="/m/{secret}/absenden"' in review.text
+    assert f'action="/m/{secret}/absenden?entwurf=' in review.text
     assert await _responses(session, survey.id) == []  # the review submits nothing
     # Missing required answers come back named, nothing is stored.
     r = await client.post(f"/m/{secret}", data={"q_tag": "tag1", **csrf_of(page.text),
                                                 "aktion": "pruefen"})
     assert r.status_code == 422 and 'class="error-summary"' in r.text
+
+
+async def test_a_browser_without_cookies_can_answer(client, session, make_staff, settings):
+    staff, survey = await _survey(session, make_staff)
+    partner = await make_partner(session, staff.org_id)
+    _, secret, _ = await make_link(session, survey, partner, settings.resolved_secret_key())
+
+    async def bare(method, url, **kw):
+        client.cookies.clear()  # it keeps none of ours
+        return await client.request(method, url, **kw)
+
+    await bare("GET", f"/m/{secret}")
+    # "Zwischenspeichern" keeps the draft under the key in the address.
+    r = await bare("POST", f"/m/{secret}", data={"q_tag": "tag1", "aktion": "speichern"})
+    assert r.status_code == 303 and "gespeichert=1" in r.headers["location"]
+    saved = await bare("GET", r.headers["location"])
+    assert "zwischengespeichert" in saved.text and 'value="tag1" checked' in saved.text
+    form_action = saved.text.split('id="antworten"', 1)[0].rsplit('action="', 1)[1]
+    assert form_action.startswith(f"/m/{secret}?entwurf=")
+    r = await bare("POST", f"/m/{secret}", data={**FORM, "aktion": "pruefen"})
+    assert r.status_code == 303 and "?entwurf=" in r.headers["location"]
+    review = await bare("GET", r.headers["location"])
+    assert review.status_code == 200 and "?entwurf=" in review.text
+    action = review.text.split('<form method="post" action="', 1)[1].split('"', 1)[0]
+    r = await bare("POST", action.replace("&amp;", "&"))
+    assert r.status_code == 303 and r.headers["location"] == f"/m/{secret}/danke"
+    assert len(await _responses(session, survey.id)) == 1
+    # The draft went with the submission: its key opens nothing any more.
+    r = await bare("GET", action.replace("/absenden", "/pruefen"))
+    assert r.status_code == 303 and r.headers["location"] == f"/m/{secret}"
 
 
 async def test_closed_expired_and_full_links_refuse(client, session, make_staff, settings):
