@@ -175,6 +175,21 @@ async def close_post(survey_id: uuid.UUID, link_id: uuid.UUID, request: Request,
 async def poster(survey_id: uuid.UUID, link_id: uuid.UUID, request: Request,
                  session: SessionDep, principal: OptionalUser,
                  settings: SettingsDep) -> Response:
+    return await _document(survey_id, link_id, request, session, principal, settings,
+                           flyer=False)
+
+
+@router.get("/app/surveys/{survey_id}/multiplikatoren/{link_id}/flyer.pdf")
+async def flyer(survey_id: uuid.UUID, link_id: uuid.UUID, request: Request,
+                session: SessionDep, principal: OptionalUser,
+                settings: SettingsDep) -> Response:
+    return await _document(survey_id, link_id, request, session, principal, settings,
+                           flyer=True)
+
+
+async def _document(survey_id: uuid.UUID, link_id: uuid.UUID, request: Request,
+                    session: SessionDep, principal: Principal | None, settings: Settings, *,
+                    flyer: bool) -> Response:
     if principal is None:
         return login_redirect(request)
     try:
@@ -184,4 +199,4 @@ async def poster(survey_id: uuid.UUID, link_id: uuid.UUID, request: Request,
         return _error_page(request, principal, exc)
     return pdf_download(await multiplier.poster(
         session, survey, link, secret_key=settings.resolved_secret_key(),
-        public_url=settings.public_url), link.id)
+        public_url=settings.public_url, flyer=flyer), link.id, flyer=flyer)

@@ -4,6 +4,7 @@ close them, members of the organisation read them; another organisation's survey
 from __future__ import annotations
 
 import uuid
+from typing import Literal
 
 from fastapi import APIRouter, Response, status
 
@@ -55,16 +56,21 @@ async def close(survey_id: uuid.UUID, link_id: uuid.UUID, session: SessionDep,
                                public_url=settings.public_url)
 
 
-def pdf_download(data: bytes, link_id: uuid.UUID) -> Response:
+def pdf_download(data: bytes, link_id: uuid.UUID, *, flyer: bool = False) -> Response:
+    name = "flyer" if flyer else "plakat"
     return Response(data, media_type="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="plakat-{link_id}.pdf"'})
+        "Content-Disposition": f'attachment; filename="{name}-{link_id}.pdf"'})
 
 
 @router.get("/{link_id}/poster.pdf", response_class=Response)
 async def poster(survey_id: uuid.UUID, link_id: uuid.UUID, session: SessionDep,
-                 principal: CurrentUser, settings: SettingsDep) -> Response:
+                 principal: CurrentUser, settings: SettingsDep,
+                 size: Literal["a4", "a6"] = "a4") -> Response:
+    """The poster (A4, `size=a4`) or the flyer (A6, `size=a6`): QR code and short link, a
+    page per language of the survey."""
     survey = await survey_for(session, principal, survey_id)
     link = await multiplier.link_of(session, survey, link_id)
+    flyer = size == "a6"
     return pdf_download(await multiplier.poster(
         session, survey, link, secret_key=settings.resolved_secret_key(),
-        public_url=settings.public_url), link.id)
+        public_url=settings.public_url, flyer=flyer), link.id, flyer=flyer)

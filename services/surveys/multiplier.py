@@ -222,12 +222,12 @@ async def close_link(session: AsyncSession, survey: Survey, link_id: uuid.UUID, 
 
 
 async def poster(session: AsyncSession, survey: Survey, link: MultiplierLink, *,
-                 secret_key: str, public_url: str) -> bytes:
-    """The poster PDF of a link (services/surveys/poster.py)."""
+                 secret_key: str, public_url: str, flyer: bool = False) -> bytes:
+    """The poster (A4) or flyer (A6) PDF of a link (services/surveys/poster.py)."""
     org = await IdentityRepository.from_session(session).org_by_id(survey.organisation_id)
     return poster_pdf(url=answer_url(public_url, link_secret(secret_key, link.id)),
                       survey_title=survey.title, org_name=org.name if org else "",
-                      partner=link.label)
+                      partner=link.label, flyer=flyer)
 
 
 # --- the participant's side ------------------------------------------------------------------

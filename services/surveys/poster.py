@@ -1,7 +1,7 @@
-"""The poster a partner organisation prints for its multiplier link: the QR code (segno) and
-the short link, one A4 page per language of the survey (German first, then each language the
-survey's title is written in), PDF/UA-1 via WeasyPrint like the council documents
-(services/resolutions/render.py)."""
+"""The poster (A4) and the flyer (A6) a partner organisation prints for its multiplier link:
+the QR code (segno) and the short link, one page per language of the survey (German first,
+then each language the survey's title is written in), PDF/UA-1 via WeasyPrint like the
+council documents (services/resolutions/render.py)."""
 
 from __future__ import annotations
 
@@ -35,18 +35,20 @@ def poster_languages(title: dict[str, str]) -> list[str]:
 
 
 def poster_html(*, url: str, survey_title: dict[str, str], org_name: str,
-                partner: str | None) -> str:
+                partner: str | None, flyer: bool = False) -> str:
     pages = [{"lang": lang, "dir": i18n.direction(lang), "t": i18n.texts(lang, "multiplier"),
               "title": pick(survey_title, lang)} for lang in poster_languages(survey_title)]
     return _env().get_template("poster.html").render(
-        doc_title=f"Plakat: {pick(survey_title, 'de')}", pages=pages, url=url,
-        qr=qr_svg_data_uri(url), org_name=org_name, partner=partner)
+        doc_title=f"{'Flyer' if flyer else 'Plakat'}: {pick(survey_title, 'de')}",
+        pages=pages, url=url, qr=qr_svg_data_uri(url), org_name=org_name, partner=partner,
+        flyer=flyer)
 
 
 def poster_pdf(*, url: str, survey_title: dict[str, str], org_name: str,
-               partner: str | None) -> bytes:
+               partner: str | None, flyer: bool = False) -> bytes:
     from weasyprint import HTML  # heavy import, only where documents are made
 
-    html = poster_html(url=url, survey_title=survey_title, org_name=org_name, partner=partner)
+    html = poster_html(url=url, survey_title=survey_title, org_name=org_name, partner=partner,
+                       flyer=flyer)
     return HTML(string=html, base_url=str(DOCUMENTS)).write_pdf(  # type: ignore[no-any-return]
         pdf_variant="pdf/ua-1")

@@ -343,6 +343,14 @@ async def test_poster_pdf_parses_back_with_the_short_link(client, session, make_
     assert len(texts) == 6 and all(short in t for t in texts)
     assert "Your opinion counts!" in texts[1] and "Görüşünüz önemli!" in texts[2]
     assert "Ihre Meinung zum Kurs·tag" in texts[5]  # Leichte Sprache: its own title
+    assert round(float(reader.pages[0].mediabox.width)) == 595  # A4
+    # The flyer: the same on A6.
+    r = await client.get(f"/api/v1/surveys/{survey.id}/multiplier-links/{link_id}/poster.pdf",
+                         params={"size": "a6"}, headers=staff.headers)
+    flyer = pypdf.PdfReader(io.BytesIO(r.content))
+    assert round(float(flyer.pages[0].mediabox.width)) == 298 and len(flyer.pages) == 6
+    assert all(short in p.extract_text() for p in flyer.pages)
+    assert 'filename="flyer-' in r.headers["content-disposition"]
 
 
 # --- the staff page --------------------------------------------------------------------------
@@ -373,9 +381,10 @@ async def test_staff_page_creates_lists_closes_and_serves_the_poster(client, ses
         assert (await answer(anyone, secret)).status_code == 303
     page = await client.get(base)
     assert "1 von höchstens 40" in page.text  # the answers count
-    poster = await client.get(f"{base}/{link['id']}/plakat.pdf")
-    assert poster.status_code == 200
-    assert link["link"] in pypdf.PdfReader(io.BytesIO(poster.content)).pages[0].extract_text()
+    for name in ("plakat", "flyer"):
+        doc = await client.get(f"{base}/{link['id']}/{name}.pdf")
+        assert doc.status_code == 200 and f'href="{base}/{link["id"]}/{name}.pdf"' in page.text
+        assert link["link"] in pypdf.PdfReader(io.BytesIO(doc.content)).pages[0].extract_text()
     r = await client.post(f"{base}/{link['id']}/schliessen", data={"csrf_token": csrf})
     assert r.status_code == 303
     page = await client.get(r.headers["location"])
