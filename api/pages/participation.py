@@ -53,7 +53,7 @@ STATUS_PAGES = {
 
 
 def status_page(request: Request, token: str, key: str, status: int, lang: str = "de", *,
-                 base: str | None = None, section: str = "survey", **fmt: str) -> Response:
+                base: str | None = None, section: str = "survey", **fmt: str) -> Response:
     """A state page of a link. `base`: the link's own path when it is not a personal token's
     (a multiplier link: no opt-out, nobody to unsubscribe); `section`: where its texts are."""
     t = i18n.texts(lang, section)
@@ -245,8 +245,8 @@ def preview_page(request: Request, survey: SurveyView, questions: list[QuestionD
     p = Participation(token_hash="", target=TokenTarget(_PREVIEW_INVITATION, "survey", survey),
                       survey=survey, questions=questions, answered=False, language=lang)
     return render_form(request, "vorschau", p, {}, [],
-                        preview={"back": back, "switch_href": switch[0] if switch else "",
-                                 "switch_label": switch[1] if switch else ""})
+                       preview={"back": back, "switch_href": switch[0] if switch else "",
+                                "switch_label": switch[1] if switch else ""})
 
 
 def _number_text(value: Any) -> str:
@@ -313,7 +313,7 @@ async def _open_for_page(request: Request, session: SessionDep, token: str, *,
     p = replace(p, language=languages.page_language(request, p.language))
     if service.not_open_yet(p, datetime.now(UTC)):
         return status_page(request, token, "not_open", not_open_status, p.language,
-                            d=page_date(request, p.survey.opens_at, p.language))
+                           d=page_date(request, p.survey.opens_at, p.language))
     return p
 
 
@@ -428,4 +428,4 @@ async def thanks(token: str, request: Request, session: SessionDep) -> Response:
     if not p.answered:  # nothing was submitted with this link yet
         return RedirectResponse(f"/t/{token}", status_code=303)
     return status_page(request, token, "thanks", 200,
-                        languages.page_language(request, p.language))
+                       languages.page_language(request, p.language))
