@@ -15,8 +15,11 @@ cannot be used to flood someone's mailbox).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
 import os
+import secrets
 import time
 from collections import deque
 from collections.abc import Callable
@@ -253,3 +256,46 @@ def public_registration_limits(request: Request) -> PublicRegistrationLimits:
 def password_reset_limits(request: Request) -> PasswordResetLimits:
     return _on_state(request, "password_reset_limits",  # type: ignore[no-any-return]
                      PasswordResetLimits)
+
+
+class MultiplierLimits:
+    """The public multiplier link (`/m/{secret}`, api/pages/multiplier.py): anyone may post it,
+    so submissions are limited per client address, with the address kept only as a keyed hash
+    (a random key per process, never written anywhere) in this process's memory; the buckets
+    are forgotten a minute after their last use. Page views per address are limited like the
+    token pages', but not per link: a partner's whole audience shares one link.
+    MITWIRKEN_MULTIPLIER_ADDRESS_PER_MINUTE (page views, default 120),
+    MITWIRKEN_MULTIPLIER_SUBMITS_PER_MINUTE (answers, default 10: a class room or a
+    community centre behind one address may answer together)."""
+
+    def __init__(self, views_per_minute: float | None = None,
+                 submits_per_minute: float | None = None) -> None:
+        env = os.environ
+        self._key = secrets.token_bytes(32)
+        self.views = TokenBucket(views_per_minute if views_per_minute is not None else
+                                 float(env.get("MITWIRKEN_MULTIPLIER_ADDRESS_PER_MINUTE", "120")))
+        self.submits = TokenBucket(submits_per_minute if submits_per_minute is not None else
+                                   float(env.get("MITWIRKEN_MULTIPLIER_SUBMITS_PER_MINUTE", "10")))
+
+    def address_key(self, request: Request) -> str:
+        return hmac.new(self._key, client_address(request).encode(),
+                        hashlib.sha256).hexdigest()[:32]
+
+    def _check(self, bucket: TokenBucket, request: Request) -> None:
+        if not bucket.allow(self.address_key(request)):
+            raise RateLimited("Zu viele Anfragen. Bitte versuchen Sie es in einer Minute erneut.",
+                              code="rate_limited", retry_after=RETRY_AFTER_SECONDS)
+
+    def check_view(self, request: Request) -> None:
+        self._check(self.views, request)
+
+    def check_submit(self, request: Request) -> None:
+        self._check(self.submits, request)
+
+
+def multiplier_limits(request: Request) -> MultiplierLimits:
+    state = request.app.state
+    limits = getattr(state, "multiplier_limits", None)
+    if limits is None:
+        limits = state.multiplier_limits = MultiplierLimits()
+    return limits  # type: ignore[no-any-return]

@@ -52,15 +52,17 @@ STATUS_PAGES = {
 }
 
 
-def _status_page(request: Request, token: str, key: str, status: int, lang: str = "de",
-                 **fmt: str) -> Response:
-    t = i18n.texts(lang, "survey")
+def status_page(request: Request, token: str, key: str, status: int, lang: str = "de", *,
+                base: str | None = None, section: str = "survey", **fmt: str) -> Response:
+    """A state page of a link. `base`: the link's own path when it is not a personal token's
+    (a multiplier link: no opt-out, nobody to unsubscribe); `section`: where its texts are."""
+    t = i18n.texts(lang, section)
     return languages.render(request, "participation/status.html", {
         "token": token, "heading": t[f"{key}_title"], "message": t[key].format(**fmt),
         "kind": key, "next": t.get(f"{key}_next"),
-        "show_optout": key in ("answered", "closed", "not_open"),
+        "show_optout": base is None and key in ("answered", "closed", "not_open"),
     }, lang=lang, section="survey", switch_path=request.url.path,
-        cookie_path=f"/t/{token}", status_code=status)
+        cookie_path=base or f"/t/{token}", status_code=status)
 
 
 async def _error_page(request: Request, session: SessionDep, token: str, exc: DomainError,
@@ -71,10 +73,10 @@ async def _error_page(request: Request, session: SessionDep, token: str, exc: Do
     if lang is None:
         own = await service.token_language(session, token) if isinstance(exc, Gone) else None
         lang = languages.page_language(request, own)
-    return _status_page(request, token, key, status, lang)
+    return status_page(request, token, key, status, lang)
 
 
-def _date(request: Request, value: Any, lang: str) -> str:
+def page_date(request: Request, value: Any, lang: str) -> str:
     # In the organisation's zone (set by for_organisation), as every page shows times.
     zone = getattr(request.state, "time_zone", None) or DEFAULT_ZONE
     return "" if value is None else i18n.datetime_text(value, lang, zone)
@@ -111,7 +113,7 @@ def _field_values(q: QuestionDef, form: FormData) -> Any:
     return value if isinstance(value, str) else None
 
 
-def _answers_from_form(p: Participation, form: FormData) -> tuple[dict[str, Any], dict[str, Any]]:
+def answers_from_form(p: Participation, form: FormData) -> tuple[dict[str, Any], dict[str, Any]]:
     """(answers for validation, raw values to show again). Invalid rankings are sent on as a
     dict so validation reports them while the page keeps what was chosen."""
     answers: dict[str, Any] = {}
@@ -197,9 +199,14 @@ def _first_inputs(questions: list[dict[str, Any]]) -> dict[str, str]:
             else f"q-{qv['id']}-0" for qv in questions}
 
 
-def _render_form(request: Request, token: str, p: Participation, values: dict[str, Any],
-                 errors: list[dict[str, Any]], *, saved: bool = False,
-                 status: int = 200, preview: dict[str, str] | None = None) -> Response:
+def render_form(request: Request, token: str, p: Participation, values: dict[str, Any],
+                errors: list[dict[str, Any]], *, saved: bool = False,
+                status: int = 200, preview: dict[str, str] | None = None,
+                base: str | None = None, note: str | None = None, query: str = "") -> Response:
+    """The participant's form. `base`: the address it posts to when it is not the token's
+    own `/t/{token}` (a multiplier link; no decline or unsubscribe then); `note`: a notice
+    under the anonymity note (the multiplier link's cookie); `query`: kept on the form's
+    own addresses (a multiplier link's draft key for a browser without cookies)."""
     lang = p.language
     questions = _question_views(p, values)
     first_input = _first_inputs(questions)
@@ -208,14 +215,16 @@ def _render_form(request: Request, token: str, p: Participation, values: dict[st
     summary = [{"href": "#" + first_input.get(e["field"], "antworten"),
                 "text": f"{texts.get(e['field'], e['field'])} – {e['message']}"} for e in errors]
     # A preview has no link of its own: no language switch and nothing to keep in a cookie.
-    own_path = None if preview else f"/t/{token}"
+    own_path = None if preview else (base or f"/t/{token}")
     return languages.render(request, "participation/form.html", {
-        "token": token,
+        "token": token, "base": base or f"/t/{token}", "person": base is None, "note": note,
+        "query": query,
         "title": p.title(), "introduction": _shown(p.survey.introduction, lang),
         "anonymous": p.survey.anonymity == "anonymous", "questions": questions,
         "sections": _sections(p, questions), "dont_know_value": DONT_KNOW,
         "errors": error_map, "summary": summary, "saved": saved,
-        "closes": _date(request, p.survey.closes_at, lang), "editing": p.answered and p.can_edit,
+        "closes": page_date(request, p.survey.closes_at, lang),
+        "editing": p.answered and p.can_edit,
         "preview": preview,
     }, lang=lang, section="survey", switch_path=own_path, cookie_path=own_path,
         status_code=status)
@@ -235,9 +244,9 @@ def preview_page(request: Request, survey: SurveyView, questions: list[QuestionD
     lang = i18n.supported(lang)
     p = Participation(token_hash="", target=TokenTarget(_PREVIEW_INVITATION, "survey", survey),
                       survey=survey, questions=questions, answered=False, language=lang)
-    return _render_form(request, "vorschau", p, {}, [],
-                        preview={"back": back, "switch_href": switch[0] if switch else "",
-                                 "switch_label": switch[1] if switch else ""})
+    return render_form(request, "vorschau", p, {}, [],
+                       preview={"back": back, "switch_href": switch[0] if switch else "",
+                                "switch_label": switch[1] if switch else ""})
 
 
 def _number_text(value: Any) -> str:
@@ -265,23 +274,25 @@ def _answer_text(qv: dict[str, Any], value: Any, t: Mapping[str, Any]) -> str:
     return str(value)
 
 
-def _render_review(request: Request, token: str, p: Participation,
-                   draft: dict[str, Any]) -> Response:
+def render_review(request: Request, token: str, p: Participation,
+                  draft: dict[str, Any], *, base: str | None = None,
+                  query: str = "") -> Response:
     lang = p.language
     t = i18n.texts(lang, "survey")
     # Only what the submission keeps: answers of questions hidden by a condition are dropped.
     normalised, _, _ = check_answers(p.questions, draft, lang=lang, partial=True)
     questions = _question_views(p, normalised)
     first_input = _first_inputs(questions)
+    own = base or f"/t/{token}"
     for qv in questions:
         value = normalised.get(qv["id"])
         qv["answer"] = None if value is None else _answer_text(qv, value, t)
-        qv["href"] = f"/t/{token}#{first_input[qv['id']]}"
+        qv["href"] = f"{own}{query}#{first_input[qv['id']]}"
     return languages.render(request, "participation/review.html", {
-        "token": token, "title": p.title(), "sections": _sections(p, questions),
-        "anonymous": p.survey.anonymity == "anonymous",
-    }, lang=lang, section="survey", switch_path=f"/t/{token}/pruefen",
-        cookie_path=f"/t/{token}")
+        "token": token, "base": own, "person": base is None, "query": query,
+        "title": p.title(),
+        "sections": _sections(p, questions), "anonymous": p.survey.anonymity == "anonymous",
+    }, lang=lang, section="survey", switch_path=f"{own}/pruefen", cookie_path=own)
 
 
 async def _open_for_page(request: Request, session: SessionDep, token: str, *,
@@ -301,8 +312,8 @@ async def _open_for_page(request: Request, session: SessionDep, token: str, *,
     # stored language follow it.
     p = replace(p, language=languages.page_language(request, p.language))
     if service.not_open_yet(p, datetime.now(UTC)):
-        return _status_page(request, token, "not_open", not_open_status, p.language,
-                            d=_date(request, p.survey.opens_at, p.language))
+        return status_page(request, token, "not_open", not_open_status, p.language,
+                           d=page_date(request, p.survey.opens_at, p.language))
     return p
 
 
@@ -330,11 +341,11 @@ async def survey_page(token: str, request: Request, session: SessionDep,
         return await _event_link(p, lambda: meeting_participants.event_link_page(
             request, session, token))
     if p.answered and not p.can_edit:
-        return _status_page(request, token, "answered", 200, p.language)
+        return status_page(request, token, "answered", 200, p.language)
     values = await service.load_draft(session, p)
     if values is None and p.answered:
         values = await service.current_answers(session, p)
-    return _render_form(request, token, p, values or {}, [], saved=bool(gespeichert))
+    return render_form(request, token, p, values or {}, [], saved=bool(gespeichert))
 
 
 @router.post("/t/{token}", response_class=HTMLResponse)
@@ -344,7 +355,7 @@ async def survey_post(token: str, request: Request, session: SessionDep) -> Resp
         return await _event_link(p, lambda: meeting_participants.event_link_post(
             request, session, token))
     form = await request.form()
-    answers, raw = _answers_from_form(p, form)
+    answers, raw = answers_from_form(p, form)
     # Whatever the button (also "absenden" from a page rendered before the review step
     # existed): this address never submits for good, it keeps the answers as the draft and
     # goes on to the review, or back to the form with what is missing.
@@ -356,7 +367,7 @@ async def survey_post(token: str, request: Request, session: SessionDep) -> Resp
     except (Conflict, Gone, NotFound) as exc:
         return await _error_page(request, session, token, exc, p.language)
     if errors:
-        return _render_form(request, token, p, raw, errors, status=422)
+        return render_form(request, token, p, raw, errors, status=422)
     if review:
         return RedirectResponse(f"/t/{token}/pruefen", status_code=303)
     return RedirectResponse(f"/t/{token}?gespeichert=1", status_code=303)
@@ -371,7 +382,7 @@ async def _answerable_draft(request: Request, session: SessionDep, token: str, *
     if isinstance(p, Response):
         return p
     if p.answered and not p.can_edit:
-        return _status_page(request, token, "answered", refused, p.language)
+        return status_page(request, token, "answered", refused, p.language)
     draft = await service.load_draft(session, p)
     if draft is None:
         return RedirectResponse(f"/t/{token}", status_code=303)
@@ -384,7 +395,7 @@ async def review_page(token: str, request: Request, session: SessionDep) -> Resp
     if isinstance(found, Response):
         return found
     p, draft = found
-    return _render_review(request, token, p, draft)
+    return render_review(request, token, p, draft)
 
 
 @router.post("/t/{token}/absenden", response_class=HTMLResponse)
@@ -398,7 +409,7 @@ async def confirm(token: str, request: Request, session: SessionDep) -> Response
     try:
         await service.submit(session, token, draft, language=p.language)
     except ValidationFailed as exc:
-        return _render_form(request, token, p, draft, list(exc.details or []), status=422)
+        return render_form(request, token, p, draft, list(exc.details or []), status=422)
     except (Conflict, Gone, NotFound) as exc:
         return await _error_page(request, session, token, exc, p.language)
     return RedirectResponse(f"/t/{token}/danke", status_code=303)
@@ -416,5 +427,5 @@ async def thanks(token: str, request: Request, session: SessionDep) -> Response:
     await for_organisation(request, session, p.target.invitation.organisation_id)
     if not p.answered:  # nothing was submitted with this link yet
         return RedirectResponse(f"/t/{token}", status_code=303)
-    return _status_page(request, token, "thanks", 200,
-                        languages.page_language(request, p.language))
+    return status_page(request, token, "thanks", 200,
+                       languages.page_language(request, p.language))

@@ -187,3 +187,47 @@ class SurveyDraft(Base):
     )
     answers: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     saved_on: Mapped[date] = mapped_column(Date, server_default=func.current_date())
+
+
+class MultiplierLink(Base):
+    """A link a partner organisation passes on (Dessau's alliance: 80+ partners): anyone with
+    it answers one survey anonymously; the answer carries the link's group and tier and the
+    channel `multiplier`. The response rows keep no reference to the link (nothing on them
+    says which partner passed it on); the link counts its answers itself (`answers`), raised
+    in the same statement that stores a response, gated on the cap. Both secrets are stored
+    only as their SHA-256 hash (services/campaigns/tokens.py); the plaintext is derived from
+    the app's secret key and the link's id (services/surveys/multiplier.py), so the staff page
+    can show the link and print the poster again without keeping it."""
+
+    __tablename__ = "multiplier_links"
+    __table_args__ = (
+        CheckConstraint("reach_tier BETWEEN 1 AND 3", name="reach_tier"),
+        CheckConstraint("cap IS NULL OR cap > 0", name="cap"),
+        CheckConstraint("cap IS NULL OR answers <= cap", name="answers_cap"),
+        CheckConstraint("closes_at IS NULL OR opens_at IS NULL OR closes_at > opens_at",
+                        name="dates"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    organisation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    survey_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("surveys.id", ondelete="CASCADE"), index=True
+    )
+    # The partner (a stakeholder of kind organisation); the name stays on the stakeholder.
+    partner_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("stakeholders.id", ondelete="SET NULL")
+    )
+    label: Mapped[str] = mapped_column(String(200))
+    group_key: Mapped[str] = mapped_column(String(100))
+    reach_tier: Mapped[int] = mapped_column(SmallInteger)
+    cap: Mapped[int | None] = mapped_column(Integer)
+    answers: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    opens_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closes_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    results_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str | None] = mapped_column(String(320))
+    created_at: Mapped[datetime] = created_at()

@@ -26,7 +26,7 @@ from services.repository import Repository
 from services.surveys.repository import SurveyRepository
 from services.surveys.schemas import DONT_KNOW, DONT_KNOW_LABELS, QuestionDef, pick
 from services.surveys.service import questions_from_rows
-from services.surveys.suppression import MIN_GROUP, shown_count, suppress_reach
+from services.surveys.suppression import MIN_GROUP, sensitive, shown_count, suppress_reach
 
 TEXT_LIMIT = 200
 INVITED_STATUSES = ("sent", "declined", "responded")
@@ -100,6 +100,13 @@ class ResultsRepository(Repository):
         ), {"p": process_id, "invited": list(INVITED_STATUSES)})
         return [(g, int(t), int(inv), int(ans)) for g, t, inv, ans in rows]
 
+    async def channel_reach(self, survey_id: uuid.UUID) -> list[tuple[str, str, int, int]]:
+        """(channel, group, tier, responses) of the survey's responses."""
+        rows = await self.session.execute(text(
+            "SELECT channel, group_key, reach_tier, count(*) FROM survey_responses "
+            "WHERE survey_id = :s GROUP BY channel, group_key, reach_tier "
+            "ORDER BY channel, group_key, reach_tier"), {"s": survey_id})
+        return [(str(c), str(g or ""), int(t or 0), int(n)) for c, g, t, n in rows]
 
     async def response_answers(self, survey_id: uuid.UUID, *, with_date: bool
                                ) -> list[tuple[uuid.UUID, Any, str | None, int | None,
@@ -281,6 +288,7 @@ class SurveyResults:
     tiers: list[int]
     questions: list[QuestionResult]
     blocks: list[dict[str, Any]]
+    by_channel: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -297,6 +305,7 @@ class SurveyResults:
                 "cells": [{"group": g, "tier": t, **r.as_dict()}
                           for (g, t), r in self.matrix.items()],
             },
+            "by_channel": self.by_channel,
             "questions": [q.as_dict() for q in self.questions],
             "blocks": self.blocks,
         }
@@ -379,6 +388,61 @@ def reach_table(reach: list[tuple[str, int, int, int]]) -> ReachTable:
         groups=groups, tiers=tiers)
 
 
+CHANNEL_ORDER = ("invitation", "multiplier", "assisted")
+
+
+def channel_breakdown(rows: list[tuple[str, str, int, int]]) -> dict[str, Any]:
+    """Responses per channel (personal invitation, multiplier link, ...) and the multiplier
+    answers by group and tier, from (channel, group, tier, responses) rows.
+
+    Per channel: a count of 1 to MIN_GROUP-1 is hidden, and so is a second channel's then
+    (the number of responses is shown, so one hidden count next to the others would come back
+    by subtraction). The multiplier answers by group x tier are a table of their own, hidden
+    by `suppress_reach` like the reach matrix: its cells have no invited count, so each cell
+    is bounded only by the multiplier total. Known limit: the invitation channel's count is
+    also the reach table's "answered" total, so with both shown the multiplier total follows
+    from the number of responses; it is a count of anonymous answers of a whole channel."""
+    per_channel: dict[str, int] = defaultdict(int)
+    cells: dict[tuple[str, int], int] = defaultdict(int)
+    for channel, group, tier, n in rows:
+        per_channel[channel] += n
+        if channel == "multiplier":
+            cells[(group, tier)] += n
+    total = sum(per_channel.values())
+    present = [c for c in CHANNEL_ORDER if per_channel.get(c)]
+    hidden = {c for c in present if sensitive(per_channel[c])}
+    if len(hidden) == 1 and len(present) > 1:
+        # The smallest other shown channel, so the hidden one cannot be subtracted out.
+        hidden.add(min((c for c in present if c not in hidden), key=lambda c: per_channel[c]))
+    if total < MIN_GROUP:
+        hidden = set(present)
+    channels = [{"channel": c, "responses": None if c in hidden else per_channel.get(c, 0),
+                 "suppressed": c in hidden} for c in CHANNEL_ORDER]
+    m_total = per_channel.get("multiplier", 0)
+    groups = sorted({g for g, _ in cells})
+    tiers = sorted({t for _, t in cells} | {1, 2, 3})
+    answered = {(g, t): cells.get((g, t), 0) for g in groups for t in tiers}
+    hide = suppress_reach(answered, dict.fromkeys(answered, m_total))
+    hide_all = "multiplier" in hidden or hide.total
+
+    def shown(n: int, suppressed: bool) -> dict[str, Any]:
+        return {"responses": None if suppressed or hide_all else n,
+                "suppressed": suppressed or hide_all}
+
+    return {
+        "min_group": MIN_GROUP, "channels": channels,
+        "multiplier": {
+            "groups": groups, "tiers": tiers,
+            "by_group": [{"group": g, **shown(sum(answered[(g, t)] for t in tiers),
+                                              hide.group(g))} for g in groups],
+            "by_tier": [{"tier": t, **shown(sum(answered[(g, t)] for g in groups),
+                                            hide.tier(t))} for t in tiers],
+            "cells": [{"group": g, "tier": t, **shown(answered[(g, t)], hide.cell(g, t))}
+                      for (g, t) in sorted(answered)],
+        },
+    }
+
+
 async def compute_results(session: AsyncSession, survey: Survey, *, lang: str = "de",
                           text_limit: int | None = TEXT_LIMIT) -> SurveyResults:
     repo = ResultsRepository.from_session(session)
@@ -410,6 +474,7 @@ async def compute_results(session: AsyncSession, survey: Survey, *, lang: str = 
         overall=reach.overall, by_group=reach.by_group, by_tier=reach.by_tier,
         matrix=reach.matrix, groups=reach.groups, tiers=reach.tiers, questions=results,
         blocks=_block_scores(survey, questions, grouped, lang),
+        by_channel=channel_breakdown(await repo.channel_reach(survey.id)),
     )
 
 

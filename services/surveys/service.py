@@ -307,6 +307,12 @@ async def _questions_cached(repo: SurveyRepository, survey: SurveyView
     return found
 
 
+async def participant_questions(session: AsyncSession, survey: SurveyView
+                                ) -> tuple[list[QuestionDef], list[dict[str, Any]]]:
+    """The questions and blocks a participant page shows (cached per revision)."""
+    return await _questions_cached(SurveyRepository.from_session(session), survey)
+
+
 @dataclass
 class Participation:
     """What a token opens, after every check."""
@@ -427,6 +433,12 @@ async def save_draft(session: AsyncSession, token: str, answers: dict[str, Any],
     Returns the field errors (empty when everything was saved)."""
     now = datetime.now(UTC)
     p = in_language(await open_token(session, token, now=now), language)
+    return await keep_draft(session, p, answers, complete=complete, now=now)
+
+
+async def keep_draft(session: AsyncSession, p: Participation, answers: dict[str, Any], *,
+                     complete: bool, now: datetime) -> list[dict]:
+    """`save_draft` for a participation already opened (a token's, a multiplier link's)."""
     require_answerable(p, now)
     normalised, _, errors = check_answers(p.questions, answers, lang=p.language,
                                           partial=not complete)
@@ -461,7 +473,7 @@ async def submit(
     now = datetime.now(UTC)
     repo = SurveyRepository.from_session(session)  # one repository: one connection look-up
     p = in_language(await open_token(session, token, now=now, repo=repo), language)
-    rows = _checked_rows(p, answers, now)
+    rows = checked_rows(p, answers, now)
     if not p.answered:
         response_id = await repo.submit_with_receipt(
             invitation_id=p.target.invitation.id, day=now.date(), survey_id=p.survey.id,
@@ -476,7 +488,7 @@ async def submit(
                                 language=language)
 
 
-def _checked_rows(p: Participation, answers: dict[str, Any], now: datetime) -> list[AnswerRow]:
+def checked_rows(p: Participation, answers: dict[str, Any], now: datetime) -> list[AnswerRow]:
     require_answerable(p, now)
     _, rows, errors = check_answers(p.questions, answers, lang=p.language)
     if errors:
@@ -496,7 +508,7 @@ async def _submit_locked(
     survey's answers."""
     # The row lock on the invitation serialises two submissions of the same token.
     p = in_language(await open_token(session, token, lock=True, now=now), language)
-    rows = _checked_rows(p, answers, now)
+    rows = checked_rows(p, answers, now)
     repo = SurveyRepository.from_session(session)
     inv = p.target.invitation
     if p.answered:
