@@ -27,7 +27,7 @@ EVENT_TYPES: frozenset[str] = frozenset({
     # `approval.<status>` once a vote decides it.
     "approval.requested", "approval.vote", "approval.approved", "approval.rejected",
     "survey.created", "survey.questions_changed", "survey.versioned", "survey.opened",
-    "survey.closed",
+    "survey.closed", "survey.multiplier_link_created", "survey.multiplier_link_closed",
     # An organisation's own process or survey template (services/template_store).
     "template.uploaded",
     # `campaign.<step>` (services/campaigns/service.py).
