@@ -24,6 +24,7 @@ from api.app import create_app
 from composition.worker import build_workers
 from infra import mail as infra_mail
 from infra.mail import MailTransport
+from services import i18n
 from tests.e2e.test_survey_editor_browser import QUESTIONS, WIDER_TEXT
 from tests.support.browser import ARGS, CHROMIUM
 from tests.support.browser import serious_violations as _serious
@@ -68,7 +69,7 @@ class Walk:
     async def check(self, page, what: str | None = None) -> None:  # type: ignore[no-untyped-def]
         """axe and the 320 px check on the page (once per kind of page: `what`, by default
         its address without ids and query)."""
-        key = what or re.sub(r"/[0-9a-f-]{36}|/t/[^/]+|\?.*$", "/…", page.url)
+        key = what or re.sub(r"/[0-9a-f-]{36}|/t/[^/?]+", "/…", page.url.split("?")[0])
         if key in self.checked:
             return
         self.checked.add(key)
@@ -78,14 +79,14 @@ class Walk:
         wide = [] if width <= WIDTH else await page.evaluate(WIDER_TEXT, WIDTH)
         assert width <= WIDTH, (page.url, width, wide)
 
-    async def login(self, page, staff) -> None:  # type: ignore[no-untyped-def]
+    async def login(self, page, staff, who: str) -> None:  # type: ignore[no-untyped-def]
         await page.goto(f"{self.base}/login")
-        await self.check(page)
+        await self.check(page, "login")
         await page.fill("input[name=email]", staff.email)
         await page.fill("input[name=password]", staff.password)
         await page.click("button[type=submit]")
         await page.wait_for_url(f"{self.base}/app")
-        await self.check(page)
+        await self.check(page, f"overview of the {who}")
 
     def third_party(self) -> list[str]:
         own = urlsplit(self.base).netloc
@@ -109,10 +110,11 @@ def _links(smtp_sink, count: int) -> list[str]:  # type: ignore[no-untyped-def]
 async def _coordinator(walk: Walk, page, org, smtp_sink,  # type: ignore[no-untyped-def]
                        workers) -> tuple[str, str, list[str]]:
     base = walk.base
-    await walk.login(page, org.coordinator)
+    await walk.login(page, org.coordinator, "coordinator")
 
     # A process from a shipped template (it brings the organisation its groups).
     await page.get_by_role("link", name="Beteiligungsprozesse").first.click()
+    await page.wait_for_url(f"{base}/app/processes?org={org.slug}")
     await walk.check(page)
     await page.select_option("#template", "weiterstadt-vielfaltsstrategie")
     await page.fill("#title", "Vielfaltsstrategie 2027")
@@ -125,8 +127,10 @@ async def _coordinator(walk: Walk, page, org, smtp_sink,  # type: ignore[no-unty
     # 1. Stakeholders from a list with bad rows: the refused ones as a table, the rest listed.
     await page.goto(f"{base}/app")
     await page.get_by_role("link", name="Beteiligte", exact=True).click()
+    await page.wait_for_url("**/stakeholders")
     await walk.check(page)
     await page.get_by_role("link", name="Liste hochladen (CSV/XLSX)").click()
+    await page.wait_for_url("**/stakeholders/import")
     await walk.check(page)
     await page.set_input_files("#file", files=[{
         "name": "liste.csv", "mimeType": "text/csv", "buffer": LIST.encode()}])
@@ -141,14 +145,18 @@ async def _coordinator(walk: Walk, page, org, smtp_sink,  # type: ignore[no-unty
         await page.click("button:has-text('Fehlerliste herunterladen')")
     assert (await download.value).suggested_filename == "import-fehler.csv"
     await page.get_by_role("link", name="Zur Liste der Beteiligten").click()
+    await page.wait_for_url("**/stakeholders")
     listed = await page.inner_text("table")
     assert all(name in listed for name, _ in GOOD) and "Ärzteverein" not in listed
+    await walk.check(page, "stakeholder list with the imported rows")
 
     # 2. A survey in the process, one question of each type, the preview, opened.
     await page.goto(process_url)
     await page.get_by_role("link", name="Umfragen", exact=True).click()
+    await page.wait_for_url("**/surveys")
     await walk.check(page)
     await page.get_by_role("link", name="Neue Umfrage anlegen").click()
+    await page.wait_for_url("**/surveys/new")
     await walk.check(page)
     await page.select_option("#vorlage", "leer")
     await page.fill("#titel", SURVEY)
@@ -172,21 +180,28 @@ async def _coordinator(walk: Walk, page, org, smtp_sink,  # type: ignore[no-unty
         await page.wait_for_url("**/bearbeiten?ok=added#frage-*")
     main = await page.inner_text("main")
     assert all(fields["Fragetext"] in main for _, fields in QUESTIONS)
+    await walk.check(page, "editor with seven questions")
     await page.get_by_role("link", name="Vorschau (wie Teilnehmende sie sehen)").click()
     await page.wait_for_url("**/vorschau")
     legends = " ".join(await page.locator("legend").all_inner_texts())
     assert "In welcher Rolle nehmen Sie teil?" in legends
     await walk.check(page)
+    await page.get_by_role("link", name="Vorschau auf Englisch").click()
+    await page.wait_for_url("**/vorschau?lang=en")
+    assert await page.evaluate("document.documentElement.lang") == "en"
+    await walk.check(page, "preview in English")
     await page.get_by_role("link", name="Zurück zur Umfrage").click()
     await page.wait_for_url(editor_url)
     await page.get_by_role("button", name="Jetzt öffnen").click()
     await page.wait_for_url("**/bearbeiten?ok=opened#zeitraum")
     assert "Status: offen" in await page.inner_text("main")
+    await walk.check(page, "editor of the open survey")
 
     # 3. Invitations to the group: the count first, then the send; the progress moves on the
     # open page (server-sent events) once the mail worker runs.
     await page.goto(process_url)
     await page.get_by_role("link", name="neu versenden").click()
+    await page.wait_for_url("**/campaigns/new")
     await walk.check(page)
     await page.select_option("#survey", label=SURVEY)
     await page.check("input[name=groups][value=politik]")
@@ -216,22 +231,31 @@ async def _coordinator(walk: Walk, page, org, smtp_sink,  # type: ignore[no-unty
 
 
 async def _participants(walk: Walk, browser, links: list[str]) -> None:  # type: ignore[no-untyped-def]
-    # 4. Participants answer through their links: the form, the review, the final submit.
+    # 4. Participants answer through their links: the form, the review, the final submit;
+    # the first one switches to English (the page offers it) and answers in English.
     for i, path in enumerate(links[:ANSWERS]):
+        lang = "en" if i == 0 else "de"
+        t = i18n.texts(lang, "survey")
         context = await browser.new_context(viewport={"width": WIDTH, "height": 640})
         walk.record(context)
         page = await context.new_page()
         await page.goto(walk.base + path)
-        await walk.check(page)
+        await walk.check(page, "participant form de")
+        if lang == "en":
+            await page.get_by_role("link", name="English").click()
+            await page.wait_for_url("**?lang=en")
+            assert await page.evaluate("document.documentElement.lang") == "en"
+            await walk.check(page, "participant form en")
         await page.get_by_label("Bürgerin", exact=True).check()
         await page.get_by_label("Wie viele Personen leben in Ihrem Haushalt?").fill(str(i + 1))
-        await page.get_by_role("button", name="Weiter zur Überprüfung").click()
-        await page.wait_for_url("**/pruefen")
+        await page.get_by_role("button", name=t["review"]).click()
+        await page.wait_for_url("**/pruefen*")
         assert "Bürgerin" in await page.locator("dl.review").inner_text()
-        await walk.check(page)
-        await page.get_by_role("button", name="Verbindlich absenden").click()
-        await page.wait_for_url("**/danke")
-        await walk.check(page)
+        await walk.check(page, f"review {lang}")
+        await page.get_by_role("button", name=t["confirm"]).click()
+        await page.wait_for_url("**/danke*")
+        assert t["thanks_title"] in await page.locator("h1").inner_text()
+        await walk.check(page, f"thanks {lang}")
         await context.close()
 
 
@@ -275,11 +299,13 @@ async def _approval(walk: Walk, browser, page, org, process_url: str) -> None:  
     context = await browser.new_context(viewport={"width": WIDTH, "height": 640})
     walk.record(context)
     page = await context.new_page()
-    await walk.login(page, org.steering[0])
+    await walk.login(page, org.steering[0], "steering member")
     await page.get_by_role("link", name="Freigaben der Steuerungsgruppe").click()
+    await page.wait_for_url("**/app/approvals")
     await walk.check(page)
     title = "Freigabe der Planung durch die Steuerungsgruppe"
     await page.get_by_role("link", name=title).click()
+    await page.wait_for_url("**/app/approvals/*")
     await walk.check(page)
     assert REASON in await page.inner_text("#begruendung")
     assert await page.inner_text("#regel") == "Das eine gefragte Mitglied muss zustimmen."
@@ -319,3 +345,5 @@ async def test_coordinator_journey_in_the_browser(server, time_skipping_env, smt
             await browser.close()
     assert walk.requests, "no request recorded"
     assert walk.third_party() == []
+    # Every kind of page on the way was checked (a renamed link would otherwise skip one).
+    assert len(walk.checked) == 36, sorted(walk.checked)
