@@ -103,3 +103,16 @@ async def test_participant_pages_have_no_breadcrumb(client, session, make_staff)
     assert r.status_code == 200 and 'aria-label="Brotkrumen"' not in r.text
     r = await client.get("/login")
     assert 'aria-label="Brotkrumen"' not in r.text
+
+
+async def test_results_trail_names_the_process(client, session, make_staff):  # type: ignore[no-untyped-def]
+    """The results page's trail leads back to the process by its title (as the campaign and
+    survey pages do), not by a generic "Prozess" - seen in the coordinator journey."""
+    staff = await make_staff(role=Role.coordinator)
+    process = await session.get_one(Process, await _process(session, staff.org_id))
+    survey = await make_survey(session, process, from_template="weiterstadt-bedarfe-und-wuensche")
+    await session.flush()
+    client.cookies.set(SESSION_COOKIE, staff.token)
+    r = await client.get(f"/app/surveys/{survey.id}/results")
+    assert r.status_code == 200
+    assert (f"/app/processes/{process.id}", process.title, False) in crumbs(r.text)

@@ -269,6 +269,9 @@ async def _results(walk: Walk, page, process_url: str, campaign_url: str) -> Non
     await page.wait_for_url("**/results")
     main = await page.inner_text("main")
     assert f"{ANSWERS} Antworten" in main, main
+    assert "Vielfaltsstrategie 2027" in await page.inner_text("nav.breadcrumb")
+    # The number question's values in German format (1, not 1.0).
+    assert "1.0" not in main and "Mittelwert: 3" in main
     await walk.check(page)
     async with page.expect_download() as download:
         await page.get_by_role("link", name="Ergebnisse je Frage").click()
