@@ -152,7 +152,9 @@ def _question_views(p: Participation, values: dict[str, Any]) -> list[dict[str, 
             elif b:
                 hints.append(t["range_max"].format(b=b))
         if q.kind == "multiple":
-            hints.append(t["multiple_hint"])
+            # A limit is said before the submit, not only in the error after it.
+            hints.append(t["multiple_hint"] if q.max_choices is None
+                         else i18n.plural(lang, "survey.choices_max", q.max_choices))
         condition = None
         if q.show_if is not None:
             target = by_id.get(q.show_if.question)

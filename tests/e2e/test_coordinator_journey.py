@@ -241,6 +241,7 @@ async def _participants(walk: Walk, browser, links: list[str]) -> None:  # type:
         page = await context.new_page()
         await page.goto(walk.base + path)
         await walk.check(page, "participant form de")
+        assert "Bis zu 2 Antworten möglich." in await page.inner_text("main")  # the editor's limit
         if lang == "en":
             await page.get_by_role("link", name="English").click()
             await page.wait_for_url("**?lang=en")
