@@ -11,6 +11,7 @@ from api.deps import SESSION_COOKIE
 from services.models.organisation import Role
 from services.models.process import Process
 from tests.api.test_campaigns_api import _invitation, _process
+from tests.support.campaigns import audience_of_one
 from tests.support.surveys import make_survey
 
 NAV = re.compile(r'<nav aria-label="Brotkrumen" class="breadcrumb"><ol>(.*?)</ol></nav>', re.S)
@@ -20,6 +21,8 @@ def crumbs(html: str) -> list[tuple[str, str, bool]]:
     """(href, label, current) of the page's one breadcrumb."""
     found = NAV.findall(html)
     assert len(found) == 1, "no breadcrumb, or more than one"
+    # Nor a second, hand-made one beside it (the stakeholder pages had their own).
+    assert html.count('aria-label="Brotkrumen"') == 1, "a second breadcrumb"
     items = re.findall(r'<li><a href="([^"]*)"( aria-current="page")?>(.*?)</a></li>', found[0])
     assert items, found[0]
     return [(href, label, bool(current)) for href, current, label in items]
@@ -44,12 +47,15 @@ async def test_breadcrumbs_on_staff_pages(client, session, make_staff):  # type:
     campaign.process_id = process_id
     survey = await make_survey(session, await session.get_one(Process, process_id),
                                from_template="weiterstadt-bedarfe-und-wuensche")
+    person = await audience_of_one(session, admin.org_id)
     await session.flush()
     slug = admin.org_slug
     pages = [
         (admin, ["/app", "/app/processes", f"/app/orgs/{slug}/staff",
                 f"/app/orgs/{slug}/templates", f"/app/orgs/{slug}/stakeholders",
                 f"/app/orgs/{slug}/stakeholders/import", f"/app/orgs/{slug}/stakeholders/new",
+                f"/app/orgs/{slug}/stakeholders/{person.id}",
+                f"/app/orgs/{slug}/stakeholders/{person.id}/erase",
                 "/app/passwort", "/app/surveys"]),
         (coordinator, [f"/app/orgs/{slug}/campaigns", f"/app/campaigns/{campaign.id}",
                        f"/app/campaigns/{campaign.id}/cancel"]),
