@@ -43,6 +43,11 @@ LIST = "Name;E-Mail;Gruppe;Stufe;Einwilligung am\n" + "".join(
     "Falsche Adresse;keine-adresse;politik;1;2026-01-15\n"
     "Ärzteverein;aerzte@example.org;nirgendwo;2;2026-01-15\n"
     "Ohne Stufe;stufe@example.org;politik;7;2026-01-15\n")
+# The cells (of a selector) whose text runs over more than one line.
+ONE_LINE = """(selector) => [...document.querySelectorAll(selector)].filter(cell => {
+  const range = document.createRange(); range.selectNodeContents(cell);
+  return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size > 1;
+}).map(cell => cell.textContent)"""
 ANSWERS = 5  # the smallest group results show (services/surveys/suppression.py)
 
 
@@ -141,6 +146,9 @@ async def _coordinator(walk: Walk, page, org, smtp_sink,  # type: ignore[no-unty
     assert [r.split("\t")[:2] for r in rows] == [["8", "E-Mail"], ["9", "Gruppe"],
                                                   ["10", "Stufe"]]
     await walk.check(page, "import result")
+    # At 320 px the short columns keep their words whole ("Zeile", not "Z/e/il/e" a letter
+    # or two per line): each header and cell of the refused rows' first columns is one line.
+    assert await page.evaluate(ONE_LINE, ".table-scroll tr > :nth-child(-n+2)") == []
     async with page.expect_download() as download:
         await page.click("button:has-text('Fehlerliste herunterladen')")
     assert (await download.value).suggested_filename == "import-fehler.csv"
