@@ -48,7 +48,9 @@ ONE_LINE = """(selector) => [...document.querySelectorAll(selector)].filter(cell
   const range = document.createRange(); range.selectNodeContents(cell);
   return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size > 1;
 }).map(cell => cell.textContent)"""
-ANSWERS = 5  # the smallest group results show (services/surveys/suppression.py)
+ANSWERS = 5
+# A phone with a German browser (dates in its own inputs as 22.12.2026).
+SCREEN = {"viewport": {"width": WIDTH, "height": 640}, "locale": "de-DE"}  # the smallest group results show (services/surveys/suppression.py)
 
 
 @pytest.fixture
@@ -216,6 +218,10 @@ async def _coordinator(walk: Walk, page, org, smtp_sink,  # type: ignore[no-unty
     await page.get_by_role("button", name="Empfänger*innen zählen").click()
     assert "Diese Auswahl erreicht 6 Beteiligte" in await page.inner_text("#empfaenger")
     await walk.check(page, "campaign count")
+    # A text field without a type attribute is styled as one (as wide as the select above).
+    widths = await page.evaluate(
+        "['#survey', '#title'].map(s => document.querySelector(s).offsetWidth)")
+    assert widths[0] == widths[1], widths
     await page.get_by_role("button", name="Einladungen an 6 senden").click()
     await page.wait_for_url(f"{base}/app/campaigns/*")
     await page.wait_for_selector(".live-note", state="visible")
@@ -244,7 +250,7 @@ async def _participants(walk: Walk, browser, links: list[str]) -> None:  # type:
     for i, path in enumerate(links[:ANSWERS]):
         lang = "en" if i == 0 else "de"
         t = i18n.texts(lang, "survey")
-        context = await browser.new_context(viewport={"width": WIDTH, "height": 640})
+        context = await browser.new_context(**SCREEN)
         walk.record(context)
         page = await context.new_page()
         await page.goto(walk.base + path)
@@ -308,7 +314,7 @@ async def _approval(walk: Walk, browser, page, org, process_url: str) -> None:  
     await walk.check(page, "process with pending approval")
 
     # ... and the steering member sees what it needs to decide, and decides.
-    context = await browser.new_context(viewport={"width": WIDTH, "height": 640})
+    context = await browser.new_context(**SCREEN)
     walk.record(context)
     page = await context.new_page()
     await walk.login(page, org.steering[0], "steering member")
@@ -345,7 +351,7 @@ async def test_coordinator_journey_in_the_browser(server, time_skipping_env, smt
     async with workers[0], async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
-            context = await browser.new_context(viewport={"width": WIDTH, "height": 640})
+            context = await browser.new_context(**SCREEN)
             walk.record(context)
             page = await context.new_page()
             process_url, campaign_url, links = await _coordinator(walk, page, org, smtp_sink,
