@@ -213,7 +213,9 @@ def _render_form(request: Request, token: str, p: Participation, values: dict[st
     own_path = None if preview else f"/t/{token}"
     return languages.render(request, "participation/form.html", {
         "token": token,
-        "title": p.title(), "introduction": _shown(p.survey.introduction, lang),
+        # `title` for the window title (plain text), `heading` marks a German fallback.
+        "title": p.title(), "heading": _shown(p.survey.title, lang),
+        "introduction": _shown(p.survey.introduction, lang),
         "anonymous": p.survey.anonymity == "anonymous", "questions": questions,
         "sections": _sections(p, questions), "dont_know_value": DONT_KNOW,
         "errors": error_map, "summary": summary, "saved": saved,
@@ -280,7 +282,8 @@ def _render_review(request: Request, token: str, p: Participation,
         qv["answer"] = None if value is None else _answer_text(qv, value, t)
         qv["href"] = f"/t/{token}#{first_input[qv['id']]}"
     return languages.render(request, "participation/review.html", {
-        "token": token, "title": p.title(), "sections": _sections(p, questions),
+        "token": token, "title": p.title(), "heading": _shown(p.survey.title, lang),
+        "sections": _sections(p, questions),
         "anonymous": p.survey.anonymity == "anonymous",
     }, lang=lang, section="survey", switch_path=f"/t/{token}/pruefen",
         cookie_path=f"/t/{token}")

@@ -209,3 +209,24 @@ async def test_a_choice_limit_is_said_before_the_submit(client, session, make_st
     assert "Bis zu 2 Antworten möglich." in page
     assert page.count("Mehrere Antworten möglich.") == 1  # the question without a limit
     assert "You can choose up to 2 answers." in (await client.get(f"/t/{en.token}")).text
+
+
+async def test_a_german_title_on_an_english_page_is_marked_german(client, session, make_staff):
+    """A survey titled only in German, on the English form and review: the heading marks the
+    title lang="de" (WCAG 3.1.2), as the questions' fallbacks are; the window title stays
+    plain text. Seen in the coordinator journey (a survey built in the German editor)."""
+    staff = await make_staff()
+    process = await make_process(session, staff.org_id)
+    survey = await make_survey(session, process, title="Wünsche für das Quartier",
+                               questions=[{"id": "frei", "kind": "text", "text": "Frei"}])
+    campaign = await make_campaign(session, survey)
+    (inv,) = await make_invites(session, campaign, 1, language="en")
+    marked = '<span lang="de" dir="ltr">Wünsche für das Quartier</span>'
+    form = (await client.get(f"/t/{inv.token}")).text
+    assert f"<h1>{marked}</h1>" in form
+    assert "<title>Wünsche für das Quartier – Mitwirken</title>" in form
+    r = await client.post(f"/t/{inv.token}", data={"q_frei": "Mehr Bänke", "aktion": "pruefen"})
+    assert r.status_code == 303
+    review = (await client.get(f"/t/{inv.token}/pruefen")).text
+    assert f"<h1>Review your answers: {marked}</h1>" in review
+    assert "<title>Review your answers: Wünsche für das Quartier – Mitwirken</title>" in review
