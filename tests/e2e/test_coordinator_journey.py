@@ -286,8 +286,13 @@ async def _participants(walk: Walk, browser, links: list[str]) -> None:  # type:
 
 
 async def _results(walk: Walk, page, process_url: str, campaign_url: str) -> None:  # type: ignore[no-untyped-def]
-    # The campaign page counts the answers.
-    await page.goto(campaign_url)
+    # The process's campaigns, and the campaign's page: it counts the answers.
+    await page.goto(process_url)
+    await page.get_by_role("link", name="Einladungen", exact=True).click()
+    await page.wait_for_url("**/campaigns")
+    await walk.check(page)
+    await page.get_by_role("link", name=SURVEY).click()
+    await page.wait_for_url(campaign_url)
     assert await page.inner_text("td[data-field=responded]") == str(ANSWERS)
     # 5. The results (not suppressed) and their downloads.
     await page.goto(process_url)
@@ -375,4 +380,4 @@ async def test_coordinator_journey_in_the_browser(server, time_skipping_env, smt
     assert walk.requests, "no request recorded"
     assert walk.third_party() == []
     # Every kind of page on the way was checked (a renamed link would otherwise skip one).
-    assert len(walk.checked) == 36, sorted(walk.checked)
+    assert len(walk.checked) == 37, sorted(walk.checked)
