@@ -6,8 +6,11 @@ through the links of their mails (review step, final submit), the results and th
 XLSX downloads; then the approval: asked for with a reason on the process page, the steering
 member sees its context (reason, rule in words, checklist, deadline) and decides.
 
-Every page on the way has no serious or critical axe violation and nothing wider than the
-screen (WCAG 1.4.10), and no request of any page goes to a host other than the server."""
+Every page on the way has no serious or critical axe violation, nothing wider than the
+screen (WCAG 1.4.10) and no table word broken across lines, and no request of any page goes
+to a host other than the server. The process comes first (its template brings the groups the
+list names); the mail links point at the public URL, so the browser follows their path on
+the test's server."""
 
 from __future__ import annotations
 
@@ -86,8 +89,8 @@ class Walk:
         context.on("request", lambda r: self.requests.append(r.url))
 
     async def check(self, page, what: str | None = None) -> None:  # type: ignore[no-untyped-def]
-        """axe and the 320 px check on the page (once per kind of page: `what`, by default
-        its address without ids and query)."""
+        """axe, the 320 px check and whole words in tables, on the page (once per kind of
+        page: `what`, by default its address without ids and query)."""
         key = what or re.sub(r"/[0-9a-f-]{36}|/t/[^/?]+", "/…", page.url.split("?")[0])
         if key in self.checked:
             return
@@ -125,6 +128,9 @@ def _links(smtp_sink, count: int) -> list[str]:  # type: ignore[no-untyped-def]
         assert found, body
         paths.append(found.group(1))
     assert len(paths) == count
+    # One to each person of the group, none to the refused rows.
+    assert sorted(a for m in smtp_sink.messages for a in m.envelope_to) == sorted(
+        mail for _, mail in GOOD)
     return paths
 
 
