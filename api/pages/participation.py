@@ -154,7 +154,9 @@ def _question_views(p: Participation, values: dict[str, Any]) -> list[dict[str, 
             elif b:
                 hints.append(t["range_max"].format(b=b))
         if q.kind == "multiple":
-            hints.append(t["multiple_hint"])
+            # A limit is said before the submit, not only in the error after it.
+            hints.append(t["multiple_hint"] if q.max_choices is None
+                         else i18n.plural(lang, "survey.choices_max", q.max_choices))
         condition = None
         if q.show_if is not None:
             target = by_id.get(q.show_if.question)
@@ -219,7 +221,9 @@ def render_form(request: Request, token: str, p: Participation, values: dict[str
     return languages.render(request, "participation/form.html", {
         "token": token, "base": base or f"/t/{token}", "person": base is None, "note": note,
         "query": query,
-        "title": p.title(), "introduction": _shown(p.survey.introduction, lang),
+        # `title` for the window title (plain text), `heading` marks a German fallback.
+        "title": p.title(), "heading": _shown(p.survey.title, lang),
+        "introduction": _shown(p.survey.introduction, lang),
         "anonymous": p.survey.anonymity == "anonymous", "questions": questions,
         "sections": _sections(p, questions), "dont_know_value": DONT_KNOW,
         "errors": error_map, "summary": summary, "saved": saved,
@@ -290,7 +294,7 @@ def render_review(request: Request, token: str, p: Participation,
         qv["href"] = f"{own}{query}#{first_input[qv['id']]}"
     return languages.render(request, "participation/review.html", {
         "token": token, "base": own, "person": base is None, "query": query,
-        "title": p.title(),
+        "title": p.title(), "heading": _shown(p.survey.title, lang),
         "sections": _sections(p, questions), "anonymous": p.survey.anonymity == "anonymous",
     }, lang=lang, section="survey", switch_path=f"{own}/pruefen", cookie_path=own)
 

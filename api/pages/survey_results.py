@@ -17,6 +17,7 @@ from api.templating import templates
 from services.errors import NotFound
 from services.identity.service import OrgRole, organisation_time_zone
 from services.models.organisation import Role
+from services.models.process import Process
 from services.models.survey import Survey
 from services.stakeholders.service import list_groups
 from services.surveys.export import table_keys
@@ -66,8 +67,11 @@ async def results_page(survey_id: uuid.UUID, request: Request, session: SessionD
     groups = await list_groups(session, survey.organisation_id)
     chart = Markup(radar_svg(results.blocks, title=RADAR_TITLE))
     role = principal.orgs[survey.organisation_id].role
+    # The breadcrumb names the process (not a generic "Prozess"), as its other pages do.
+    process = await session.get(Process, survey.process_id) if survey.process_id else None
     return templates.TemplateResponse(request, "surveys/results.html", {
         "principal": principal, "survey": survey, "r": results, "chart": chart,
+        "process_title": process.title if process else None,
         "tables": table_keys(results),
         "responses_export": role in (*RESPONSE_ROLES, Role.admin),
         "min_group": MIN_GROUP, "shown": shown_count, "status": survey_status(survey),

@@ -11,6 +11,7 @@ from api.deps import SESSION_COOKIE
 from services.models.organisation import Role
 from services.models.process import Process
 from tests.api.test_campaigns_api import _invitation, _process
+from tests.support.campaigns import audience_of_one
 from tests.support.surveys import make_survey
 
 NAV = re.compile(r'<nav aria-label="Brotkrumen" class="breadcrumb"><ol>(.*?)</ol></nav>', re.S)
@@ -20,6 +21,8 @@ def crumbs(html: str) -> list[tuple[str, str, bool]]:
     """(href, label, current) of the page's one breadcrumb."""
     found = NAV.findall(html)
     assert len(found) == 1, "no breadcrumb, or more than one"
+    # Nor a second, hand-made one beside it (the stakeholder pages had their own).
+    assert html.count('aria-label="Brotkrumen"') == 1, "a second breadcrumb"
     items = re.findall(r'<li><a href="([^"]*)"( aria-current="page")?>(.*?)</a></li>', found[0])
     assert items, found[0]
     return [(href, label, bool(current)) for href, current, label in items]
@@ -44,12 +47,15 @@ async def test_breadcrumbs_on_staff_pages(client, session, make_staff):  # type:
     campaign.process_id = process_id
     survey = await make_survey(session, await session.get_one(Process, process_id),
                                from_template="weiterstadt-bedarfe-und-wuensche")
+    person = await audience_of_one(session, admin.org_id)
     await session.flush()
     slug = admin.org_slug
     pages = [
         (admin, ["/app", "/app/processes", f"/app/orgs/{slug}/staff",
                 f"/app/orgs/{slug}/templates", f"/app/orgs/{slug}/stakeholders",
                 f"/app/orgs/{slug}/stakeholders/import", f"/app/orgs/{slug}/stakeholders/new",
+                f"/app/orgs/{slug}/stakeholders/{person.id}",
+                f"/app/orgs/{slug}/stakeholders/{person.id}/erase",
                 "/app/passwort", "/app/surveys"]),
         (coordinator, [f"/app/orgs/{slug}/campaigns", f"/app/campaigns/{campaign.id}",
                        f"/app/campaigns/{campaign.id}/cancel"]),
@@ -103,3 +109,16 @@ async def test_participant_pages_have_no_breadcrumb(client, session, make_staff)
     assert r.status_code == 200 and 'aria-label="Brotkrumen"' not in r.text
     r = await client.get("/login")
     assert 'aria-label="Brotkrumen"' not in r.text
+
+
+async def test_results_trail_names_the_process(client, session, make_staff):  # type: ignore[no-untyped-def]
+    """The results page's trail leads back to the process by its title (as the campaign and
+    survey pages do), not by a generic "Prozess" - seen in the coordinator journey."""
+    staff = await make_staff(role=Role.coordinator)
+    process = await session.get_one(Process, await _process(session, staff.org_id))
+    survey = await make_survey(session, process, from_template="weiterstadt-bedarfe-und-wuensche")
+    await session.flush()
+    client.cookies.set(SESSION_COOKIE, staff.token)
+    r = await client.get(f"/app/surveys/{survey.id}/results")
+    assert r.status_code == 200
+    assert (f"/app/processes/{process.id}", process.title, False) in crumbs(r.text)

@@ -190,3 +190,45 @@ async def test_an_identified_answer_keeps_dont_know_when_edited(client, session,
     rows = list(await session.execute(select(SurveyAnswer.choice, SurveyAnswer.num).where(
         SurveyAnswer.survey_id == survey.id)))
     assert [tuple(x) for x in rows] == [(None, 2.0)]
+
+
+async def test_a_choice_limit_is_said_before_the_submit(client, session, make_staff):
+    """A multiple-choice question with "höchstens 2" tells the participant so next to the
+    question (WCAG 3.3.2), in their language - before, it only said "Mehrere Antworten
+    möglich." and the limit came as an error after submitting (seen in the coordinator
+    journey)."""
+    staff = await make_staff()
+    process = await make_process(session, staff.org_id)
+    options = [{"value": v, "label": v.title()} for v in ("arbeit", "bildung", "wohnen")]
+    survey = await make_survey(session, process, title="Grenze", questions=[
+        {"id": "themen", "kind": "multiple", "text": "Themen", "options": options,
+         "max_choices": 2},
+        {"id": "frei", "kind": "multiple", "text": "Frei", "options": options}])
+    campaign = await make_campaign(session, survey)
+    de, en = await make_invites(session, campaign, 1) + await make_invites(
+        session, campaign, 1, language="en")
+    page = (await client.get(f"/t/{de.token}")).text
+    assert "Bis zu 2 Antworten möglich." in page
+    assert page.count("Mehrere Antworten möglich.") == 1  # the question without a limit
+    assert "You can choose up to 2 answers." in (await client.get(f"/t/{en.token}")).text
+
+
+async def test_a_german_title_on_an_english_page_is_marked_german(client, session, make_staff):
+    """A survey titled only in German, on the English form and review: the heading marks the
+    title lang="de" (WCAG 3.1.2), as the questions' fallbacks are; the window title stays
+    plain text. Seen in the coordinator journey (a survey built in the German editor)."""
+    staff = await make_staff()
+    process = await make_process(session, staff.org_id)
+    survey = await make_survey(session, process, title="Wünsche für das Quartier",
+                               questions=[{"id": "frei", "kind": "text", "text": "Frei"}])
+    campaign = await make_campaign(session, survey)
+    (inv,) = await make_invites(session, campaign, 1, language="en")
+    marked = '<span lang="de" dir="ltr">Wünsche für das Quartier</span>'
+    form = (await client.get(f"/t/{inv.token}")).text
+    assert f"<h1>{marked}</h1>" in form
+    assert "<title>Wünsche für das Quartier – Mitwirken</title>" in form
+    r = await client.post(f"/t/{inv.token}", data={"q_frei": "Mehr Bänke", "aktion": "pruefen"})
+    assert r.status_code == 303
+    review = (await client.get(f"/t/{inv.token}/pruefen")).text
+    assert f"<h1>Review your answers: {marked}</h1>" in review
+    assert "<title>Review your answers: Wünsche für das Quartier – Mitwirken</title>" in review

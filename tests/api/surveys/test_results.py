@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from openpyxl import load_workbook
 
@@ -242,3 +243,18 @@ async def test_no_exported_cell_is_a_formula(client, session, make_staff):
              for c in row]
     assert cells and not any(c.startswith(dangerous) for c in cells)
     assert "'+1+1" in cells
+
+
+async def test_results_page_shows_number_answers_in_german_format(client, session, make_staff):
+    """The distribution of a number question on the page: German numbers ("2,5", "1.500"),
+    not Python's floats ("2.5", "1500.0") - found by the coordinator journey in Chromium."""
+    staff = await make_staff()
+    process = await make_process(session, staff.org_id)
+    survey = await make_survey(session, process, title="Zahlen", questions=[
+        {"id": "zahl", "kind": "number", "text": "Zahl"}])
+    campaign = await make_campaign(session, survey)
+    await _answer(session, campaign, [{"zahl": v} for v in (1, 2.5, 2.5, 3, 1500)])
+    r = await client.get(f"/app/surveys/{survey.id}/results", headers=staff.headers)
+    assert r.status_code == 200
+    rows = re.findall(r"<tr><td>([^<]*)</td><td>(\d+)</td>", r.text)
+    assert rows == [("1", "1"), ("2,5", "2"), ("3", "1"), ("1.500", "1")], rows
