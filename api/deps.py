@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from infra.config import Settings
+from infra.db import session_scope
 from infra.temporal import connect
 from services.errors import Unauthorized, Unavailable
 from services.identity.service import Principal, principal_for_claims
@@ -29,13 +30,8 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's unit of work: commit when the handler succeeds, roll back otherwise."""
     maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    async with maker() as session:
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
+    async with session_scope(maker) as session:
+        yield session
 
 
 # scope="function": the commit runs when the handler returns, before the response is sent.
