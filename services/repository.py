@@ -11,7 +11,10 @@ from services.errors import Unavailable
 
 # Raised by asyncpg when the connection is gone (server restart, network): the pool must drop
 # the connection, as SQLAlchemy does for its own statements (it does not see these errors).
+# InternalClientError: the server's FATAL (a terminated backend) was read but the socket's
+# close not yet, so the protocol is stuck consuming an error; the connection is unusable.
 CONNECTION_ERRORS = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError,
+                     asyncpg.InternalClientError,
                      asyncpg.exceptions.OperatorInterventionError)  # 57P01 admin shutdown etc.
 
 
@@ -45,7 +48,11 @@ class Repository:
                 async with raw.transaction():
                     return await raw.fetchrow(sql, *args)
             return await raw.fetchrow(sql, *args)
-        except CONNECTION_ERRORS as exc:
+        except Exception as exc:
+            # Which error a dead connection raises depends on how far asyncpg read the
+            # server's goodbye; a closed connection is dead whatever was raised.
+            if not (isinstance(exc, CONNECTION_ERRORS) or raw.is_closed()):
+                raise
             await conn.invalidate()  # the pool opens a fresh connection for the next request
             raise Unavailable("Die Datenbank ist nicht erreichbar.",
                               code="database_unavailable") from exc
