@@ -293,8 +293,15 @@ async def checklist_page(process_id: uuid.UUID, key: str, item: str, request: Re
 @router.get("/app/approvals", response_class=HTMLResponse)
 async def approvals_page(request: Request, session: SessionDep,
                          principal: StaffUser) -> Response:
+    approvals = await service.approvals_waiting_for(session, principal)
+    # Each approval's deadline in its organisation's zone (a steering member may sit in
+    # several organisations); without one the list fell back to the default zone.
+    zones: dict[uuid.UUID, ZoneInfo] = {}
+    for a in approvals:
+        process = await service.process_for(session, principal, a.process_id)
+        zones[a.id] = await time_zone_of(session, process.organisation_id)
     return templates.TemplateResponse(request, "processes/approvals.html", _ctx(
-        principal, approvals=await service.approvals_waiting_for(session, principal)))
+        principal, approvals=approvals, zones=zones))
 
 
 async def _approval_page(request: Request, session: SessionDep, principal: Principal,
