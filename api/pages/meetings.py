@@ -140,11 +140,14 @@ async def _detail(request: Request, session: AsyncSession, principal: Principal,
                   entered: dict[str, Any] | None = None, status_code: int = 200) -> Response:
     session.expire_all()
     meeting = await meetings.meeting_for(session, principal, meeting_id, *meetings.READERS)
+    process = await process_for(session, principal, meeting.process_id)
     tz = await organisation_time_zone(session, meeting.organisation_id)
     can_edit = principal.role_in(meeting.organisation_id) in (Role.coordinator, Role.admin)
     rows = await meetings.registration_rows(session, meeting) if can_edit else []
     return templates.TemplateResponse(request, "meetings/detail.html", {
         "principal": principal, "m": meeting, "out": await meetings.meeting_out(session, meeting),
+        # The breadcrumb names the process, as the events list does.
+        "process_title": process.title,
         "when": format_span(meeting, tz, "de"), "status": STATUS, "can_edit": can_edit,
         "registered": [r for r in rows if r.status == "registered"],
         "waitlist": [r for r in rows if r.status == "waitlisted"],
@@ -234,11 +237,13 @@ async def _checkin(request: Request, session: AsyncSession, principal: Principal
                    status_code: int = 200) -> Response:
     session.expire_all()
     meeting = await meetings.meeting_for(session, principal, meeting_id, Role.coordinator)
+    process = await process_for(session, principal, meeting.process_id)
     rows = [r for r in await meetings.registration_rows(session, meeting, ("registered",))]
     rows.sort(key=lambda r: (r.name or "").lower())
     here = sum(1 + r.companions for r in rows if r.checked_in_at)
     return templates.TemplateResponse(request, "meetings/checkin.html", {
-        "principal": principal, "m": meeting, "rows": rows, "here": here,
+        "principal": principal, "m": meeting, "process_title": process.title, "rows": rows,
+        "here": here,
         "expected": sum(1 + r.companions for r in rows), "tz": ZoneInfo(
             await organisation_time_zone(session, meeting.organisation_id)), "needs": _needs,
         "code": request.query_params.get("code", "")[:20], "errors": errors or [],
