@@ -150,25 +150,13 @@ async def close_post(survey_id: uuid.UUID, link_id: uuid.UUID, request: Request,
     return RedirectResponse(f"{_base(survey.id)}?ok=closed#links", status_code=303)
 
 
+# The poster (A4) and the flyer (A6): one handler, the address says which.
 @router.get("/app/surveys/{survey_id}/multiplikatoren/{link_id}/plakat.pdf")
-async def poster(survey_id: uuid.UUID, link_id: uuid.UUID, request: Request,
-                 session: SessionDep, principal: StaffUser,
-                 settings: SettingsDep) -> Response:
-    return await _document(survey_id, link_id, request, session, principal, settings,
-                           flyer=False)
-
-
 @router.get("/app/surveys/{survey_id}/multiplikatoren/{link_id}/flyer.pdf")
-async def flyer(survey_id: uuid.UUID, link_id: uuid.UUID, request: Request,
-                session: SessionDep, principal: StaffUser,
-                settings: SettingsDep) -> Response:
-    return await _document(survey_id, link_id, request, session, principal, settings,
-                           flyer=True)
-
-
-async def _document(survey_id: uuid.UUID, link_id: uuid.UUID, request: Request,
-                    session: SessionDep, principal: Principal, settings: Settings, *,
-                    flyer: bool) -> Response:
+async def document(survey_id: uuid.UUID, link_id: uuid.UUID, request: Request,
+                   session: SessionDep, principal: StaffUser,
+                   settings: SettingsDep) -> Response:
+    flyer = request.url.path.endswith("/flyer.pdf")
     with shown_as_page(principal):
         survey = await survey_for(session, principal, survey_id)
         link = await multiplier.link_of(session, survey, link_id)
