@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Receive, Scope, Send
 
 from infra.db import is_connection_error, is_data_error
 from services.errors import DomainError, RateLimited
@@ -121,6 +122,14 @@ def respond(request: Request, status: int, code: str, message: str, details: Any
     if wants_page(request):
         return error_page(request, status, code, message, details, headers)
     return error_response(status, code, message, details, headers)
+
+
+async def send_error(scope: Scope, receive: Receive, send: Send, status: int, code: str,
+                     message: str, headers: dict[str, str] | None = None) -> None:
+    """The same answer from an ASGI middleware that refuses a request before any route runs
+    (the origin check, the body-size limit): a browser gets the page, an API client the JSON
+    body, exactly as from the exception handlers below."""
+    await respond(Request(scope), status, code, message, None, headers)(scope, receive, send)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -26,13 +26,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from api.deps import OptionalUser, SessionDep
-from api.errors import error_headers
-from api.pages.login import login_redirect
+from api.deps import SessionDep
 from api.pages.participation import preview_page
+from api.pages.staff_context import StaffUser, shown_as_page, time_zone_of
 from api.templating import templates
 from services.errors import DomainError, NotFound
-from services.identity.repository import IdentityRepository
 from services.identity.service import Principal
 from services.models.organisation import Role
 from services.models.process import Process
@@ -362,16 +360,6 @@ def question_data(form: dict[str, str], taken: set[str]) -> tuple[dict[str, Any]
 # --- loading, with another organisation's survey a 404 ----------------------------------
 
 
-async def _tz(session: SessionDep, org_id: uuid.UUID) -> ZoneInfo:
-    org = await IdentityRepository.from_session(session).org_by_id(org_id)
-    return ZoneInfo(org.time_zone if org else "Europe/Berlin")
-
-
-def _error_page(request: Request, principal: Principal, exc: DomainError) -> Response:
-    return templates.TemplateResponse(request, "surveys/error.html", {
-        "principal": principal, "status": exc.status_code, "message": exc.message,
-    }, status_code=exc.status_code, headers=error_headers(exc))
-
 
 def _local(value: datetime | None, tz: ZoneInfo) -> str:
     return value.astimezone(tz).strftime("%d.%m.%Y, %H:%M Uhr") if value else ""
@@ -396,7 +384,7 @@ async def _editor(session: SessionDep, principal: Principal, survey_id: uuid.UUI
     survey = await service.survey_for(session, principal, survey_id, *roles)
     process = await process_for(session, principal, survey.process_id)
     return Editor(survey, await service.survey_out(session, survey), process,
-                  await _tz(session, survey.organisation_id),
+                  await time_zone_of(session, survey.organisation_id),
                   {p["key"]: p["title"] for p in _phases(process)})
 
 
@@ -411,18 +399,14 @@ def _summary(errors: dict[str, str], labels: dict[str, str]) -> list[dict[str, s
 
 @router.get("/app/processes/{process_id}/surveys", response_class=HTMLResponse)
 async def list_page(process_id: uuid.UUID, request: Request, session: SessionDep,
-                    principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
-    try:
+                    principal: StaffUser) -> Response:
+    with shown_as_page(principal):
         process = await process_for(session, principal, process_id)
-    except DomainError as exc:
-        return _error_page(request, principal, exc)
     surveys = await service.surveys_of_process(session, process.id)
     titles = [pick(s.title, "de") for s in surveys]
     return templates.TemplateResponse(request, "surveys/process_list.html", {
         "principal": principal, "process": process, "surveys": surveys, "pick": pick,
-        "tz": await _tz(session, process.organisation_id), "local": _local,
+        "tz": await time_zone_of(session, process.organisation_id), "local": _local,
         "status_labels": STATUS_LABELS, "same_name": {t for t in titles if titles.count(t) > 1},
         "phase_titles": {p["key"]: p["title"] for p in _phases(process)},
         "can_edit": principal.role_in(process.organisation_id) in (*EDITORS, Role.admin),
@@ -480,13 +464,9 @@ async def _new_page(request: Request, session: SessionDep, principal: Principal,
 
 @router.get("/app/processes/{process_id}/surveys/new", response_class=HTMLResponse)
 async def new_page(process_id: uuid.UUID, request: Request, session: SessionDep,
-                   principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
-    try:
+                   principal: StaffUser) -> Response:
+    with shown_as_page(principal):
         process = await process_for(session, principal, process_id, *EDITORS)
-    except DomainError as exc:
-        return _error_page(request, principal, exc)
     sources = await _sources(session, process)
     first = (sources["process"] or sources["templates"] or [{"value": "leer"}])[0]["value"]
     form = dict.fromkeys(CREATE_NAMES, "") | {"vorlage": first, "anonymitaet": "anonymous"}
@@ -553,16 +533,12 @@ def _create_errors(exc: DomainError) -> dict[str, str]:
 
 @router.post("/app/processes/{process_id}/surveys/new", response_class=HTMLResponse)
 async def create_page(process_id: uuid.UUID, request: Request, session: SessionDep,
-                      principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
-    try:
+                      principal: StaffUser) -> Response:
+    with shown_as_page(principal):
         process = await process_for(session, principal, process_id, *EDITORS)
-    except DomainError as exc:
-        return _error_page(request, principal, exc)
     form = _form_dict(await request.form(), CREATE_NAMES)
     try:
-        body = _create_body(form, await _tz(session, process.organisation_id))
+        body = _create_body(form, await time_zone_of(session, process.organisation_id))
         survey = await service.create_survey(session, process.id, body, actor=principal.email)
     except FormInvalid as exc:
         return await _new_page(request, session, principal, process, form, exc.errors, 422)
@@ -631,26 +607,18 @@ def _saved(survey: Survey, new: Survey, ok: str, anchor: str = "") -> Response:
 
 @router.get("/app/surveys/{survey_id}/bearbeiten", response_class=HTMLResponse)
 async def editor_page(survey_id: uuid.UUID, request: Request, session: SessionDep,
-                      principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
-    try:
+                      principal: StaffUser) -> Response:
+    with shown_as_page(principal):
         ed = await _editor(session, principal, survey_id)
-    except DomainError as exc:
-        return _error_page(request, principal, exc)
     return _editor_page(request, principal, ed)
 
 
 @router.post("/app/surveys/{survey_id}/einstellungen", response_class=HTMLResponse)
 async def settings_post(survey_id: uuid.UUID, request: Request, session: SessionDep,
-                        principal: OptionalUser) -> Response:
+                        principal: StaffUser) -> Response:
     """Title, introduction, anonymity, editable answers and the blocks."""
-    if principal is None:
-        return login_redirect(request)
-    try:
+    with shown_as_page(principal):
         ed = await _editor(session, principal, survey_id, *EDITORS)
-    except DomainError as exc:
-        return _error_page(request, principal, exc)
     form = _form_dict(await request.form(), SETTINGS_NAMES)
     data = _definition(ed.out)
     blocks, errors = [], {}
@@ -693,27 +661,23 @@ def _position(ed: Editor, question_id: str) -> int:
 @router.post("/app/surveys/{survey_id}/fragen/{question_id}/verschieben",
              response_class=HTMLResponse)
 async def move_post(survey_id: uuid.UUID, question_id: str, request: Request,
-                    session: SessionDep, principal: OptionalUser) -> Response:
+                    session: SessionDep, principal: StaffUser) -> Response:
     return await _reorder(survey_id, question_id, request, session, principal, remove=False)
 
 
 @router.post("/app/surveys/{survey_id}/fragen/{question_id}/entfernen",
              response_class=HTMLResponse)
 async def remove_post(survey_id: uuid.UUID, question_id: str, request: Request,
-                      session: SessionDep, principal: OptionalUser) -> Response:
+                      session: SessionDep, principal: StaffUser) -> Response:
     return await _reorder(survey_id, question_id, request, session, principal, remove=True)
 
 
 async def _reorder(survey_id: uuid.UUID, question_id: str, request: Request,
-                   session: SessionDep, principal: Principal | None, *,
+                   session: SessionDep, principal: Principal, *,
                    remove: bool) -> Response:
-    if principal is None:
-        return login_redirect(request)
-    try:
+    with shown_as_page(principal):
         ed = await _editor(session, principal, survey_id, *EDITORS)
         i = _position(ed, question_id)
-    except DomainError as exc:
-        return _error_page(request, principal, exc)
     data = _definition(ed.out)
     questions = data["questions"]
     anchor = ""
@@ -767,13 +731,9 @@ def _question_page(request: Request, principal: Principal, ed: Editor,
 
 @router.get("/app/surveys/{survey_id}/neue-frage", response_class=HTMLResponse)
 async def new_question_page(survey_id: uuid.UUID, request: Request, session: SessionDep,
-                            principal: OptionalUser, typ: str = "single") -> Response:
-    if principal is None:
-        return login_redirect(request)
-    try:
+                            principal: StaffUser, typ: str = "single") -> Response:
+    with shown_as_page(principal):
         ed = await _editor(session, principal, survey_id, *EDITORS)
-    except DomainError as exc:
-        return _error_page(request, principal, exc)
     form = dict.fromkeys(QUESTION_NAMES, "") | {
         "typ": typ if typ in KIND_LABELS else "single", "max_laenge": "2000"}
     return _question_page(request, principal, ed, None, form, {})
@@ -781,39 +741,31 @@ async def new_question_page(survey_id: uuid.UUID, request: Request, session: Ses
 
 @router.get("/app/surveys/{survey_id}/fragen/{question_id}", response_class=HTMLResponse)
 async def question_page(survey_id: uuid.UUID, question_id: str, request: Request,
-                        session: SessionDep, principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
-    try:
+                        session: SessionDep, principal: StaffUser) -> Response:
+    with shown_as_page(principal):
         ed = await _editor(session, principal, survey_id, *EDITORS)
         i = _position(ed, question_id)
-    except DomainError as exc:
-        return _error_page(request, principal, exc)
     return _question_page(request, principal, ed, question_id,
                           question_form(ed.out.questions[i]), {})
 
 
 @router.post("/app/surveys/{survey_id}/neue-frage", response_class=HTMLResponse)
 async def add_question_post(survey_id: uuid.UUID, request: Request, session: SessionDep,
-                            principal: OptionalUser) -> Response:
+                            principal: StaffUser) -> Response:
     return await _question_post(survey_id, None, request, session, principal)
 
 
 @router.post("/app/surveys/{survey_id}/fragen/{question_id}", response_class=HTMLResponse)
 async def edit_question_post(survey_id: uuid.UUID, question_id: str, request: Request,
-                             session: SessionDep, principal: OptionalUser) -> Response:
+                             session: SessionDep, principal: StaffUser) -> Response:
     return await _question_post(survey_id, question_id, request, session, principal)
 
 
 async def _question_post(survey_id: uuid.UUID, question_id: str | None, request: Request,
-                         session: SessionDep, principal: Principal | None) -> Response:
-    if principal is None:
-        return login_redirect(request)
-    try:
+                         session: SessionDep, principal: Principal) -> Response:
+    with shown_as_page(principal):
         ed = await _editor(session, principal, survey_id, *EDITORS)
         index = len(ed.out.questions) if question_id is None else _position(ed, question_id)
-    except DomainError as exc:
-        return _error_page(request, principal, exc)
     raw = await request.form()
     form = _form_dict(raw, QUESTION_NAMES)
     if _text(raw, "aktion") == "typ":
@@ -857,13 +809,9 @@ async def _question_post(survey_id: uuid.UUID, question_id: str | None, request:
 
 @router.get("/app/surveys/{survey_id}/vorschau", response_class=HTMLResponse)
 async def preview(survey_id: uuid.UUID, request: Request, session: SessionDep,
-                  principal: OptionalUser, lang: str = "de") -> Response:
-    if principal is None:
-        return login_redirect(request)
-    try:
+                  principal: StaffUser, lang: str = "de") -> Response:
+    with shown_as_page(principal):
         survey = await service.survey_for(session, principal, survey_id)
-    except DomainError as exc:
-        return _error_page(request, principal, exc)
     view = SurveyView(id=survey.id, revision=survey.revision, title=survey.title,
                       introduction=survey.introduction, anonymity=survey.anonymity,
                       allow_edits=survey.allow_edits, opens_at=survey.opens_at,
@@ -877,13 +825,9 @@ async def preview(survey_id: uuid.UUID, request: Request, session: SessionDep,
 
 
 async def _open_close(survey_id: uuid.UUID, request: Request, session: SessionDep,
-                      principal: Principal | None, *, open_: bool) -> Response:
-    if principal is None:
-        return login_redirect(request)
-    try:
+                      principal: Principal, *, open_: bool) -> Response:
+    with shown_as_page(principal):
         ed = await _editor(session, principal, survey_id, *EDITORS)
-    except DomainError as exc:
-        return _error_page(request, principal, exc)
     try:
         if open_:
             await service.open_survey(session, ed.survey, actor=principal.email)
@@ -900,11 +844,11 @@ async def _open_close(survey_id: uuid.UUID, request: Request, session: SessionDe
 
 @router.post("/app/surveys/{survey_id}/oeffnen", response_class=HTMLResponse)
 async def open_post(survey_id: uuid.UUID, request: Request, session: SessionDep,
-                    principal: OptionalUser) -> Response:
+                    principal: StaffUser) -> Response:
     return await _open_close(survey_id, request, session, principal, open_=True)
 
 
 @router.post("/app/surveys/{survey_id}/beenden", response_class=HTMLResponse)
 async def close_post(survey_id: uuid.UUID, request: Request, session: SessionDep,
-                     principal: OptionalUser) -> Response:
+                     principal: StaffUser) -> Response:
     return await _open_close(survey_id, request, session, principal, open_=False)
