@@ -21,6 +21,7 @@ to count them.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 from collections.abc import Sequence
@@ -30,10 +31,15 @@ from typing import Any
 
 import segno
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import i18n
+from services.errors import ValidationFailed
+from services.identity.repository import IdentityRepository
+from services.models.survey import Survey
 from services.surveys.poster import DOCUMENTS
 from services.surveys.schemas import DONT_KNOW, QuestionDef, SurveyDefinition, pick
+from services.surveys.service import survey_questions
 
 # Writing lines for a free text: about one line per 120 characters allowed, within reason.
 _CHARS_PER_LINE = 120
@@ -231,3 +237,34 @@ def render_paper_forms(survey: SurveyDefinition, *, language: str,
         # Should a copy ever break differently, a wrong total would mislead: number only.
         document = layout(sheets, None)
     return document.write_pdf(pdf_variant="pdf/ua-1")  # type: ignore[no-any-return]
+
+
+# --- a stored survey's forms --------------------------------------------------------------
+
+
+def paper_language(code: str | None, *, field: str = "sprache") -> str:
+    """The catalog language a request names (`de`, `EN`, `ls` ...); anything else a 422 that
+    names the field."""
+    lang = i18n.normalise(code)
+    if lang is None:
+        raise ValidationFailed(
+            "Diese Sprache gibt es nicht. Möglich sind: " + ", ".join(i18n.LANGUAGES) + ".",
+            code="unknown_language",
+            details=[{"field": field, "message": "unbekannte Sprache", "code": "language"}])
+    return lang
+
+
+async def survey_paper_forms(session: AsyncSession, survey: Survey, *, language: str,
+                             sheets: Sequence[PaperSheet] = (BLANK,),
+                             return_to: str | None = None) -> bytes:
+    """The paper forms of a stored survey (its current questions) for `sheets`, laid out off
+    the event loop (WeasyPrint takes seconds for a batch). The caller has checked access."""
+    definition = SurveyDefinition(
+        title=survey.title, introduction=survey.introduction or {},
+        anonymity=survey.anonymity,  # type: ignore[arg-type]
+        allow_edits=survey.allow_edits, blocks=survey.blocks or [],
+        questions=await survey_questions(session, survey))
+    org = await IdentityRepository.from_session(session).org_by_id(survey.organisation_id)
+    return await asyncio.to_thread(
+        render_paper_forms, definition, language=language, sheets=list(sheets),
+        organisation_name=org.name if org else "", return_to=return_to)
