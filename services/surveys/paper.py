@@ -164,7 +164,8 @@ def _sections(survey: SurveyDefinition, lang: str) -> list[dict[str, Any]]:
     for q in survey.questions:
         block = q.block if q.block in titles else None
         if not sections or sections[-1]["key"] != block:
-            sections.append({"key": block, "title": titles.get(block), "groups": []})
+            sections.append({"key": block, "title": titles[block] if block else None,
+                             "groups": []})
         groups = sections[-1]["groups"]
         view = _question(q, numbers[q.id], numbers, by_id, lang, t, st)
         if q.kind == "likert":

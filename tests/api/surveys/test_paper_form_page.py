@@ -23,7 +23,8 @@ async def _survey(session, make_staff, **staff):  # type: ignore[no-untyped-def]
 
 
 async def test_staff_download_the_blank_form_in_a_language(client, session, make_staff):  # type: ignore[no-untyped-def]
-    staff, survey = await _survey(session, make_staff, role=Role.clerk)  # any member, not only coordinators
+    # Any member of the organisation, not only its coordinators.
+    staff, survey = await _survey(session, make_staff, role=Role.clerk)
     client.cookies.set(SESSION_COOKIE, staff.token)
     path = f"/app/surveys/{survey.id}/papierbogen.pdf"
     r = await client.get(path)

@@ -11,6 +11,7 @@ import io
 import re
 import unicodedata
 from functools import cache
+from typing import Any
 
 import pypdf
 import pytest
@@ -45,10 +46,16 @@ def _pdf(key: str, lang: str) -> tuple[pypdf.PdfReader, list[str]]:
     return reader, [page.extract_text() for page in reader.pages]
 
 
+def _root(reader: pypdf.PdfReader) -> Any:
+    """The document catalog (its /Lang and /MarkInfo)."""
+    return reader.trailer["/Root"].get_object()
+
+
 def _drawn_images(page: pypdf.PageObject) -> list[str]:
     """The images a page draws (`/name Do` in its content). `page.images` lists the
     resources, which WeasyPrint shares between all pages of a document."""
-    xobjects = page["/Resources"].get("/XObject") or {}
+    resources: Any = page["/Resources"]
+    xobjects: Any = resources.get_object().get("/XObject") or {}
     content = page.get_contents().get_data()  # type: ignore[union-attr]
     return [name for name, ref in xobjects.items()
             if ref.get_object().get("/Subtype") == "/Image"
@@ -86,8 +93,9 @@ def test_every_question_and_option_parses_back(key: str, lang: str) -> None:
     other = i18n.texts("en" if lang == "de" else "de", "paper")["how_heading"]
     assert _squash(other) not in whole
     # The document's language and title (PDF/UA-1: tagged).
-    root = reader.trailer["/Root"]
+    root = _root(reader)
     assert root["/Lang"] == lang and root["/MarkInfo"]["/Marked"]
+    assert reader.metadata is not None
     assert reader.metadata.title == fixed["doc_title"].format(title=pick(survey.title, lang))
     # A blank template: "Seite 1 von N" on each page, no code, no QR image.
     n = len(pages)
@@ -107,7 +115,7 @@ def test_arabic_form_has_every_text_right_to_left(key: str) -> None:
     found = _words(" ".join(pages))
     missing = {w for t in _texts(survey, "ar") for w in _words(t)} - found
     assert not missing, missing
-    assert reader.trailer["/Root"]["/Lang"] == "ar"
+    assert _root(reader)["/Lang"] == "ar"
 
     # The form number's field: on the right of a German page, on the left of an Arabic one.
     de_reader, _ = _pdf(key, "de")
@@ -226,4 +234,4 @@ def test_leichte_sprache_has_its_own_instructions() -> None:
     assert _squash("Machen Sie nur ein Kreuz.") in whole
     assert _squash("Bogen-Nummer 0001") in whole
     assert _squash("Waren Sie dabei?") in whole  # the survey's German where it has no own text
-    assert reader.trailer["/Root"]["/Lang"] == "de-x-ls"
+    assert _root(reader)["/Lang"] == "de-x-ls"
