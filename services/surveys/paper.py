@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -69,10 +70,18 @@ def form_number_text(number: int) -> str:
     return f"{number:04d}"
 
 
+def _css_string(value: str) -> str:
+    """A text for inside a quoted CSS string (the foot's page and sheet texts): without the
+    characters that could end the string or escape out of it."""
+    return re.sub(r"[\\'\"\n\r<>]", "", value)
+
+
 @lru_cache(maxsize=1)
 def _env() -> Environment:
-    return Environment(loader=FileSystemLoader(DOCUMENTS), autoescape=select_autoescape(),
-                       trim_blocks=True, lstrip_blocks=True)
+    env = Environment(loader=FileSystemLoader(DOCUMENTS), autoescape=select_autoescape(),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters["css_string"] = _css_string
+    return env
 
 
 def _qr_png_data_uri(value: str) -> str:
