@@ -51,6 +51,25 @@ def _root(reader: pypdf.PdfReader) -> Any:
     return reader.trailer["/Root"].get_object()
 
 
+def _figure_alts(reader: pypdf.PdfReader) -> list[str]:
+    """The alternative texts of the figures in the structure tree."""
+    out: list[str] = []
+
+    def walk(node: Any) -> None:
+        node = node.get_object()
+        if isinstance(node, list):
+            for kid in node:
+                walk(kid)
+        elif isinstance(node, dict):
+            if node.get("/S") == "/Figure":
+                out.append(str(node.get("/Alt")))
+            if node.get("/K") is not None:
+                walk(node["/K"])
+
+    walk(_root(reader)["/StructTreeRoot"])
+    return out
+
+
 def _drawn_images(page: pypdf.PageObject) -> list[str]:
     """The images a page draws (`/name Do` in its content). `page.images` lists the
     resources, which WeasyPrint shares between all pages of a document."""
@@ -160,6 +179,8 @@ def test_personal_and_numbered_sheets_one_copy_each() -> None:
     # code as an image (its payload is the link: segno makes it from exactly that string).
     assert "K7M2Q9XA" in firsts[0] and _squash(SHEETS[0].link or "") in _squash(firsts[0])
     assert [len(_drawn_images(page)) for page in reader.pages] == [1] + [0] * (len(pages) - 1)
+    # Tagged as a figure whose alternative text names the link (PDF/UA).
+    assert _figure_alts(reader) == [f"QR-Code mit Ihrem persönlichen Link: {SHEETS[0].link}"]
     assert "Bogen-Nr. 0007" not in " ".join(copies[0])
     # Numbered: the number on the first page and in every page's foot, never a code.
     assert "Bogen-Nr." in firsts[1] and "0007" in firsts[1]
