@@ -895,10 +895,10 @@ async def paper_form(survey_id: uuid.UUID, request: Request, session: SessionDep
         data = await paper.survey_paper_forms(session, survey, language=lang)
     except DomainError as exc:
         return _error_page(request, principal, exc)
-    return paper_download(data, f"papierbogen-{survey.id}-{lang}.pdf")
+    return _attachment(data, f"papierbogen-{survey.id}-{lang}.pdf")
 
 
-def paper_download(data: bytes, filename: str) -> Response:
+def _attachment(data: bytes, filename: str) -> Response:
     return Response(data, media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
