@@ -127,8 +127,8 @@ def test_every_question_and_option_parses_back(key: str, lang: str) -> None:
 def test_arabic_form_has_every_text_right_to_left(key: str) -> None:
     """Arabic: every word of every text is there (word order within a line holds, but
     pypdf may move punctuation, brackets and Latin runs, so words are compared, not whole
-    texts); the document is Arabic and mirrored (the form number field on the left, the
-    statement column of a scale on the right)."""
+    texts); the document is Arabic and mirrored (the form number field on the left, where a
+    German page has it on the right)."""
     survey = builtin_survey_templates()[key].definition()
     reader, pages = _pdf(key, "ar")
     found = _words(" ".join(pages))
