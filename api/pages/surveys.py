@@ -30,13 +30,15 @@ from api.deps import SessionDep
 from api.pages.participation import preview_page
 from api.pages.staff_context import StaffUser, shown_as_page, time_zone_of
 from api.templating import templates
+from services import i18n
 from services.errors import DomainError, NotFound
 from services.identity.service import Principal
 from services.models.organisation import Role
 from services.models.process import Process
 from services.models.survey import Survey
 from services.processes.service import process_for
-from services.surveys import service
+from services.surveys import paper, service
+from services.surveys.poster import poster_languages
 from services.surveys.repository import SurveyView
 from services.surveys.schemas import (
     DEFAULT_LIKERT_LABELS,
@@ -597,6 +599,9 @@ def _editor_page(request: Request, principal: Principal, ed: Editor, *,
         "kind_labels": KIND_LABELS, "anonymity_labels": ANONYMITY_LABELS,
         "status_labels": STATUS_LABELS, "local": _local, "version_note": _version_note(ed),
         "can_edit": principal.role_in(ed.survey.organisation_id) in (*EDITORS, Role.admin),
+        # The paper form in German and each language the survey's title is written in.
+        "paper_languages": [(lang, i18n.GERMAN_NAMES[lang])
+                            for lang in poster_languages(ed.out.title)],
     }, status_code=status_code)
 
 
@@ -822,6 +827,28 @@ async def preview(survey_id: uuid.UUID, request: Request, session: SessionDep,
               else (base, "Vorschau auf Deutsch"))
     return preview_page(request, view, await service.survey_questions(session, survey), lang,
                         back=f"/app/surveys/{survey.id}/bearbeiten", switch=switch)
+
+
+@router.get("/app/surveys/{survey_id}/papierbogen.pdf")
+async def paper_form(survey_id: uuid.UUID, request: Request, session: SessionDep,
+                     principal: OptionalUser, sprache: str = "de") -> Response:
+    """The blank paper form in one language (staff of the survey's organisation). The
+    numbered and personal sheets will take their sheets from the allocations; the rendering
+    (`paper.survey_paper_forms`) already takes any list of them."""
+    if principal is None:
+        return login_redirect(request)
+    try:
+        survey = await service.survey_for(session, principal, survey_id)
+        lang = paper.paper_language(sprache)
+        data = await paper.survey_paper_forms(session, survey, language=lang)
+    except DomainError as exc:
+        return _error_page(request, principal, exc)
+    return _attachment(data, f"papierbogen-{survey.id}-{lang}.pdf")
+
+
+def _attachment(data: bytes, filename: str) -> Response:
+    return Response(data, media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 async def _open_close(survey_id: uuid.UUID, request: Request, session: SessionDep,
