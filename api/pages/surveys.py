@@ -831,18 +831,14 @@ async def preview(survey_id: uuid.UUID, request: Request, session: SessionDep,
 
 @router.get("/app/surveys/{survey_id}/papierbogen.pdf")
 async def paper_form(survey_id: uuid.UUID, request: Request, session: SessionDep,
-                     principal: OptionalUser, sprache: str = "de") -> Response:
+                     principal: StaffUser, sprache: str = "de") -> Response:
     """The blank paper form in one language (staff of the survey's organisation). The
     numbered and personal sheets will take their sheets from the allocations; the rendering
     (`paper.survey_paper_forms`) already takes any list of them."""
-    if principal is None:
-        return login_redirect(request)
-    try:
+    with shown_as_page(principal):
         survey = await service.survey_for(session, principal, survey_id)
         lang = paper.paper_language(sprache)
         data = await paper.survey_paper_forms(session, survey, language=lang)
-    except DomainError as exc:
-        return _error_page(request, principal, exc)
     return _attachment(data, f"papierbogen-{survey.id}-{lang}.pdf")
 
 
