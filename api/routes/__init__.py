@@ -14,6 +14,7 @@ from api.pages import processes as process_pages
 from api.pages import resolutions as resolution_pages
 from api.pages import staff as staff_pages
 from api.pages import stakeholders as stakeholder_pages
+from api.pages import survey_entry as survey_entry_pages
 from api.pages import survey_multipliers as survey_multiplier_pages
 from api.pages import survey_results as survey_result_pages
 from api.pages import surveys as survey_pages
@@ -55,6 +56,7 @@ ROUTERS: list[APIRouter] = [
     participation_routes.router,
     result_routes.router, participation_pages.router, multiplier_pages.router,
     survey_result_pages.router, survey_pages.router, survey_multiplier_pages.router,
+    survey_entry_pages.router,
     template_routes.router, template_pages.router,
     process_routes.router, approval_routes.router, process_pages.router,
     webhook_routes.router, meeting_routes.router, meeting_participant_pages.router,

@@ -281,3 +281,9 @@ async def _claim(repo: AssistedRepository, survey_id: uuid.UUID, number: int) ->
 async def entry_counts(session: AsyncSession, survey: Survey) -> list[EntryCount]:
     """Entries per staff member and channel (the coordinator's overview)."""
     return await AssistedRepository.from_session(session).entry_counts(survey.id)
+
+
+async def open_surveys(session: AsyncSession, organisation_id: uuid.UUID) -> list[Survey]:
+    """The organisation's surveys open now (where answers can be entered)."""
+    return await AssistedRepository.from_session(session).open_surveys(organisation_id,
+                                                                       datetime.now(UTC))

@@ -5,14 +5,20 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
 from services.models.campaign import Campaign, Invitation
 from services.models.organisation import User
-from services.models.survey import SurveyEntryCount, SurveyFormNumber, SurveyResponseEntry
+from services.models.survey import (
+    Survey,
+    SurveyEntryCount,
+    SurveyFormNumber,
+    SurveyResponseEntry,
+)
 from services.repository import Repository
 
 # Issuing one survey's numbers is serialised by a transaction-scoped advisory lock, taken in
@@ -105,3 +111,13 @@ class AssistedRepository(Repository):
             .where(SurveyEntryCount.survey_id == survey_id)
             .order_by(User.email, SurveyEntryCount.channel))
         return [EntryCount(*r) for r in rows]
+
+    async def open_surveys(self, organisation_id: uuid.UUID, now: datetime,
+                           limit: int = 200) -> list[Survey]:
+        rows = await self.session.scalars(
+            select(Survey).where(
+                Survey.organisation_id == organisation_id,
+                or_(Survey.opens_at.is_(None), Survey.opens_at <= now),
+                or_(Survey.closes_at.is_(None), Survey.closes_at > now))
+            .order_by(Survey.created_at.desc(), Survey.id).limit(limit))
+        return list(rows)
