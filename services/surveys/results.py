@@ -13,6 +13,7 @@ from __future__ import annotations
 import unicodedata
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -397,7 +398,7 @@ CHANNEL_LABELS = {"invitation": "persönliche Einladung", "multiplier": "Multipl
 UNINVITED = ("multiplier", "interview", "paper")
 
 
-def channel_breakdown(rows: list[tuple[str, str | None, int | None, int]]) -> dict[str, Any]:
+def channel_breakdown(rows: Sequence[tuple[str, str | None, int | None, int]]) -> dict[str, Any]:
     """Responses per channel (personal invitation, multiplier link, interview, paper form)
     and, per channel without invitations, its answers by group and tier, from (channel,
     group, tier, responses) rows.

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 from sqlalchemy import func, select
 
 from services.models.organisation import Role

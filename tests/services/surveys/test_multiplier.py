@@ -183,7 +183,8 @@ def test_channel_breakdown_suppresses_small_channels_and_their_complement():
         cells[("jugend", 2)]["suppressed"]
     # Fewer than 5 responses in all: every count hidden.
     out = channel_breakdown([("invitation", "buerger", 1, 2), ("multiplier", "jugend", 2, 1)])
-    assert all(c["suppressed"] for c in out["channels"] if c["channel"] in ("invitation", "multiplier"))
+    assert all(c["suppressed"] for c in out["channels"]
+               if c["channel"] in ("invitation", "multiplier"))
 
 
 async def test_results_by_channel(session, make_staff, settings):
