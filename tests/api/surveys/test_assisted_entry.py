@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from api.deps import SESSION_COOKIE
 from services.models.organisation import Role
 from services.models.survey import (
     SurveyEntryCount,
@@ -224,6 +225,10 @@ async def test_closed_survey_refuses_entry(client, session, make_staff):
 
 async def test_admin_can_give_the_interviewer_role(client, session, make_staff):
     admin = await make_staff(role=Role.admin)
+    client.cookies.set(SESSION_COOKIE, admin.token)
+    page = await client.get(f"/app/orgs/{admin.org_slug}/staff")
+    assert page.status_code == 200 and 'value="interviewer"' in page.text
+    assert "Interviews und Papierbögen</option>" in page.text
     member = await make_staff(role=Role.coordinator, org_slug=admin.org_slug)
     r = await client.get(f"/api/v1/orgs/{admin.org_slug}/staff", headers=admin.headers)
     assert r.status_code == 200, r.text
