@@ -41,9 +41,8 @@ from services.models.base import Base, created_at, uuid_pk
 
 ANONYMITY = ("anonymous", "identified")
 QUESTION_KINDS = ("single", "multiple", "likert", "text", "number", "ranking")
+# interview, paper: entered by staff on someone's behalf (services/surveys/assisted.py).
 CHANNELS = ("invitation", "multiplier", "interview", "paper")
-# Entered by staff on someone's behalf (services/surveys/assisted.py).
-STAFF_CHANNELS = ("interview", "paper")
 
 
 def random_pk() -> Mapped[uuid.UUID]:
