@@ -344,10 +344,20 @@ async def open_token(
     repo: SurveyRepository | None = None,
 ) -> Participation:
     """Resolve a participant's token. Raises 404 unknown, 410 expired/declined/closed."""
+    if len(token) > 200:
+        raise NotFound("Dieser Link ist uns nicht bekannt.", code="token_unknown")
+    return await open_token_hash(session, hash_token(token), lock=lock, now=now, repo=repo)
+
+
+async def open_token_hash(
+    session: AsyncSession, token_hash: str, *, lock: bool = False, now: datetime | None = None,
+    repo: SurveyRepository | None = None,
+) -> Participation:
+    """`open_token` from the token's hash (a paper form's short code names the invitation,
+    whose row keeps only the hash)."""
     now = now or datetime.now(UTC)
     repo = repo or SurveyRepository.from_session(session)
-    token_hash = hash_token(token)
-    target = await repo.token_target(token_hash, lock=lock) if len(token) <= 200 else None
+    target = await repo.token_target(token_hash, lock=lock)
     if target is None or target.campaign_kind != "survey":
         raise NotFound("Dieser Link ist uns nicht bekannt.", code="token_unknown")
     inv = target.invitation
