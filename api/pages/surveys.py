@@ -18,7 +18,7 @@ import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
@@ -26,18 +26,23 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from api.deps import SessionDep
+from api.deps import SessionDep, SettingsDep
 from api.pages.participation import preview_page
 from api.pages.staff_context import StaffUser, shown_as_page, time_zone_of
+from api.routes.assisted import pdf_attachment
 from api.templating import templates
+from infra.config import Settings
 from services import i18n
+from services.campaigns.service import campaigns_of_process
 from services.errors import DomainError, NotFound
 from services.identity.service import Principal
+from services.models.campaign import Campaign
 from services.models.organisation import Role
 from services.models.process import Process
 from services.models.survey import Survey
 from services.processes.service import process_for
-from services.surveys import paper, service
+from services.surveys import paper, paper_print, service
+from services.surveys.assisted import ENTRY_ROLES
 from services.surveys.poster import poster_languages
 from services.surveys.repository import SurveyView
 from services.surveys.schemas import (
@@ -379,15 +384,18 @@ class Editor:
     process: Process
     tz: ZoneInfo
     phase_titles: dict[str, str]
+    campaigns: list[Campaign]  # this survey's invitations (for the personal paper forms)
 
 
 async def _editor(session: SessionDep, principal: Principal, survey_id: uuid.UUID,
                   *roles: Role) -> Editor:
     survey = await service.survey_for(session, principal, survey_id, *roles)
     process = await process_for(session, principal, survey.process_id)
+    campaigns = [c for c in await campaigns_of_process(session, process.id)
+                 if c.kind == "survey" and c.target_id == survey.id]
     return Editor(survey, await service.survey_out(session, survey), process,
                   await time_zone_of(session, survey.organisation_id),
-                  {p["key"]: p["title"] for p in _phases(process)})
+                  {p["key"]: p["title"] for p in _phases(process)}, campaigns)
 
 
 def _summary(errors: dict[str, str], labels: dict[str, str]) -> list[dict[str, str]]:
@@ -559,7 +567,7 @@ SETTINGS_NAMES = ["titel_de", "titel_en", "einleitung_de", "einleitung_en", "ano
 EDITOR_LABELS = {"titel_de": "Titel", "titel_en": "Titel (englisch)",
                  "einleitung_de": "Einleitung", "anonymitaet": "Anonymität",
                  "aenderbar": "Antworten änderbar", "bloecke": "Blöcke",
-                 "allgemein": "Umfrage"}
+                 "allgemein": "Umfrage", "papier": "Papierbögen"}
 
 
 def _settings_form(out: SurveyOut) -> dict[str, str]:
@@ -602,6 +610,9 @@ def _editor_page(request: Request, principal: Principal, ed: Editor, *,
         # The paper form in German and each language the survey's title is written in.
         "paper_languages": [(lang, i18n.GERMAN_NAMES[lang])
                             for lang in poster_languages(ed.out.title)],
+        "print_limit": paper_print.PRINT_LIMIT,
+        "can_print_personal": principal.role_in(ed.survey.organisation_id)
+        in (Role.coordinator, Role.admin),
     }, status_code=status_code)
 
 
@@ -845,6 +856,53 @@ async def paper_form(survey_id: uuid.UUID, request: Request, session: SessionDep
 def _attachment(data: bytes, filename: str) -> Response:
     return Response(data, media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+async def _print(request: Request, session: SessionDep, principal: Principal,
+                 survey_id: uuid.UUID, settings: Settings, *,
+                 kind: Literal["numbered", "personal"]) -> Response:
+    """A print run from the survey page's forms (services/surveys/paper_print.py); a refused
+    one re-renders the page with the message at the paper forms."""
+    form = await request.form()
+    roles = ENTRY_ROLES if kind == "numbered" else (Role.coordinator,)
+    with shown_as_page(principal):
+        survey = await service.survey_for(session, principal, survey_id, *roles)
+    try:
+        run = await paper_print.print_run(
+            session, survey, kind=kind, language=paper.paper_language(str(form.get("sprache"))),
+            count=_form_int(form, "anzahl"), campaign_id=_form_uuid(form, "kampagne"),
+            part=_form_int(form, "teil") or 1, secret_key=settings.resolved_secret_key(),
+            public_url=settings.public_url)
+    except DomainError as exc:
+        await session.rollback()
+        ed = await _editor(session, principal, survey_id)
+        return _editor_page(request, principal, ed, errors={"papier": exc.message},
+                            status_code=exc.status_code)
+    return pdf_attachment(run)
+
+
+def _form_int(form: FormData, name: str) -> int:
+    value = str(form.get(name) or "").strip()
+    return int(value) if value.isdigit() and len(value) < 7 else 0
+
+
+def _form_uuid(form: FormData, name: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(form.get(name) or ""))
+    except ValueError:
+        return None
+
+
+@router.post("/app/surveys/{survey_id}/papierbogen/nummeriert")
+async def numbered_paper_forms(survey_id: uuid.UUID, request: Request, session: SessionDep,
+                               principal: StaffUser, settings: SettingsDep) -> Response:
+    return await _print(request, session, principal, survey_id, settings, kind="numbered")
+
+
+@router.post("/app/surveys/{survey_id}/papierbogen/persoenlich")
+async def personal_paper_forms(survey_id: uuid.UUID, request: Request, session: SessionDep,
+                               principal: StaffUser, settings: SettingsDep) -> Response:
+    return await _print(request, session, principal, survey_id, settings, kind="personal")
 
 
 async def _open_close(survey_id: uuid.UUID, request: Request, session: SessionDep,

@@ -53,6 +53,7 @@ ROUTERS: list[APIRouter] = [
     stakeholder_routes.router, stakeholder_routes.groups_router, stakeholder_pages.router,
     campaign_routes.router, campaign_routes.participation, campaign_pages.router,
     survey_routes.router, multiplier_routes.router, assisted_routes.router,
+    assisted_routes.paper_router,
     participation_routes.router,
     result_routes.router, participation_pages.router, multiplier_pages.router,
     survey_result_pages.router, survey_pages.router, survey_multiplier_pages.router,

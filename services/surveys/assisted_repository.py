@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
+from services.campaigns.receipt import RESPONDABLE
 from services.models.campaign import Campaign, Invitation
 from services.models.organisation import User
 from services.models.survey import (
@@ -121,3 +122,23 @@ class AssistedRepository(Repository):
                 or_(Survey.closes_at.is_(None), Survey.closes_at > now))
             .order_by(Survey.created_at.desc(), Survey.id).limit(limit))
         return list(rows)
+
+    # --- personal paper forms ------------------------------------------------------------
+    async def printable_invitations(self, survey_id: uuid.UUID, campaign_id: uuid.UUID,
+                                    *, offset: int, limit: int) -> tuple[list[Invitation], int]:
+        """A survey campaign's invitations that can still be answered (the receipt's own
+        statuses), in a stable order for printing in parts; and how many there are."""
+        where = (Invitation.campaign_id == campaign_id, Campaign.target_id == survey_id,
+                 Campaign.kind == "survey", Invitation.status.in_(RESPONDABLE))
+        base = select(Invitation).join(Campaign, Campaign.id == Invitation.campaign_id)
+        total = await self.session.scalar(
+            select(func.count()).select_from(base.where(*where).subquery()))
+        rows = await self.session.scalars(
+            base.where(*where).order_by(Invitation.id).offset(offset).limit(limit))
+        return list(rows), int(total or 0)
+
+    async def campaign_of_survey(self, survey_id: uuid.UUID, campaign_id: uuid.UUID) -> bool:
+        found = await self.session.scalar(
+            select(Campaign.id).where(Campaign.id == campaign_id, Campaign.target_id == survey_id,
+                                      Campaign.kind == "survey"))
+        return found is not None
