@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -147,12 +147,19 @@ async def staff_participation(session: AsyncSession, survey: Survey) -> Particip
                          answered=False, language="de", blocks=blocks)
 
 
+# Paper forms come back by the deadline and are keyed in afterwards; interviews held before
+# it are typed up later. Staff may enter them for this long after the survey's close (and a
+# personal form's invitation's expiry); later answers could not have been given in time.
+LATE_ENTRY = timedelta(days=14)
+
+
 def _require_open(survey: Survey, now: datetime) -> None:
-    state = service.survey_status(survey, now)
-    if state == "scheduled":
+    if survey.opens_at is not None and now < survey.opens_at:
         raise Conflict("Die Umfrage beginnt erst später.", code="survey_not_open")
-    if state == "closed":
-        raise Gone("Die Umfrage ist beendet.", code="survey_closed")
+    if survey.closes_at is not None and survey.closes_at + LATE_ENTRY <= now:
+        raise Gone("Die Umfrage ist seit mehr als 14 Tagen beendet; Bögen und Interviews "
+                   "können nur bis 14 Tage nach dem Ende erfasst werden.",
+                   code="survey_closed")
 
 
 async def _form_errors(session: AsyncSession, survey: Survey,
@@ -203,9 +210,9 @@ async def _open_sheet(session: AsyncSession, survey: Survey, reference: str,
                 survey.organisation_id, ref.value)
             if token_hash is None:
                 raise unknown
-            p = await service.open_token_hash(session, token_hash, now=now)
+            p = await service.open_token_hash(session, token_hash, now=now, late=LATE_ENTRY)
         else:
-            p = await service.open_token(session, ref.value, now=now)
+            p = await service.open_token(session, ref.value, now=now, late=LATE_ENTRY)
     except NotFound:
         raise unknown from None
     except Gone as exc:
@@ -284,6 +291,8 @@ async def entry_counts(session: AsyncSession, survey: Survey) -> list[EntryCount
 
 
 async def open_surveys(session: AsyncSession, organisation_id: uuid.UUID) -> list[Survey]:
-    """The organisation's surveys open now (where answers can be entered)."""
-    return await AssistedRepository.from_session(session).open_surveys(organisation_id,
-                                                                       datetime.now(UTC))
+    """The organisation's surveys answers can be entered for: open now, or closed less than
+    LATE_ENTRY ago."""
+    now = datetime.now(UTC)
+    return await AssistedRepository.from_session(session).open_surveys(
+        organisation_id, now, now - LATE_ENTRY)

@@ -114,12 +114,12 @@ class AssistedRepository(Repository):
         return [EntryCount(*r) for r in rows]
 
     async def open_surveys(self, organisation_id: uuid.UUID, now: datetime,
-                           limit: int = 200) -> list[Survey]:
+                           closed_after: datetime, limit: int = 200) -> list[Survey]:
         rows = await self.session.scalars(
             select(Survey).where(
                 Survey.organisation_id == organisation_id,
                 or_(Survey.opens_at.is_(None), Survey.opens_at <= now),
-                or_(Survey.closes_at.is_(None), Survey.closes_at > now))
+                or_(Survey.closes_at.is_(None), Survey.closes_at > closed_after))
             .order_by(Survey.created_at.desc(), Survey.id).limit(limit))
         return list(rows)
 

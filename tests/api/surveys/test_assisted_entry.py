@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from sqlalchemy import func, select
 
 from api.deps import SESSION_COOKIE
@@ -214,13 +216,33 @@ async def test_roles_and_another_organisations_survey(client, session, make_staf
     assert len(await _responses(session, survey.id)) == 3
 
 
-async def test_closed_survey_refuses_entry(client, session, make_staff):
-    who, survey = await _survey(session, make_staff, role=Role.coordinator)
+async def test_forms_and_interviews_are_entered_up_to_two_weeks_after_the_close(
+        client, session, make_staff, settings):
+    """Paper forms come back by the deadline and are keyed in afterwards: for LATE_ENTRY
+    after the close (and after a personal form's link expired), then refused with 410."""
+    who, survey = await _survey(session, make_staff, role=Role.coordinator,
+                                anonymity="identified")
+    [sheet] = await make_invites(session, await make_campaign(session, survey), 1)
     r = await client.post(f"/api/v1/surveys/{survey.id}/close", headers=who.headers)
     assert r.status_code == 200, r.text
+    sheet.invitation.expires_at = datetime.now(UTC) - timedelta(hours=1)
+    await session.flush()
+    interview = {"channel": "interview", "answers": ANSWERS, "consent": True}
+    r = await client.post(_url(survey), headers=who.headers, json=interview)
+    assert r.status_code == 201, r.text
     r = await client.post(_url(survey), headers=who.headers,
-                          json={"channel": "interview", "answers": ANSWERS, "consent": True})
+                          json={"channel": "paper", "answers": ANSWERS, "token": sheet.token})
+    assert r.status_code == 201, r.text
+    client.cookies.set(SESSION_COOKIE, who.token)
+    page = await client.get(f"/app/orgs/{who.org_slug}/erfassen")
+    assert f"/app/surveys/{survey.id}/erfassen" in page.text  # still offered for entry
+    survey.closes_at = datetime.now(UTC) - assisted.LATE_ENTRY - timedelta(minutes=1)
+    await session.flush()
+    r = await client.post(_url(survey), headers=who.headers, json=interview)
     assert r.status_code == 410 and r.json()["error"]["code"] == "survey_closed"
+    page = await client.get(f"/app/orgs/{who.org_slug}/erfassen")
+    assert f"/app/surveys/{survey.id}/erfassen" not in page.text
+    assert len(await _responses(session, survey.id)) == 2
 
 
 async def test_admin_can_give_the_interviewer_role(client, session, make_staff):
