@@ -157,8 +157,9 @@ async def test_403_for_a_cross_origin_post(app, make_staff):  # type: ignore[no-
     evil = {"Origin": "https://evil.example", "Referer": "https://evil.example/form"}
     async with _web(app, staff.token) as web:
         r = await web.post(target, data={"expected_current": "x"}, headers={**BROWSER, **evil})
-        assert_page(r, 403, "Kein Zugriff", "/app")
-        assert "kam nicht von einer Seite dieser Anwendung" in r.text
+        # Not the role's 403: the page says what happened and what to do.
+        assert_page(r, 403, "Anfrage von einer anderen Seite", "/app")
+        assert "Öffnen Sie die Seite direkt hier" in r.text and "Ihre Rolle" not in r.text
         assert r.headers["x-frame-options"] == "DENY"
         assert "evil.example" not in r.text
         r = await web.post(target, data={"expected_current": "x"}, headers={**API, **evil})
