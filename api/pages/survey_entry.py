@@ -21,16 +21,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from api.deps import OptionalUser, SessionDep
-from api.errors import error_headers
+from api.deps import SessionDep
 from api.pages import ORG_LINKS, NavLink
-from api.pages.login import login_redirect
 from api.pages.participation import answers_from_form, question_parts
+from api.pages.staff_context import StaffUser, org_for, shown_as_page
 from api.presentation import tier_title
 from api.templating import templates
 from services import i18n
 from services.errors import DomainError
-from services.identity.service import OrgRole, Principal, get_organisation
+from services.identity.service import OrgRole, Principal
 from services.models.organisation import Role
 from services.models.survey import Survey
 from services.stakeholders.service import list_groups
@@ -70,12 +69,6 @@ def _links(org: OrgRole) -> list[NavLink]:
 ORG_LINKS.append(_links)
 
 
-def _error_page(request: Request, principal: Principal, exc: DomainError) -> Response:
-    return templates.TemplateResponse(request, "surveys/error.html", {
-        "principal": principal, "status": exc.status_code, "message": exc.message,
-    }, status_code=exc.status_code, headers=error_headers(exc))
-
-
 async def _page(request: Request, session: SessionDep, principal: Principal, survey: Survey,
                 *, values: dict[str, Any] | None = None, form: dict[str, str] | None = None,
                 field_errors: dict[str, str] | None = None,
@@ -110,13 +103,9 @@ async def _page(request: Request, session: SessionDep, principal: Principal, sur
 
 @router.get("/app/surveys/{survey_id}/erfassen", response_class=HTMLResponse)
 async def entry_page(survey_id: uuid.UUID, request: Request, session: SessionDep,
-                     principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
-    try:
+                     principal: StaffUser) -> Response:
+    with shown_as_page(principal):
         survey = await survey_for(session, principal, survey_id, *ENTRY_ROLES)
-    except DomainError as exc:
-        return _error_page(request, principal, exc)
     return await _page(request, session, principal, survey)
 
 
@@ -157,13 +146,9 @@ class _FormInvalid(Exception):
 
 @router.post("/app/surveys/{survey_id}/erfassen", response_class=HTMLResponse)
 async def entry_post(survey_id: uuid.UUID, request: Request, session: SessionDep,
-                     principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
-    try:
+                     principal: StaffUser) -> Response:
+    with shown_as_page(principal):
         survey = await survey_for(session, principal, survey_id, *ENTRY_ROLES)
-    except DomainError as exc:
-        return _error_page(request, principal, exc)
     raw = await request.form()
     form = {k: _text(raw, k) for k in FIELDS if k != "allgemein"}
     p = await assisted.staff_participation(session, survey)
@@ -194,15 +179,10 @@ async def entry_post(survey_id: uuid.UUID, request: Request, session: SessionDep
 
 @router.get("/app/orgs/{slug}/erfassen", response_class=HTMLResponse)
 async def open_surveys(slug: str, request: Request, session: SessionDep,
-                       principal: OptionalUser) -> Response:
+                       principal: StaffUser) -> Response:
     """The organisation's open surveys, each with its entry page (the interviewer's start)."""
-    if principal is None:
-        return login_redirect(request)
-    try:
-        org = await get_organisation(session, slug)
-        principal.require(org.id, *ENTRY_ROLES)
-    except DomainError as exc:
-        return _error_page(request, principal, exc)
+    with shown_as_page(principal):
+        org = await org_for(session, principal, slug, *ENTRY_ROLES)
     surveys = await assisted.open_surveys(session, org.id)
     return templates.TemplateResponse(request, "surveys/entry_list.html", {
         "principal": principal, "org": org, "surveys": surveys, "pick": pick})
