@@ -84,9 +84,8 @@ async def test_sweep_deletes_exactly_the_expired_drafts(  # type: ignore[no-unty
     process = await make_process(session, staff.org_id)
     open_survey = await make_survey(session, process, from_template="vielfaltsmanager-feedback")
     closing = await make_survey(session, process, from_template="vielfaltsmanager-feedback")
-    fresh, idle, edge, of_closing = (
-        *await make_invites(session, await make_campaign(session, open_survey), 3),
-        *await make_invites(session, await make_campaign(session, closing), 1))
+    fresh, idle, edge = await make_invites(session, await make_campaign(session, open_survey), 3)
+    (of_closing,) = await make_invites(session, await make_campaign(session, closing), 1)
     for invite in (fresh, idle, edge, of_closing):
         assert await service.save_draft(session, invite.token, {"gesamt": 4}) == []
     partner = await make_partner(session, staff.org_id, group="jugend", tier=2)
