@@ -450,13 +450,15 @@ async def save_draft(session: AsyncSession, token: str, answers: dict[str, Any],
 
 
 async def keep_draft(session: AsyncSession, p: Participation, answers: dict[str, Any], *,
-                     complete: bool, now: datetime) -> list[dict]:
-    """`save_draft` for a participation already opened (a token's, a multiplier link's)."""
+                     complete: bool, now: datetime,
+                     link_id: uuid.UUID | None = None) -> list[dict]:
+    """`save_draft` for a participation already opened (a token's, a multiplier link's:
+    `link_id`, kept on the draft so it expires with the link, services/surveys/retention.py)."""
     require_answerable(p, now)
     normalised, _, errors = check_answers(p.questions, answers, lang=p.language,
                                           partial=not complete)
     await SurveyRepository.from_session(session).save_draft(p.token_hash, p.survey.id,
-                                                            normalised)
+                                                            normalised, link_id=link_id)
     return [e.as_dict() for e in errors]
 
 
