@@ -154,7 +154,7 @@ async def test_survey_page_prints_and_shows_a_refusal_at_the_form(client, sessio
     client.cookies.set(SESSION_COOKIE, who.token)
     page_url = f"/app/surveys/{survey.id}/bearbeiten"
     page = await client.get(page_url)
-    assert 'action="/app/surveys/%s/papierbogen/nummeriert"' % survey.id in page.text
+    assert f'action="/app/surveys/{survey.id}/papierbogen/nummeriert"' in page.text
     assert "sobald zu dieser Umfrage eingeladen wurde" in page.text
     token = await form_token(client, page_url)
     r = await client.post(f"/app/surveys/{survey.id}/papierbogen/nummeriert",
