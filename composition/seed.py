@@ -44,6 +44,8 @@ DEMO_USERS: tuple[DemoLogin, ...] = (
               Role.steering, "Steuerungsgruppe (3)"),
     DemoLogin("Sitzungsdienst", "sitzungsdienst@weiterstadt.example", "demo-sitzungsdienst",
               Role.clerk, "Büro der Stadtverordnetenversammlung"),
+    DemoLogin("Interviews", "interviews@weiterstadt.example", "demo-interviews",
+              Role.interviewer, "Interviewteam"),
 )
 
 
