@@ -44,7 +44,8 @@ _UNITS = (("duration-day", 86400), ("duration-hour", 3600), ("duration-minute", 
 
 
 def lang_of(ctx: Context | None) -> str:
-    lang = ctx.get("lang") if ctx is not None else None
+    # A participant page's own `lang`, else the staff page's (api/staff_language.py).
+    lang = (ctx.get("lang") or ctx.get("ui_lang")) if ctx is not None else None
     return lang if lang in LOCALES else "de"
 
 
