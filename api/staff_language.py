@@ -137,6 +137,14 @@ def install(env: Environment) -> None:
 
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
 
+    @pass_context
+    def _tr(ctx: Context, value: object) -> object:
+        # A text from Python (a label, a flash message): translated as it is, without the
+        # %-formatting `_()` applies, since a message may carry a literal "%".
+        return translate(page_lang(ctx), value) if isinstance(value, str) else value
+
+    env.filters["tr"] = _tr
+
 
 def _safe_next(value: str | None) -> str:
     # Only same-site paths: the switch must not become an open redirect.
