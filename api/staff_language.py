@@ -47,22 +47,35 @@ def N_(message: str) -> str:  # noqa: N802 - the usual name of a gettext no-op m
 
 
 @cache
-def catalog() -> dict[str, str]:
-    """German -> English, read once."""
+def catalog() -> dict[str, str | dict[str, str]]:
+    """German -> English, read once. A value is a text, or {one, other} where German has
+    one word for both counts ("%(num)s Treffer") and English two."""
     with CATALOG.open(encoding="utf-8") as handle:
         data = yaml.safe_load(handle) or {}
-    return {str(k): str(v) for k, v in data.items()}
+    return {str(k): ({str(f): str(t) for f, t in v.items()} if isinstance(v, dict) else str(v))
+            for k, v in data.items()}
+
+
+def _form(entry: str | dict[str, str] | None, message: str, n: int | None) -> str:
+    if entry is None:
+        return message
+    if isinstance(entry, dict):
+        return entry["one"] if n == 1 else entry["other"]
+    return entry
 
 
 def translate(lang: str, message: str) -> str:
     if lang != "en":
         return message
-    return catalog().get(message, message)
+    return _form(catalog().get(message), message, None)
 
 
 def translate_plural(lang: str, singular: str, plural: str, n: int) -> str:
     # German and English both have one form for 1 and one for everything else.
-    return translate(lang, singular if n == 1 else plural)
+    chosen = singular if n == 1 else plural
+    if lang != "en":
+        return chosen
+    return _form(catalog().get(chosen), chosen, n)
 
 
 def normalise(code: str | None) -> str | None:
