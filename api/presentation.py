@@ -25,6 +25,7 @@ from babel.units import format_unit
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 
+from api.staff_language import page_lang
 from contracts.campaign import parse_offset
 
 DEFAULT_ZONE = "Europe/Berlin"
@@ -45,7 +46,7 @@ _UNITS = (("duration-day", 86400), ("duration-hour", 3600), ("duration-minute", 
 
 def lang_of(ctx: Context | None) -> str:
     # A participant page's own `lang`, else the staff page's (api/staff_language.py).
-    lang = (ctx.get("lang") or ctx.get("ui_lang")) if ctx is not None else None
+    lang = page_lang(ctx)
     return lang if lang in LOCALES else "de"
 
 

@@ -19,6 +19,7 @@ A participant page sets `lang` in its context itself (api/languages.py); the sta
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -39,6 +40,9 @@ NAMES = {"de": "Deutsch", "en": "English"}
 CATALOG = Path(__file__).parent / "locale" / "en.yaml"
 
 router = APIRouter(include_in_schema=False)
+# The language of the page being rendered, for what has no page context: a macro imported
+# without context (`{% from "_breadcrumb.html" import trail %}`) sees only the globals.
+_rendering: ContextVar[str] = ContextVar("staff_language", default=DEFAULT)
 
 
 def N_(message: str) -> str:  # noqa: N802 - the usual name of a gettext no-op marker
@@ -124,14 +128,15 @@ def switch_links(request: Request, current: str) -> list[dict[str, Any]]:
 def context(request: Request) -> dict[str, Any]:
     """In every page's context: the staff language and its switch."""
     lang = staff_language(request)
+    _rendering.set(lang)
     return {"ui_lang": lang, "staff_languages": switch_links(request, lang)}
 
 
 def page_lang(ctx: Context | None) -> str:
     """The page's language: a participant page's own `lang`, else the staff language."""
     if ctx is None:
-        return DEFAULT
-    return str(ctx.get("lang") or ctx.get("ui_lang") or DEFAULT)
+        return _rendering.get()
+    return str(ctx.get("lang") or ctx.get("ui_lang") or _rendering.get())
 
 
 def install(env: Environment) -> None:
