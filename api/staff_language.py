@@ -139,6 +139,10 @@ def page_lang(ctx: Context | None) -> str:
     return str(ctx.get("lang") or ctx.get("ui_lang") or _rendering.get())
 
 
+# The functions that mark a text in a template (the catalog test extracts their arguments).
+GETTEXT_FUNCTIONS = ("_", "gettext", "ngettext", "ui_text")
+
+
 def install(env: Environment) -> None:
     """`_`, `gettext` and `ngettext` (and `{% trans %}`) in the page's language."""
     env.add_extension("jinja2.ext.i18n")
@@ -162,6 +166,14 @@ def install(env: Environment) -> None:
         return translate(page_lang(ctx), value) if isinstance(value, str) else value
 
     env.filters["tr"] = _tr
+
+    @pass_context
+    def _ui_text(ctx: Context, message: str) -> str:
+        # The staff's own language inside a participant page (the survey preview's note):
+        # the page speaks the preview's language, its frame the coordinator's.
+        return translate(str(ctx.get("ui_lang") or _rendering.get()), message)
+
+    env.globals["ui_text"] = _ui_text
 
 
 def _safe_next(value: str | None) -> str:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from api.staff_language import GETTEXT_FUNCTIONS
 from api.templating import TEMPLATES_DIR, templates
 
 # Module-level dicts of api/pages (and api/errors) whose values a staff page shows as text.
@@ -36,7 +37,8 @@ def template_messages() -> Iterator[tuple[str, int, str]]:
     for path in sorted(Path(TEMPLATES_DIR).rglob("*.html")):
         source = path.read_text(encoding="utf-8")
         name = str(path.relative_to(TEMPLATES_DIR))
-        for line, _function, message in templates.env.extract_translations(source):
+        for line, _function, message in templates.env.extract_translations(  # type: ignore[attr-defined]
+                source, gettext_functions=GETTEXT_FUNCTIONS):
             for text in (message if isinstance(message, tuple) else (message,)):
                 if text:
                     yield name, line, text

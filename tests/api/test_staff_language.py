@@ -199,3 +199,22 @@ async def test_staff_page_dates_in_the_chosen_language(client, session, make_sta
     client.cookies.set(COOKIE, "de")
     german = (await client.get(f"/app/processes/{process_id}")).text
     assert "Beginn 01.02.2026" in german
+
+
+async def test_survey_preview_frame_in_the_staff_language(client, session, make_staff):  # type: ignore[no-untyped-def]
+    """The preview speaks the participant's language (as asked), its note the staff's."""
+    staff = await make_staff(role=Role.coordinator)
+    process = await session.get_one(Process, await _process(session, staff.org_id))
+    survey = await make_survey(session, process, from_template="weiterstadt-bedarfe-und-wuensche")
+    await session.flush()
+    client.cookies.set(SESSION_COOKIE, staff.token)
+    client.cookies.set(COOKIE, "en")
+    page = (await client.get(f"/app/surveys/{survey.id}/vorschau")).text
+    assert '<html lang="de"' in page  # the German form, as participants see it
+    assert '<div class="notice" lang="en" id="vorschau">' in page
+    assert "Preview in English" in page and "Back to the survey" in page
+    client.cookies.set(COOKIE, "de")
+    page = (await client.get(f"/app/surveys/{survey.id}/vorschau?lang=en")).text
+    assert '<html lang="en"' in page
+    assert '<div class="notice" lang="de" id="vorschau">' in page
+    assert "Vorschau auf Deutsch" in page and "Zurück zur Umfrage" in page
