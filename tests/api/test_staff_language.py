@@ -218,3 +218,18 @@ async def test_survey_preview_frame_in_the_staff_language(client, session, make_
     assert '<html lang="en"' in page
     assert '<div class="notice" lang="de" id="vorschau">' in page
     assert "Vorschau auf Deutsch" in page and "Zurück zur Umfrage" in page
+
+
+async def test_survey_times_in_the_chosen_language_and_the_organisations_zone(  # type: ignore[no-untyped-def]
+        client, session, make_staff):
+    staff = await make_staff(role=Role.coordinator)
+    process = await session.get_one(Process, await _process(session, staff.org_id))
+    survey = await make_survey(session, process, from_template="weiterstadt-bedarfe-und-wuensche")
+    survey.opens_at = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)  # 09:00 in Berlin
+    await session.flush()
+    client.cookies.set(SESSION_COOKIE, staff.token)
+    for lang, shown in (("de", "01.03.2026, 09:00 Uhr"), ("en", "1 Mar 2026, 09:00")):
+        client.cookies.set(COOKIE, lang)
+        editor = (await client.get(f"/app/surveys/{survey.id}/bearbeiten")).text
+        listing = (await client.get(f"/app/processes/{process.id}/surveys")).text
+        assert shown in editor and shown in listing, lang
