@@ -22,7 +22,7 @@ PYTHON_TABLES: dict[str, tuple[str, ...]] = {
                           "FLASH", "DATETIME_HINT"),
     "api.pages.stakeholders": ("LEGAL_BASIS_LABELS", "KIND_LABELS", "LANGUAGE_LABELS", "FLASH"),
     "api.pages.templates": ("KIND_LABELS", "ORIGIN_LABELS"),
-    "api.pages.staff": ("FLASH",),
+    "api.pages.staff": ("FLASH", "RESET_SENT"),
     "api.pages.survey_multipliers": ("FIELDS", "STATUS_LABELS", "FLASH"),
     "api.pages.meetings": ("STATUS", "FLASH", "DIMENSIONS"),
     "api.pages.resolutions": ("STATUS", "APPROVAL", "OUTCOMES", "FLASH", "ROLE_LABELS"),

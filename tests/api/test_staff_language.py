@@ -233,3 +233,11 @@ async def test_survey_times_in_the_chosen_language_and_the_organisations_zone(  
         editor = (await client.get(f"/app/surveys/{survey.id}/bearbeiten")).text
         listing = (await client.get(f"/app/processes/{process.id}/surveys")).text
         assert shown in editor and shown in listing, lang
+
+
+async def test_german_only_public_page_keeps_german_and_has_no_staff_switch(client) -> None:  # type: ignore[no-untyped-def]
+    """A partner organisation's page (German only, not a staff page) is not turned into an
+    English-labelled German page by the browser's Accept-Language."""
+    r = await client.get("/m/unknown-secret/ergebnis", headers={"Accept-Language": "en"})
+    assert r.status_code == 404
+    assert '<html lang="de"' in r.text and "/sprache?" not in r.text
