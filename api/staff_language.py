@@ -82,6 +82,18 @@ def translate_plural(lang: str, singular: str, plural: str, n: int) -> str:
     return _form(catalog().get(chosen), chosen, n)
 
 
+def context_key(context: str, message: str) -> str:
+    """The catalog's key of a text said in a context (`pgettext`): one German word with two
+    meanings ("Vorlage": a template, or a council's draft resolution) gets two entries."""
+    return f"[{context}] {message}"
+
+
+def translate_in(lang: str, context: str, message: str) -> str:
+    if lang != "en":
+        return message
+    return _form(catalog().get(context_key(context, message)), message, None)
+
+
 def normalise(code: str | None) -> str | None:
     if not code:
         return None
@@ -140,7 +152,7 @@ def page_lang(ctx: Context | None) -> str:
 
 
 # The functions that mark a text in a template (the catalog test extracts their arguments).
-GETTEXT_FUNCTIONS = ("_", "gettext", "ngettext", "ui_text")
+GETTEXT_FUNCTIONS = ("_", "gettext", "ngettext", "pgettext", "ui_text")
 
 
 def install(env: Environment) -> None:
@@ -157,7 +169,12 @@ def install(env: Environment) -> None:
     def _ngettext(ctx: Context, singular: str, plural: str, n: int) -> str:
         return translate_plural(page_lang(ctx), singular, plural, n)
 
-    env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+    @pass_context
+    def _pgettext(ctx: Context, context: str, message: str) -> str:
+        return translate_in(page_lang(ctx), context, message)
+
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        _gettext, _ngettext, newstyle=True, pgettext=_pgettext)
 
     @pass_context
     def _tr(ctx: Context, value: object) -> object:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from api.staff_language import GETTEXT_FUNCTIONS
+from api.staff_language import GETTEXT_FUNCTIONS, context_key
 from api.templating import TEMPLATES_DIR, templates
 
 # Module-level dicts of api/pages (and api/errors) whose values a staff page shows as text.
@@ -21,7 +21,7 @@ PYTHON_TABLES: dict[str, tuple[str, ...]] = {
     "api.pages.surveys": ("STATUS_LABELS", "KIND_LABELS", "ORIGIN_LABELS", "ANONYMITY_LABELS",
                           "FLASH", "DATETIME_HINT"),
     "api.pages.stakeholders": ("LEGAL_BASIS_LABELS", "KIND_LABELS", "LANGUAGE_LABELS", "FLASH"),
-    "api.pages.templates": ("KIND_LABELS", "ORIGIN_LABELS"),
+    "api.pages.templates": ("KIND_LABELS", "ORIGIN_LABELS", "FLASH"),
     "api.pages.staff": ("FLASH", "RESET_SENT"),
     "api.pages.survey_multipliers": ("FIELDS", "STATUS_LABELS", "FLASH"),
     "api.pages.meetings": ("STATUS", "FLASH", "DIMENSIONS"),
@@ -37,8 +37,11 @@ def template_messages() -> Iterator[tuple[str, int, str]]:
     for path in sorted(Path(TEMPLATES_DIR).rglob("*.html")):
         source = path.read_text(encoding="utf-8")
         name = str(path.relative_to(TEMPLATES_DIR))
-        for line, _function, message in templates.env.extract_translations(  # type: ignore[attr-defined]
+        for line, function, message in templates.env.extract_translations(  # type: ignore[attr-defined]
                 source, gettext_functions=GETTEXT_FUNCTIONS):
+            if function == "pgettext":  # (context, text): one key for the pair
+                yield name, line, context_key(*message)
+                continue
             for text in (message if isinstance(message, tuple) else (message,)):
                 if text:
                     yield name, line, text
