@@ -77,7 +77,7 @@ def _text_nodes(page: str) -> set[str]:
     body = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S)
     nodes = {" ".join(html_lib.unescape(t).split()) for t in re.split(r"<[^>]*>", body)}
     attrs = {html_lib.unescape(v) for v in
-             re.findall(r'(?:aria-label|placeholder|title|alt)="([^"]*)"', body)}
+             re.findall(r'(?:aria-label|placeholder|title|alt|label)="([^"]*)"', body)}
     return {t for t in nodes | attrs if t}
 
 
