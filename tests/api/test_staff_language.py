@@ -96,10 +96,12 @@ def _german_left(page: str, data: set[str]) -> set[str]:
 async def _pages(client, session, make_staff):  # type: ignore[no-untyped-def]
     staff = await make_staff(role=Role.coordinator)
     steering = await make_staff(role=Role.steering, org_slug=staff.org_slug)
+    admin = await make_staff(role=Role.admin, org_slug=staff.org_slug)
+    clerk = await make_staff(role=Role.clerk, org_slug=staff.org_slug)
     process_id = await _process(session, staff.org_id)
     process = await session.get_one(Process, process_id)
     survey = await make_survey(session, process, from_template="weiterstadt-bedarfe-und-wuensche")
-    await audience_of_one(session, staff.org_id)
+    person = await audience_of_one(session, staff.org_id)
     _, _, _, campaign = await _invitation(session, staff.org_id)
     campaign.process_id = process_id
     await session.flush()
@@ -112,6 +114,28 @@ async def _pages(client, session, make_staff):  # type: ignore[no-untyped-def]
         f"/app/campaigns/{campaign.id}": (staff, "Campaign progress"),
         "/app/approvals": (steering, "Approvals waiting for you"),
         "/app": (staff, "Your organisations"),
+        # The rest of the staff pages, each by a heading of its own.
+        "/app/processes": (staff, "Start a process from a template"),
+        f"/app/processes/{process_id}/surveys": (staff, "Create a new survey"),
+        f"/app/processes/{process_id}/surveys/new": (staff, "Create survey"),
+        f"/app/surveys/{survey.id}/neue-frage?typ=single": (staff, "Add question"),
+        f"/app/surveys/{survey.id}/multiplikatoren": (staff, "New link"),
+        f"/app/processes/{process_id}/campaigns": (staff, "Invitations"),
+        f"/app/campaigns/{campaign.id}/cancel": (staff, "Yes, cancel the campaign"),
+        f"/app/processes/{process_id}/events": (staff, "New event"),
+        f"/app/processes/{process_id}/resolution": (staff, "Edit the draft"),
+        f"/app/orgs/{staff.org_slug}/stakeholders/import": (admin, "Upload list"),
+        f"/app/orgs/{staff.org_slug}/stakeholders/new": (admin,
+                                                         "Create a person or organisation"),
+        f"/app/orgs/{staff.org_slug}/stakeholders/{person.id}": (admin, "Save changes"),
+        f"/app/orgs/{staff.org_slug}/stakeholders/{person.id}/erase": (admin,
+                                                                        "Delete for good"),
+        f"/app/orgs/{staff.org_slug}/staff": (admin, "Invite a colleague"),
+        f"/app/orgs/{staff.org_slug}/templates": (admin, "Upload template"),
+        f"/app/orgs/{staff.org_slug}/rechtliches": (admin, "Represented by (required)"),
+        "/app/surveys": (admin, "Your organisations' surveys"),
+        "/app/passwort": (staff, "Current password"),
+        "/app/clerk": (clerk, "Newly received"),
     }
     return pages, {process.title, "Erika Muster"}
 
