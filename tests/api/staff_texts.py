@@ -4,11 +4,14 @@ through `|tr`. The catalog test (test_staff_language.py) holds api/locale/en.yam
 
 from __future__ import annotations
 
+import html as html_lib
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from api.staff_language import GETTEXT_FUNCTIONS, context_key
+from api import staff_language
+from api.staff_language import GETTEXT_FUNCTIONS, catalog, context_key
 from api.templating import TEMPLATES_DIR, templates
 
 # Module-level dicts of api/pages (and api/errors) whose values a staff page shows as text.
@@ -28,6 +31,8 @@ PYTHON_TABLES: dict[str, tuple[str, ...]] = {
     "api.pages.resolutions": ("STATUS", "APPROVAL", "OUTCOMES", "FLASH", "ROLE_LABELS"),
     "services.legal.service": ("FIELDS",),
 }
+# Values and markup a catalog entry must keep (the same on both sides).
+PLACEHOLDERS = re.compile(r"%\(\w+\)s|%%|<[^>]+>")
 # Texts of api/errors.py's way back (the error page's button).
 BACK_LABELS = ("Zur Übersicht", "Zur Startseite")
 
@@ -82,3 +87,24 @@ def python_messages() -> set[str]:
         for links in ORG_LINKS:
             out.update(link.label for link in links(org))
     return out
+
+
+def text_nodes(page: str) -> set[str]:
+    """The page's visible texts, one per text node (scripts and styles left out)."""
+    body = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S)
+    nodes = {" ".join(html_lib.unescape(t).split()) for t in re.split(r"<[^>]*>", body)}
+    attrs = {html_lib.unescape(v) for v in
+             re.findall(r'(?:aria-label|placeholder|title|alt|label)="([^"]*)"', body)}
+    return {t for t in nodes | attrs if t}
+
+
+def german_left(page: str, data: set[str]) -> set[str]:
+    """Texts of the page that are a German catalog key with a different English text -
+    a marked text the page did not translate. `data` are the test's own records (titles
+    and names are content, not page text)."""
+    english = catalog()
+    keys = {k for k, v in english.items() if isinstance(v, str) and v != k
+            and not PLACEHOLDERS.search(k)}
+    # The switch names each language in itself ("Deutsch" on an English page).
+    own_names = set(staff_language.NAMES.values())
+    return {t for t in text_nodes(page) if t in keys and t not in data | own_names}

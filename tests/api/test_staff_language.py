@@ -4,8 +4,6 @@ choice in its cookie, and without one the browser's Accept-Language decides."""
 
 from __future__ import annotations
 
-import html as html_lib
-import re
 from datetime import UTC, datetime
 
 import pytest
@@ -17,12 +15,16 @@ from api.presentation import local_datetime
 from api.staff_language import COOKIE, catalog, from_accept_language
 from services.models.organisation import Role
 from services.models.process import Process
-from tests.api.staff_texts import python_messages, template_messages
+from tests.api.staff_texts import (
+    PLACEHOLDERS,
+    german_left,
+    python_messages,
+    template_messages,
+    text_nodes,
+)
 from tests.api.test_campaigns_api import _invitation, _process
 from tests.support.campaigns import audience_of_one
 from tests.support.surveys import make_survey
-
-PLACEHOLDERS = re.compile(r"%\(\w+\)s|%%|<[^>]+>")
 
 
 def test_every_marked_text_has_its_english_and_none_is_stale() -> None:
@@ -44,7 +46,8 @@ def test_the_catalog_test_sees_a_template_text_and_a_python_label() -> None:
     """The extraction finds what it must (an empty result would let the test above pass)."""
     texts = {text for _, _, text in template_messages()}
     assert {"Phasen", "%(num)s Phase", "%(num)s Phasen",
-            "Vorlage %(template)s (Fassung %(version)s), Beginn %(start)s"} <= texts
+            "Vorlage %(template)s (Fassung %(version)s), Beginn %(start)s",
+            "[Beschlussvorlage] Vorlage"} <= texts  # a text in a context (pgettext)
     assert {"wartet auf Freigabe", "Beteiligungsprozesse", "Seite nicht gefunden"} \
         <= python_messages()
 
@@ -70,27 +73,6 @@ def test_plural_forms() -> None:
         == "%(num)s matches"
     assert staff_language.translate_plural("de", "%(num)s Phase", "%(num)s Phasen", 2) \
         == "%(num)s Phasen"
-
-
-def _text_nodes(page: str) -> set[str]:
-    """The page's visible texts, one per text node (scripts and styles left out)."""
-    body = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S)
-    nodes = {" ".join(html_lib.unescape(t).split()) for t in re.split(r"<[^>]*>", body)}
-    attrs = {html_lib.unescape(v) for v in
-             re.findall(r'(?:aria-label|placeholder|title|alt|label)="([^"]*)"', body)}
-    return {t for t in nodes | attrs if t}
-
-
-def _german_left(page: str, data: set[str]) -> set[str]:
-    """Texts of the page that are a German catalog key with a different English text -
-    a marked text the page did not translate. `data` are the test's own records (titles
-    and names are content, not page text)."""
-    english = catalog()
-    keys = {k for k, v in english.items() if isinstance(v, str) and v != k
-            and not PLACEHOLDERS.search(k)}
-    # The switch names each language in itself ("Deutsch" on an English page).
-    own_names = set(staff_language.NAMES.values())
-    return {t for t in _text_nodes(page) if t in keys and t not in data | own_names}
 
 
 async def _pages(client, session, make_staff):  # type: ignore[no-untyped-def]
@@ -148,13 +130,13 @@ async def test_staff_pages_in_english(client, session, make_staff):  # type: ign
         r = await client.get(url)
         assert r.status_code == 200, (url, r.status_code)
         assert '<html lang="en" dir="ltr">' in r.text, url
-        assert heading in _text_nodes(r.text), (url, heading)
-        assert _german_left(r.text, data) == set(), url
+        assert heading in text_nodes(r.text), (url, heading)
+        assert german_left(r.text, data) == set(), url
         # The same page in German (no choice, no Accept-Language) is the source text.
         client.cookies.delete(COOKIE)
         german = await client.get(url)
         assert '<html lang="de" dir="ltr">' in german.text, url
-        assert heading not in _text_nodes(german.text), (url, heading)
+        assert heading not in text_nodes(german.text), (url, heading)
 
 
 async def test_switch_keeps_the_choice_and_accept_language_is_the_default(  # type: ignore[no-untyped-def]

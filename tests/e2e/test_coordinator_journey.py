@@ -29,6 +29,7 @@ from composition.worker import build_workers
 from infra import mail as infra_mail
 from infra.mail import MailTransport
 from services import i18n
+from tests.api.staff_texts import german_left
 from tests.e2e.test_survey_editor_browser import QUESTIONS, WIDER_TEXT
 from tests.support.browser import ARGS, CHROMIUM
 from tests.support.browser import serious_violations as _serious
@@ -88,6 +89,7 @@ class Walk:
         # Each staff page kind's address and the cookies of the browser that saw it, for the
         # English round (`in_english`).
         self.staff_pages: dict[str, tuple[str, list]] = {}  # type: ignore[type-arg]
+        self.german_left: dict[str, set[str]] = {}
 
     def record(self, context) -> None:  # type: ignore[no-untyped-def]
         context.on("request", lambda r: self.requests.append(r.url))
@@ -125,8 +127,8 @@ class Walk:
         """Every staff page kind again, with the English choice (the switch's cookie): the
         page is English (lang="en", its note in English on the German preview) and passes the
         same checks. A page the walk reached by a form's POST is opened by GET here, which
-        shows the form's page without the answer (or an error page, also English): their
-        statuses come back for the assertion."""
+        shows the form's page without the answer: their statuses come back for the assertion,
+        and any catalog text still German in `german_left`."""
         statuses: dict[str, int] = {}
         for key, (url, cookies) in self.staff_pages.items():
             context = await browser.new_context(**SCREEN)
@@ -136,11 +138,15 @@ class Walk:
             page = await context.new_page()
             response = await page.goto(url)
             statuses[key] = response.status
+            await self.layout(page)
             if "/vorschau" in url:  # the form in the preview's language, its frame English
                 assert await page.get_attribute("#vorschau", "lang") == "en", key
             else:
                 assert await page.evaluate("document.documentElement.lang") == "en", key
-            await self.layout(page)
+                # No text of the catalog left in German (tests/api/test_staff_language.py).
+                left = german_left(await page.content(), set())
+                if left:
+                    self.german_left[key] = left
             await context.close()
         return statuses
 
@@ -424,3 +430,4 @@ async def test_coordinator_journey_in_the_browser(server, time_skipping_env, smt
     # checked above). Only the answers to a form's POST come back otherwise, as their form.
     assert len(english) == 31, sorted(english)
     assert {k for k, s in english.items() if s != 200} == set(), english
+    assert walk.german_left == {}
