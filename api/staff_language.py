@@ -1,11 +1,12 @@
 """The language of a staff page: German first, English available (issue 13).
 
-The German text stays in the templates as the source, marked with `_()` / `{% trans %}`
-(jinja2.ext.i18n) and, in Python, with `N_()` (a marker that returns its argument; the page
-translates the value where it is shown). English comes from one catalog, a YAML mapping
-German -> English in api/locale/en.yaml, loaded once; German is the identity. A test
-(tests/api/test_staff_language.py) extracts every marked string and fails when the catalog
-lacks one or keeps one no template uses.
+The German text stays in the templates as the source, marked with `_()`, `ngettext`,
+`pgettext` (a word with two meanings) or `{% trans %}` (jinja2.ext.i18n). A label or message
+from api/pages is translated where the template shows it (`|tr`); the tables it comes from are
+listed in tests/api/staff_texts.py, so the Python stays as it is. English comes from one
+catalog, a YAML mapping German -> English in api/locale/en.yaml, loaded once; German is the
+identity. tests/api/test_staff_language.py extracts every marked text and fails when the
+catalog lacks one or keeps one nothing uses.
 
 The choice is a plain link (no script) to `/sprache?lang=<code>&next=<page>`, kept in a cookie
 of its own: named apart from the participant pages' `sprache` (scoped to one invitation's
@@ -43,11 +44,6 @@ router = APIRouter(include_in_schema=False)
 # The language of the page being rendered, for what has no page context: a macro imported
 # without context (`{% from "_breadcrumb.html" import trail %}`) sees only the globals.
 _rendering: ContextVar[str] = ContextVar("staff_language", default=DEFAULT)
-
-
-def N_(message: str) -> str:  # noqa: N802 - the usual name of a gettext no-op marker
-    """Marks a German text in Python for the catalog; the page translates it when shown."""
-    return message
 
 
 @cache
@@ -194,7 +190,8 @@ def install(env: Environment) -> None:
 
 
 def _safe_next(value: str | None) -> str:
-    # Only same-site paths: the switch must not become an open redirect.
+    # Only same-site paths: the switch must not become an open redirect. (The login page's
+    # own check, api/pages/login.py, cannot be imported here: it imports the templates.)
     if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
         return value
     return "/app"
