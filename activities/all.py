@@ -4,5 +4,6 @@ from activities import (
     meetings,  # noqa: F401
     process,  # noqa: F401
     resolution,  # noqa: F401
+    retention,  # noqa: F401
     webhooks,  # noqa: F401
 )

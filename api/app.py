@@ -18,6 +18,7 @@ from api.deps import TemporalHolder
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
 from api.nul_guard import ControlCharGuard
+from api.pages.staff_context import install_staff_pages
 from api.routes import ROUTERS
 from api.templating import STATIC_DIR
 from infra.config import Settings, get_settings
@@ -73,6 +74,7 @@ def create_app(
         # Available before the lifespan runs (ASGITransport in tests does not run it).
         app.state.sessionmaker = sessionmaker
     install_error_handlers(app)
+    install_staff_pages(app)
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

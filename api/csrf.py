@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import secrets
 from urllib.parse import urlsplit
 
@@ -37,6 +36,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import SESSION_COOKIE
+from api.errors import send_error
 from services.errors import Forbidden
 
 SEED_COOKIE = "mitwirken_csrf"
@@ -79,7 +79,7 @@ class BrowserGuard:
         path: str = scope["path"]
         if scope["method"] not in SAFE_METHODS and not path.startswith(TOKEN_PATHS) \
                 and not _bearer(headers) and self._cross_origin(scope, headers):
-            await self._reject(send, path)
+            await self._reject(scope, receive, send)
             return
         seed = _cookie(headers.get("cookie", ""), SEED_COOKIE) or ""
         # Only where a staff form may follow: participants get no cookie from us at all.
@@ -111,14 +111,16 @@ class BrowserGuard:
         own = _origin(f"{scope.get('scheme', 'http')}://{host}") if host else None
         return origin.lower() not in (self.public_origin, own)
 
-    async def _reject(self, send: Send, path: str) -> None:
-        body = json.dumps({"error": {"code": "cross_origin_request", "message": _REJECTED,
-                                     "details": None}}).encode()
-        await send({"type": "http.response.start", "status": 403,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode()),
-                                *SECURITY_HEADERS]})
-        await send({"type": "http.response.body", "body": body})
+    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def with_security_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).raw.extend(SECURITY_HEADERS)
+            await send(message)
+
+        # A browser gets the German error page with a way back (issue 13), an API client the
+        # JSON body of API.md.
+        await send_error(scope, receive, with_security_headers, 403, "cross_origin_request",
+                         _REJECTED)
 
 
 def _bearer(headers: dict[str, str]) -> bool:

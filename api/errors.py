@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Receive, Scope, Send
 
 from infra.db import is_connection_error, is_data_error
 from services.errors import DomainError, RateLimited
@@ -78,6 +79,18 @@ PAGE_TEXTS: dict[int, tuple[str, str]] = {
 }
 
 
+# Where a code says more than its status: a 403 that is not about the role.
+CODE_TEXTS: dict[str, tuple[str, str]] = {
+    "cross_origin_request": ("Anfrage von einer anderen Seite", "Das Formular wurde von einer "
+                             "anderen Website aus abgeschickt; das nehmen wir zu Ihrem Schutz "
+                             "nicht an. Öffnen Sie die Seite direkt hier und senden Sie es "
+                             "dort noch einmal."),
+    "csrf_token_invalid": ("Formular abgelaufen", "Das Formular ist abgelaufen oder kam nicht "
+                           "von dieser Anwendung. Bitte laden Sie die Seite neu und senden "
+                           "Sie es noch einmal."),
+}
+
+
 def wants_page(request: Request) -> bool:
     """A browser on a page: HTML. API paths and clients not asking for HTML keep JSON."""
     if request.url.path.startswith("/api/") or request.url.path == "/openapi.json":
@@ -103,14 +116,16 @@ def error_page(request: Request, status: int, code: str, message: str, details: 
                headers: dict[str, str] | None = None) -> Response:
     from api.templating import templates
 
-    title, text = PAGE_TEXTS.get(status, PAGE_TEXTS[500] if status >= 500 else PAGE_TEXTS[400])
+    title, text = CODE_TEXTS.get(code) or PAGE_TEXTS.get(
+        status, PAGE_TEXTS[500] if status >= 500 else PAGE_TEXTS[400])
     fields = [d for d in details if isinstance(d, dict) and d.get("message")] \
         if isinstance(details, list) else []
     href, label = _back_link(request)
     generic = {"Nicht gefunden.", "Interner Fehler.", str(status)}
     return templates.TemplateResponse(request, "errors/page.html", {
         "principal": None, "status": status, "code": code, "title": title, "text": text,
-        "message": None if message in generic or message == text else message,
+        "message": None if message in generic or message == text or code in CODE_TEXTS
+        else message,
         "fields": fields, "back_href": href, "back_label": label,
         "retry_after": (headers or {}).get("Retry-After"),
     }, status_code=status, headers=headers)
@@ -121,6 +136,14 @@ def respond(request: Request, status: int, code: str, message: str, details: Any
     if wants_page(request):
         return error_page(request, status, code, message, details, headers)
     return error_response(status, code, message, details, headers)
+
+
+async def send_error(scope: Scope, receive: Receive, send: Send, status: int, code: str,
+                     message: str, headers: dict[str, str] | None = None) -> None:
+    """The same answer from an ASGI middleware that refuses a request before any route runs
+    (the origin check, the body-size limit): a browser gets the page, an API client the JSON
+    body, exactly as from the exception handlers below."""
+    await respond(Request(scope), status, code, message, None, headers)(scope, receive, send)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -1,20 +1,16 @@
-"""ASGI middleware that answers 413 for request bodies over the configured limit."""
+"""ASGI middleware that answers 413 for request bodies over the configured limit (as a page
+for a browser, as the JSON error body for an API client: api/errors.py)."""
 
 from __future__ import annotations
 
-import json
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.errors import send_error
 
 
 class BodyTooLarge(BaseException):
     """A BaseException so FastAPI's body parsing (which catches Exception and answers 400)
     lets it through to this middleware, which answers 413."""
-
-
-def _body_413() -> bytes:
-    return json.dumps({"error": {"code": "payload_too_large",
-                                 "message": "Die Anfrage ist zu groß.", "details": None}}).encode()
 
 
 class BodySizeLimit:
@@ -33,7 +29,7 @@ class BodySizeLimit:
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await self._reject(send)
+            await self._reject(scope, receive, send)
             return
         seen = 0
         started = False
@@ -57,11 +53,9 @@ class BodySizeLimit:
             await self.app(scope, counting_receive, tracking_send)
         except BodyTooLarge:
             if not started:
-                await self._reject(send)
+                await self._reject(scope, receive, send)
 
-    async def _reject(self, send: Send) -> None:
-        body = _body_413()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # A browser's form upload gets the German error page with a way back (issue 13).
+        await send_error(scope, receive, send, 413, "payload_too_large",
+                         "Die Anfrage ist zu groß.")

@@ -7,7 +7,8 @@
 - Durations in words ("7 Tage"), not ISO 8601 ("P7D").
 
 The filters read the page's language (`lang`, German by default) and time zone from the
-template context, so a template writes `{{ c.deadline|datetime }}`. The zone is the first of:
+template context, so a template writes `{{ c.deadline|datetime }}` (or names the zone:
+`{{ a.deadline|datetime(zones[a.id]) }}`). Otherwise the zone is the first of:
 `time_zone` (a name) or `tz` (a ZoneInfo) in the context, the `org`'s `time_zone`, the
 request's (api/templating.py `for_organisation`), or Europe/Berlin (every organisation's
 default, services/models/organisation.py).
@@ -155,17 +156,19 @@ def group_title(key: str | None, titles: dict[str, str] | None) -> str:
 def register_filters(env: Environment) -> None:
     """The filters every template may use; language and zone come from the page context."""
 
+    # A page listing several organisations' things names each row's zone: `|datetime(zone)`.
     @pass_context
-    def _datetime(ctx: Context, value: datetime | None) -> str:
-        return local_datetime(value, lang_of(ctx), zone_of(ctx))
+    def _datetime(ctx: Context, value: datetime | None, zone: str | ZoneInfo | None = None) -> str:
+        return local_datetime(value, lang_of(ctx), zone or zone_of(ctx))
 
     @pass_context
-    def _date(ctx: Context, value: date | datetime | str | None) -> str:
-        return local_date(value, lang_of(ctx), zone_of(ctx))
+    def _date(ctx: Context, value: date | datetime | str | None,
+              zone: str | ZoneInfo | None = None) -> str:
+        return local_date(value, lang_of(ctx), zone or zone_of(ctx))
 
     @pass_context
-    def _time(ctx: Context, value: datetime | None) -> str:
-        return local_time(value, lang_of(ctx), zone_of(ctx))
+    def _time(ctx: Context, value: datetime | None, zone: str | ZoneInfo | None = None) -> str:
+        return local_time(value, lang_of(ctx), zone or zone_of(ctx))
 
     @pass_context
     def _number(ctx: Context, value: float | None, digits: int = 1) -> str:

@@ -15,7 +15,12 @@ this process, so it costs little of the two cores.
 2. Steady load: open loop at a fixed rate (70 % of the raw ceiling, or the API's own ceiling
    if that is lower: then 90 % of it), p50/p99 latency.
 3. Rows counted after the run: every 201 must be a stored response.
-4. Results: 100,000 responses (about 700,000 answer rows, COPY), then GET the results page
+4. Multiplier link (issue 12): the final submit of an anonymous answer through a partner's
+   link, POST /m/{secret}/absenden (rate limit, link gate and answer counter under the link's
+   row lock, draft read and delete, response + answers, one statement), closed loop like 1.;
+   each request has its own browser draft (prepared by COPY, as the form step leaves it), so
+   what is measured is the submit. Every 303 must be a stored response counted on the link.
+5. Results: 100,000 responses (about 700,000 answer rows, COPY), then GET the results page
    and the JSON results 7 times each; median and max.
 """
 
@@ -260,15 +265,17 @@ def start_server(target: str, port: int, env: dict[str, str]) -> subprocess.Pope
     raise RuntimeError(f"{target} did not start")
 
 
-async def prepare(dsn: str, n_invites: int) -> dict:
+async def prepare(dsn: str, n_invites: int, secret_key: str) -> dict:
     import asyncpg
 
     from infra.db import create_engine, create_sessionmaker
     from services.campaigns.tokens import hash_token, new_token
     from services.identity.service import create_organisation, ensure_user, start_session
     from services.models.organisation import Role
+    from services.surveys.multiplier import draft_hash
     from services.surveys.schemas import SurveyCreate
     from services.surveys.service import create_survey
+    from tests.support.multiplier import make_link, make_partner
     from tests.support.surveys import make_campaign, make_process
 
     engine = create_engine(dsn)
@@ -287,6 +294,10 @@ async def prepare(dsn: str, n_invites: int) -> dict:
         raw_target = await create_survey(s, process.id, SurveyCreate(
             phase="kickoff", from_template="vielfaltsmanager-feedback"), actor=None)
         campaign = await make_campaign(s, survey)
+        via_link = await create_survey(s, process.id, SurveyCreate(
+            phase="kickoff", from_template="vielfaltsmanager-feedback"), actor=None)
+        partner = await make_partner(s, org.id)
+        link_id, link_secret, _ = await make_link(s, via_link, partner, secret_key)
         await s.commit()
         ids = (org.id, user.id, survey.id, big.id, campaign.id, raw_target.id)
         session_id = signed_in.id
@@ -301,10 +312,15 @@ async def prepare(dsn: str, n_invites: int) -> dict:
                  "reach_tier", "language", "batch_no", "reminders_sent"],
         records=[(uuid.uuid4(), campaign_id, org_id, hash_token(t), "sent",
                   groups[i % 5], i % 3 + 1, "de", 0, 0) for i, t in enumerate(tokens)])
+    draft_keys = [new_token() for _ in range(n_invites)]
+    await conn.copy_records_to_table(
+        "survey_drafts", columns=["token_hash", "survey_id", "answers"],
+        records=[(draft_hash(k), via_link.id, json.dumps(ANSWERS)) for k in draft_keys])
     await conn.close()
     return {"org_id": org_id, "user_id": user_id, "session_id": session_id,
             "survey_id": survey_id, "big_id": big_id, "campaign_id": campaign_id,
-            "raw_id": raw_id, "tokens": tokens}
+            "raw_id": raw_id, "tokens": tokens, "link_survey_id": via_link.id,
+            "link_id": link_id, "link_secret": link_secret, "draft_keys": draft_keys}
 
 
 async def bulk_answers(dsn: str, survey_id: uuid.UUID, n: int) -> int:
@@ -379,6 +395,33 @@ async def timed_gets(port: int, path: str, headers: dict[str, str], n: int = 7) 
             "bytes": size}
 
 
+async def multiplier_run(port: int, api: subprocess.Popen, raw_res: dict, prep: dict,
+                         dsn: str, args: argparse.Namespace) -> None:
+    import asyncpg
+
+    base = f"/m/{prep['link_secret']}/absenden?entwurf="
+    keys: list[str] = prep["draft_keys"]
+    warm = await closed_loop(port, [base + k for k in keys[:300]], b"", 2, 8)
+    res = await closed_loop(port, [base + k for k in keys[300:]], b"", args.seconds,
+                            args.concurrency, api)
+    conn = await asyncpg.connect(dsn)
+    stored = await conn.fetchval(
+        "SELECT count(*) FROM survey_responses WHERE survey_id = $1 AND channel = 'multiplier'",
+        prep["link_survey_id"])
+    counted = await conn.fetchval("SELECT answers FROM multiplier_links WHERE id = $1",
+                                  prep["link_id"])
+    await conn.close()
+    ok = warm["statuses"].get(303, 0) + res["statuses"].get(303, 0)
+    print("\n== multiplier link submissions (final submit, closed loop) ==")
+    print(f"multiplier  (closed loop, c={args.concurrency}): {res['rps']:.0f} req/s, "
+          f"p50 {res['p50']:.1f} ms, p99 {res['p99']:.1f} ms, server CPU "
+          f"{res['cpu_ms']:.2f} ms/request, PostgreSQL CPU {res['pg_ms']:.2f} ms/request  "
+          f"{res['statuses']}")
+    print(f"multiplier / raw: {res['rps'] / raw_res['rps']:.0%}")
+    print(f"rows: {stored} responses stored, link counter {counted}, {ok} accepted (303) "
+          f"-> {'no answer lost' if stored == counted == ok else 'MISMATCH'}")
+
+
 async def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=10)
@@ -401,13 +444,15 @@ async def main() -> None:
     await upgrade_async(dsn)
     plain_dsn = to_async_url(dsn).replace("postgresql+asyncpg://", "postgresql://")
     budget = int(args.seconds * 6000) + 20_000
-    print(f"preparing {budget} invitations ...")
-    prep = await prepare(dsn, budget)
-    tokens: list[str] = prep["tokens"]
+    print(f"preparing {budget} invitations and multiplier drafts ...")
     secret = "bench-secret-" + "x" * 40
+    prep = await prepare(dsn, budget, secret)
+    tokens: list[str] = prep["tokens"]
     env = {"MITWIRKEN_DATABASE_URL": dsn, "MITWIRKEN_SECRET_KEY": secret,
            "MITWIRKEN_DATA_DIR": str(tmp / "data"), "MITWIRKEN_TEMPORAL_ADDRESS": "127.0.0.1:1",
            "MITWIRKEN_PARTICIPATION_ADDRESS_PER_MINUTE": "100000000",
+           "MITWIRKEN_MULTIPLIER_ADDRESS_PER_MINUTE": "100000000",
+           "MITWIRKEN_MULTIPLIER_SUBMITS_PER_MINUTE": "100000000",
            "BENCH_DSN": plain_dsn, "BENCH_SURVEY_ID": str(prep["raw_id"])}
     api_port, raw_port = free_port(), free_port()
     api = start_server("api.app:create_app", api_port, env)
@@ -472,6 +517,8 @@ async def main() -> None:
               f"{ok} accepted (201) incl. {warm_ok} warm-up -> "
               f"{'no answer lost' if responses == ok == responded else 'MISMATCH'}; "
               f"other statuses: {bad or 'none'}")
+
+        await multiplier_run(api_port, api, raw_res, prep, plain_dsn, args)
 
         if not args.results_responses:
             return

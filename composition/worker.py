@@ -11,6 +11,11 @@ from temporalio.worker import Worker
 
 from activities.registry import ACTIVITIES, MAIL_ACTIVITIES
 from contracts.queues import MAIL_TASK_QUEUE, TASK_QUEUE
+from contracts.retention import (
+    DRAFT_RETENTION_WORKFLOW_ID,
+    DRAFT_RETENTION_WORKFLOW_TYPE,
+    DraftRetentionInput,
+)
 from infra import db as infra_db
 from infra import mail as infra_mail
 from infra import outbound
@@ -18,7 +23,7 @@ from infra.config import Settings
 from infra.db import create_engine, create_sessionmaker
 from infra.mail import MailTransport
 from infra.meeting_wake import start_outbox_sweep
-from infra.temporal import connect
+from infra.temporal import connect, start_singleton
 from infra.webhook_dispatch import start_dispatcher
 from workflows.registry import WORKFLOWS
 
@@ -58,13 +63,24 @@ def configure_dependencies(settings: Settings,
                        timeout=settings.webhook_timeout_seconds)
 
 
+async def start_sweeps(client: Client, settings: Settings, *,
+                       task_queue: str = TASK_QUEUE) -> None:
+    """The installation's long-running workflows, started (or joined: fixed ids,
+    USE_EXISTING) by every worker at start-up, so one an operator terminated or that could not
+    be started while Temporal was down comes back."""
+    # Webhook delivery runs whenever a worker does (see infra/webhook_dispatch.py).
+    await start_dispatcher(client, settings, task_queue=task_queue)
+    # Likewise the event mails' sweep: what was queued while Temporal was down goes out now.
+    await start_outbox_sweep(client, task_queue=task_queue)
+    # And the daily deletion of expired survey drafts (services/surveys/retention.py).
+    await start_singleton(client, DRAFT_RETENTION_WORKFLOW_TYPE, DraftRetentionInput(),
+                          id=DRAFT_RETENTION_WORKFLOW_ID, task_queue=task_queue)
+
+
 async def run_worker(settings: Settings) -> None:
     configure_dependencies(settings)
     client = await connect(settings)
     workers = build_workers(client)
-    # Webhook delivery runs whenever a worker does (idempotent; see infra/webhook_dispatch.py).
-    await start_dispatcher(client, settings)
-    # Likewise the event mails' sweep: what was queued while Temporal was down goes out now.
-    await start_outbox_sweep(client)
+    await start_sweeps(client, settings)
     log.info("worker running on %s and %s", TASK_QUEUE, MAIL_TASK_QUEUE)
     await asyncio.gather(*(w.run() for w in workers))

@@ -47,6 +47,7 @@ from contracts.process import (
     RecordVoteInput,
 )
 from contracts.resolution import ResolutionStep, ResolutionStepResult
+from contracts.retention import ACTIVITY_EXPIRE_DRAFTS
 from contracts.webhooks import (
     ACT_DELIVER,
     ACT_DELIVER_BATCH,
@@ -152,6 +153,14 @@ async def sweep_meeting_outbox(data: OutboxSweepInput) -> int:
     _stub()
 
 
+# --- survey drafts ---
+
+
+@activity.defn(name=ACTIVITY_EXPIRE_DRAFTS)
+async def expire_survey_drafts() -> int:
+    _stub()
+
+
 # --- webhooks ---
 
 
@@ -180,6 +189,7 @@ ALL = [persist_process_state, open_approval, record_vote, close_approval, notify
        set_campaign_deadline,
        apply_resolution_step,
        meeting_schedule, deliver_meeting_mails, send_meeting_reminders, sweep_meeting_outbox,
+       expire_survey_drafts,
        webhooks_plan_deliveries, webhooks_deliver_batch, webhooks_deliver, webhooks_give_up]
 
 

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     webhook_retry_initial_seconds: float = 10.0
     # A submitted resolution not acknowledged by the clerk within this many days reminds them.
     resolution_ack_reminder_days: int = Field(default=5, ge=1, le=365)
+    # Saved, unsubmitted answers not saved again for this many days are deleted (DSGVO
+    # storage limitation; why 90: services/surveys/retention.py DRAFT_MAX_IDLE_DAYS).
+    draft_retention_days: int = Field(default=90, ge=1, le=3650)
 
     @property
     def effective_temporal_address(self) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 
 from temporalio.client import Client
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.common import WorkflowIDReusePolicy
 
 from contracts.meetings import (
     MEETING_SIGNAL_CHANGED,
@@ -18,6 +18,7 @@ from contracts.meetings import (
     meeting_workflow_id,
 )
 from contracts.queues import TASK_QUEUE
+from infra.temporal import start_singleton
 
 
 async def wake(client: Client, meeting_id: uuid.UUID, *, task_queue: str = TASK_QUEUE) -> None:
@@ -37,7 +38,5 @@ async def start_outbox_sweep(client: Client, *, task_queue: str = TASK_QUEUE,
                              sweep: OutboxSweepInput | None = None) -> None:
     """Idempotent: one fixed workflow id, USE_EXISTING (a sweep that an operator terminated
     comes back with the next worker start)."""
-    await client.start_workflow(
-        OUTBOX_WORKFLOW_TYPE, sweep or OutboxSweepInput(), id=workflow_id,
-        task_queue=task_queue, id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE)
+    await start_singleton(client, OUTBOX_WORKFLOW_TYPE, sweep or OutboxSweepInput(),
+                          id=workflow_id, task_queue=task_queue)

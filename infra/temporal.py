@@ -49,3 +49,14 @@ async def start_after_commit(session: AsyncSession, client: Client, workflow: An
         await undo()
         await session.commit()
         raise WorkflowNotStarted(str(exc)) from exc
+
+
+async def start_singleton(client: Client, workflow: str, arg: Any, *, id: str,
+                          task_queue: str = TASK_QUEUE) -> None:
+    """Start one of the installation's long-running sweeps under its fixed id. Every worker
+    does this at start-up: a second start joins the run that is going (USE_EXISTING), and a
+    sweep an operator terminated comes back with the next worker start (ALLOW_DUPLICATE)."""
+    await client.start_workflow(
+        workflow, arg, id=id, task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE)

@@ -5,7 +5,6 @@ while Temporal was down, comes back). Idempotent: one fixed workflow id, USE_EXI
 from __future__ import annotations
 
 from temporalio.client import Client
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from contracts.queues import TASK_QUEUE
 from contracts.webhooks import (
@@ -15,6 +14,7 @@ from contracts.webhooks import (
     WebhookRetry,
 )
 from infra.config import Settings
+from infra.temporal import start_singleton
 
 
 def retry_policy(settings: Settings) -> WebhookRetry:
@@ -24,8 +24,6 @@ def retry_policy(settings: Settings) -> WebhookRetry:
 async def start_dispatcher(client: Client, settings: Settings, *, task_queue: str = TASK_QUEUE,
                            workflow_id: str = DISPATCHER_WORKFLOW_ID) -> None:
     """A dispatcher that starts without a cursor finds it from the subscriptions."""
-    await client.start_workflow(
-        DISPATCHER_WORKFLOW_TYPE, DispatcherInput(retry=retry_policy(settings)),
-        id=workflow_id, task_queue=task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE)
+    await start_singleton(client, DISPATCHER_WORKFLOW_TYPE,
+                          DispatcherInput(retry=retry_policy(settings)),
+                          id=workflow_id, task_queue=task_queue)

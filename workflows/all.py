@@ -2,6 +2,7 @@
 from workflows import (  # noqa: F401
     approval,
     campaign,  # noqa: F401
+    draft_retention,
     meeting,
     meeting_outbox,
     process,

@@ -21,10 +21,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError as PydanticValidationError
 
 from api import languages
-from api.deps import OptionalUser, SessionDep
+from api.deps import SessionDep
 from api.meeting_control import commit_and_wake
 from api.pages import ORG_LINKS, NavLink
-from api.pages.login import login_redirect
+from api.pages.staff_context import StaffUser, org_for
 from api.ratelimit import participation_limits
 from api.templating import for_organisation, templates
 from contracts.campaign import parse_offset
@@ -36,7 +36,6 @@ from services.errors import DomainError, ValidationFailed
 from services.identity.service import (
     OrgRole,
     Principal,
-    get_organisation,
     organisation_time_zone,
 )
 from services.meetings import service as meetings
@@ -159,11 +158,8 @@ async def unsubscribe_submit(request: Request, token: str, session: SessionDep) 
 
 @router.get("/app/orgs/{slug}/campaigns", response_class=HTMLResponse)
 async def campaign_list(request: Request, slug: str, session: SessionDep,
-                        principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
-    org = await get_organisation(session, slug)
-    principal.require(org.id, Role.coordinator, Role.steering)
+                        principal: StaffUser) -> Response:
+    org = await org_for(session, principal, slug, Role.coordinator, Role.steering)
     items = [await service.campaign_out(session, c)
              for c in await service.list_campaigns(session, org.id)]
     return templates.TemplateResponse(request, "campaigns/list.html", {
@@ -174,10 +170,8 @@ async def campaign_list(request: Request, slug: str, session: SessionDep,
 
 @router.get("/app/processes/{process_id}/campaigns", response_class=HTMLResponse)
 async def process_campaigns(request: Request, process_id: uuid.UUID, session: SessionDep,
-                            principal: OptionalUser) -> Response:
+                            principal: StaffUser) -> Response:
     """The campaigns of one process (linked from the process page, and back)."""
-    if principal is None:
-        return login_redirect(request)
     process = await process_for(session, principal, process_id, Role.coordinator,
                                 Role.steering)
     items = [await service.campaign_out(session, c)
@@ -222,18 +216,14 @@ async def _detail_page(request: Request, session: SessionDep, principal: Princip
 
 @router.get("/app/campaigns/{campaign_id}", response_class=HTMLResponse)
 async def campaign_detail(request: Request, campaign_id: uuid.UUID, session: SessionDep,
-                          principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
+                          principal: StaffUser) -> Response:
     return await _detail_page(request, session, principal, campaign_id)
 
 
 @router.get("/app/campaigns/{campaign_id}/cancel", response_class=HTMLResponse)
 async def cancel_confirm(request: Request, campaign_id: uuid.UUID, session: SessionDep,
-                         principal: OptionalUser) -> Response:
+                         principal: StaffUser) -> Response:
     """The confirmation step: what a cancel does, and a button that does it."""
-    if principal is None:
-        return login_redirect(request)
     return await _detail_page(request, session, principal, campaign_id,
                               template="campaigns/cancel.html")
 
@@ -257,14 +247,12 @@ async def _steer(request: Request, session: SessionDep, principal: Principal,
 
 @router.post("/app/campaigns/{campaign_id}/cancel", response_class=HTMLResponse)
 async def cancel_submit(request: Request, campaign_id: uuid.UUID, session: SessionDep,
-                        principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
+                        principal: StaffUser) -> Response:
     from api.routes.campaigns import cancel_running
 
     async def go(client: Any, campaign: Any) -> None:
         await cancel_running(session, client, campaign,
-                             actor=principal.email if principal else None)
+                             actor=principal.email)
 
     return await _steer(request, session, principal, campaign_id, go, "cancelled",
                         template="campaigns/cancel.html")
@@ -272,18 +260,16 @@ async def cancel_submit(request: Request, campaign_id: uuid.UUID, session: Sessi
 
 @router.post("/app/campaigns/{campaign_id}/deadline", response_class=HTMLResponse)
 async def deadline_submit(request: Request, campaign_id: uuid.UUID, session: SessionDep,
-                          principal: OptionalUser,
+                          principal: StaffUser,
                           deadline: Annotated[str, Form()] = "") -> Response:
     """The new deadline as a date: 23:59 that day in the organisation's time zone."""
-    if principal is None:
-        return login_redirect(request)
     from api.routes.campaigns import move_running_deadline
 
     async def go(client: Any, campaign: Any) -> None:
         _, zone, _ = await CampaignRepository.from_session(session).organisation_info(
             campaign.organisation_id)
         await move_running_deadline(client, campaign, _form_deadline(deadline, ZoneInfo(zone)),
-                                    actor=principal.email if principal else None)
+                                    actor=principal.email)
 
     return await _steer(request, session, principal, campaign_id, go, "deadline",
                         template="campaigns/detail.html", form={"deadline": deadline})
@@ -351,9 +337,7 @@ def _campaign_request(form: dict[str, Any], tz: Any) -> CampaignCreate:
 
 @router.get("/app/processes/{process_id}/campaigns/new", response_class=HTMLResponse)
 async def new_campaign(request: Request, process_id: uuid.UUID, session: SessionDep,
-                       principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
+                       principal: StaffUser) -> Response:
     process = await process_for(session, principal, process_id, Role.coordinator)
     form = {"survey": "", "title": "", "groups": [], "tiers": [], "reminder_days": [7],
             "reminder_other": "",
@@ -365,7 +349,7 @@ async def new_campaign(request: Request, process_id: uuid.UUID, session: Session
 
 @router.post("/app/processes/{process_id}/campaigns/new", response_class=HTMLResponse)
 async def new_campaign_submit(
-    request: Request, process_id: uuid.UUID, session: SessionDep, principal: OptionalUser,
+    request: Request, process_id: uuid.UUID, session: SessionDep, principal: StaffUser,
     survey: Annotated[str, Form()] = "", title: Annotated[str, Form()] = "",
     groups: Annotated[list[str] | None, Form()] = None,
     tiers: Annotated[list[int] | None, Form()] = None,
@@ -376,8 +360,6 @@ async def new_campaign_submit(
     """`step=count` shows how many the selection reaches; `step=send` starts the campaign,
     but only for the count the coordinator saw (if the registry changed meanwhile, the new
     count is shown again instead of sending)."""
-    if principal is None:
-        return login_redirect(request)
     process = await process_for(session, principal, process_id, Role.coordinator)
     form = {"survey": survey, "title": title, "groups": groups or [], "tiers": tiers or [],
             "reminder_days": reminder_days or [], "reminder_other": reminder_other,

@@ -17,15 +17,16 @@ import uuid
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from api.deps import OptionalUser, SettingsDep
+from api.deps import SettingsDep
 from api.pages import ORG_LINKS, NavLink
-from api.pages.login import login_redirect
+from api.pages.staff_context import StaffUser
 from api.templating import templates
-from infra.config import Settings, get_settings
+from infra.config import get_settings
 from infra.mail import ORGANISATION_HEADER
 from infra.mailsink import stored_mails
 from services.errors import Forbidden, NotFound
@@ -104,17 +105,19 @@ def _read(path: Path) -> EmailMessage:
         path.read_bytes(), policy=email.policy.default)
 
 
-def _mail_dir(settings: Settings) -> Path:
+def _mail_dir(settings: SettingsDep) -> Path:
     if not settings.dev_mail_viewer:
         raise NotFound("Nicht gefunden.")
     return settings.data_dir / "mail"
 
 
+# Before the sign-in in each handler's parameters: with the viewer off the address does not
+# exist (404), also for someone not signed in.
+MailDir = Annotated[Path, Depends(_mail_dir)]
+
+
 @router.get("", response_class=HTMLResponse)
-async def mail_list(request: Request, principal: OptionalUser, settings: SettingsDep) -> Response:
-    directory = _mail_dir(settings)
-    if principal is None:
-        return login_redirect(request)
+async def mail_list(request: Request, directory: MailDir, principal: StaffUser) -> Response:
     require_viewer(principal)
     visible = [(mail_id, msg) for mail_id, msg in stored_mails(directory)
                if may_see(principal, msg)]
@@ -124,11 +127,8 @@ async def mail_list(request: Request, principal: OptionalUser, settings: Setting
 
 
 @router.get("/{mail_id}", response_class=HTMLResponse)
-async def mail_detail(mail_id: str, request: Request, principal: OptionalUser,
-                      settings: SettingsDep) -> Response:
-    directory = _mail_dir(settings)
-    if principal is None:
-        return login_redirect(request)
+async def mail_detail(mail_id: str, request: Request, directory: MailDir,
+                      principal: StaffUser) -> Response:
     require_viewer(principal)
     path = directory / f"{mail_id}.eml"
     if not MAIL_ID.match(mail_id) or not path.is_file():

@@ -9,9 +9,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.deps import OptionalUser, SessionDep
+from api.deps import SessionDep
 from api.pages import ORG_LINKS, NavLink
-from api.pages.login import login_redirect
+from api.pages.staff_context import StaffUser, org_for
 from api.pages.templates import _errors
 from api.templating import templates
 from services.errors import DomainError
@@ -52,22 +52,16 @@ async def _edit_page(request: Request, principal: Principal, org: Organisation,
 
 @router.get("/app/orgs/{slug}/rechtliches", response_class=HTMLResponse)
 async def edit_form(slug: str, request: Request, session: SessionDep,
-                    principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
-    org = await get_organisation(session, slug)
-    principal.require(org.id, Role.admin)
+                    principal: StaffUser) -> Response:
+    org = await org_for(session, principal, slug, Role.admin)
     return await _edit_page(request, principal, org,
                             legal.values_of(await legal.load(session, org.id)))
 
 
 @router.post("/app/orgs/{slug}/rechtliches", response_class=HTMLResponse)
 async def edit_submit(slug: str, request: Request, session: SessionDep,
-                      principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
-    org = await get_organisation(session, slug)
-    principal.require(org.id, Role.admin)
+                      principal: StaffUser) -> Response:
+    org = await org_for(session, principal, slug, Role.admin)
     form = await request.form()
     values = {name: str(form.get(name) or "") for name in legal.FIELD_NAMES}
     try:

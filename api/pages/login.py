@@ -19,7 +19,8 @@ from services.identity.service import OrgRole
 router = APIRouter(include_in_schema=False)
 
 ROLE_LABELS = {"admin": "Administration", "coordinator": "Koordination",
-               "steering": "Steuerungsgruppe", "clerk": "Sitzungsdienst"}
+               "steering": "Steuerungsgruppe", "clerk": "Sitzungsdienst",
+               "interviewer": "Interviews und Papierbögen"}
 
 
 def _safe_next(value: str | None) -> str:

@@ -30,6 +30,7 @@ from api.ratelimit import participation_limits, public_registration_limits
 from api.templating import for_organisation
 from services import i18n
 from services.errors import DomainError, NotFound, ValidationFailed
+from services.identity.service import organisation_time_zone
 from services.meetings import service as meetings
 from services.meetings.mails import format_span
 from services.meetings.repository import MeetingRepository
@@ -55,11 +56,6 @@ def _render(request: Request, template: str, context: dict[str, Any], lang: str,
                             cookie_path=cookie_path, status_code=status)
 
 
-async def _tz(session: AsyncSession, meeting: Meeting) -> str:
-    org = await MeetingRepository.from_session(session).organisation(meeting.organisation_id)
-    return (org.time_zone if org else None) or "Europe/Berlin"
-
-
 async def _event_view(session: AsyncSession, meeting: Meeting, lang: str) -> dict[str, Any]:
     t = i18n.texts(lang, "event")
     if meeting.capacity == 0:
@@ -68,8 +64,9 @@ async def _event_view(session: AsyncSession, meeting: Meeting, lang: str) -> dic
         places = t["full"]
     else:
         places = i18n.number(max(meeting.capacity - meeting.places_taken, 0), lang)
+    tz = await organisation_time_zone(session, meeting.organisation_id)
     return {"title": meeting.title, "description": meeting.description,
-            "when": format_span(meeting, await _tz(session, meeting), lang),
+            "when": format_span(meeting, tz, lang),
             "location": meeting.location, "accessibility": meeting.accessibility,
             "online_url": meeting.online_url, "places": places,
             "cancelled": meeting.status == "cancelled"}

@@ -23,19 +23,17 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
 
-from api.deps import OptionalUser, SessionDep
+from api.deps import SessionDep
 from api.meeting_control import commit_and_wake, tick_diversity_item
-from api.pages.login import login_redirect
+from api.pages.staff_context import StaffUser
 from api.templating import templates
 from services.errors import DomainError, ValidationFailed
-from services.identity.service import Principal
+from services.identity.service import Principal, organisation_time_zone
 from services.meetings import service as meetings
 from services.meetings.diversity import DIMENSION_LABELS
 from services.meetings.mails import format_span
-from services.meetings.repository import MeetingRepository
 from services.meetings.schemas import MeetingCreate, MeetingUpdate
 from services.meetings.summary import STATUS_LABELS
-from services.models.meeting import Meeting
 from services.models.organisation import Role
 from services.processes.service import process_for
 
@@ -66,11 +64,6 @@ def _errors(exc: DomainError | ValidationError) -> list[dict[str, str]]:
     return out
 
 
-async def _tz(session: AsyncSession, meeting: Meeting) -> str:
-    org = await MeetingRepository.from_session(session).organisation(meeting.organisation_id)
-    return (org.time_zone if org else None) or "Europe/Berlin"
-
-
 def _local_input(value: datetime | None, tz: str) -> str:
     """A value for <input type="datetime-local"> in the organisation's zone."""
     return value.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%dT%H:%M") if value else ""
@@ -98,7 +91,7 @@ async def _list(request: Request, session: AsyncSession, principal: Principal,
     session.expire_all()
     process = await process_for(session, principal, process_id)
     found = await meetings.meetings_of_process(session, process_id)
-    tz = await _tz(session, found[0]) if found else "Europe/Berlin"
+    tz = await organisation_time_zone(session, process.organisation_id)
     rows = [{"m": m, "when": format_span(m, tz, "de"),
              "status": STATUS.get(m.status, m.status)} for m in found]
     phases = [(p.get("key"), p.get("title") or p.get("key"))
@@ -114,17 +107,13 @@ async def _list(request: Request, session: AsyncSession, principal: Principal,
 
 @router.get("/app/processes/{process_id}/events", response_class=HTMLResponse)
 async def list_page(process_id: uuid.UUID, request: Request, session: SessionDep,
-                    principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
+                    principal: StaffUser) -> Response:
     return await _list(request, session, principal, process_id)
 
 
 @router.post("/app/processes/{process_id}/events", response_class=HTMLResponse)
 async def create_page(process_id: uuid.UUID, request: Request, session: SessionDep,
-                      principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
+                      principal: StaffUser) -> Response:
     form = await request.form()
     values = {k: str(form.get(k) or "") for k in (
         "phase", "title", "description", "starts_at", "ends_at", "location", "accessibility",
@@ -151,11 +140,14 @@ async def _detail(request: Request, session: AsyncSession, principal: Principal,
                   entered: dict[str, Any] | None = None, status_code: int = 200) -> Response:
     session.expire_all()
     meeting = await meetings.meeting_for(session, principal, meeting_id, *meetings.READERS)
-    tz = await _tz(session, meeting)
+    process = await process_for(session, principal, meeting.process_id)
+    tz = await organisation_time_zone(session, meeting.organisation_id)
     can_edit = principal.role_in(meeting.organisation_id) in (Role.coordinator, Role.admin)
     rows = await meetings.registration_rows(session, meeting) if can_edit else []
     return templates.TemplateResponse(request, "meetings/detail.html", {
         "principal": principal, "m": meeting, "out": await meetings.meeting_out(session, meeting),
+        # The breadcrumb names the process, as the events list does.
+        "process_title": process.title,
         "when": format_span(meeting, tz, "de"), "status": STATUS, "can_edit": can_edit,
         "registered": [r for r in rows if r.status == "registered"],
         "waitlist": [r for r in rows if r.status == "waitlisted"],
@@ -178,17 +170,13 @@ EDIT_FIELDS = ("title", "description", "location", "accessibility", "capacity",
 
 @router.get("/app/events/{meeting_id}", response_class=HTMLResponse)
 async def detail_page(meeting_id: uuid.UUID, request: Request, session: SessionDep,
-                      principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
+                      principal: StaffUser) -> Response:
     return await _detail(request, session, principal, meeting_id)
 
 
 @router.post("/app/events/{meeting_id}", response_class=HTMLResponse)
 async def edit_page(meeting_id: uuid.UUID, request: Request, session: SessionDep,
-                    principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
+                    principal: StaffUser) -> Response:
     form = await request.form()
     try:
         await meetings.meeting_for(session, principal, meeting_id, Role.coordinator)
@@ -226,9 +214,7 @@ async def edit_page(meeting_id: uuid.UUID, request: Request, session: SessionDep
 @router.post("/app/events/{meeting_id}/registrations/{registration_id}/cancel",
              response_class=HTMLResponse)
 async def cancel_page(meeting_id: uuid.UUID, registration_id: uuid.UUID, request: Request,
-                      session: SessionDep, principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
+                      session: SessionDep, principal: StaffUser) -> Response:
     try:
         reg = await meetings.registration_for_staff(session, principal, registration_id)
         if reg.meeting_id != meeting_id:
@@ -251,13 +237,15 @@ async def _checkin(request: Request, session: AsyncSession, principal: Principal
                    status_code: int = 200) -> Response:
     session.expire_all()
     meeting = await meetings.meeting_for(session, principal, meeting_id, Role.coordinator)
+    process = await process_for(session, principal, meeting.process_id)
     rows = [r for r in await meetings.registration_rows(session, meeting, ("registered",))]
     rows.sort(key=lambda r: (r.name or "").lower())
     here = sum(1 + r.companions for r in rows if r.checked_in_at)
     return templates.TemplateResponse(request, "meetings/checkin.html", {
-        "principal": principal, "m": meeting, "rows": rows, "here": here,
+        "principal": principal, "m": meeting, "process_title": process.title, "rows": rows,
+        "here": here,
         "expected": sum(1 + r.companions for r in rows), "tz": ZoneInfo(
-            await _tz(session, meeting)), "needs": _needs,
+            await organisation_time_zone(session, meeting.organisation_id)), "needs": _needs,
         "code": request.query_params.get("code", "")[:20], "errors": errors or [],
         "result": result, "unknown": unknown or [],
         "flash": FLASH.get(request.query_params.get("ok") or "")}, status_code=status_code)
@@ -265,16 +253,12 @@ async def _checkin(request: Request, session: AsyncSession, principal: Principal
 
 @router.get("/app/events/{meeting_id}/checkin", response_class=HTMLResponse)
 async def checkin_page(meeting_id: uuid.UUID, request: Request, session: SessionDep,
-                       principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
+                       principal: StaffUser) -> Response:
     return await _checkin(request, session, principal, meeting_id)
 
 
-async def _door(request: Request, session: AsyncSession, principal: Principal | None,
+async def _door(request: Request, session: AsyncSession, principal: Principal,
                 meeting_id: uuid.UUID, action: Any) -> Response:
-    if principal is None:
-        return login_redirect(request)
     try:
         await meetings.meeting_for(session, principal, meeting_id, Role.coordinator)
         flash = await action()
@@ -289,29 +273,29 @@ async def _door(request: Request, session: AsyncSession, principal: Principal | 
 
 @router.post("/app/events/{meeting_id}/checkin", response_class=HTMLResponse)
 async def checkin_code(meeting_id: uuid.UUID, request: Request, session: SessionDep,
-                       principal: OptionalUser) -> Response:
+                       principal: StaffUser) -> Response:
     form = await request.form()
 
     async def act() -> str:
         result = await meetings.check_in_code(session, meeting_id, str(form.get("code") or ""),
-                                              actor=principal.email if principal else None)
+                                              actor=principal.email)
         return "checked" if result.new else "already"
     return await _door(request, session, principal, meeting_id, act)
 
 
 @router.post("/app/events/{meeting_id}/checkin/{registration_id}", response_class=HTMLResponse)
 async def checkin_listed(meeting_id: uuid.UUID, registration_id: uuid.UUID, request: Request,
-                         session: SessionDep, principal: OptionalUser) -> Response:
+                         session: SessionDep, principal: StaffUser) -> Response:
     async def act() -> str:
         result = await meetings.check_in_registration(
-            session, meeting_id, registration_id, actor=principal.email if principal else None)
+            session, meeting_id, registration_id, actor=principal.email)
         return "checked" if result.new else "already"
     return await _door(request, session, principal, meeting_id, act)
 
 
 @router.post("/app/events/{meeting_id}/walk-in", response_class=HTMLResponse)
 async def walk_in(meeting_id: uuid.UUID, request: Request, session: SessionDep,
-                  principal: OptionalUser) -> Response:
+                  principal: StaffUser) -> Response:
     form = await request.form()
 
     async def act() -> str:
@@ -322,24 +306,23 @@ async def walk_in(meeting_id: uuid.UUID, request: Request, session: SessionDep,
                 {"field": "companions", "message": "keine Zahl"}]) from None
         await meetings.add_walk_in(session, meeting_id, name=str(form.get("name") or ""),
                                    companions=companions,
-                                   actor=principal.email if principal else None)
+                                   actor=principal.email)
         return "walkin"
     return await _door(request, session, principal, meeting_id, act)
 
 
 @router.post("/app/events/{meeting_id}/attendance", response_class=HTMLResponse)
 async def attendance(meeting_id: uuid.UUID, request: Request, session: SessionDep,
-                     principal: OptionalUser) -> Response:
+                     principal: StaffUser) -> Response:
     form = await request.form()
 
     async def act() -> str | Response:
         upload = form.get("file")
         data = await upload.read() if isinstance(upload, UploadFile) else b""
         result = await meetings.import_attendance_file(
-            session, meeting_id, data, actor=principal.email if principal else None)
+            session, meeting_id, data, actor=principal.email)
         if result.unknown:
             await session.commit()
-            assert principal is not None
             return await _checkin(request, session, principal, meeting_id, result=result,
                                   unknown=result.unknown)
         return "uploaded"

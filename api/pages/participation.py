@@ -201,6 +201,23 @@ def _first_inputs(questions: list[dict[str, Any]]) -> dict[str, str]:
             else f"q-{qv['id']}-0" for qv in questions}
 
 
+def question_parts(p: Participation, values: dict[str, Any], errors: list[dict[str, Any]],
+                   *, fallback: str = "antworten") -> dict[str, Any]:
+    """What the question macros (participation/_questions.html) need: the question views,
+    their sections (blocks), the errors by question and the error summary's links (`fallback`:
+    the anchor of an error that names no question). Also the staff's entry page uses it."""
+    questions = _question_views(p, values)
+    first_input = _first_inputs(questions)
+    texts = {q.id: pick(q.text, p.language) for q in p.questions}
+    return {
+        "questions": questions, "sections": _sections(p, questions),
+        "errors": {e["field"]: e["message"] for e in errors},
+        "summary": [{"href": "#" + first_input.get(e["field"], fallback),
+                     "text": f"{texts.get(e['field'], e['field'])} – {e['message']}"}
+                    for e in errors],
+    }
+
+
 def render_form(request: Request, token: str, p: Participation, values: dict[str, Any],
                 errors: list[dict[str, Any]], *, saved: bool = False,
                 status: int = 200, preview: dict[str, str] | None = None,
@@ -210,12 +227,8 @@ def render_form(request: Request, token: str, p: Participation, values: dict[str
     under the anonymity note (the multiplier link's cookie); `query`: kept on the form's
     own addresses (a multiplier link's draft key for a browser without cookies)."""
     lang = p.language
-    questions = _question_views(p, values)
-    first_input = _first_inputs(questions)
-    error_map = {e["field"]: e["message"] for e in errors}
-    texts = {q.id: pick(q.text, lang) for q in p.questions}
-    summary = [{"href": "#" + first_input.get(e["field"], "antworten"),
-                "text": f"{texts.get(e['field'], e['field'])} – {e['message']}"} for e in errors]
+    parts = question_parts(p, values, errors)
+    questions, error_map, summary = parts["questions"], parts["errors"], parts["summary"]
     # A preview has no link of its own: no language switch and nothing to keep in a cookie.
     own_path = None if preview else (base or f"/t/{token}")
     return languages.render(request, "participation/form.html", {
@@ -225,7 +238,7 @@ def render_form(request: Request, token: str, p: Participation, values: dict[str
         "title": p.title(), "heading": _shown(p.survey.title, lang),
         "introduction": _shown(p.survey.introduction, lang),
         "anonymous": p.survey.anonymity == "anonymous", "questions": questions,
-        "sections": _sections(p, questions), "dont_know_value": DONT_KNOW,
+        "sections": parts["sections"], "dont_know_value": DONT_KNOW,
         "errors": error_map, "summary": summary, "saved": saved,
         "closes": page_date(request, p.survey.closes_at, lang),
         "editing": p.answered and p.can_edit,

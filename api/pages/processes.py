@@ -18,9 +18,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from temporalio.client import Client
 
 from api import process_control as control
-from api.deps import OptionalUser, SessionDep
+from api.deps import SessionDep
 from api.pages import ORG_LINKS, NavLink
-from api.pages.login import login_redirect
+from api.pages.staff_context import StaffUser, org_for, time_zone_of
 from api.templating import templates
 from contracts.input_rules import DATE_RANGE_MESSAGE, date_in_range
 from contracts.process import (
@@ -32,8 +32,7 @@ from contracts.process import (
 )
 from contracts.process_rules import is_closed, needs_approval, rule_in_words
 from services.errors import DomainError, Unavailable, ValidationFailed
-from services.identity.repository import IdentityRepository
-from services.identity.service import OrgRole, Principal, get_organisation
+from services.identity.service import OrgRole, Principal
 from services.models.organisation import Role
 from services.processes import service
 from services.resolutions import service as resolutions
@@ -147,25 +146,20 @@ async def _list_page(request: Request, session: SessionDep, principal: Principal
 
 
 @router.get("/app/processes", response_class=HTMLResponse)
-async def list_page(request: Request, session: SessionDep, principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
+async def list_page(request: Request, session: SessionDep, principal: StaffUser) -> Response:
     return await _list_page(request, session, principal)
 
 
 @router.post("/app/processes", response_class=HTMLResponse)
 async def start_page(
-    request: Request, session: SessionDep, principal: OptionalUser,
+    request: Request, session: SessionDep, principal: StaffUser,
     org: Annotated[str, Form()] = "", template: Annotated[str, Form()] = "",
     title: Annotated[str, Form()] = "", starts_on: Annotated[str, Form()] = "",
 ) -> Response:
-    if principal is None:
-        return login_redirect(request)
     form = {"org": org, "template": template, "title": title, "starts_on": starts_on}
     try:
         [start_day] = _days("Bitte ein Startdatum im Format JJJJ-MM-TT angeben.", starts_on)
-        organisation = await get_organisation(session, org)
-        principal.require(organisation.id, Role.coordinator)
+        organisation = await org_for(session, principal, org, Role.coordinator)
         process, wf_input = await service.create_process(
             session, organisation, template_key=template, title=title, starts_on=start_day,
             actor=principal.email)
@@ -190,8 +184,7 @@ async def _detail_page(request: Request, session: SessionDep, principal: Princip
     role = principal.role_in(process.organisation_id)
     current = next((p for p in out.phases if p.key == out.current_phase), None)
     ok = request.query_params.get("ok")
-    org = await IdentityRepository.from_session(session).org_by_id(process.organisation_id)
-    tz = ZoneInfo(org.time_zone if org else "Europe/Berlin")
+    tz = await time_zone_of(session, process.organisation_id)
     return templates.TemplateResponse(request, "processes/detail.html", _ctx(
         principal, process=out, timeline=await service.timeline(session, process),
         approvals=await service.approvals_of_process(session, process, principal),
@@ -209,19 +202,15 @@ async def _detail_page(request: Request, session: SessionDep, principal: Princip
 
 @router.get("/app/processes/{process_id}", response_class=HTMLResponse)
 async def detail_page(process_id: uuid.UUID, request: Request, session: SessionDep,
-                      principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
+                      principal: StaffUser) -> Response:
     return await _detail_page(request, session, principal, process_id)
 
 
-async def _act(request: Request, session: SessionDep, principal: Principal | None,
+async def _act(request: Request, session: SessionDep, principal: Principal,
                process_id: uuid.UUID, action: Any,
                entered: dict[str, str] | None = None) -> Response:
     """Run one coordinator action; redirect back on success, show the page with errors (and
     what was typed, `entered`) if not."""
-    if principal is None:
-        return login_redirect(request)
     try:
         await service.process_for(session, principal, process_id, Role.coordinator)
         flash = await action(await _client(request))
@@ -236,18 +225,17 @@ async def _act(request: Request, session: SessionDep, principal: Principal | Non
 
 @router.post("/app/processes/{process_id}/advance", response_class=HTMLResponse)
 async def advance_page(
-    process_id: uuid.UUID, request: Request, session: SessionDep, principal: OptionalUser,
+    process_id: uuid.UUID, request: Request, session: SessionDep, principal: StaffUser,
     expected_current: Annotated[str, Form()] = "",
     override_reason: Annotated[str, Form()] = "",
 ) -> Response:
     async def go(client: Client) -> str:
-        assert principal is not None
         await resolutions.require_not_at_clerk(
             session, await service.process_for(session, principal, process_id),
             expected_current)
         result = await control.advance(client, process_id, AdvanceInput(
             expected_current=expected_current, override_reason=override_reason.strip() or None,
-            actor=principal.email if principal else None))
+            actor=principal.email))
         return result.status
 
     return await _act(request, session, principal, process_id, go)
@@ -255,13 +243,12 @@ async def advance_page(
 
 @router.post("/app/processes/{process_id}/phases/{key}/skip", response_class=HTMLResponse)
 async def skip_page(process_id: uuid.UUID, key: str, request: Request, session: SessionDep,
-                    principal: OptionalUser, reason: Annotated[str, Form()] = "") -> Response:
+                    principal: StaffUser, reason: Annotated[str, Form()] = "") -> Response:
     async def go(client: Client) -> str:
-        assert principal is not None
         await resolutions.require_not_at_clerk(
             session, await service.process_for(session, principal, process_id), key)
         await control.skip(client, process_id, SkipInput(
-            phase_key=key, reason=reason, actor=principal.email if principal else None))
+            phase_key=key, reason=reason, actor=principal.email))
         return "skipped"
 
     return await _act(request, session, principal, process_id, go,
@@ -271,7 +258,7 @@ async def skip_page(process_id: uuid.UUID, key: str, request: Request, session: 
 @router.post("/app/processes/{process_id}/phases/{key}/reschedule", response_class=HTMLResponse)
 async def reschedule_page(
     process_id: uuid.UUID, key: str, request: Request, session: SessionDep,
-    principal: OptionalUser, planned_start: Annotated[str, Form()] = "",
+    principal: StaffUser, planned_start: Annotated[str, Form()] = "",
     planned_end: Annotated[str, Form()] = "",
 ) -> Response:
     async def go(client: Client) -> str:
@@ -279,7 +266,7 @@ async def reschedule_page(
                            planned_start, planned_end)
         await control.reschedule(client, process_id, RescheduleInput(
             phase_key=key, planned_start=start, planned_end=end,
-            actor=principal.email if principal else None))
+            actor=principal.email))
         return "rescheduled"
 
     return await _act(request, session, principal, process_id, go, entered={
@@ -289,12 +276,12 @@ async def reschedule_page(
 @router.post("/app/processes/{process_id}/phases/{key}/checklist/{item}",
              response_class=HTMLResponse)
 async def checklist_page(process_id: uuid.UUID, key: str, item: str, request: Request,
-                         session: SessionDep, principal: OptionalUser,
+                         session: SessionDep, principal: StaffUser,
                          done: Annotated[str, Form()] = "1") -> Response:
     async def go(client: Client) -> str:
         await control.check_item(client, process_id, ChecklistInput(
             phase_key=key, item_key=item, done=done == "1",
-            actor=principal.email if principal else None))
+            actor=principal.email))
         return "checked"
 
     return await _act(request, session, principal, process_id, go)
@@ -305,11 +292,16 @@ async def checklist_page(process_id: uuid.UUID, key: str, item: str, request: Re
 
 @router.get("/app/approvals", response_class=HTMLResponse)
 async def approvals_page(request: Request, session: SessionDep,
-                         principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
+                         principal: StaffUser) -> Response:
+    approvals = await service.approvals_waiting_for(session, principal)
+    # Each approval's deadline in its organisation's zone (a steering member may sit in
+    # several organisations); without one the list fell back to the default zone.
+    zones: dict[uuid.UUID, ZoneInfo] = {}
+    for a in approvals:
+        process = await service.process_for(session, principal, a.process_id)
+        zones[a.id] = await time_zone_of(session, process.organisation_id)
     return templates.TemplateResponse(request, "processes/approvals.html", _ctx(
-        principal, approvals=await service.approvals_waiting_for(session, principal)))
+        principal, approvals=approvals, zones=zones))
 
 
 async def _approval_page(request: Request, session: SessionDep, principal: Principal,
@@ -328,18 +320,14 @@ async def _approval_page(request: Request, session: SessionDep, principal: Princ
 
 @router.get("/app/approvals/{approval_id}", response_class=HTMLResponse)
 async def approval_page(approval_id: uuid.UUID, request: Request, session: SessionDep,
-                        principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
+                        principal: StaffUser) -> Response:
     return await _approval_page(request, session, principal, approval_id)
 
 
 @router.post("/app/approvals/{approval_id}/decision", response_class=HTMLResponse)
 async def decision_page(approval_id: uuid.UUID, request: Request, session: SessionDep,
-                        principal: OptionalUser, decision: Annotated[str, Form()] = "",
+                        principal: StaffUser, decision: Annotated[str, Form()] = "",
                         comment: Annotated[str, Form()] = "") -> Response:
-    if principal is None:
-        return login_redirect(request)
     form = {"decision": decision, "comment": comment}
     try:
         approval, _ = await service.approval_for(session, principal, approval_id)

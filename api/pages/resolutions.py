@@ -18,10 +18,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from temporalio.client import Client
 
 from api import resolution_control as control
-from api.deps import OptionalUser, SessionDep
+from api.deps import SessionDep
 from api.pages import ORG_LINKS, NavLink
-from api.pages.login import login_redirect
 from api.pages.processes import _errors
+from api.pages.staff_context import StaffUser
 from api.templating import templates
 from contracts.resolution import (
     OutcomeInput,
@@ -125,17 +125,13 @@ async def _edit_page(request: Request, session: SessionDep, principal: Principal
 
 @router.get("/app/processes/{process_id}/resolution", response_class=HTMLResponse)
 async def edit_page(process_id: uuid.UUID, request: Request, session: SessionDep,
-                    principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
+                    principal: StaffUser) -> Response:
     return await _edit_page(request, session, principal, process_id)
 
 
-async def _coordinator_act(request: Request, session: SessionDep, principal: Principal | None,
+async def _coordinator_act(request: Request, session: SessionDep, principal: Principal,
                            process_id: uuid.UUID, action: Any,
                            form: dict[str, Any] | None = None) -> Response:
-    if principal is None:
-        return login_redirect(request)
     try:
         process = await process_for(session, principal, process_id, Role.coordinator)
         flash = await action(process)
@@ -151,11 +147,10 @@ async def _coordinator_act(request: Request, session: SessionDep, principal: Pri
 
 @router.post("/app/processes/{process_id}/resolution/draft", response_class=HTMLResponse)
 async def save_page(process_id: uuid.UUID, request: Request, session: SessionDep,
-                    principal: OptionalUser) -> Response:
+                    principal: StaffUser) -> Response:
     data = sections_from_form(await request.form())
 
     async def go(process: Any) -> str:
-        assert principal is not None
         await service.update_draft(session, process, service.parse_sections(data),
                                    principal.email)
         return "saved"
@@ -165,9 +160,8 @@ async def save_page(process_id: uuid.UUID, request: Request, session: SessionDep
 
 @router.post("/app/processes/{process_id}/resolution/compile", response_class=HTMLResponse)
 async def compile_page(process_id: uuid.UUID, request: Request, session: SessionDep,
-                       principal: OptionalUser) -> Response:
+                       principal: StaffUser) -> Response:
     async def go(process: Any) -> str:
-        assert principal is not None
         await service.compile_version(session, process, principal.email)
         return "compiled"
 
@@ -177,9 +171,8 @@ async def compile_page(process_id: uuid.UUID, request: Request, session: Session
 @router.post("/app/processes/{process_id}/resolution/versions/{number:int}/approval",
              response_class=HTMLResponse)
 async def approval_page(process_id: uuid.UUID, number: int, request: Request,
-                        session: SessionDep, principal: OptionalUser) -> Response:
+                        session: SessionDep, principal: StaffUser) -> Response:
     async def go(process: Any) -> str:
-        assert principal is not None
         version = await service.version_of(session, process, number)
         approval = await service.open_version_approval(session, process, version,
                                                        principal.email)
@@ -191,9 +184,8 @@ async def approval_page(process_id: uuid.UUID, number: int, request: Request,
 
 @router.post("/app/processes/{process_id}/resolution/submit", response_class=HTMLResponse)
 async def submit_page(process_id: uuid.UUID, request: Request, session: SessionDep,
-                      principal: OptionalUser) -> Response:
+                      principal: StaffUser) -> Response:
     async def go(process: Any) -> str:
-        assert principal is not None
         version, wf_input = await service.submit(session, process, None, principal.email)
         await control.start_resolution(session, await _client(request), version, wf_input)
         return "submitted"
@@ -203,9 +195,7 @@ async def submit_page(process_id: uuid.UUID, request: Request, session: SessionD
 
 @router.get("/app/processes/{process_id}/resolution/preview", response_class=HTMLResponse)
 async def preview_page(process_id: uuid.UUID, request: Request, session: SessionDep,
-                       principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
+                       principal: StaffUser) -> Response:
     process = await process_for(session, principal, process_id, Role.coordinator)
     return HTMLResponse(await service.preview_html(session, process))
 
@@ -214,9 +204,7 @@ async def preview_page(process_id: uuid.UUID, request: Request, session: Session
 
 
 @router.get("/app/clerk", response_class=HTMLResponse)
-async def inbox_page(request: Request, session: SessionDep, principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
+async def inbox_page(request: Request, session: SessionDep, principal: StaffUser) -> Response:
     return templates.TemplateResponse(request, "resolutions/inbox.html", _ctx(
         principal, request, inbox=await service.inbox(session, principal)))
 
@@ -240,9 +228,7 @@ async def _clerk_page(request: Request, session: SessionDep, principal: Principa
 
 @router.get("/app/clerk/resolutions/{resolution_id}", response_class=HTMLResponse)
 async def clerk_page(resolution_id: uuid.UUID, request: Request, session: SessionDep,
-                     principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
+                     principal: StaffUser) -> Response:
     return await _clerk_page(request, session, principal, resolution_id)
 
 
@@ -258,9 +244,7 @@ def _date(value: str, field: str) -> date:
 
 @router.post("/app/clerk/resolutions/{resolution_id}/{action}", response_class=HTMLResponse)
 async def clerk_act(resolution_id: uuid.UUID, action: str, request: Request,
-                    session: SessionDep, principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
+                    session: SessionDep, principal: StaffUser) -> Response:
     raw = await request.form()
     form = {k: str(v) for k, v in raw.items() if k != "csrf_token"}
     try:

@@ -11,17 +11,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.deps import OptionalUser, SessionDep, SettingsDep, SignerDep, token_from
+from api.deps import SessionDep, SettingsDep, SignerDep, token_from
 from api.errors import error_headers
 from api.pages import ORG_LINKS, NavLink
 from api.pages.login import ROLE_LABELS, login_redirect
+from api.pages.staff_context import StaffUser, org_for
 from api.pages.templates import _errors
 from api.ratelimit import password_reset_limits
 from api.staff_mail import send_link_mail
 from api.templating import templates
 from services.errors import DomainError, RateLimited, ValidationFailed
 from services.identity import accounts
-from services.identity.service import OrgRole, Principal, get_organisation
+from services.identity.service import OrgRole, Principal
 from services.models.organisation import Role
 
 router = APIRouter(include_in_schema=False)
@@ -45,8 +46,8 @@ ORG_LINKS.append(_links)
 async def _page(request: Request, session: SessionDep, principal: Principal, slug: str, *,
                 errors: list[dict[str, str]] | None = None, form: dict[str, Any] | None = None,
                 status_code: int = 200) -> Response:
-    org = await get_organisation(session, slug)
-    entry = principal.require(org.id, Role.admin)
+    org = await org_for(session, principal, slug, Role.admin)
+    entry = principal.orgs[org.id]
     return templates.TemplateResponse(request, "staff/list.html", {
         "principal": principal, "org": entry, "members": await accounts.members(session, org.id),
         "role_labels": ROLE_LABELS, "errors": errors or [], "form": form or {},
@@ -56,24 +57,19 @@ async def _page(request: Request, session: SessionDep, principal: Principal, slu
 
 @router.get("/app/orgs/{slug}/staff", response_class=HTMLResponse)
 async def staff_page(slug: str, request: Request, session: SessionDep,
-                     principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
+                     principal: StaffUser) -> Response:
     return await _page(request, session, principal, slug)
 
 
 @router.post("/app/orgs/{slug}/staff", response_class=HTMLResponse)
 async def invite_submit(
     slug: str, request: Request, session: SessionDep, settings: SettingsDep,
-    principal: OptionalUser, tasks: BackgroundTasks,
+    principal: StaffUser, tasks: BackgroundTasks,
     email: Annotated[str, Form()] = "", role: Annotated[str, Form()] = "coordinator",
     display_name: Annotated[str, Form()] = "",
 ) -> Response:
-    if principal is None:
-        return login_redirect(request)
     try:
-        org = await get_organisation(session, slug)
-        principal.require(org.id, Role.admin)
+        org = await org_for(session, principal, slug, Role.admin)
         user, secret = await accounts.invite(session, org.id, email, role,
                                              display_name=display_name, actor=principal.email)
     except DomainError as exc:
@@ -87,13 +83,10 @@ async def invite_submit(
 
 
 async def _member_action(slug: str, request: Request, session: SessionDep,
-                         principal: Principal | None, user_id: uuid.UUID, action: str,
+                         principal: Principal, user_id: uuid.UUID, action: str,
                          role: str = "") -> Response:
-    if principal is None:
-        return login_redirect(request)
     try:
-        org = await get_organisation(session, slug)
-        principal.require(org.id, Role.admin)
+        org = await org_for(session, principal, slug, Role.admin)
         if action == "role":
             await accounts.change_role(session, org.id, user_id, role, actor=principal.email)
         else:
@@ -107,13 +100,13 @@ async def _member_action(slug: str, request: Request, session: SessionDep,
 
 @router.post("/app/orgs/{slug}/staff/{user_id}/role", response_class=HTMLResponse)
 async def role_submit(slug: str, user_id: uuid.UUID, request: Request, session: SessionDep,
-                      principal: OptionalUser, role: Annotated[str, Form()] = "") -> Response:
+                      principal: StaffUser, role: Annotated[str, Form()] = "") -> Response:
     return await _member_action(slug, request, session, principal, user_id, "role", role)
 
 
 @router.post("/app/orgs/{slug}/staff/{user_id}/deactivate", response_class=HTMLResponse)
 async def deactivate_submit(slug: str, user_id: uuid.UUID, request: Request,
-                            session: SessionDep, principal: OptionalUser) -> Response:
+                            session: SessionDep, principal: StaffUser) -> Response:
     return await _member_action(slug, request, session, principal, user_id, "deactivated")
 
 
@@ -167,9 +160,7 @@ async def set_submit(secret: str, request: Request, session: SessionDep,
 
 
 @router.get("/app/passwort", response_class=HTMLResponse)
-async def change_form(request: Request, principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
+async def change_form(request: Request, principal: StaffUser) -> Response:
     return templates.TemplateResponse(request, "staff/change_password.html", {
         "principal": principal, "errors": [],
         "flash": FLASH.get(request.query_params.get("ok", ""))})
@@ -177,11 +168,11 @@ async def change_form(request: Request, principal: OptionalUser) -> Response:
 
 @router.post("/app/passwort", response_class=HTMLResponse)
 async def change_submit(request: Request, session: SessionDep, signer: SignerDep,
-                        principal: OptionalUser,
+                        principal: StaffUser,
                         current: Annotated[str, Form()] = "",
                         password: Annotated[str, Form()] = "") -> Response:
     token = token_from(request)
-    if principal is None or token is None:
+    if token is None:
         return login_redirect(request)
     try:
         claims = signer.verify(token)

@@ -20,14 +20,14 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError as PydanticValidationError
 
-from api.deps import OptionalUser, SessionDep
+from api.deps import SessionDep
 from api.form_errors import field_message
 from api.pages import ORG_LINKS, NavLink
-from api.pages.login import login_redirect
+from api.pages.staff_context import StaffUser, org_for
 from api.templating import templates
 from services import i18n
 from services.errors import DomainError, ValidationFailed
-from services.identity.service import OrgRole, Principal, get_organisation
+from services.identity.service import OrgRole, Principal
 from services.models.organisation import Organisation, Role
 from services.stakeholders import service
 from services.stakeholders.export import list_csv, rejected_csv, sample_csv
@@ -73,13 +73,6 @@ def _errors(exc: DomainError) -> list[dict[str, str]]:
     return out
 
 
-async def _org(session: SessionDep, principal: Principal, slug: str,
-               *roles: Role) -> Organisation:
-    org = await get_organisation(session, slug)
-    principal.require(org.id, *roles)
-    return org
-
-
 def _filters(request: Request) -> dict[str, str]:
     return {k: request.query_params.get(k, "").strip()[:200] for k in FILTERS}
 
@@ -97,10 +90,8 @@ def _service_filters(f: dict[str, str]) -> dict[str, Any]:
 
 @router.get("/app/orgs/{slug}/stakeholders", response_class=HTMLResponse)
 async def list_page(request: Request, slug: str, session: SessionDep,
-                    principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
-    org = await _org(session, principal, slug, *READERS)
+                    principal: StaffUser) -> Response:
+    org = await org_for(session, principal, slug, *READERS)
     f = _filters(request)
     try:
         page_no = max(1, min(int(request.query_params.get("page", "1")), 1_000_000))
@@ -132,10 +123,8 @@ def _download(data: bytes, filename: str, media_type: str) -> Response:
 
 @router.get("/app/orgs/{slug}/stakeholders/export.csv")
 async def export_list(request: Request, slug: str, session: SessionDep,
-                      principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
-    org = await _org(session, principal, slug, Role.coordinator)
+                      principal: StaffUser) -> Response:
+    org = await org_for(session, principal, slug, Role.coordinator)
     items = await service.all_stakeholders(session, org.id,
                                            **_service_filters(_filters(request)))
     return _download(list_csv(items), f"beteiligte-{org.slug}.csv", "text/csv; charset=utf-8")
@@ -143,10 +132,8 @@ async def export_list(request: Request, slug: str, session: SessionDep,
 
 @router.get("/app/orgs/{slug}/stakeholders/beispiel.csv")
 async def sample_file(request: Request, slug: str, session: SessionDep,
-                      principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
-    await _org(session, principal, slug, *READERS)
+                      principal: StaffUser) -> Response:
+    await org_for(session, principal, slug, *READERS)
     return _download(sample_csv(), "beteiligte-beispiel.csv", "text/csv; charset=utf-8")
 
 
@@ -165,21 +152,17 @@ async def _import_page(request: Request, principal: Principal, org: Organisation
 
 @router.get("/app/orgs/{slug}/stakeholders/import", response_class=HTMLResponse)
 async def import_form(request: Request, slug: str, session: SessionDep,
-                      principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
-    org = await _org(session, principal, slug, Role.coordinator)
+                      principal: StaffUser) -> Response:
+    org = await org_for(session, principal, slug, Role.coordinator)
     return await _import_page(request, principal, org)
 
 
 @router.post("/app/orgs/{slug}/stakeholders/import", response_class=HTMLResponse)
 async def import_submit(request: Request, slug: str, session: SessionDep,
-                        principal: OptionalUser,
+                        principal: StaffUser,
                         file: Annotated[UploadFile | None, File()] = None,
                         create_groups: FormField = "") -> Response:
-    if principal is None:
-        return login_redirect(request)
-    org = await _org(session, principal, slug, Role.coordinator)
+    org = await org_for(session, principal, slug, Role.coordinator)
     wanted = create_groups == "1"
     try:
         data = await file.read() if file is not None else b""
@@ -192,7 +175,7 @@ async def import_submit(request: Request, slug: str, session: SessionDep,
             create_groups=wanted, actor=principal.email)
     except DomainError as exc:
         await session.rollback()
-        org = await _org(session, principal, slug, Role.coordinator)  # expired by the rollback
+        org = await org_for(session, principal, slug, Role.coordinator)  # expired by the rollback
         return await _import_page(request, principal, org, errors=_errors(exc),
                                   create_groups=wanted, status_code=exc.status_code)
     return await _import_page(request, principal, org, result=result, create_groups=wanted)
@@ -200,15 +183,13 @@ async def import_submit(request: Request, slug: str, session: SessionDep,
 
 @router.post("/app/orgs/{slug}/stakeholders/import/fehler.csv")
 async def import_errors(request: Request, slug: str, session: SessionDep,
-                        principal: OptionalUser,
+                        principal: StaffUser,
                         row: Annotated[list[int] | None, Form()] = None,
                         column: Annotated[list[str] | None, Form()] = None,
                         message: Annotated[list[str] | None, Form()] = None) -> Response:
     """The rejected rows as a file: the result page posts them back (hidden fields), so
     nothing of an upload is kept on the server."""
-    if principal is None:
-        return login_redirect(request)
-    await _org(session, principal, slug, Role.coordinator)
+    await org_for(session, principal, slug, Role.coordinator)
     rows, columns, messages = row or [], column or [], message or []
     if not len(rows) == len(columns) == len(messages):
         raise ValidationFailed("Die Fehlerliste ist unvollständig.", code="invalid_form")
@@ -287,25 +268,21 @@ async def _form_page(request: Request, session: SessionDep, principal: Principal
 
 @router.get("/app/orgs/{slug}/stakeholders/new", response_class=HTMLResponse)
 async def new_page(request: Request, slug: str, session: SessionDep,
-                   principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
-    org = await _org(session, principal, slug, Role.coordinator)
+                   principal: StaffUser) -> Response:
+    org = await org_for(session, principal, slug, Role.coordinator)
     form = _form("", "", "person", "", "1", "", "de", "", "", "", "", "")
     return await _form_page(request, session, principal, org, form)
 
 
 @router.post("/app/orgs/{slug}/stakeholders/new", response_class=HTMLResponse)
 async def create_page(
-    request: Request, slug: str, session: SessionDep, principal: OptionalUser,
+    request: Request, slug: str, session: SessionDep, principal: StaffUser,
     name: FormField = "", email: FormField = "", kind: FormField = "person",
     group: FormField = "", reach_tier: FormField = "1", tags: FormField = "",
     language: FormField = "de", legal_basis: FormField = "", consent_at: FormField = "",
     consent_method: FormField = "", accessibility_needs: FormField = "", notes: FormField = "",
 ) -> Response:
-    if principal is None:
-        return login_redirect(request)
-    org = await _org(session, principal, slug, Role.coordinator)
+    org = await org_for(session, principal, slug, Role.coordinator)
     form = _form(name, email, kind, group, reach_tier, tags, language, legal_basis, consent_at,
                  consent_method, accessibility_needs, notes)
     try:
@@ -314,7 +291,7 @@ async def create_page(
             actor=principal.email)
     except DomainError as exc:
         await session.rollback()
-        org = await _org(session, principal, slug, Role.coordinator)  # expired by the rollback
+        org = await org_for(session, principal, slug, Role.coordinator)  # expired by the rollback
         return await _form_page(request, session, principal, org, form, errors=_errors(exc),
                                 status_code=exc.status_code)
     return RedirectResponse(f"/app/orgs/{slug}/stakeholders/{row.id}?ok=created",
@@ -323,10 +300,8 @@ async def create_page(
 
 @router.get("/app/orgs/{slug}/stakeholders/{stakeholder_id}", response_class=HTMLResponse)
 async def edit_page(request: Request, slug: str, stakeholder_id: uuid.UUID,
-                    session: SessionDep, principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
-    org = await _org(session, principal, slug, Role.coordinator)
+                    session: SessionDep, principal: StaffUser) -> Response:
+    org = await org_for(session, principal, slug, Role.coordinator)
     row = await service.get_stakeholder(session, org.id, stakeholder_id)
     if row.erased_at is not None:
         return RedirectResponse(f"/app/orgs/{slug}/stakeholders?ok=erased", status_code=303)
@@ -337,15 +312,13 @@ async def edit_page(request: Request, slug: str, stakeholder_id: uuid.UUID,
 @router.post("/app/orgs/{slug}/stakeholders/{stakeholder_id}", response_class=HTMLResponse)
 async def update_page(
     request: Request, slug: str, stakeholder_id: uuid.UUID, session: SessionDep,
-    principal: OptionalUser,
+    principal: StaffUser,
     name: FormField = "", email: FormField = "", kind: FormField = "person",
     group: FormField = "", reach_tier: FormField = "1", tags: FormField = "",
     language: FormField = "de", legal_basis: FormField = "", consent_at: FormField = "",
     consent_method: FormField = "", accessibility_needs: FormField = "", notes: FormField = "",
 ) -> Response:
-    if principal is None:
-        return login_redirect(request)
-    org = await _org(session, principal, slug, Role.coordinator)
+    org = await org_for(session, principal, slug, Role.coordinator)
     form = _form(name, email, kind, group, reach_tier, tags, language, legal_basis, consent_at,
                  consent_method, accessibility_needs, notes)
     try:
@@ -354,7 +327,7 @@ async def update_page(
             actor=principal.email)
     except DomainError as exc:
         await session.rollback()
-        org = await _org(session, principal, slug, Role.coordinator)  # expired by the rollback
+        org = await org_for(session, principal, slug, Role.coordinator)  # expired by the rollback
         if exc.status_code == 404:
             raise
         row = await service.get_stakeholder(session, org.id, stakeholder_id)
@@ -369,10 +342,8 @@ async def update_page(
 
 @router.get("/app/orgs/{slug}/stakeholders/{stakeholder_id}/dsgvo.json")
 async def dsgvo_export(request: Request, slug: str, stakeholder_id: uuid.UUID,
-                       session: SessionDep, principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
-    org = await _org(session, principal, slug, Role.coordinator)
+                       session: SessionDep, principal: StaffUser) -> Response:
+    org = await org_for(session, principal, slug, Role.coordinator)
     out = await service.export_stakeholder(session, org.id, stakeholder_id,
                                            actor=principal.email)
     body = json.dumps(out.model_dump(mode="json"), ensure_ascii=False, indent=2)
@@ -396,21 +367,17 @@ async def _erase_page(request: Request, session: SessionDep, principal: Principa
 @router.get("/app/orgs/{slug}/stakeholders/{stakeholder_id}/erase",
             response_class=HTMLResponse)
 async def erase_confirm(request: Request, slug: str, stakeholder_id: uuid.UUID,
-                        session: SessionDep, principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
-    org = await _org(session, principal, slug, Role.coordinator)
+                        session: SessionDep, principal: StaffUser) -> Response:
+    org = await org_for(session, principal, slug, Role.coordinator)
     return await _erase_page(request, session, principal, org, stakeholder_id)
 
 
 @router.post("/app/orgs/{slug}/stakeholders/{stakeholder_id}/erase",
              response_class=HTMLResponse)
 async def erase_submit(request: Request, slug: str, stakeholder_id: uuid.UUID,
-                       session: SessionDep, principal: OptionalUser,
+                       session: SessionDep, principal: StaffUser,
                        confirm: FormField = "") -> Response:
-    if principal is None:
-        return login_redirect(request)
-    org = await _org(session, principal, slug, Role.coordinator)
+    org = await org_for(session, principal, slug, Role.coordinator)
     if confirm != "ja":
         return await _erase_page(request, session, principal, org, stakeholder_id, errors=[{
             "message": "Bitte bestätigen Sie, dass die Daten endgültig gelöscht werden sollen.",

@@ -13,15 +13,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from api.deps import OptionalUser, SessionDep, SettingsDep
-from api.errors import error_headers
-from api.pages.login import login_redirect
+from api.deps import SessionDep, SettingsDep
+from api.pages.staff_context import StaffUser, shown_as_page, time_zone_of
 from api.pages.surveys import EDITORS, parse_local
 from api.routes.multiplier import pdf_download
 from api.templating import templates
 from infra.config import Settings
 from services.errors import DomainError
-from services.identity.repository import IdentityRepository
 from services.identity.service import Principal
 from services.models.organisation import Role
 from services.models.survey import Survey
@@ -47,17 +45,11 @@ def _base(survey_id: uuid.UUID) -> str:
     return f"/app/surveys/{survey_id}/multiplikatoren"
 
 
-def _error_page(request: Request, principal: Principal, exc: DomainError) -> Response:
-    return templates.TemplateResponse(request, "surveys/error.html", {
-        "principal": principal, "status": exc.status_code, "message": exc.message,
-    }, status_code=exc.status_code, headers=error_headers(exc))
-
 
 async def _page(request: Request, session: SessionDep, principal: Principal, survey: Survey,
                 settings: Settings, *, errors: dict[str, str] | None = None,
                 form: dict[str, str] | None = None, status_code: int = 200) -> Response:
-    org = await IdentityRepository.from_session(session).org_by_id(survey.organisation_id)
-    tz = ZoneInfo(org.time_zone if org else "Europe/Berlin")
+    tz = await time_zone_of(session, survey.organisation_id)
     key = settings.resolved_secret_key()
     links = [multiplier.link_out(link, survey, secret_key=key, public_url=settings.public_url)
              for link in await multiplier.links_of(session, survey)]
@@ -77,13 +69,9 @@ async def _page(request: Request, session: SessionDep, principal: Principal, sur
 
 @router.get("/app/surveys/{survey_id}/multiplikatoren", response_class=HTMLResponse)
 async def links_page(survey_id: uuid.UUID, request: Request, session: SessionDep,
-                     principal: OptionalUser, settings: SettingsDep) -> Response:
-    if principal is None:
-        return login_redirect(request)
-    try:
+                     principal: StaffUser, settings: SettingsDep) -> Response:
+    with shown_as_page(principal):
         survey = await survey_for(session, principal, survey_id)
-    except DomainError as exc:
-        return _error_page(request, principal, exc)
     return await _page(request, session, principal, survey, settings)
 
 
@@ -127,18 +115,13 @@ class _FormInvalid(Exception):
 
 @router.post("/app/surveys/{survey_id}/multiplikatoren", response_class=HTMLResponse)
 async def create_post(survey_id: uuid.UUID, request: Request, session: SessionDep,
-                      principal: OptionalUser, settings: SettingsDep) -> Response:
-    if principal is None:
-        return login_redirect(request)
-    try:
+                      principal: StaffUser, settings: SettingsDep) -> Response:
+    with shown_as_page(principal):
         survey = await survey_for(session, principal, survey_id, *EDITORS)
-    except DomainError as exc:
-        return _error_page(request, principal, exc)
     raw = await request.form()
     form = {k: str(raw.get(k) or "").strip()[:300] for k in FIELDS}
-    org = await IdentityRepository.from_session(session).org_by_id(survey.organisation_id)
     try:
-        body = _body(form, ZoneInfo(org.time_zone if org else "Europe/Berlin"))
+        body = _body(form, await time_zone_of(session, survey.organisation_id))
         await multiplier.create_link(session, survey, body,
                                      secret_key=settings.resolved_secret_key(),
                                      actor=principal.email)
@@ -159,44 +142,24 @@ async def create_post(survey_id: uuid.UUID, request: Request, session: SessionDe
 @router.post("/app/surveys/{survey_id}/multiplikatoren/{link_id}/schliessen",
              response_class=HTMLResponse)
 async def close_post(survey_id: uuid.UUID, link_id: uuid.UUID, request: Request,
-                     session: SessionDep, principal: OptionalUser,
+                     session: SessionDep, principal: StaffUser,
                      settings: SettingsDep) -> Response:
-    if principal is None:
-        return login_redirect(request)
-    try:
+    with shown_as_page(principal):
         survey = await survey_for(session, principal, survey_id, *EDITORS)
         await multiplier.close_link(session, survey, link_id, actor=principal.email)
-    except DomainError as exc:
-        return _error_page(request, principal, exc)
     return RedirectResponse(f"{_base(survey.id)}?ok=closed#links", status_code=303)
 
 
+# The poster (A4) and the flyer (A6): one handler, the address says which.
 @router.get("/app/surveys/{survey_id}/multiplikatoren/{link_id}/plakat.pdf")
-async def poster(survey_id: uuid.UUID, link_id: uuid.UUID, request: Request,
-                 session: SessionDep, principal: OptionalUser,
-                 settings: SettingsDep) -> Response:
-    return await _document(survey_id, link_id, request, session, principal, settings,
-                           flyer=False)
-
-
 @router.get("/app/surveys/{survey_id}/multiplikatoren/{link_id}/flyer.pdf")
-async def flyer(survey_id: uuid.UUID, link_id: uuid.UUID, request: Request,
-                session: SessionDep, principal: OptionalUser,
-                settings: SettingsDep) -> Response:
-    return await _document(survey_id, link_id, request, session, principal, settings,
-                           flyer=True)
-
-
-async def _document(survey_id: uuid.UUID, link_id: uuid.UUID, request: Request,
-                    session: SessionDep, principal: Principal | None, settings: Settings, *,
-                    flyer: bool) -> Response:
-    if principal is None:
-        return login_redirect(request)
-    try:
+async def document(survey_id: uuid.UUID, link_id: uuid.UUID, request: Request,
+                   session: SessionDep, principal: StaffUser,
+                   settings: SettingsDep) -> Response:
+    flyer = request.url.path.endswith("/flyer.pdf")
+    with shown_as_page(principal):
         survey = await survey_for(session, principal, survey_id)
         link = await multiplier.link_of(session, survey, link_id)
-    except DomainError as exc:
-        return _error_page(request, principal, exc)
     return pdf_download(await multiplier.poster(
         session, survey, link, secret_key=settings.resolved_secret_key(),
         public_url=settings.public_url, flyer=flyer), link.id, flyer=flyer)

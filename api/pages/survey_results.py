@@ -9,9 +9,9 @@ from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 from sqlalchemy import select
 
-from api.deps import OptionalUser, SessionDep
+from api.deps import SessionDep
 from api.pages import ORG_LINKS, NavLink
-from api.pages.login import login_redirect
+from api.pages.staff_context import StaffUser
 from api.routes.results import RADAR_TITLE, RESPONSE_ROLES, RESULT_ROLES
 from api.templating import templates
 from services.errors import NotFound
@@ -39,10 +39,8 @@ ORG_LINKS.append(_links)
 
 
 @router.get("/app/surveys", response_class=HTMLResponse)
-async def survey_list(request: Request, session: SessionDep, principal: OptionalUser,
+async def survey_list(request: Request, session: SessionDep, principal: StaffUser,
                       org: str | None = None) -> Response:
-    if principal is None:
-        return login_redirect(request)
     org_ids = [o.organisation_id for o in principal.orgs.values()
                if (org is None or o.slug == org) and (o.role in RESULT_ROLES
                                                       or o.role == Role.admin)]
@@ -55,9 +53,7 @@ async def survey_list(request: Request, session: SessionDep, principal: Optional
 
 @router.get("/app/surveys/{survey_id}/results", response_class=HTMLResponse)
 async def results_page(survey_id: uuid.UUID, request: Request, session: SessionDep,
-                       principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
+                       principal: StaffUser) -> Response:
     try:
         survey = await survey_for(session, principal, survey_id, *RESULT_ROLES)
     except NotFound:

@@ -18,7 +18,7 @@ import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
@@ -26,19 +26,24 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from api.deps import OptionalUser, SessionDep
-from api.errors import error_headers
-from api.pages.login import login_redirect
+from api.deps import SessionDep, SettingsDep
 from api.pages.participation import preview_page
+from api.pages.staff_context import StaffUser, shown_as_page, time_zone_of
+from api.routes.assisted import pdf_attachment
 from api.templating import templates
+from infra.config import Settings
+from services import i18n
+from services.campaigns.service import campaigns_of_process
 from services.errors import DomainError, NotFound
-from services.identity.repository import IdentityRepository
 from services.identity.service import Principal
+from services.models.campaign import Campaign
 from services.models.organisation import Role
 from services.models.process import Process
 from services.models.survey import Survey
 from services.processes.service import process_for
-from services.surveys import service
+from services.surveys import paper, paper_print, service
+from services.surveys.assisted import ENTRY_ROLES
+from services.surveys.poster import poster_languages
 from services.surveys.repository import SurveyView
 from services.surveys.schemas import (
     DEFAULT_LIKERT_LABELS,
@@ -362,16 +367,6 @@ def question_data(form: dict[str, str], taken: set[str]) -> tuple[dict[str, Any]
 # --- loading, with another organisation's survey a 404 ----------------------------------
 
 
-async def _tz(session: SessionDep, org_id: uuid.UUID) -> ZoneInfo:
-    org = await IdentityRepository.from_session(session).org_by_id(org_id)
-    return ZoneInfo(org.time_zone if org else "Europe/Berlin")
-
-
-def _error_page(request: Request, principal: Principal, exc: DomainError) -> Response:
-    return templates.TemplateResponse(request, "surveys/error.html", {
-        "principal": principal, "status": exc.status_code, "message": exc.message,
-    }, status_code=exc.status_code, headers=error_headers(exc))
-
 
 def _local(value: datetime | None, tz: ZoneInfo) -> str:
     return value.astimezone(tz).strftime("%d.%m.%Y, %H:%M Uhr") if value else ""
@@ -389,15 +384,18 @@ class Editor:
     process: Process
     tz: ZoneInfo
     phase_titles: dict[str, str]
+    campaigns: list[Campaign]  # this survey's invitations (for the personal paper forms)
 
 
 async def _editor(session: SessionDep, principal: Principal, survey_id: uuid.UUID,
                   *roles: Role) -> Editor:
     survey = await service.survey_for(session, principal, survey_id, *roles)
     process = await process_for(session, principal, survey.process_id)
+    campaigns = [c for c in await campaigns_of_process(session, process.id)
+                 if c.kind == "survey" and c.target_id == survey.id]
     return Editor(survey, await service.survey_out(session, survey), process,
-                  await _tz(session, survey.organisation_id),
-                  {p["key"]: p["title"] for p in _phases(process)})
+                  await time_zone_of(session, survey.organisation_id),
+                  {p["key"]: p["title"] for p in _phases(process)}, campaigns)
 
 
 def _summary(errors: dict[str, str], labels: dict[str, str]) -> list[dict[str, str]]:
@@ -411,18 +409,14 @@ def _summary(errors: dict[str, str], labels: dict[str, str]) -> list[dict[str, s
 
 @router.get("/app/processes/{process_id}/surveys", response_class=HTMLResponse)
 async def list_page(process_id: uuid.UUID, request: Request, session: SessionDep,
-                    principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
-    try:
+                    principal: StaffUser) -> Response:
+    with shown_as_page(principal):
         process = await process_for(session, principal, process_id)
-    except DomainError as exc:
-        return _error_page(request, principal, exc)
     surveys = await service.surveys_of_process(session, process.id)
     titles = [pick(s.title, "de") for s in surveys]
     return templates.TemplateResponse(request, "surveys/process_list.html", {
         "principal": principal, "process": process, "surveys": surveys, "pick": pick,
-        "tz": await _tz(session, process.organisation_id), "local": _local,
+        "tz": await time_zone_of(session, process.organisation_id), "local": _local,
         "status_labels": STATUS_LABELS, "same_name": {t for t in titles if titles.count(t) > 1},
         "phase_titles": {p["key"]: p["title"] for p in _phases(process)},
         "can_edit": principal.role_in(process.organisation_id) in (*EDITORS, Role.admin),
@@ -480,13 +474,9 @@ async def _new_page(request: Request, session: SessionDep, principal: Principal,
 
 @router.get("/app/processes/{process_id}/surveys/new", response_class=HTMLResponse)
 async def new_page(process_id: uuid.UUID, request: Request, session: SessionDep,
-                   principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
-    try:
+                   principal: StaffUser) -> Response:
+    with shown_as_page(principal):
         process = await process_for(session, principal, process_id, *EDITORS)
-    except DomainError as exc:
-        return _error_page(request, principal, exc)
     sources = await _sources(session, process)
     first = (sources["process"] or sources["templates"] or [{"value": "leer"}])[0]["value"]
     form = dict.fromkeys(CREATE_NAMES, "") | {"vorlage": first, "anonymitaet": "anonymous"}
@@ -553,16 +543,12 @@ def _create_errors(exc: DomainError) -> dict[str, str]:
 
 @router.post("/app/processes/{process_id}/surveys/new", response_class=HTMLResponse)
 async def create_page(process_id: uuid.UUID, request: Request, session: SessionDep,
-                      principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
-    try:
+                      principal: StaffUser) -> Response:
+    with shown_as_page(principal):
         process = await process_for(session, principal, process_id, *EDITORS)
-    except DomainError as exc:
-        return _error_page(request, principal, exc)
     form = _form_dict(await request.form(), CREATE_NAMES)
     try:
-        body = _create_body(form, await _tz(session, process.organisation_id))
+        body = _create_body(form, await time_zone_of(session, process.organisation_id))
         survey = await service.create_survey(session, process.id, body, actor=principal.email)
     except FormInvalid as exc:
         return await _new_page(request, session, principal, process, form, exc.errors, 422)
@@ -581,7 +567,7 @@ SETTINGS_NAMES = ["titel_de", "titel_en", "einleitung_de", "einleitung_en", "ano
 EDITOR_LABELS = {"titel_de": "Titel", "titel_en": "Titel (englisch)",
                  "einleitung_de": "Einleitung", "anonymitaet": "Anonymität",
                  "aenderbar": "Antworten änderbar", "bloecke": "Blöcke",
-                 "allgemein": "Umfrage"}
+                 "allgemein": "Umfrage", "papier": "Papierbögen"}
 
 
 def _settings_form(out: SurveyOut) -> dict[str, str]:
@@ -621,6 +607,12 @@ def _editor_page(request: Request, principal: Principal, ed: Editor, *,
         "kind_labels": KIND_LABELS, "anonymity_labels": ANONYMITY_LABELS,
         "status_labels": STATUS_LABELS, "local": _local, "version_note": _version_note(ed),
         "can_edit": principal.role_in(ed.survey.organisation_id) in (*EDITORS, Role.admin),
+        # The paper form in German and each language the survey's title is written in.
+        "paper_languages": [(lang, i18n.GERMAN_NAMES[lang])
+                            for lang in poster_languages(ed.out.title)],
+        "print_limit": paper_print.PRINT_LIMIT,
+        "can_print_personal": principal.role_in(ed.survey.organisation_id)
+        in (Role.coordinator, Role.admin),
     }, status_code=status_code)
 
 
@@ -631,26 +623,18 @@ def _saved(survey: Survey, new: Survey, ok: str, anchor: str = "") -> Response:
 
 @router.get("/app/surveys/{survey_id}/bearbeiten", response_class=HTMLResponse)
 async def editor_page(survey_id: uuid.UUID, request: Request, session: SessionDep,
-                      principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
-    try:
+                      principal: StaffUser) -> Response:
+    with shown_as_page(principal):
         ed = await _editor(session, principal, survey_id)
-    except DomainError as exc:
-        return _error_page(request, principal, exc)
     return _editor_page(request, principal, ed)
 
 
 @router.post("/app/surveys/{survey_id}/einstellungen", response_class=HTMLResponse)
 async def settings_post(survey_id: uuid.UUID, request: Request, session: SessionDep,
-                        principal: OptionalUser) -> Response:
+                        principal: StaffUser) -> Response:
     """Title, introduction, anonymity, editable answers and the blocks."""
-    if principal is None:
-        return login_redirect(request)
-    try:
+    with shown_as_page(principal):
         ed = await _editor(session, principal, survey_id, *EDITORS)
-    except DomainError as exc:
-        return _error_page(request, principal, exc)
     form = _form_dict(await request.form(), SETTINGS_NAMES)
     data = _definition(ed.out)
     blocks, errors = [], {}
@@ -693,27 +677,23 @@ def _position(ed: Editor, question_id: str) -> int:
 @router.post("/app/surveys/{survey_id}/fragen/{question_id}/verschieben",
              response_class=HTMLResponse)
 async def move_post(survey_id: uuid.UUID, question_id: str, request: Request,
-                    session: SessionDep, principal: OptionalUser) -> Response:
+                    session: SessionDep, principal: StaffUser) -> Response:
     return await _reorder(survey_id, question_id, request, session, principal, remove=False)
 
 
 @router.post("/app/surveys/{survey_id}/fragen/{question_id}/entfernen",
              response_class=HTMLResponse)
 async def remove_post(survey_id: uuid.UUID, question_id: str, request: Request,
-                      session: SessionDep, principal: OptionalUser) -> Response:
+                      session: SessionDep, principal: StaffUser) -> Response:
     return await _reorder(survey_id, question_id, request, session, principal, remove=True)
 
 
 async def _reorder(survey_id: uuid.UUID, question_id: str, request: Request,
-                   session: SessionDep, principal: Principal | None, *,
+                   session: SessionDep, principal: Principal, *,
                    remove: bool) -> Response:
-    if principal is None:
-        return login_redirect(request)
-    try:
+    with shown_as_page(principal):
         ed = await _editor(session, principal, survey_id, *EDITORS)
         i = _position(ed, question_id)
-    except DomainError as exc:
-        return _error_page(request, principal, exc)
     data = _definition(ed.out)
     questions = data["questions"]
     anchor = ""
@@ -767,13 +747,9 @@ def _question_page(request: Request, principal: Principal, ed: Editor,
 
 @router.get("/app/surveys/{survey_id}/neue-frage", response_class=HTMLResponse)
 async def new_question_page(survey_id: uuid.UUID, request: Request, session: SessionDep,
-                            principal: OptionalUser, typ: str = "single") -> Response:
-    if principal is None:
-        return login_redirect(request)
-    try:
+                            principal: StaffUser, typ: str = "single") -> Response:
+    with shown_as_page(principal):
         ed = await _editor(session, principal, survey_id, *EDITORS)
-    except DomainError as exc:
-        return _error_page(request, principal, exc)
     form = dict.fromkeys(QUESTION_NAMES, "") | {
         "typ": typ if typ in KIND_LABELS else "single", "max_laenge": "2000"}
     return _question_page(request, principal, ed, None, form, {})
@@ -781,39 +757,31 @@ async def new_question_page(survey_id: uuid.UUID, request: Request, session: Ses
 
 @router.get("/app/surveys/{survey_id}/fragen/{question_id}", response_class=HTMLResponse)
 async def question_page(survey_id: uuid.UUID, question_id: str, request: Request,
-                        session: SessionDep, principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
-    try:
+                        session: SessionDep, principal: StaffUser) -> Response:
+    with shown_as_page(principal):
         ed = await _editor(session, principal, survey_id, *EDITORS)
         i = _position(ed, question_id)
-    except DomainError as exc:
-        return _error_page(request, principal, exc)
     return _question_page(request, principal, ed, question_id,
                           question_form(ed.out.questions[i]), {})
 
 
 @router.post("/app/surveys/{survey_id}/neue-frage", response_class=HTMLResponse)
 async def add_question_post(survey_id: uuid.UUID, request: Request, session: SessionDep,
-                            principal: OptionalUser) -> Response:
+                            principal: StaffUser) -> Response:
     return await _question_post(survey_id, None, request, session, principal)
 
 
 @router.post("/app/surveys/{survey_id}/fragen/{question_id}", response_class=HTMLResponse)
 async def edit_question_post(survey_id: uuid.UUID, question_id: str, request: Request,
-                             session: SessionDep, principal: OptionalUser) -> Response:
+                             session: SessionDep, principal: StaffUser) -> Response:
     return await _question_post(survey_id, question_id, request, session, principal)
 
 
 async def _question_post(survey_id: uuid.UUID, question_id: str | None, request: Request,
-                         session: SessionDep, principal: Principal | None) -> Response:
-    if principal is None:
-        return login_redirect(request)
-    try:
+                         session: SessionDep, principal: Principal) -> Response:
+    with shown_as_page(principal):
         ed = await _editor(session, principal, survey_id, *EDITORS)
         index = len(ed.out.questions) if question_id is None else _position(ed, question_id)
-    except DomainError as exc:
-        return _error_page(request, principal, exc)
     raw = await request.form()
     form = _form_dict(raw, QUESTION_NAMES)
     if _text(raw, "aktion") == "typ":
@@ -857,13 +825,9 @@ async def _question_post(survey_id: uuid.UUID, question_id: str | None, request:
 
 @router.get("/app/surveys/{survey_id}/vorschau", response_class=HTMLResponse)
 async def preview(survey_id: uuid.UUID, request: Request, session: SessionDep,
-                  principal: OptionalUser, lang: str = "de") -> Response:
-    if principal is None:
-        return login_redirect(request)
-    try:
+                  principal: StaffUser, lang: str = "de") -> Response:
+    with shown_as_page(principal):
         survey = await service.survey_for(session, principal, survey_id)
-    except DomainError as exc:
-        return _error_page(request, principal, exc)
     view = SurveyView(id=survey.id, revision=survey.revision, title=survey.title,
                       introduction=survey.introduction, anonymity=survey.anonymity,
                       allow_edits=survey.allow_edits, opens_at=survey.opens_at,
@@ -876,14 +840,75 @@ async def preview(survey_id: uuid.UUID, request: Request, session: SessionDep,
                         back=f"/app/surveys/{survey.id}/bearbeiten", switch=switch)
 
 
-async def _open_close(survey_id: uuid.UUID, request: Request, session: SessionDep,
-                      principal: Principal | None, *, open_: bool) -> Response:
-    if principal is None:
-        return login_redirect(request)
+@router.get("/app/surveys/{survey_id}/papierbogen.pdf")
+async def paper_form(survey_id: uuid.UUID, request: Request, session: SessionDep,
+                     principal: StaffUser, sprache: str = "de") -> Response:
+    """The blank paper form in one language (staff of the survey's organisation). The
+    numbered and personal sheets will take their sheets from the allocations; the rendering
+    (`paper.survey_paper_forms`) already takes any list of them."""
+    with shown_as_page(principal):
+        survey = await service.survey_for(session, principal, survey_id)
+        lang = paper.paper_language(sprache)
+        data = await paper.survey_paper_forms(session, survey, language=lang)
+    return _attachment(data, f"papierbogen-{survey.id}-{lang}.pdf")
+
+
+def _attachment(data: bytes, filename: str) -> Response:
+    return Response(data, media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+async def _print(request: Request, session: SessionDep, principal: Principal,
+                 survey_id: uuid.UUID, settings: Settings, *,
+                 kind: Literal["numbered", "personal"]) -> Response:
+    """A print run from the survey page's forms (services/surveys/paper_print.py); a refused
+    one re-renders the page with the message at the paper forms."""
+    form = await request.form()
+    roles = ENTRY_ROLES if kind == "numbered" else (Role.coordinator,)
+    with shown_as_page(principal):
+        survey = await service.survey_for(session, principal, survey_id, *roles)
     try:
-        ed = await _editor(session, principal, survey_id, *EDITORS)
+        run = await paper_print.print_run(
+            session, survey, kind=kind, language=paper.paper_language(str(form.get("sprache"))),
+            count=_form_int(form, "anzahl"), campaign_id=_form_uuid(form, "kampagne"),
+            part=_form_int(form, "teil") or 1, secret_key=settings.resolved_secret_key(),
+            public_url=settings.public_url)
     except DomainError as exc:
-        return _error_page(request, principal, exc)
+        await session.rollback()
+        ed = await _editor(session, principal, survey_id)
+        return _editor_page(request, principal, ed, errors={"papier": exc.message},
+                            status_code=exc.status_code)
+    return pdf_attachment(run)
+
+
+def _form_int(form: FormData, name: str) -> int:
+    value = str(form.get(name) or "").strip()
+    return int(value) if value.isdigit() and len(value) < 7 else 0
+
+
+def _form_uuid(form: FormData, name: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(form.get(name) or ""))
+    except ValueError:
+        return None
+
+
+@router.post("/app/surveys/{survey_id}/papierbogen/nummeriert")
+async def numbered_paper_forms(survey_id: uuid.UUID, request: Request, session: SessionDep,
+                               principal: StaffUser, settings: SettingsDep) -> Response:
+    return await _print(request, session, principal, survey_id, settings, kind="numbered")
+
+
+@router.post("/app/surveys/{survey_id}/papierbogen/persoenlich")
+async def personal_paper_forms(survey_id: uuid.UUID, request: Request, session: SessionDep,
+                               principal: StaffUser, settings: SettingsDep) -> Response:
+    return await _print(request, session, principal, survey_id, settings, kind="personal")
+
+
+async def _open_close(survey_id: uuid.UUID, request: Request, session: SessionDep,
+                      principal: Principal, *, open_: bool) -> Response:
+    with shown_as_page(principal):
+        ed = await _editor(session, principal, survey_id, *EDITORS)
     try:
         if open_:
             await service.open_survey(session, ed.survey, actor=principal.email)
@@ -900,11 +925,11 @@ async def _open_close(survey_id: uuid.UUID, request: Request, session: SessionDe
 
 @router.post("/app/surveys/{survey_id}/oeffnen", response_class=HTMLResponse)
 async def open_post(survey_id: uuid.UUID, request: Request, session: SessionDep,
-                    principal: OptionalUser) -> Response:
+                    principal: StaffUser) -> Response:
     return await _open_close(survey_id, request, session, principal, open_=True)
 
 
 @router.post("/app/surveys/{survey_id}/beenden", response_class=HTMLResponse)
 async def close_post(survey_id: uuid.UUID, request: Request, session: SessionDep,
-                     principal: OptionalUser) -> Response:
+                     principal: StaffUser) -> Response:
     return await _open_close(survey_id, request, session, principal, open_=False)

@@ -12,12 +12,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.deps import OptionalUser, SessionDep
+from api.deps import SessionDep
 from api.pages import ORG_LINKS, NavLink
-from api.pages.login import login_redirect
+from api.pages.staff_context import StaffUser, org_for
 from api.templating import templates
 from services.errors import DomainError
-from services.identity.service import OrgRole, Principal, get_organisation
+from services.identity.service import OrgRole, Principal
 from services.models.organisation import Role
 from services.template_store import service
 from services.template_store.documents import MAX_BYTES
@@ -50,8 +50,8 @@ def _errors(exc: DomainError) -> list[dict[str, str]]:
 async def _page(request: Request, session: SessionDep, principal: Principal, slug: str, *,
                 errors: list[dict[str, str]] | None = None, form: dict[str, Any] | None = None,
                 status_code: int = 200) -> Response:
-    org = await get_organisation(session, slug)
-    entry = principal.require(org.id)
+    org = await org_for(session, principal, slug)
+    entry = principal.orgs[org.id]
     visible = {kind: await service.visible_templates(session, [org.id], kind)
                for kind in service.KINDS}
     return templates.TemplateResponse(request, "templates/list.html", {
@@ -66,24 +66,19 @@ async def _page(request: Request, session: SessionDep, principal: Principal, slu
 
 @router.get("/app/orgs/{slug}/templates", response_class=HTMLResponse)
 async def templates_page(slug: str, request: Request, session: SessionDep,
-                         principal: OptionalUser) -> Response:
-    if principal is None:
-        return login_redirect(request)
+                         principal: StaffUser) -> Response:
     return await _page(request, session, principal, slug)
 
 
 @router.post("/app/orgs/{slug}/templates", response_class=HTMLResponse)
 async def upload_page(
-    slug: str, request: Request, session: SessionDep, principal: OptionalUser,
+    slug: str, request: Request, session: SessionDep, principal: StaffUser,
     kind: Annotated[str, Form()] = "process", text: Annotated[str, Form()] = "",
     file: UploadFile | None = None,
 ) -> Response:
-    if principal is None:
-        return login_redirect(request)
     form = {"kind": kind, "text": text}
     try:
-        org = await get_organisation(session, slug)
-        principal.require(org.id, Role.admin)
+        org = await org_for(session, principal, slug, Role.admin)
         # One byte more than allowed is enough for the service to refuse it as too large.
         content: bytes | str = await file.read(MAX_BYTES + 1) if file and file.filename else text
         result = await service.upload_template(session, org.id, kind, content,

@@ -15,11 +15,13 @@ from api.pages import processes as process_pages
 from api.pages import resolutions as resolution_pages
 from api.pages import staff as staff_pages
 from api.pages import stakeholders as stakeholder_pages
+from api.pages import survey_entry as survey_entry_pages
 from api.pages import survey_multipliers as survey_multiplier_pages
 from api.pages import survey_results as survey_result_pages
 from api.pages import surveys as survey_pages
 from api.pages import templates as template_pages
 from api.routes import approvals as approval_routes
+from api.routes import assisted as assisted_routes
 from api.routes import auth, events, health, orgs
 from api.routes import campaigns as campaign_routes
 from api.routes import meetings as meeting_routes
@@ -51,9 +53,12 @@ ROUTERS: list[APIRouter] = [
     devmail.router,
     stakeholder_routes.router, stakeholder_routes.groups_router, stakeholder_pages.router,
     campaign_routes.router, campaign_routes.participation, campaign_pages.router,
-    survey_routes.router, multiplier_routes.router, participation_routes.router,
+    survey_routes.router, multiplier_routes.router, assisted_routes.router,
+    assisted_routes.paper_router,
+    participation_routes.router,
     result_routes.router, participation_pages.router, multiplier_pages.router,
     survey_result_pages.router, survey_pages.router, survey_multiplier_pages.router,
+    survey_entry_pages.router,
     template_routes.router, template_pages.router,
     process_routes.router, approval_routes.router, process_pages.router,
     webhook_routes.router, meeting_routes.router, meeting_participant_pages.router,

@@ -28,6 +28,8 @@ EVENT_TYPES: frozenset[str] = frozenset({
     "approval.requested", "approval.vote", "approval.approved", "approval.rejected",
     "survey.created", "survey.questions_changed", "survey.versioned", "survey.opened",
     "survey.closed", "survey.multiplier_link_created", "survey.multiplier_link_closed",
+    # The daily sweep of expired drafts (services/surveys/retention.py): a count, no org.
+    "survey.drafts_expired",
     # An organisation's own process or survey template (services/template_store).
     "template.uploaded",
     # `campaign.<step>` (services/campaigns/service.py).

@@ -61,7 +61,8 @@ def _role(value: str) -> Role:
         return Role(value)
     except ValueError:
         raise ValidationFailed("Unbekannte Rolle.", details=[
-            {"field": "role", "message": "admin, coordinator, steering oder clerk"}]) from None
+            {"field": "role",
+             "message": "admin, coordinator, steering, clerk oder interviewer"}]) from None
 
 
 async def invite(session: AsyncSession, org_id: uuid.UUID, email: str, role: str, *,

@@ -96,6 +96,9 @@ class Invitation(Base):
     reminders_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The short code printed on a personal paper form (services/surveys/assisted.py
+    # paper_code_for), allocated on demand; staff type it to key the form in.
+    paper_code: Mapped[str | None] = mapped_column(String(8), unique=True)
     error: Mapped[str | None] = mapped_column(Text)
 
 

@@ -17,6 +17,8 @@ class Role(enum.StrEnum):
     coordinator = "coordinator"
     steering = "steering"
     clerk = "clerk"
+    # Enters interview answers and paper forms of the organisation's surveys, nothing else.
+    interviewer = "interviewer"
 
 
 class Organisation(Base):

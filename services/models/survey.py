@@ -41,7 +41,8 @@ from services.models.base import Base, created_at, uuid_pk
 
 ANONYMITY = ("anonymous", "identified")
 QUESTION_KINDS = ("single", "multiple", "likert", "text", "number", "ranking")
-CHANNELS = ("invitation", "multiplier", "assisted")
+# interview, paper: entered by staff on someone's behalf (services/surveys/assisted.py).
+CHANNELS = ("invitation", "multiplier", "interview", "paper")
 
 
 def random_pk() -> Mapped[uuid.UUID]:
@@ -116,7 +117,8 @@ class SurveyResponse(Base):
 
     __tablename__ = "survey_responses"
     __table_args__ = (
-        CheckConstraint("channel IN ('invitation', 'multiplier', 'assisted')", name="channel"),
+        CheckConstraint("channel IN ('invitation', 'multiplier', 'interview', 'paper')",
+                        name="channel"),
     )
 
     id: Mapped[uuid.UUID] = random_pk()
@@ -180,13 +182,22 @@ class SurveyDraft(Base):
     """
 
     __tablename__ = "survey_drafts"
+    __table_args__ = (Index("ix_survey_drafts_link_id", "link_id",
+                            postgresql_where=text("link_id IS NOT NULL")),)
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     survey_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("surveys.id", ondelete="CASCADE"), index=True
     )
+    # A draft saved through a multiplier link: the link (its key is a browser's random value,
+    # which says nothing of the link), so the draft goes when the link closes (services/
+    # surveys/retention.py). NULL for an invitation's draft. Partial index: the sweep looks
+    # drafts up from the closed links.
+    link_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("multiplier_links.id", ondelete="CASCADE"))
     answers: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
-    saved_on: Mapped[date] = mapped_column(Date, server_default=func.current_date())
+    # Indexed for the sweep's "not saved for N days".
+    saved_on: Mapped[date] = mapped_column(Date, server_default=func.current_date(), index=True)
 
 
 class MultiplierLink(Base):
@@ -231,3 +242,44 @@ class MultiplierLink(Base):
     results_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_by: Mapped[str | None] = mapped_column(String(320))
     created_at: Mapped[datetime] = created_at()
+
+
+class SurveyEntryCount(Base):
+    """How many answers a staff member entered per survey and channel (interview, paper).
+    For an anonymous survey this count is the only thing that ties an answer to the person
+    who keyed it in (the response row has no staff column)."""
+
+    __tablename__ = "survey_entry_counts"
+    __table_args__ = (CheckConstraint("channel IN ('interview', 'paper')", name="channel"),)
+
+    survey_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("surveys.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    entries: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+
+
+class SurveyResponseEntry(Base):
+    """Identified surveys only: which staff member entered a response (like
+    `survey_response_links`, a table of its own so the anonymous tables stay free of it)."""
+
+    __tablename__ = "survey_response_entries"
+
+    response_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("survey_responses.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class SurveyFormNumber(Base):
+    """An issued anonymous paper form's number (1, 2, ... per survey). `entered_at` is set
+    once, when staff key the form in: a number is entered at most once."""
+
+    __tablename__ = "survey_form_numbers"
+    __table_args__ = (CheckConstraint("number > 0", name="number"),)
+
+    survey_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("surveys.id", ondelete="CASCADE"), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issued_at: Mapped[datetime] = created_at()
+    entered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

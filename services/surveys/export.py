@@ -1,7 +1,8 @@
 """Results and individual responses as CSV (German Excel) and XLSX.
 
 Aggregates: the tables of `compute_results` ("ergebnisse" per question and value, "handlungs-
-felder" for a survey with scored blocks, "erreichbarkeit" the reach matrix with its totals),
+felder" for a survey with scored blocks, "erreichbarkeit" the reach matrix with its totals,
+"kanaele" the answers per channel when some came in other than by personal invitation),
 every count as `as_dict()` shows it, so what services/surveys/suppression.py hides every
 export hides too. One CSV per table (`to_csv`), all of them in a ZIP (`to_zip`), or one XLSX
 with a sheet per table (`to_xlsx`).
@@ -27,7 +28,13 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-from services.surveys.results import IndividualResponses, Rate, SurveyResults
+from services.surveys.results import (
+    CHANNEL_LABELS,
+    UNINVITED,
+    IndividualResponses,
+    Rate,
+    SurveyResults,
+)
 from services.surveys.schemas import DONT_KNOW, DONT_KNOW_LABELS
 from services.surveys.suppression import MIN_GROUP, shown_count
 
@@ -64,6 +71,9 @@ BLOCK_COLUMNS = [Column("nr", "int"), Column("handlungsfeld_id"), Column("handlu
 REACH_COLUMNS = [Column("gruppe"), Column("stufe"), Column("eingeladen", "int"),
                  Column("geantwortet", "int"), Column("quote", "share"),
                  Column("unterdrueckt")]
+CHANNEL_COLUMNS = [Column("kanal"), Column("gruppe"), Column("stufe"),
+                   Column("antworten", "int"), Column("unterdrueckt")]
+NO_VALUE = "ohne Angabe"  # an interview or paper answer entered without group or tier
 # Kept for callers that name the headers (the first table's column names).
 HEADER = [c.name for c in QUESTION_COLUMNS]
 REACH_HEADER = [c.name for c in REACH_COLUMNS]
@@ -124,12 +134,44 @@ def reach_rows(results: SurveyResults) -> list[list[Any]]:
     return out
 
 
+def _has_other_channels(results: SurveyResults) -> bool:
+    """Answers came in through more than personal invitations (a link, interview, paper)."""
+    return any(c["channel"] != "invitation" and (c["responses"] or c["suppressed"])
+               for c in results.by_channel.get("channels", []))
+
+
+def channel_rows(results: SurveyResults) -> list[list[Any]]:
+    """Responses per channel ("gesamt"), then per channel without invitations its group x
+    tier table with the totals: the counts and the hiding of `channel_breakdown`, as the API
+    and the page show them."""
+    ch = results.by_channel
+    flag = {True: "ja", False: "nein"}
+    out: list[list[Any]] = []
+    for c in ch.get("channels", []):
+        out.append([CHANNEL_LABELS.get(c["channel"], c["channel"]), TOTAL_LABEL, TOTAL_LABEL,
+                    c["responses"], flag[c["suppressed"]]])
+    for channel in UNINVITED:
+        table = ch.get(channel) or {}
+        if not table.get("groups"):
+            continue
+        label = CHANNEL_LABELS[channel]
+        out += [[label, x["group"] or NO_VALUE, x["tier"] or NO_VALUE, x["responses"],
+                 flag[x["suppressed"]]] for x in table["cells"]]
+        out += [[label, x["group"] or NO_VALUE, TOTAL_LABEL, x["responses"],
+                 flag[x["suppressed"]]] for x in table["by_group"]]
+        out += [[label, TOTAL_LABEL, x["tier"] or NO_VALUE, x["responses"],
+                 flag[x["suppressed"]]] for x in table["by_tier"]]
+    return out
+
+
 def result_tables(results: SurveyResults) -> list[Table]:
     tables = [Table("ergebnisse", "Ergebnisse", QUESTION_COLUMNS, question_rows(results))]
     if results.blocks:
         tables.append(Table("handlungsfelder", "Handlungsfelder", BLOCK_COLUMNS,
                             block_rows(results)))
     tables.append(Table("erreichbarkeit", "Erreichbarkeit", REACH_COLUMNS, reach_rows(results)))
+    if _has_other_channels(results):
+        tables.append(Table("kanaele", "Kanäle", CHANNEL_COLUMNS, channel_rows(results)))
     return tables
 
 

@@ -291,7 +291,7 @@ def _earliest(*values: datetime | None) -> datetime | None:
 async def keep_link_draft(session: AsyncSession, lp: LinkParticipation, answers: dict[str, Any],
                           *, complete: bool) -> list[dict]:
     return await service.keep_draft(session, lp.p, answers, complete=complete,
-                                    now=datetime.now(UTC))
+                                    now=datetime.now(UTC), link_id=lp.link.id)
 
 
 async def submit_link(session: AsyncSession, lp: LinkParticipation,

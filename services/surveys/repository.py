@@ -43,6 +43,30 @@ _INSERT_RESPONSE = text(
     f"INSERT INTO survey_answers {_ANSWER_COLUMNS} {_ANSWERS_SELECT}"
 )
 
+# The draft retention sweep (services/surveys/retention.py's `draft_expired` in SQL): one
+# index-backed branch per reason (closed survey: survey_id; idle: saved_on; closed link: the
+# partial link_id index), at most :n keys in all. The DELETE checks the rule again on the row
+# it locks: a participant who saved an idle draft a moment ago (the UPDATE committed while
+# the sweep waited for the row) keeps it, as PostgreSQL re-evaluates the WHERE, correlated
+# subqueries included, on the new row version (READ COMMITTED).
+_EXPIRED_WHERE = (
+    "(d.saved_on <= :cutoff "
+    "OR EXISTS (SELECT FROM surveys s WHERE s.id = d.survey_id AND s.closes_at <= :now) "
+    "OR EXISTS (SELECT FROM multiplier_links l WHERE l.id = d.link_id "
+    "AND (l.closed_at IS NOT NULL OR l.closes_at <= :now)))"
+)
+_EXPIRE = text(
+    "WITH doomed AS (SELECT token_hash FROM ("
+    "(SELECT d.token_hash FROM surveys s JOIN survey_drafts d ON d.survey_id = s.id "
+    "WHERE s.closes_at <= :now LIMIT :n) "
+    "UNION (SELECT token_hash FROM survey_drafts WHERE saved_on <= :cutoff LIMIT :n) "
+    "UNION (SELECT d.token_hash FROM multiplier_links l JOIN survey_drafts d "
+    "ON d.link_id = l.id WHERE l.closed_at IS NOT NULL OR l.closes_at <= :now LIMIT :n)"
+    ") AS u LIMIT :n), "
+    "gone AS (DELETE FROM survey_drafts d WHERE d.token_hash IN (SELECT token_hash FROM doomed) "
+    f"AND {_EXPIRED_WHERE} RETURNING 1) "
+    "SELECT count(*) FROM gone"
+)
 
 # --- the participant's hot path: raw asyncpg on the session's connection -----------------------
 # A submission is two statements, each one round trip through asyncpg's prepared-statement
@@ -325,16 +349,26 @@ class SurveyRepository(Repository):
         return await self.session.get(SurveyDraft, token_hash)
 
     async def save_draft(
-        self, token_hash: str, survey_id: uuid.UUID, answers: dict[str, Any]
+        self, token_hash: str, survey_id: uuid.UUID, answers: dict[str, Any],
+        link_id: uuid.UUID | None = None,
     ) -> None:
         stmt = pg_insert(SurveyDraft).values(
-            token_hash=token_hash, survey_id=survey_id, answers=answers
+            token_hash=token_hash, survey_id=survey_id, answers=answers, link_id=link_id
         )
         stmt = stmt.on_conflict_do_update(
             index_elements=[SurveyDraft.token_hash],
-            set_={"answers": stmt.excluded.answers, "saved_on": func.current_date()},
+            set_={"answers": stmt.excluded.answers, "saved_on": func.current_date(),
+                  "link_id": stmt.excluded.link_id},
         )
         await self.session.execute(stmt)
+
+    async def delete_expired_drafts(self, *, now: datetime, idle_cutoff: date,
+                                    limit: int) -> int:
+        """At most `limit` drafts that services/surveys/retention.py's rule expires (`_EXPIRE`);
+        returns how many were deleted."""
+        result = await self.session.execute(
+            _EXPIRE, {"now": now, "cutoff": idle_cutoff, "n": limit})
+        return int(result.scalar_one())
 
     async def delete_draft(self, token_hash: str) -> None:
         await self.session.execute(delete(SurveyDraft).where(SurveyDraft.token_hash == token_hash))

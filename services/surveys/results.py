@@ -13,6 +13,7 @@ from __future__ import annotations
 import unicodedata
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -388,26 +389,35 @@ def reach_table(reach: list[tuple[str, int, int, int]]) -> ReachTable:
         groups=groups, tiers=tiers)
 
 
-CHANNEL_ORDER = ("invitation", "multiplier", "assisted")
+CHANNEL_ORDER = ("invitation", "multiplier", "interview", "paper")
+# The channels' names on pages and in exports (German: staff read them).
+CHANNEL_LABELS = {"invitation": "persönliche Einladung", "multiplier": "Multiplikatoren-Link",
+                  "interview": "Interview", "paper": "Papierbogen"}
+# Channels whose answers carry a group and tier without an invitation (a link's, or the one
+# staff chose): each gets its own group x tier table.
+UNINVITED = ("multiplier", "interview", "paper")
 
 
-def channel_breakdown(rows: list[tuple[str, str, int, int]]) -> dict[str, Any]:
-    """Responses per channel (personal invitation, multiplier link, ...) and the multiplier
-    answers by group and tier, from (channel, group, tier, responses) rows.
+def channel_breakdown(rows: Sequence[tuple[str, str | None, int | None, int]]) -> dict[str, Any]:
+    """Responses per channel (personal invitation, multiplier link, interview, paper form)
+    and, per channel without invitations, its answers by group and tier, from (channel,
+    group, tier, responses) rows.
 
     Per channel: a count of 1 to MIN_GROUP-1 is hidden, and so is a second channel's then
     (the number of responses is shown, so one hidden count next to the others would come back
-    by subtraction). The multiplier answers by group x tier are a table of their own, hidden
-    by `suppress_reach` like the reach matrix: its cells have no invited count, so each cell
-    is bounded only by the multiplier total. Known limit: the invitation channel's count is
-    also the reach table's "answered" total, so with both shown the multiplier total follows
-    from the number of responses; it is a count of anonymous answers of a whole channel."""
+    by subtraction). The group x tier table of each uninvited channel is hidden by
+    `suppress_reach` like the reach matrix: its cells have no invited count, so each cell is
+    bounded only by the channel's total. An answer entered without a group counts under the
+    group "" ("ohne Angabe"), without a tier under tier 0. Known limit: the invitation
+    channel's count is also the reach table's "answered" total, so with both shown the
+    other channels' total follows from the number of responses; it is a count of anonymous
+    answers of a whole channel."""
     per_channel: dict[str, int] = defaultdict(int)
-    cells: dict[tuple[str, int], int] = defaultdict(int)
+    cells: dict[str, dict[tuple[str, int], int]] = {c: defaultdict(int) for c in UNINVITED}
     for channel, group, tier, n in rows:
         per_channel[channel] += n
-        if channel == "multiplier":
-            cells[(group, tier)] += n
+        if channel in cells:
+            cells[channel][(group or "", tier or 0)] += n
     total = sum(per_channel.values())
     present = [c for c in CHANNEL_ORDER if per_channel.get(c)]
     hidden = {c for c in present if sensitive(per_channel[c])}
@@ -416,30 +426,36 @@ def channel_breakdown(rows: list[tuple[str, str, int, int]]) -> dict[str, Any]:
         hidden.add(min((c for c in present if c not in hidden), key=lambda c: per_channel[c]))
     if total < MIN_GROUP:
         hidden = set(present)
-    channels = [{"channel": c, "responses": None if c in hidden else per_channel.get(c, 0),
+    channels = [{"channel": c, "label": CHANNEL_LABELS[c],
+                 "responses": None if c in hidden else per_channel.get(c, 0),
                  "suppressed": c in hidden} for c in CHANNEL_ORDER]
-    m_total = per_channel.get("multiplier", 0)
+    out: dict[str, Any] = {"min_group": MIN_GROUP, "channels": channels}
+    for channel in UNINVITED:
+        out[channel] = _group_tier_table(cells[channel], per_channel.get(channel, 0),
+                                         channel in hidden)
+    return out
+
+
+def _group_tier_table(cells: dict[tuple[str, int], int], channel_total: int,
+                      channel_hidden: bool) -> dict[str, Any]:
     groups = sorted({g for g, _ in cells})
     tiers = sorted({t for _, t in cells} | {1, 2, 3})
     answered = {(g, t): cells.get((g, t), 0) for g in groups for t in tiers}
-    hide = suppress_reach(answered, dict.fromkeys(answered, m_total))
-    hide_all = "multiplier" in hidden or hide.total
+    hide = suppress_reach(answered, dict.fromkeys(answered, channel_total))
+    hide_all = channel_hidden or hide.total
 
     def shown(n: int, suppressed: bool) -> dict[str, Any]:
         return {"responses": None if suppressed or hide_all else n,
                 "suppressed": suppressed or hide_all}
 
     return {
-        "min_group": MIN_GROUP, "channels": channels,
-        "multiplier": {
-            "groups": groups, "tiers": tiers,
-            "by_group": [{"group": g, **shown(sum(answered[(g, t)] for t in tiers),
-                                              hide.group(g))} for g in groups],
-            "by_tier": [{"tier": t, **shown(sum(answered[(g, t)] for g in groups),
-                                            hide.tier(t))} for t in tiers],
-            "cells": [{"group": g, "tier": t, **shown(answered[(g, t)], hide.cell(g, t))}
-                      for (g, t) in sorted(answered)],
-        },
+        "groups": groups, "tiers": tiers,
+        "by_group": [{"group": g, **shown(sum(answered[(g, t)] for t in tiers),
+                                          hide.group(g))} for g in groups],
+        "by_tier": [{"tier": t, **shown(sum(answered[(g, t)] for g in groups),
+                                        hide.tier(t))} for t in tiers],
+        "cells": [{"group": g, "tier": t, **shown(answered[(g, t)], hide.cell(g, t))}
+                  for (g, t) in sorted(answered)],
     }
 
 

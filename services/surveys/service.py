@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -341,24 +341,37 @@ class Participation:
 
 async def open_token(
     session: AsyncSession, token: str, *, lock: bool = False, now: datetime | None = None,
-    repo: SurveyRepository | None = None,
+    repo: SurveyRepository | None = None, late: timedelta = timedelta(0),
 ) -> Participation:
     """Resolve a participant's token. Raises 404 unknown, 410 expired/declined/closed."""
+    if len(token) > 200:
+        raise NotFound("Dieser Link ist uns nicht bekannt.", code="token_unknown")
+    return await open_token_hash(session, hash_token(token), lock=lock, now=now, repo=repo,
+                                 late=late)
+
+
+async def open_token_hash(
+    session: AsyncSession, token_hash: str, *, lock: bool = False, now: datetime | None = None,
+    repo: SurveyRepository | None = None, late: timedelta = timedelta(0),
+) -> Participation:
+    """`open_token` from the token's hash (a paper form's short code names the invitation,
+    whose row keeps only the hash). `late`: how long after the link's expiry and the
+    survey's close it still opens (staff keying in a paper form that came back in time)."""
     now = now or datetime.now(UTC)
+    ended = now - late
     repo = repo or SurveyRepository.from_session(session)
-    token_hash = hash_token(token)
-    target = await repo.token_target(token_hash, lock=lock) if len(token) <= 200 else None
+    target = await repo.token_target(token_hash, lock=lock)
     if target is None or target.campaign_kind != "survey":
         raise NotFound("Dieser Link ist uns nicht bekannt.", code="token_unknown")
     inv = target.invitation
-    if inv.expires_at is not None and inv.expires_at <= now:
+    if inv.expires_at is not None and inv.expires_at <= ended:
         raise Gone("Dieser Link ist abgelaufen.", code="token_expired")
     if inv.status == "declined":
         raise Gone("Sie haben die Teilnahme abgelehnt.", code="invitation_declined")
     survey = target.survey
     if survey is None:
         raise NotFound("Dieser Link ist uns nicht bekannt.", code="token_unknown")
-    if survey.closes_at is not None and survey.closes_at <= now:
+    if survey.closes_at is not None and survey.closes_at <= ended:
         raise Gone("Die Umfrage ist beendet.", code="survey_closed")
     questions, blocks = await _questions_cached(repo, survey)
     language = i18n.supported(inv.language)
@@ -437,13 +450,15 @@ async def save_draft(session: AsyncSession, token: str, answers: dict[str, Any],
 
 
 async def keep_draft(session: AsyncSession, p: Participation, answers: dict[str, Any], *,
-                     complete: bool, now: datetime) -> list[dict]:
-    """`save_draft` for a participation already opened (a token's, a multiplier link's)."""
+                     complete: bool, now: datetime,
+                     link_id: uuid.UUID | None = None) -> list[dict]:
+    """`save_draft` for a participation already opened (a token's, a multiplier link's:
+    `link_id`, kept on the draft so it expires with the link, services/surveys/retention.py)."""
     require_answerable(p, now)
     normalised, _, errors = check_answers(p.questions, answers, lang=p.language,
                                           partial=not complete)
     await SurveyRepository.from_session(session).save_draft(p.token_hash, p.survey.id,
-                                                            normalised)
+                                                            normalised, link_id=link_id)
     return [e.as_dict() for e in errors]
 
 

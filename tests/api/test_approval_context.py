@@ -102,3 +102,39 @@ async def test_the_decision_with_its_context_and_the_rejection_mail(  # type: ig
     assert f"- {first.email}: Die Leitideen fehlen noch." in body
     assert f"- {second.email}: Bitte erst die Sitzung abwarten." in body
     assert third.email not in body
+
+
+async def test_approval_deadlines_in_each_organisations_zone(client, session, make_staff):  # type: ignore[no-untyped-def]
+    """The list of approvals to decide and an approval's page show the deadline as the
+    organisation's wall-clock time: 23:59 in Berlin is "23:59 Uhr", never 22:59 (UTC in
+    winter); an organisation in another zone gets its own 23:59."""
+    from datetime import datetime
+
+    from services.models.organisation import Organisation, Role
+    from services.models.process import Approval
+    from tests.support.surveys import make_process
+
+    rows = []
+    for zone in ("Europe/Berlin", "America/New_York"):
+        coordinator = await make_staff(role=Role.coordinator)
+        voter = await make_staff(role=Role.steering, org_slug=coordinator.org_slug)
+        org = await session.get_one(Organisation, coordinator.org_id)
+        org.time_zone = zone
+        process = await make_process(session, coordinator.org_id)
+        approval = Approval(
+            id=uuid.uuid4(), process_id=process.id, organisation_id=coordinator.org_id,
+            phase_key="kickoff", title="Freigabe Auftakt", rule="all",
+            voters=[str(voter.user_id)],
+            deadline=datetime(2027, 1, 15, 23, 59, tzinfo=ZoneInfo(zone)))
+        session.add(approval)
+        rows.append((voter, approval.id))
+    await session.commit()
+
+    for voter, approval_id in rows:
+        listing = await client.get("/app/approvals", headers=voter.headers)
+        assert listing.status_code == 200
+        row = listing.text.split(f'href="/app/approvals/{approval_id}"')[1].split("</tr>")[0]
+        assert "15.01.2027, 23:59 Uhr" in row, row
+        page = await client.get(f"/app/approvals/{approval_id}", headers=voter.headers)
+        assert page.status_code == 200
+        assert "15.01.2027, 23:59 Uhr" in page.text.split('id="frist"')[1].split("</dd>")[0]

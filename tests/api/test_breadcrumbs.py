@@ -122,3 +122,24 @@ async def test_results_trail_names_the_process(client, session, make_staff):  # 
     r = await client.get(f"/app/surveys/{survey.id}/results")
     assert r.status_code == 200
     assert (f"/app/processes/{process.id}", process.title, False) in crumbs(r.text)
+
+
+async def test_event_trails_name_the_process(client, session, make_staff):  # type: ignore[no-untyped-def]
+    """An event's page and its check-in page lead back to the process by its title, not by a
+    generic "Prozess" (as the events list, the campaign and survey pages do)."""
+    from services.meetings import service as meetings
+    from services.meetings.schemas import MeetingCreate
+
+    staff = await make_staff(role=Role.coordinator)
+    process = await session.get_one(Process, await _process(session, staff.org_id))
+    meeting = await meetings.create_meeting(session, process, MeetingCreate.model_validate({
+        "phase": "kickoff", "title": "Auftakt", "starts_at": "2027-05-04T18:00:00+02:00",
+        "ends_at": "2027-05-04T20:00:00+02:00", "capacity": 10}), actor=staff.email)
+    await session.commit()
+    client.cookies.set(SESSION_COOKIE, staff.token)
+    for url in (f"/app/events/{meeting.id}", f"/app/events/{meeting.id}/checkin"):
+        r = await client.get(url)
+        assert r.status_code == 200, (url, r.text)
+        trail = crumbs(r.text)
+        assert (f"/app/processes/{process.id}", process.title, False) in trail, trail
+        assert "Prozess" not in [label for _, label, _ in trail]

@@ -147,3 +147,41 @@ async def test_503_when_the_database_is_unreachable(settings):  # type: ignore[n
                 "database_unavailable", "unavailable")
     finally:
         await engine.dispose()
+
+
+async def test_403_for_a_cross_origin_post(app, make_staff):  # type: ignore[no-untyped-def]
+    # Refused by the origin check (api/csrf.py BrowserGuard) before any route runs: still the
+    # page for a browser, with the security headers every answer carries.
+    staff = await make_staff(role=Role.coordinator)
+    target = "/app/processes/00000000-0000-0000-0000-000000000000/advance"
+    evil = {"Origin": "https://evil.example", "Referer": "https://evil.example/form"}
+    async with _web(app, staff.token) as web:
+        r = await web.post(target, data={"expected_current": "x"}, headers={**BROWSER, **evil})
+        # Not the role's 403: the page says what happened and what to do.
+        assert_page(r, 403, "Anfrage von einer anderen Seite", "/app")
+        assert "Öffnen Sie die Seite direkt hier" in r.text and "Ihre Rolle" not in r.text
+        assert r.headers["x-frame-options"] == "DENY"
+        assert "evil.example" not in r.text
+        r = await web.post(target, data={"expected_current": "x"}, headers={**API, **evil})
+        assert_json(r, 403, "cross_origin_request")
+        assert r.headers["x-frame-options"] == "DENY"
+
+
+async def test_413_for_a_too_large_form(app, settings):  # type: ignore[no-untyped-def]
+    # Refused by the body-size limit (api/limits.py), declared or only seen while streaming.
+    big = {"email": "a" * (settings.max_body_bytes + 10), "password": "x"}
+
+    async def chunks():  # type: ignore[no-untyped-def]
+        for _ in range(settings.max_body_bytes // 65536 + 2):
+            yield b"a" * 65536
+
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    async with _web(app) as web:
+        assert_page(await web.post("/login", data=big, headers=BROWSER), 413, "Zu groß", "/")
+        assert_page(await web.post("/login", content=chunks(), headers={**BROWSER, **form}),
+                    413, "Zu groß", "/")
+        assert_json(await web.post("/login", data=big, headers=API), 413, "payload_too_large")
+        assert_json(await web.post("/login", content=chunks(), headers={**API, **form}), 413,
+                    "payload_too_large")
+        assert_json(await web.post("/api/v1/auth/token", json=big, headers=BROWSER), 413,
+                    "payload_too_large")

@@ -133,14 +133,40 @@ async def test_identified_surveys_get_no_links(session, make_staff, settings):
     assert exc.value.code == "survey_identified"
 
 
+def test_channel_breakdown_counts_interviews_and_paper_forms_in_their_own_tables():
+    # 7 interviews (tiers 3 and 1), 4 paper forms, 20 invitation answers: the 4 are hidden
+    # and with them the smallest other channel (the 7), so neither comes back by subtraction.
+    out = channel_breakdown([("invitation", "buerger", 1, 20), ("interview", "senioren", 3, 6),
+                             ("interview", "", 0, 1), ("paper", "jugend", 2, 4)])
+    by = {c["channel"]: c for c in out["channels"]}
+    assert [c["channel"] for c in out["channels"]] == ["invitation", "multiplier", "interview",
+                                                       "paper"]
+    assert (by["interview"]["label"], by["paper"]["label"]) == ("Interview", "Papierbogen")
+    assert by["paper"]["suppressed"] and by["interview"]["suppressed"]
+    assert by["invitation"]["responses"] == 20
+    assert all(c["suppressed"] for c in out["paper"]["cells"] + out["interview"]["cells"])
+    # Enough interviews: their table by tier shows the 3-tier's 6, hides the lone answer
+    # without a group or tier (and a complement).
+    out = channel_breakdown([("interview", "senioren", 3, 6), ("interview", "jugend", 3, 5),
+                             ("interview", "", 0, 1), ("paper", "jugend", 2, 9)])
+    by = {c["channel"]: c for c in out["channels"]}
+    assert (by["interview"]["responses"], by["paper"]["responses"]) == (12, 9)
+    cells = {(c["group"], c["tier"]): c for c in out["interview"]["cells"]}
+    assert cells[("", 0)]["suppressed"] and cells[("senioren", 3)]["responses"] == 6
+    assert out["paper"]["by_tier"][[t["tier"] for t in out["paper"]["by_tier"]].index(2)] \
+        == {"tier": 2, "responses": 9, "suppressed": False}
+
+
 def test_channel_breakdown_suppresses_small_channels_and_their_complement():
     # 12 invitation answers and 3 through links: the 3 are hidden, and so is the 12 (the
     # number of responses, 15, would give the 3 back).
     out = channel_breakdown([("invitation", "buerger", 1, 12), ("multiplier", "jugend", 2, 3)])
     by = {c["channel"]: c for c in out["channels"]}
-    assert by["multiplier"] == {"channel": "multiplier", "responses": None, "suppressed": True}
+    assert by["multiplier"] == {"channel": "multiplier", "label": "Multiplikatoren-Link",
+                                "responses": None, "suppressed": True}
     assert by["invitation"]["suppressed"] is True and by["invitation"]["responses"] is None
-    assert by["assisted"] == {"channel": "assisted", "responses": 0, "suppressed": False}
+    assert by["interview"] == {"channel": "interview", "label": "Interview", "responses": 0,
+                               "suppressed": False}
     assert all(c["suppressed"] for c in out["multiplier"]["cells"])
     # Enough on both: shown; the multiplier table hides its small cell and a complement.
     out = channel_breakdown([("invitation", "buerger", 1, 12), ("multiplier", "jugend", 2, 6),
@@ -157,7 +183,8 @@ def test_channel_breakdown_suppresses_small_channels_and_their_complement():
         cells[("jugend", 2)]["suppressed"]
     # Fewer than 5 responses in all: every count hidden.
     out = channel_breakdown([("invitation", "buerger", 1, 2), ("multiplier", "jugend", 2, 1)])
-    assert all(c["suppressed"] for c in out["channels"] if c["channel"] != "assisted")
+    assert all(c["suppressed"] for c in out["channels"]
+               if c["channel"] in ("invitation", "multiplier"))
 
 
 async def test_results_by_channel(session, make_staff, settings):
