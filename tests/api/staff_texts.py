@@ -29,7 +29,10 @@ PYTHON_TABLES: dict[str, tuple[str, ...]] = {
     "api.pages.survey_multipliers": ("FIELDS", "STATUS_LABELS", "FLASH"),
     "api.pages.meetings": ("STATUS", "FLASH", "DIMENSIONS"),
     "api.pages.resolutions": ("STATUS", "APPROVAL", "OUTCOMES", "FLASH", "ROLE_LABELS"),
+    "api.pages.survey_entry": ("FIELDS",),
     "services.legal.service": ("FIELDS",),
+    "services.surveys.assisted": ("CHANNEL_LABELS",),
+    "services.surveys.results": ("CHANNEL_LABELS",),
 }
 # Values and markup a catalog entry must keep (the same on both sides).
 PLACEHOLDERS = re.compile(r"%\(\w+\)s|%%|<[^>]+>")

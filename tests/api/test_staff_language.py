@@ -118,6 +118,10 @@ async def _pages(client, session, make_staff):  # type: ignore[no-untyped-def]
         "/app/surveys": (admin, "Your organisations' surveys"),
         "/app/passwort": (staff, "Current password"),
         "/app/clerk": (clerk, "Newly received"),
+        # Assisted entry: the form (its questions are the survey's, as participants see them)
+        # and the organisation's list of open surveys.
+        f"/app/surveys/{survey.id}/erfassen": (staff, "Save answer"),
+        f"/app/orgs/{staff.org_slug}/erfassen": (staff, "Enter interviews and paper forms"),
     }
     return pages, {process.title, "Erika Muster"}
 
