@@ -16,7 +16,7 @@ from api.templating import TEMPLATES_DIR, templates
 
 # Module-level dicts of api/pages (and api/errors) whose values a staff page shows as text.
 PYTHON_TABLES: dict[str, tuple[str, ...]] = {
-    "api.errors": ("PAGE_TEXTS",),
+    "api.errors": ("PAGE_TEXTS", "CODE_TEXTS"),
     "api.pages.login": ("ROLE_LABELS",),
     "api.pages.processes": ("STATUS_LABELS", "KIND_LABELS", "TRANSITION_LABELS",
                             "APPROVAL_LABELS", "RULE_LABELS", "FLASH"),

@@ -187,6 +187,11 @@ async def test_error_page_chrome_in_english(client) -> None:  # type: ignore[no-
     r = await client.get("/app/does-not-exist", headers={"Accept": "text/html"})
     assert r.status_code == 404 and '<html lang="en"' in r.text
     assert "Page not found" in r.text and "Seite nicht gefunden" not in r.text
+    # A refusal with a text of its own (api/errors.py CODE_TEXTS): the cross-origin check's.
+    r = await client.post("/login", data={"email": "x", "password": "x"},
+                          headers={"Accept": "text/html", "Origin": "https://evil.example"})
+    assert r.status_code == 403 and "Request from another site" in r.text
+    assert "Anfrage von einer anderen Seite" not in r.text
 
 
 def test_dates_follow_the_page_language() -> None:
