@@ -26,6 +26,7 @@ from babel.units import format_unit
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 
+from api.staff_language import page_lang
 from contracts.campaign import parse_offset
 
 DEFAULT_ZONE = "Europe/Berlin"
@@ -45,7 +46,8 @@ _UNITS = (("duration-day", 86400), ("duration-hour", 3600), ("duration-minute", 
 
 
 def lang_of(ctx: Context | None) -> str:
-    lang = ctx.get("lang") if ctx is not None else None
+    # A participant page's own `lang`, else the staff page's (api/staff_language.py).
+    lang = page_lang(ctx)
     return lang if lang in LOCALES else "de"
 
 

@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import staff_language
 from api.csrf import FIELD, csrf_token
 from api.presentation import register_filters
 from services import i18n
@@ -43,7 +44,10 @@ async def for_organisation(request: Request, session: AsyncSession,
     request.state.time_zone = await organisation_time_zone(session, organisation_id)
 
 
-templates = Jinja2Templates(directory=TEMPLATES_DIR, context_processors=[_csrf, _legal])
+templates = Jinja2Templates(directory=TEMPLATES_DIR,
+                            context_processors=[_csrf, _legal, staff_language.context])
 register_filters(templates.env)
+# `_()`, `ngettext` and `{% trans %}` on the staff pages (German source, English catalog).
+staff_language.install(templates.env)
 # A free text's language on the (German) results page is named in German.
 templates.env.globals["language_names"] = i18n.GERMAN_NAMES

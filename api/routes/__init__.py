@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
+from api import staff_language
 from api.pages import campaigns as campaign_pages
 from api.pages import devmail
 from api.pages import legal as legal_pages
@@ -47,7 +48,7 @@ ROUTERS: list[APIRouter] = [
     # Before the event routes: the feed's /api/v1/events and /stream come first (the
     # event paths take UUIDs only, so they cannot collide in either order).
     events.router,
-    login_pages.router,
+    login_pages.router, staff_language.router,
     staff_pages.router, legal_pages.router,
     devmail.router,
     stakeholder_routes.router, stakeholder_routes.groups_router, stakeholder_pages.router,

@@ -7,6 +7,9 @@
   if (!root || !window.EventSource) { return; }
   // The page's own status labels (api/pages/campaigns.py STATUS_LABELS).
   var labels = JSON.parse(root.getAttribute("data-labels") || "{}");
+  // Its language's decimal mark and closing note (the staff page may be English).
+  var decimal = root.getAttribute("data-decimal") || ",";
+  var ended = root.getAttribute("data-ended") || "Die Kampagne läuft nicht mehr.";
   var note = root.querySelector(".live-note");
   if (note) { note.hidden = false; }
   var source = new EventSource(root.getAttribute("data-progress-url"));
@@ -16,7 +19,7 @@
     root.querySelectorAll("[data-field]").forEach(function (el) {
       var key = el.getAttribute("data-field");
       if (Object.prototype.hasOwnProperty.call(data, key)) {
-        el.textContent = String(data[key]).replace(".", ",");
+        el.textContent = String(data[key]).replace(".", decimal);
       }
     });
     var bar = root.querySelector("progress");
@@ -24,7 +27,7 @@
   });
   source.addEventListener("done", function () {
     source.close();
-    if (note) { note.textContent = "Die Kampagne läuft nicht mehr."; }
+    if (note) { note.textContent = ended; }
   });
   source.addEventListener("session_ended", function () { source.close(); });
 })();

@@ -24,10 +24,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from api.app import create_app
+from api.staff_language import COOKIE as STAFF_LANGUAGE
 from composition.worker import build_workers
 from infra import mail as infra_mail
 from infra.mail import MailTransport
 from services import i18n
+from tests.api.staff_texts import german_left
 from tests.e2e.test_survey_editor_browser import QUESTIONS, WIDER_TEXT
 from tests.support.browser import ARGS, CHROMIUM
 from tests.support.browser import serious_violations as _serious
@@ -84,6 +86,10 @@ class Walk:
         self.base = base
         self.requests: list[str] = []
         self.checked: set[str] = set()
+        # Each staff page kind's address and the cookies of the browser that saw it, for the
+        # English round (`in_english`).
+        self.staff_pages: dict[str, tuple[str, list]] = {}  # type: ignore[type-arg]
+        self.german_left: dict[str, set[str]] = {}
 
     def record(self, context) -> None:  # type: ignore[no-untyped-def]
         context.on("request", lambda r: self.requests.append(r.url))
@@ -95,6 +101,11 @@ class Walk:
         if key in self.checked:
             return
         self.checked.add(key)
+        if "/t/" not in page.url:  # a participant page has its own languages
+            self.staff_pages[key] = (page.url, await page.context.cookies())
+        await self.layout(page)
+
+    async def layout(self, page) -> None:  # type: ignore[no-untyped-def]
         assert await _serious(page) == [], page.url
         width = await page.evaluate("document.documentElement.scrollWidth")
         # For the failure message: the text that sticks out (a long word, a heading).
@@ -111,6 +122,33 @@ class Walk:
         await page.click("button[type=submit]")
         await page.wait_for_url(f"{self.base}/app")
         await self.check(page, f"overview of the {who}")
+
+    async def in_english(self, browser) -> dict[str, int]:  # type: ignore[no-untyped-def]
+        """Every staff page kind again, with the English choice (the switch's cookie): the
+        page is English (lang="en", its note in English on the German preview) and passes the
+        same checks. A page the walk reached by a form's POST is opened by GET here, which
+        shows the form's page without the answer: their statuses come back for the assertion,
+        and any catalog text still German in `german_left`."""
+        statuses: dict[str, int] = {}
+        for key, (url, cookies) in self.staff_pages.items():
+            context = await browser.new_context(**SCREEN)
+            self.record(context)
+            await context.add_cookies([*cookies, {"name": STAFF_LANGUAGE, "value": "en",
+                                                  "url": self.base}])
+            page = await context.new_page()
+            response = await page.goto(url)
+            statuses[key] = response.status
+            await self.layout(page)
+            if "/vorschau" in url:  # the form in the preview's language, its frame English
+                assert await page.get_attribute("#vorschau", "lang") == "en", key
+            else:
+                assert await page.evaluate("document.documentElement.lang") == "en", key
+                # No text of the catalog left in German (tests/api/test_staff_language.py).
+                left = german_left(await page.content(), set())
+                if left:
+                    self.german_left[key] = left
+            await context.close()
+        return statuses
 
     def third_party(self) -> list[str]:
         own = urlsplit(self.base).netloc
@@ -381,9 +419,15 @@ async def test_coordinator_journey_in_the_browser(server, time_skipping_env, smt
             await _participants(walk, browser, links)
             await _results(walk, page, process_url, campaign_url)
             await _approval(walk, browser, page, org, process_url)
+            english = await walk.in_english(browser)
         finally:
             await browser.close()
     assert walk.requests, "no request recorded"
     assert walk.third_party() == []
     # Every kind of page on the way was checked (a renamed link would otherwise skip one).
     assert len(walk.checked) == 37, sorted(walk.checked)
+    # ... and each of its staff pages again in English (the participants' own languages are
+    # checked above). Only the answers to a form's POST come back otherwise, as their form.
+    assert len(english) == 31, sorted(english)
+    assert {k for k, s in english.items() if s != 200} == set(), english
+    assert walk.german_left == {}
