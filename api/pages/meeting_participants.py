@@ -396,7 +396,8 @@ async def multiplier_link_post(request: Request, session: AsyncSession, secret: 
     found = await multiplier.event_link(session, secret)
     if found is None:
         return None
-    meeting_id = found[1].id
+    # Kept before anything can roll back (which expires the loaded rows).
+    meeting_id, org_id = found[1].id, found[1].organisation_id
     lang = languages.page_language(request)
     values, body = _public_values(await request.form(), lang)
     try:
@@ -413,7 +414,7 @@ async def multiplier_link_post(request: Request, session: AsyncSession, secret: 
                             _errors_of(exc, lang), status=422, base=f"/m/{secret}")
     except DomainError as exc:
         await session.rollback()
-        await for_organisation(request, session, found[1].organisation_id)
+        await for_organisation(request, session, org_id)
         return _error(request, lang, exc)
     await commit_and_wake(request, session, meeting_id)
     return RedirectResponse(f"/m/{secret}/danke?lang={lang}", status_code=303)
