@@ -52,8 +52,8 @@ async def _register(client, session, settings, secret, email):  # type: ignore[n
                              data={"csrf_token": token_in(confirm.text)})
 
 
-async def test_api_create_list_close_poster_and_other_org_404(client, session, make_staff,
-                                                              settings):
+async def test_api_create_list_close_poster_and_other_org_404(  # type: ignore[no-untyped-def]
+        client, session, make_staff, settings):
     staff, event, partner = await _setup(client, session, make_staff)
     other = await make_staff(role=Role.coordinator)
     base = f"/api/v1/events/{event['id']}/multiplier-links"
@@ -100,7 +100,7 @@ async def test_api_create_list_close_poster_and_other_org_404(client, session, m
     assert '<html lang="de"' in page.text
 
 
-async def test_link_page_registers_a_non_public_event(client, session, make_staff, settings):
+async def test_link_page_registers_a_non_public_event(client, session, make_staff, settings):  # type: ignore[no-untyped-def]
     staff, event, partner = await _setup(client, session, make_staff, capacity=1)
     assert event["public"] is False
     assert (await client.get(f"/veranstaltungen/{event['id']}/anmeldung")).status_code == 404
@@ -128,8 +128,8 @@ async def test_link_page_registers_a_non_public_event(client, session, make_staf
     assert (await client.get(f"/m/{'x' * 16}")).status_code == 404
 
 
-async def test_staff_page_creates_and_closes_a_link_and_counts_by_channel(
-        app, client, session, make_staff, settings):  # type: ignore[no-untyped-def]
+async def test_staff_page_creates_and_closes_a_link_and_counts_by_channel(  # type: ignore[no-untyped-def]
+         app, client, session, make_staff, settings):
     staff, event, partner = await _setup(client, session, make_staff)
     event_url = f"/app/events/{event['id']}"
     async with _web(app, staff) as web:
@@ -179,8 +179,8 @@ async def test_staff_page_creates_and_closes_a_link_and_counts_by_channel(
     assert refused.status_code == 410 and "keine Anmeldungen mehr" in refused.text
 
 
-async def test_partner_page_counts_confirmed_registrations_suppressed_below_five(
-        client, session, make_staff, settings):  # type: ignore[no-untyped-def]
+async def test_partner_page_counts_confirmed_registrations_suppressed_below_five(  # type: ignore[no-untyped-def]
+         client, session, make_staff, settings):
     staff, event, partner = await _setup(client, session, make_staff)
     r = await client.post(f"/api/v1/events/{event['id']}/multiplier-links",
                           headers=staff.headers, json={"partner_id": str(partner.id)})

@@ -63,8 +63,8 @@ async def _link_row(maker, link_id):  # type: ignore[no-untyped-def]
         return await s.get(MultiplierLink, link_id)
 
 
-async def test_registration_with_double_opt_in_attributed_to_the_link(committed_maker,
-                                                                      smtp_sink):
+async def test_registration_with_double_opt_in_attributed_to_the_link(  # type: ignore[no-untyped-def]
+        committed_maker, smtp_sink):
     # Not public: the partner's audience is invited through the link alone.
     setup = await make_event(committed_maker, capacity=10)
     link_id, secret = await _link(committed_maker, setup)
@@ -115,7 +115,7 @@ async def test_registration_with_double_opt_in_attributed_to_the_link(committed_
     assert channels.self_descriptions.total is None
 
 
-async def test_the_cap_holds_under_thirty_concurrent_confirmations(committed_maker):
+async def test_the_cap_holds_under_thirty_concurrent_confirmations(committed_maker):  # type: ignore[no-untyped-def]
     setup = await make_event(committed_maker, capacity=0)
     link_id, secret = await _link(committed_maker, setup, cap=10)
     emails = [f"p{i:02d}-{uuid.uuid4().hex[:6]}@example.org" for i in range(30)]
@@ -144,7 +144,7 @@ async def test_the_cap_holds_under_thirty_concurrent_confirmations(committed_mak
     assert full.value.code == "link_full"
 
 
-async def test_a_closed_link_refuses(committed_maker):
+async def test_a_closed_link_refuses(committed_maker):  # type: ignore[no-untyped-def]
     setup = await make_event(committed_maker, capacity=10)
     link_id, secret = await _link(committed_maker, setup)
     await _ask(committed_maker, secret, "vorher@example.org")
@@ -167,7 +167,7 @@ async def test_a_closed_link_refuses(committed_maker):
         await _ask(committed_maker, "a" * 16, "x@example.org")
 
 
-async def test_capacity_and_waitlist_as_for_everyone(committed_maker):
+async def test_capacity_and_waitlist_as_for_everyone(committed_maker):  # type: ignore[no-untyped-def]
     setup = await make_event(committed_maker, capacity=2)
     link_id, secret = await _link(committed_maker, setup, cap=50)
     for i in range(3):
