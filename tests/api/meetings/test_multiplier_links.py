@@ -17,6 +17,7 @@ from api.deps import SESSION_COOKIE
 from services.meetings.links import public_token
 from services.models.meeting import MeetingRegistration
 from services.models.organisation import Role
+from services.surveys import multiplier
 from tests.api.meetings.test_meetings_api import _event
 from tests.support.forms import token_in
 from tests.support.multiplier import make_partner
@@ -44,8 +45,11 @@ async def _register(client, session, settings, secret, email):  # type: ignore[n
                                                 "companions": "0", "csrf_token": token_in(
                                                     form.text)})
     assert r.status_code == 303, r.text
+    found = await multiplier.event_link(session, secret)
+    assert found is not None
     reg = (await session.scalars(select(MeetingRegistration).where(
-        MeetingRegistration.email == email))).one()
+        MeetingRegistration.email == email,
+        MeetingRegistration.meeting_id == found[1].id))).one()
     token = public_token(settings.resolved_secret_key(), reg.id)
     confirm = await client.get(f"/anmeldung/{token}/bestaetigen")
     return await client.post(f"/anmeldung/{token}/bestaetigen",
