@@ -208,7 +208,8 @@ def orgs_create(
 def users_create(
     org: Annotated[str, typer.Option("--org", help="Kurzname der Organisation")],
     email: Annotated[str, typer.Option("--email")],
-    role: Annotated[str, typer.Option("--role", help="admin, coordinator, steering, clerk oder interviewer")],
+    role: Annotated[str, typer.Option(
+        "--role", help="admin, coordinator, steering, clerk oder interviewer")],
     password: Annotated[str | None, typer.Option(help="ohne Angabe wird eines erzeugt")] = None,
     name: Annotated[str, typer.Option("--name", help="Anzeigename")] = "",
     platform_admin: Annotated[bool, typer.Option("--platform-admin",

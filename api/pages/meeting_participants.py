@@ -6,7 +6,11 @@
 - The public registration of a public event: `/veranstaltungen/{id}/anmeldung` (name and
   e-mail, rate-limited), confirmed by the mailed link `/anmeldung/{token}/bestaetigen` (a
   button: mail scanners that open links must not confirm), then `/anmeldung/{token}` to look
-  at or cancel it.
+  at or cancel it. The confirmation page also takes the voluntary self-description: it is
+  stored when the address is confirmed, so an unconfirmed request never counts in "who came".
+- A partner's multiplier link to an event, `/m/{secret}` (api/pages/multiplier.py hands such
+  links here): the same public form and double opt-in, for the link's event whether or not
+  it is public, attributed to the link (services/meetings/service.py `register_by_link`).
 
 POST-redirect-GET everywhere, so reloading never registers twice.
 """
@@ -14,6 +18,7 @@ POST-redirect-GET everywhere, so reloading never registers twice.
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -28,6 +33,7 @@ from api.form_errors import field_message
 from api.meeting_control import commit_and_wake
 from api.ratelimit import participation_limits, public_registration_limits
 from api.templating import for_organisation
+from infra.config import Settings
 from services import i18n
 from services.errors import DomainError, NotFound, ValidationFailed
 from services.identity.service import organisation_time_zone
@@ -40,8 +46,10 @@ from services.meetings.schemas import (
     ORIGINS,
     PublicRegistrationIn,
     RegistrationIn,
+    SelfDescription,
 )
 from services.models.meeting import Meeting, MeetingRegistration
+from services.surveys import multiplier
 
 router = APIRouter(include_in_schema=False)
 
@@ -225,10 +233,24 @@ async def _public(session: AsyncSession, meeting_id: uuid.UUID) -> Meeting | Non
 
 def _public_form(request: Request, lang: str, meeting_id: uuid.UUID, event: dict[str, Any],
                  values: dict[str, Any], errors: list[dict[str, str]],
-                 status: int = 200) -> Response:
+                 status: int = 200, *, base: str | None = None) -> Response:
+    """The public registration form; `base`: where it lives and posts to (the event's page,
+    or a multiplier link's `/m/{secret}`)."""
+    base = base or f"/veranstaltungen/{meeting_id}/anmeldung"
     return _render(request, "meetings/public_form.html", {
         "event": event, "meeting_id": meeting_id, "values": values, "errors": errors,
-    }, lang, cookie_path=f"/veranstaltungen/{meeting_id}", status=status)
+        "action": base,
+    }, lang, cookie_path=base.removesuffix("/anmeldung"), status=status)
+
+
+def _public_values(form: FormData, lang: str) -> tuple[dict[str, str], dict[str, Any]]:
+    """The public form: its raw values (shown again) and the API's body."""
+    values = {k: str(form.get(k) or "") for k in ("name", "email", "companions")}
+    body = _form_body(form)
+    body.pop("self_description", None)  # given on the confirmation page
+    body.update(name=values["name"], email=values["email"],
+                language=str(form.get("language") or lang))
+    return values, body
 
 
 @router.get("/veranstaltungen/{meeting_id:uuid}/anmeldung", response_class=HTMLResponse)
@@ -253,11 +275,7 @@ async def public_post(meeting_id: uuid.UUID, request: Request, session: SessionD
         return _message_page(request, lang, i18n.text(lang, "event.public_title"),
                              i18n.text(lang, "event.unknown"), 404)
     form = await request.form()
-    values = {k: str(form.get(k) or "") for k in ("name", "email", "companions")}
-    body = _form_body(form)
-    body.pop("self_description", None)
-    body.update(name=values["name"], email=values["email"],
-                language=str(form.get("language") or lang))
+    values, body = _public_values(form, lang)
     try:
         public_registration_limits(request).check(request, values["email"])
         data = PublicRegistrationIn.model_validate(body)
@@ -292,7 +310,7 @@ async def public_sent(meeting_id: uuid.UUID, request: Request,
 
 
 async def _public_page(request: Request, session: AsyncSession, token: str,
-                       template: str) -> Response:
+                       template: str, status: int = 200) -> Response:
     try:
         participation_limits(request).check(request, token)
         reg = await meetings.public_registration(session, token)
@@ -306,7 +324,8 @@ async def _public_page(request: Request, session: AsyncSession, token: str,
         "token": token,
         "event": await _event_view(session, meeting, lang),
         "registration": await _registration_view(session, reg, lang),
-    }, lang, cookie_path=f"/anmeldung/{token}")
+        "choices": _choices(lang),
+    }, lang, cookie_path=f"/anmeldung/{token}", status=status)
 
 
 @router.get("/anmeldung/{token}/bestaetigen", response_class=HTMLResponse)
@@ -316,9 +335,17 @@ async def confirm_page(token: str, request: Request, session: SessionDep) -> Res
 
 @router.post("/anmeldung/{token}/bestaetigen", response_class=HTMLResponse)
 async def confirm_post(token: str, request: Request, session: SessionDep) -> Response:
+    form = await request.form()
     try:
         participation_limits(request).check(request, token)
-        out = await meetings.confirm_public(session, token)
+        sd = _form_body(form).get("self_description")
+        out = await meetings.confirm_public(
+            session, token,
+            self_description=SelfDescription.model_validate(sd) if sd else None)
+    except ValidationError:
+        await session.rollback()
+        return await _public_page(request, session, token, "meetings/public_confirm.html",
+                                  status=422)
     except DomainError as exc:
         await session.rollback()
         return _error(request, languages.page_language(request), exc)
@@ -341,3 +368,65 @@ async def public_cancel(token: str, request: Request, session: SessionDep) -> Re
         return _error(request, languages.page_language(request), exc)
     await commit_and_wake(request, session, out.meeting_id)
     return RedirectResponse(f"/anmeldung/{token}", status_code=303)
+
+
+# --- a partner's multiplier link to the event --------------------------------------------
+
+
+async def multiplier_link_page(request: Request, session: AsyncSession, secret: str
+                               ) -> Response | None:
+    """`/m/{secret}` of an event's link: the public form, or the refusal (closed, expired,
+    full, not yet open, the event over) as a page; None when the secret is no event link's."""
+    found = await multiplier.event_link(session, secret)
+    if found is None:
+        return None
+    link, meeting = found
+    lang = languages.page_language(request)
+    await for_organisation(request, session, meeting.organisation_id)
+    refused = multiplier.refusal(link, meeting, datetime.now(UTC))
+    if refused is not None:
+        assert isinstance(refused, DomainError)
+        return _error(request, lang, refused)
+    return _public_form(request, lang, meeting.id, await _event_view(session, meeting, lang),
+                        {}, [], base=f"/m/{secret}")
+
+
+async def multiplier_link_post(request: Request, session: AsyncSession, secret: str,
+                               settings: Settings) -> Response | None:
+    found = await multiplier.event_link(session, secret)
+    if found is None:
+        return None
+    # Kept before anything can roll back (which expires the loaded rows).
+    meeting_id, org_id = found[1].id, found[1].organisation_id
+    lang = languages.page_language(request)
+    values, body = _public_values(await request.form(), lang)
+    try:
+        public_registration_limits(request).check(request, values["email"])
+        data = PublicRegistrationIn.model_validate(body)
+        await meetings.register_by_link(session, secret, data,
+                                        secret_key=settings.resolved_secret_key())
+    except (ValidationError, ValidationFailed) as exc:
+        await session.rollback()
+        _, meeting = await multiplier.event_link(session, secret) or found
+        await for_organisation(request, session, meeting.organisation_id)
+        return _public_form(request, lang, meeting.id,
+                            await _event_view(session, meeting, lang), values,
+                            _errors_of(exc, lang), status=422, base=f"/m/{secret}")
+    except DomainError as exc:
+        await session.rollback()
+        await for_organisation(request, session, org_id)
+        return _error(request, lang, exc)
+    await commit_and_wake(request, session, meeting_id)
+    return RedirectResponse(f"/m/{secret}/danke?lang={lang}", status_code=303)
+
+
+async def multiplier_link_sent(request: Request, session: AsyncSession, secret: str
+                               ) -> Response | None:
+    """After the request: "we sent you a mail" (None: no event link's secret)."""
+    found = await multiplier.event_link(session, secret)
+    if found is None:
+        return None
+    await for_organisation(request, session, found[1].organisation_id)
+    lang = languages.page_language(request)
+    return _message_page(request, lang, i18n.text(lang, "event.public_title"),
+                         i18n.text(lang, "event.check_mail"), 200, cookie_path=f"/m/{secret}")

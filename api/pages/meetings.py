@@ -23,8 +23,9 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
 
-from api.deps import SessionDep
+from api.deps import SessionDep, get_settings_dep
 from api.meeting_control import commit_and_wake, tick_diversity_item
+from api.pages import survey_multipliers as multiplier_pages
 from api.pages.staff_context import StaffUser
 from api.templating import templates
 from services.errors import DomainError, ValidationFailed
@@ -36,6 +37,7 @@ from services.meetings.schemas import MeetingCreate, MeetingUpdate
 from services.meetings.summary import STATUS_LABELS
 from services.models.organisation import Role
 from services.processes.service import process_for
+from services.surveys import multiplier
 
 router = APIRouter(include_in_schema=False)
 
@@ -144,6 +146,13 @@ async def _detail(request: Request, session: AsyncSession, principal: Principal,
     tz = await organisation_time_zone(session, meeting.organisation_id)
     can_edit = principal.role_in(meeting.organisation_id) in (Role.coordinator, Role.admin)
     rows = await meetings.registration_rows(session, meeting) if can_edit else []
+    settings = get_settings_dep(request)
+    # The event's multiplier links (the same part as on the survey's links page) and how the
+    # registrations came; both staff-only like the list of names.
+    links = multiplier_pages.link_context(
+        multiplier_pages.EVENT, principal, meeting,
+        await multiplier_pages.links_for(session, meeting, settings),
+        await multiplier.partner_choices(session, meeting), ZoneInfo(tz)) if can_edit else {}
     return templates.TemplateResponse(request, "meetings/detail.html", {
         "principal": principal, "m": meeting, "out": await meetings.meeting_out(session, meeting),
         # The breadcrumb names the process, as the events list does.
@@ -160,7 +169,10 @@ async def _detail(request: Request, session: AsyncSession, principal: Principal,
         "diversity": await meetings.diversity(session, meeting_id=meeting_id),
         "diversity_item": await meetings.diversity_item(session, meeting),
         "dimension_labels": DIMENSIONS, "errors": errors or [], "entered": entered or {},
-        "flash": FLASH.get(request.query_params.get("ok") or "")}, status_code=status_code)
+        "flash": FLASH.get(request.query_params.get("ok") or ""),
+        "multiplier_links": links,
+        "channels": await meetings.channels(session, meeting) if can_edit else None,
+    }, status_code=status_code)
 
 
 EDIT_FIELDS = ("title", "description", "location", "accessibility", "capacity",

@@ -23,7 +23,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api import languages
-from api.deps import SessionDep
+from api.deps import SessionDep, SettingsDep
+from api.pages import meeting_participants as event_links
 from api.pages.participation import (
     answers_from_form,
     page_date,
@@ -120,6 +121,10 @@ def _form(request: Request, secret: str, lp: LinkParticipation, values: dict, er
 @router.get("/m/{secret}", response_class=HTMLResponse)
 async def link_page(secret: str, request: Request, session: SessionDep,
                     gespeichert: int = 0) -> Response:
+    # An event's link: the event's public registration (api/pages/meeting_participants.py).
+    event_page = await event_links.multiplier_link_page(request, session, secret)
+    if event_page is not None:
+        return event_page
     lp = await _open(request, session, secret, posting=False)
     if isinstance(lp, Response):
         return lp
@@ -135,7 +140,11 @@ def _keep_draft_key(response: Response, secret: str, key: str | None) -> Respons
 
 
 @router.post("/m/{secret}", response_class=HTMLResponse)
-async def link_post(secret: str, request: Request, session: SessionDep) -> Response:
+async def link_post(secret: str, request: Request, session: SessionDep,
+                    settings: SettingsDep) -> Response:
+    event_post = await event_links.multiplier_link_post(request, session, secret, settings)
+    if event_post is not None:
+        return event_post
     lp = await _open(request, session, secret, posting=True)
     if isinstance(lp, Response):
         return lp
@@ -208,6 +217,9 @@ async def link_submit(secret: str, request: Request, session: SessionDep) -> Res
 
 @router.get("/m/{secret}/danke", response_class=HTMLResponse)
 async def link_thanks(secret: str, request: Request, session: SessionDep) -> Response:
+    event_sent = await event_links.multiplier_link_sent(request, session, secret)
+    if event_sent is not None:
+        return event_sent
     org = await multiplier.link_organisation(session, secret)
     if org is None:
         return await _refused(request, session, secret,
@@ -236,4 +248,4 @@ async def partner_page(secret: str, request: Request, session: SessionDep) -> Re
 
 
 STATUS_LABELS = {"open": "offen", "scheduled": "noch nicht geöffnet",
-                 "full": "alle vorgesehenen Antworten sind eingegangen", "closed": "geschlossen"}
+                 "full": "die vorgesehene Höchstzahl ist erreicht", "closed": "geschlossen"}

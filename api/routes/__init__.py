@@ -61,7 +61,8 @@ ROUTERS: list[APIRouter] = [
     survey_entry_pages.router,
     template_routes.router, template_pages.router,
     process_routes.router, approval_routes.router, process_pages.router,
-    webhook_routes.router, meeting_routes.router, meeting_participant_pages.router,
+    webhook_routes.router, meeting_routes.router, multiplier_routes.event_router,
+    meeting_participant_pages.router,
     meeting_pages.router,
     resolution_routes.router, oparl_routes.router, resolution_pages.router,
 ]

@@ -46,6 +46,7 @@ EVENT_TYPES: frozenset[str] = frozenset({
     "resolution.adopted", "resolution.amended", "resolution.rejected", "resolution.deferred",
     # Events (meetings) and their registrations (services/meetings/service.py).
     "event.created", "event.updated", "event.rescheduled", "event.cancelled", "event.held",
+    "event.multiplier_link_created", "event.multiplier_link_closed",
     "registration.created", "registration.waitlisted", "registration.promoted",
     "registration.cancelled", "registration.declined", "attendance.recorded",
 })

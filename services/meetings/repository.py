@@ -21,6 +21,7 @@ from services.models.meeting import (
     MeetingSelfDescription,
 )
 from services.models.organisation import Organisation
+from services.models.survey import MultiplierLink
 from services.repository import Repository
 
 
@@ -142,7 +143,24 @@ class MeetingRepository(Repository):
                    MeetingRegistration.status.in_(list(statuses)))
             .values(ics_sequence=MeetingRegistration.ics_sequence + 1))
 
+    async def by_channel(self, meeting_id: uuid.UUID) -> list[Any]:
+        """Registrations per channel, link (its label) and status, with their companions."""
+        reg = MeetingRegistration
+        stmt = (select(reg.channel, reg.multiplier_link_id, MultiplierLink.label, reg.status,
+                       func.count(), func.coalesce(func.sum(reg.companions), 0))
+                .outerjoin(MultiplierLink, MultiplierLink.id == reg.multiplier_link_id)
+                .where(reg.meeting_id == meeting_id)
+                .group_by(reg.channel, reg.multiplier_link_id, MultiplierLink.label, reg.status))
+        return list((await self.session.execute(stmt)).all())
+
     # --- self-descriptions ----------------------------------------------------------------
+
+    async def self_description_channels(self, meeting_id: uuid.UUID) -> dict[str, int]:
+        col = MeetingSelfDescription.channel
+        rows = await self.session.execute(
+            select(col, func.count()).where(MeetingSelfDescription.meeting_id == meeting_id)
+            .group_by(col))
+        return {str(k): int(n) for k, n in rows.all()}
 
     async def add_self_description(self, values: dict[str, Any]) -> None:
         await self.session.execute(insert(MeetingSelfDescription).values(**values))

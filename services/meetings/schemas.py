@@ -146,3 +146,21 @@ class RegistrationRow(BaseModel):
     waitlist_position: int | None
     checked_in_at: datetime | None
     registered_at: datetime | None
+    # invitation | public | walk_in | multiplier (with the link's group and tier)
+    channel: str = "invitation"
+    multiplier_link_id: uuid.UUID | None = None
+    group_key: str | None = None
+    reach_tier: int | None = None
+
+
+class ChannelCount(BaseModel):
+    """Registrations of one channel (a multiplier link each on its own row)."""
+
+    channel: str
+    link_id: uuid.UUID | None
+    label: str
+    registered: int  # registrations placed (with `people` their people)
+    people: int
+    waitlisted: int
+    pending: int  # not confirmed yet (double opt-in)
+    cancelled: int  # cancelled or declined

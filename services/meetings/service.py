@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -34,10 +34,17 @@ from services.errors import Conflict, Gone, NotFound, ValidationFailed
 from services.events.service import record_event
 from services.identity.service import Principal
 from services.meetings import export
-from services.meetings.diversity import CHECKLIST_TITLE, DiversityOut, summarise
+from services.meetings.diversity import (
+    CHECKLIST_TITLE,
+    DimensionOut,
+    DiversityOut,
+    dimension,
+    summarise,
+)
 from services.meetings.links import public_token
 from services.meetings.repository import HotPath, MeetingRepository
 from services.meetings.schemas import (
+    ChannelCount,
     MeetingCreate,
     MeetingOut,
     MeetingUpdate,
@@ -53,8 +60,12 @@ from services.models.meeting import Meeting, MeetingRegistration
 from services.models.organisation import Role
 from services.models.process import Process
 from services.models.stakeholder import Stakeholder
+from services.models.survey import MultiplierLink
 from services.processes.repository import ProcessRepository
 from services.stakeholders.addresses import normalise_email, normalise_name
+from services.surveys import multiplier
+from services.surveys.links_repository import LinksRepository
+from services.surveys.suppression import MIN_GROUP
 
 # No 0/O and no 1/I: the code is read aloud and typed at the door.
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -437,7 +448,8 @@ async def _release(session: AsyncSession, repo: MeetingRepository, meeting: Meet
 
 
 async def _self_description(repo: MeetingRepository, meeting_id: uuid.UUID,
-                            process_id: uuid.UUID, sd: SelfDescription | None) -> bool:
+                            process_id: uuid.UUID, sd: SelfDescription | None, *,
+                            channel: str = "invitation") -> bool:
     """Stored apart (no key back to the registration), origin only with its own consent.
     Returns whether anything was stored."""
     if sd is None:
@@ -450,7 +462,7 @@ async def _self_description(repo: MeetingRepository, meeting_id: uuid.UUID,
     if all(v == "keine_angabe" for v in values.values()):
         return False
     await repo.add_self_description({"meeting_id": meeting_id, "process_id": process_id,
-                                     **values})
+                                     "channel": channel, **values})
     return True
 
 
@@ -618,8 +630,54 @@ async def registration_rows(session: AsyncSession, meeting: Meeting,
             id=r.id, seq=r.seq, name=r.name, email=r.email, status=r.status,
             companions=r.companions, needs=dict(r.needs or {}), walk_in=r.walk_in,
             checkin_code=r.checkin_code, waitlist_position=pos,
-            checked_in_at=r.checked_in_at, registered_at=r.registered_at))
+            checked_in_at=r.checked_in_at, registered_at=r.registered_at,
+            channel=r.channel, multiplier_link_id=r.multiplier_link_id, group_key=r.group_key,
+            reach_tier=r.reach_tier))
     return out
+
+
+CHANNEL_LABELS = {"invitation": "Persönliche Einladung", "public": "Öffentliche Anmeldung",
+                  "walk_in": "Ohne Anmeldung gekommen", "multiplier": "Multiplikatoren-Link"}
+
+
+@dataclass(frozen=True)
+class Channels:
+    """How the registrations came: per channel, each multiplier link on its own row (named
+    data the coordinator sees anyway), and the self-descriptions by channel, suppressed
+    below MIN_GROUP like every other count of them (`diversity.dimension`)."""
+
+    rows: list[ChannelCount]
+    self_descriptions: DimensionOut
+    min_group: int = MIN_GROUP
+    labels: dict[str, str] = field(default_factory=lambda: dict(CHANNEL_LABELS))
+
+
+async def channels(session: AsyncSession, meeting: Meeting) -> Channels:
+    repo = MeetingRepository.from_session(session)
+    rows: dict[tuple[str, uuid.UUID | None], ChannelCount] = {}
+    for channel, link_id, label, status, n, companions in await repo.by_channel(meeting.id):
+        key = (channel, link_id)
+        row = rows.get(key) or ChannelCount(
+            channel=channel, link_id=link_id,
+            label=(f"{CHANNEL_LABELS['multiplier']}: {label}" if label
+                   else CHANNEL_LABELS.get(channel, channel)),
+            registered=0, people=0, waitlisted=0, pending=0, cancelled=0)
+        if status == "registered":
+            row.registered += n
+            row.people += n + int(companions)
+        elif status == "waitlisted":
+            row.waitlisted += n
+        elif status == "pending":
+            row.pending += n
+        else:
+            row.cancelled += n
+        rows[key] = row
+    order = list(CHANNEL_LABELS)
+    ordered = sorted(rows.values(), key=lambda r: (order.index(r.channel)
+                                                  if r.channel in order else len(order),
+                                                  r.label))
+    return Channels(ordered, dimension("channel",
+                                       await repo.self_description_channels(meeting.id)))
 
 
 async def pending_mails(session: AsyncSession, meeting_id: uuid.UUID) -> int:
@@ -677,6 +735,34 @@ async def register_public(session: AsyncSession, meeting_id: uuid.UUID,
     address places it. The answer is the same whether the address is new, waiting or
     registered, so the form tells nobody who else is coming."""
     now = now or datetime.now(UTC)
+    meeting = await public_meeting(session, meeting_id)
+    await _request(session, meeting, body, secret_key=secret_key, now=now)
+    return meeting
+
+
+async def register_by_link(session: AsyncSession, secret: str, body: PublicRegistrationIn,
+                           *, secret_key: str, now: datetime | None = None) -> Meeting:
+    """The public registration through a partner's multiplier link (services/surveys/
+    multiplier.py): the same request and double opt-in, attributed to the link's group and
+    tier and the channel `multiplier`; the event need not be public. 404 for a secret that
+    is no event link's, 410/409 for a closed, expired, full or not yet open link (checked
+    here without a lock so the form refuses at once; the cap itself is counted when the
+    address is confirmed, see `confirm_public`)."""
+    now = now or datetime.now(UTC)
+    found = await multiplier.event_link(session, secret)
+    if found is None:
+        raise NotFound("Dieser Link ist uns nicht bekannt.", code="token_unknown")
+    link, meeting = found
+    refused = multiplier.refusal(link, meeting, now)
+    if refused is not None:
+        raise refused
+    await _request(session, meeting, body, secret_key=secret_key, now=now, link=link)
+    return meeting
+
+
+async def _request(session: AsyncSession, meeting: Meeting, body: PublicRegistrationIn, *,
+                   secret_key: str, now: datetime, link: MultiplierLink | None = None) -> None:
+    """A pending registration and its opt-in mail (both public ways in)."""
     try:
         address = normalise_email(body.email)
     except ValueError as exc:
@@ -687,28 +773,34 @@ async def register_public(session: AsyncSession, meeting_id: uuid.UUID,
     except ValueError as exc:
         raise ValidationFailed(str(exc), details=[{"field": "name", "message": str(exc)}]
                                ) from exc
-    meeting = await public_meeting(session, meeting_id)
     _registration_open(meeting, now)
     repo = MeetingRepository.from_session(session)
     existing = await repo.public_registration(meeting.id, address)
     if existing is not None and existing.status in ("pending", *ACTIVE):
-        return meeting
+        return
+    # Where it came from (the request that is confirmed decides, a renewed one included).
+    origin: dict[str, Any] = {"channel": "public", "multiplier_link_id": None,
+                              "group_key": None, "reach_tier": None}
+    if link is not None:
+        origin = {"channel": "multiplier", "multiplier_link_id": link.id,
+                  "group_key": link.group_key, "reach_tier": link.reach_tier}
     if existing is None:
         reg = MeetingRegistration(
             meeting_id=meeting.id, organisation_id=meeting.organisation_id, name=name,
             email=address, language=body.language, status="pending",
             companions=body.companions, needs=body.needs.model_dump(),
-            checkin_code=checkin_code())
+            checkin_code=checkin_code(), **origin)
         await repo.add_registration(reg)
         reg.confirm_hash = hash_token(public_token(secret_key, reg.id))
     else:  # cancelled before: asks again, confirms again
         reg = existing
         reg.status, reg.name, reg.language = "pending", name, body.language
         reg.companions, reg.needs = body.companions, body.needs.model_dump()
+        for key, value in origin.items():
+            setattr(reg, key, value)
         reg.ics_sequence += 1
     await session.flush()
     await _queue(repo, meeting, reg, "optin", f"optin:{reg.id}:{reg.ics_sequence}")
-    return meeting
 
 
 async def public_registration(session: AsyncSession, token: str) -> MeetingRegistration:
@@ -721,9 +813,15 @@ async def public_registration(session: AsyncSession, token: str) -> MeetingRegis
 
 
 async def confirm_public(session: AsyncSession, token: str, *,
+                         self_description: SelfDescription | None = None,
                          now: datetime | None = None) -> RegistrationOut:
     """The double opt-in link: the address is confirmed, the registration placed (registered
-    or waitlisted, under the event's lock like every other)."""
+    or waitlisted, under the event's lock like every other). A multiplier link's
+    registration is counted against the link's cap here, under the link's row lock in this
+    transaction (after the event's: always that order); a link closed, expired or full by
+    now refuses (410/409) and the registration stays unconfirmed. The voluntary
+    self-description is stored at this moment (an unconfirmed request never counts in "who
+    came"), apart from the registration, with its channel only."""
     now = now or datetime.now(UTC)
     found = await public_registration(session, token)
     repo = MeetingRepository.from_session(session)
@@ -733,10 +831,24 @@ async def confirm_public(session: AsyncSession, token: str, *,
     assert reg is not None
     if reg.status == "pending":
         _registration_open(meeting, now)
+        if reg.multiplier_link_id is not None:
+            await _count_on_link(session, meeting, reg.multiplier_link_id, now)
         await repo.requeue(reg.id)  # its place in line is the confirmation's moment
         await session.refresh(reg)
         await _place(session, repo, meeting, reg, now)
+        await _self_description(repo, meeting.id, meeting.process_id, self_description,
+                                channel=reg.channel)
     return await registration_out(session, reg)
+
+
+async def _count_on_link(session: AsyncSession, meeting: Meeting, link_id: uuid.UUID,
+                         now: datetime) -> None:
+    links = LinksRepository.from_session(session)
+    if await links.take(link_id, now):
+        return
+    link = await links.get(link_id, survey_id=None, meeting_id=meeting.id)
+    refused = multiplier.refusal(link, meeting, now) if link is not None else None
+    raise refused or Gone("Dieser Link nimmt keine Anmeldungen mehr an.", code="link_closed")
 
 
 async def cancel_public(session: AsyncSession, token: str, *,
@@ -845,7 +957,7 @@ async def add_walk_in(session: AsyncSession, meeting_id: uuid.UUID, *, name: str
     reg = MeetingRegistration(
         meeting_id=meeting.id, organisation_id=meeting.organisation_id, name=name,
         email=None, language="de", status="registered", companions=companions, needs={},
-        walk_in=True, checkin_code=checkin_code(), registered_at=now)
+        walk_in=True, channel="walk_in", checkin_code=checkin_code(), registered_at=now)
     await repo.add_registration(reg)
     meeting.places_taken += need
     _refresh_status(meeting)

@@ -43,6 +43,10 @@ MEETING_STATUSES = ("planned", "open", "full", "held", "cancelled")
 # pending: public registration waiting for the double opt-in link; registered; waitlisted;
 # cancelled (by the person or staff); declined (invited, said no).
 REGISTRATION_STATUSES = ("pending", "registered", "waitlisted", "cancelled", "declined")
+# Where a registration came from: the personal link of an event campaign, the town's public
+# registration page, at the door, or a partner organisation's multiplier link (0023).
+REGISTRATION_CHANNELS = ("invitation", "public", "walk_in", "multiplier")
+_CHANNEL_CHECK = "channel IN ('invitation', 'public', 'walk_in', 'multiplier')"
 
 
 class Meeting(Base):
@@ -101,6 +105,8 @@ class MeetingRegistration(Base):
             "status IN ('pending', 'registered', 'waitlisted', 'cancelled', 'declined')",
             name="status"),
         CheckConstraint("companions BETWEEN 0 AND 20", name="companions"),
+        CheckConstraint(_CHANNEL_CHECK, name="channel"),
+        CheckConstraint("reach_tier IS NULL OR reach_tier BETWEEN 1 AND 3", name="reach_tier"),
         # One registration per invitation and event; a public one per address and event.
         Index("uq_meeting_registrations_invitation", "meeting_id", "invitation_id",
               unique=True, postgresql_where=text("invitation_id IS NOT NULL")),
@@ -131,6 +137,16 @@ class MeetingRegistration(Base):
     # {wheelchair: bool, sign_language: bool, childcare: bool, interpreter: "tr"|..., note}
     needs: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     walk_in: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    # The server default is the personal link's: its one-statement hot path
+    # (services/meetings/repository.py) leaves the column out.
+    channel: Mapped[str] = mapped_column(String(20), default="invitation",
+                                         server_default="invitation")
+    # A multiplier link's registration: the link and the group and tier it is counted for
+    # (the coordinator sees the registration's name anyway; nothing anonymous is linked).
+    multiplier_link_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("multiplier_links.id", ondelete="SET NULL"), index=True)
+    group_key: Mapped[str | None] = mapped_column(String(100))
+    reach_tier: Mapped[int | None] = mapped_column(SmallInteger)
     checkin_code: Mapped[str] = mapped_column(String(8))
     # Double opt-in of a public registration: only the hash of the mailed link's token.
     confirm_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
@@ -181,6 +197,7 @@ class MeetingSelfDescription(Base):
     answers): nothing leads back to the person."""
 
     __tablename__ = "meeting_self_descriptions"
+    __table_args__ = (CheckConstraint(_CHANNEL_CHECK, name="channel"),)
 
     id: Mapped[uuid.UUID] = random_pk()
     meeting_id: Mapped[uuid.UUID] = mapped_column(
@@ -192,4 +209,7 @@ class MeetingSelfDescription(Base):
     # Only with the separate explicit consent (DSGVO Art. 9); otherwise "keine_angabe".
     origin: Mapped[str] = mapped_column(String(40), default="keine_angabe")
     group_key: Mapped[str] = mapped_column(String(100), default="keine_angabe")
+    # The registration's channel (counts by channel, suppressed below 5 where shown).
+    channel: Mapped[str] = mapped_column(String(20), default="invitation",
+                                         server_default="invitation")
     given_on: Mapped[date] = mapped_column(Date, server_default=func.current_date())

@@ -217,14 +217,20 @@ class MultiplierLink(Base):
         CheckConstraint("cap IS NULL OR answers <= cap", name="answers_cap"),
         CheckConstraint("closes_at IS NULL OR opens_at IS NULL OR closes_at > opens_at",
                         name="dates"),
+        # One target: a survey (answers) or an event (registrations, 0023).
+        CheckConstraint("num_nonnulls(survey_id, meeting_id) = 1", name="one_target"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
     organisation_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("organisations.id", ondelete="CASCADE"), index=True
     )
-    survey_id: Mapped[uuid.UUID] = mapped_column(
+    survey_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("surveys.id", ondelete="CASCADE"), index=True
+    )
+    # For an event's link `answers` counts the registrations confirmed through it.
+    meeting_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("meetings.id", ondelete="CASCADE"), index=True
     )
     # The partner (a stakeholder of kind organisation); the name stays on the stakeholder.
     partner_id: Mapped[uuid.UUID | None] = mapped_column(

@@ -1,4 +1,5 @@
-"""Multiplier links (issue 12): a partner organisation passes a link on, anyone with it answers.
+"""Multiplier links (issue 12): a partner organisation passes a link on, anyone with it answers
+a survey or registers for an event.
 
 A coordinator creates a link for a partner (a stakeholder of kind organisation) and one
 survey; it carries a group and a reach tier (by default the partner's), an optional cap on
@@ -19,6 +20,15 @@ again and print the poster; rotating the secret key invalidates them (as it does
 Abuse is bounded without identifying anyone: the cap, a rate limit per hashed client address
 kept in memory only (api/ratelimit.py) and a cookie "answered" on the browser (api/pages/
 multiplier.py). None of them is stored with the answer.
+
+A link's target is a survey or an event (`Target`; migration 0023): creating, listing,
+closing, the poster and the partner's page are the same functions for both. An event's link
+leads to the event's own public registration (name, e-mail, double opt-in; services/meetings/
+service.py `register_by_link`), whether or not the event is public: the partner's audience is
+invited through the link, the town's page stays as the event says. There `answers` counts the
+registrations confirmed through the link, raised under the link's row lock in the
+confirmation's transaction (`LinksRepository.take`); a registration is named data, so it keeps
+the link, its group and tier and the channel `multiplier`.
 """
 
 from __future__ import annotations
@@ -39,6 +49,7 @@ from services.campaigns.tokens import hash_token
 from services.errors import Conflict, Gone, NotFound, ValidationFailed
 from services.events.service import record_event
 from services.identity.repository import IdentityRepository
+from services.models.meeting import Meeting
 from services.models.stakeholder import Stakeholder
 from services.models.survey import MultiplierLink, Survey
 from services.stakeholders.repository import StakeholderRepository
@@ -51,6 +62,25 @@ from services.surveys.service import Participation, Submitted
 from services.surveys.suppression import MIN_GROUP, shown_count
 
 SECRET_LIMIT = 64  # longer path segments are no secret of ours: refused before any lookup
+
+# What a link leads to: one survey (anonymous answers) or one event (registrations).
+Target = Survey | Meeting
+
+
+def target_kind(target: Target) -> Literal["survey", "event"]:
+    return "survey" if isinstance(target, Survey) else "event"
+
+
+def target_title(target: Target) -> dict[str, str]:
+    """The target's title by language (an event's is German only)."""
+    return target.title if isinstance(target, Survey) else {"de": target.title}
+
+
+def target_over(target: Target, now: datetime) -> bool:
+    """The survey has closed, or the event was cancelled, held or has begun."""
+    if isinstance(target, Survey):
+        return target.closes_at is not None and target.closes_at <= now
+    return target.status in ("cancelled", "held") or target.starts_at <= now
 
 
 # --- secrets ---------------------------------------------------------------------------------
@@ -103,7 +133,9 @@ LinkStatus = Literal["scheduled", "open", "full", "closed"]
 
 class MultiplierLinkOut(BaseModel):
     id: uuid.UUID
-    survey_id: uuid.UUID
+    # Exactly one of them: the link's survey or event.
+    survey_id: uuid.UUID | None
+    event_id: uuid.UUID | None = None
     partner_id: uuid.UUID | None
     label: str
     group: str
@@ -118,13 +150,11 @@ class MultiplierLinkOut(BaseModel):
     results_link: str
 
 
-def link_status(link: MultiplierLink, survey: Survey | None = None,
+def link_status(link: MultiplierLink, target: Target | None = None,
                 now: datetime | None = None) -> LinkStatus:
     now = now or datetime.now(UTC)
-    survey_closed = survey is not None and survey.closes_at is not None \
-        and survey.closes_at <= now
     if link.closed_at is not None or (link.closes_at is not None and link.closes_at <= now) \
-            or survey_closed:
+            or (target is not None and target_over(target, now)):
         return "closed"
     if link.cap is not None and link.answers >= link.cap:
         return "full"
@@ -133,25 +163,39 @@ def link_status(link: MultiplierLink, survey: Survey | None = None,
     return "open"
 
 
-def link_out(link: MultiplierLink, survey: Survey, *, secret_key: str,
+def link_out(link: MultiplierLink, target: Target, *, secret_key: str,
              public_url: str) -> MultiplierLinkOut:
     return MultiplierLinkOut(
-        id=link.id, survey_id=link.survey_id, partner_id=link.partner_id, label=link.label,
+        id=link.id, survey_id=link.survey_id, event_id=link.meeting_id,
+        partner_id=link.partner_id, label=link.label,
         group=link.group_key, tier=link.reach_tier, cap=link.cap, answers=link.answers,
         opens_at=link.opens_at, closes_at=link.closes_at, closed_at=link.closed_at,
-        status=link_status(link, survey),
+        status=link_status(link, target),
         link=answer_url(public_url, link_secret(secret_key, link.id)),
         results_link=results_url(public_url, results_secret(secret_key, link.id)))
 
 
-async def create_link(session: AsyncSession, survey: Survey, body: MultiplierLinkCreate, *,
+def _target_columns(target: Target) -> dict[str, uuid.UUID | None]:
+    if isinstance(target, Survey):
+        return {"survey_id": target.id, "meeting_id": None}
+    return {"survey_id": None, "meeting_id": target.id}
+
+
+async def _record(session: AsyncSession, target: Target, what: str, actor: str | None,
+                  **data: Any) -> None:
+    await record_event(
+        session, organisation_id=target.organisation_id, process_id=target.process_id,
+        type=f"{target_kind(target)}.multiplier_link_{what}", actor=actor,
+        data={f"{target_kind(target)}_id": str(target.id), **data})
+
+
+async def create_link(session: AsyncSession, survey: Target, body: MultiplierLinkCreate, *,
                       secret_key: str, actor: str | None) -> MultiplierLink:
-    """A new link of `survey` for a partner organisation of the survey's organisation (the
-    caller checked the principal's role). 422 naming the field for an unknown partner, a
-    person instead of an organisation, a group the organisation does not have, or an
-    identified survey (its answers name people; a
-    link's cannot)."""
-    if survey.anonymity != "anonymous":
+    """A new link of a survey or an event (`survey`, the target) for a partner organisation
+    of its organisation (the caller checked the principal's role). 422 naming the field for
+    an unknown partner, a person instead of an organisation, a group the organisation does
+    not have, or an identified survey (its answers name people; a link's cannot)."""
+    if isinstance(survey, Survey) and survey.anonymity != "anonymous":
         raise ValidationFailed(
             "Multiplikatoren-Links gibt es nur für anonyme Umfragen.", code="survey_identified",
             details=[{"field": "survey", "message": "Die Umfrage ist namentlich."}])
@@ -174,38 +218,35 @@ async def create_link(session: AsyncSession, survey: Survey, body: MultiplierLin
                 {"field": "group", "message": message, "known": sorted(known)}])
     link_id = uuid.uuid4()
     link = MultiplierLink(
-        id=link_id, organisation_id=survey.organisation_id, survey_id=survey.id,
+        id=link_id, organisation_id=survey.organisation_id, **_target_columns(survey),
         partner_id=partner.id, label=body.label or partner.name or "Partnerorganisation",
         group_key=body.group or partner.group_key, reach_tier=body.tier or partner.reach_tier,
         cap=body.cap, answers=0, opens_at=body.opens_at, closes_at=body.closes_at,
         secret_hash=hash_token(link_secret(secret_key, link_id)),
         results_hash=hash_token(results_secret(secret_key, link_id)), created_by=actor)
     await LinksRepository.from_session(session).add(link)
-    await record_event(
-        session, organisation_id=survey.organisation_id, process_id=survey.process_id,
-        type="survey.multiplier_link_created", actor=actor,
-        data={"survey_id": str(survey.id), "link_id": str(link_id), "cap": body.cap,
-              "group": link.group_key, "tier": link.reach_tier})
+    await _record(session, survey, "created", actor, link_id=str(link_id), cap=body.cap,
+                  group=link.group_key, tier=link.reach_tier)
     return link
 
 
-async def partner_choices(session: AsyncSession, survey: Survey) -> list[Stakeholder]:
+async def partner_choices(session: AsyncSession, survey: Target) -> list[Stakeholder]:
     """The partner organisations a link can be made for (the staff page's choice)."""
     return await LinksRepository.from_session(session).partners(survey.organisation_id)
 
 
-async def links_of(session: AsyncSession, survey: Survey) -> list[MultiplierLink]:
-    return await LinksRepository.from_session(session).of_survey(survey.id)
+async def links_of(session: AsyncSession, survey: Target) -> list[MultiplierLink]:
+    return await LinksRepository.from_session(session).of_target(**_target_columns(survey))
 
 
-async def link_of(session: AsyncSession, survey: Survey, link_id: uuid.UUID) -> MultiplierLink:
-    link = await LinksRepository.from_session(session).get(survey.id, link_id)
+async def link_of(session: AsyncSession, survey: Target, link_id: uuid.UUID) -> MultiplierLink:
+    link = await LinksRepository.from_session(session).get(link_id, **_target_columns(survey))
     if link is None:
         raise NotFound("Link nicht gefunden.")
     return link
 
 
-async def close_link(session: AsyncSession, survey: Survey, link_id: uuid.UUID, *,
+async def close_link(session: AsyncSession, survey: Target, link_id: uuid.UUID, *,
                      actor: str | None, now: datetime | None = None) -> MultiplierLink:
     """Close at once: the next submission through the link is refused (its gate reads
     `closed_at`). 409 if it was closed already."""
@@ -214,20 +255,17 @@ async def close_link(session: AsyncSession, survey: Survey, link_id: uuid.UUID, 
     if not await LinksRepository.from_session(session).close(link.id, now):
         raise Conflict("Der Link ist bereits geschlossen.", code="link_already_closed")
     await session.refresh(link)
-    await record_event(
-        session, organisation_id=survey.organisation_id, process_id=survey.process_id,
-        type="survey.multiplier_link_closed", actor=actor,
-        data={"survey_id": str(survey.id), "link_id": str(link.id)})
+    await _record(session, survey, "closed", actor, link_id=str(link.id))
     return link
 
 
-async def poster(session: AsyncSession, survey: Survey, link: MultiplierLink, *,
+async def poster(session: AsyncSession, survey: Target, link: MultiplierLink, *,
                  secret_key: str, public_url: str, flyer: bool = False) -> bytes:
     """The poster (A4) or flyer (A6) PDF of a link (services/surveys/poster.py)."""
     org = await IdentityRepository.from_session(session).org_by_id(survey.organisation_id)
     return poster_pdf(url=answer_url(public_url, link_secret(secret_key, link.id)),
-                      survey_title=survey.title, org_name=org.name if org else "",
-                      partner=link.label, flyer=flyer)
+                      survey_title=target_title(survey), org_name=org.name if org else "",
+                      partner=link.label, flyer=flyer, kind=target_kind(survey))
 
 
 # --- the participant's side ------------------------------------------------------------------
@@ -238,14 +276,8 @@ def draft_hash(draft_key: str | None) -> str:
 
 
 def _refusal(link: MultiplierLink, survey: Survey, now: datetime) -> Exception | None:
-    if link.closed_at is not None or (link.closes_at is not None and link.closes_at <= now):
-        return Gone("Dieser Link ist geschlossen.", code="link_closed")
-    if survey.closes_at is not None and survey.closes_at <= now:
-        return Gone("Die Umfrage ist beendet.", code="survey_closed")
-    if link.cap is not None and link.answers >= link.cap:
-        return Conflict("Über diesen Link sind alle vorgesehenen Antworten eingegangen.",
-                        code="link_full")
-    return None
+    # The survey page shows a link that opens later as "not open yet" itself (open_link).
+    return refusal(link, survey, now, opening=False)
 
 
 @dataclass(frozen=True)
@@ -322,6 +354,7 @@ class PartnerView:
     answers: int | None  # None: fewer than MIN_GROUP, shown as "weniger als 5"
     status: LinkStatus
     min_group: int = MIN_GROUP
+    kind: Literal["survey", "event"] = "survey"  # answers, or confirmed registrations
 
 
 async def partner_view(session: AsyncSession, secret: str) -> PartnerView:
@@ -331,15 +364,45 @@ async def partner_view(session: AsyncSession, secret: str) -> PartnerView:
              if len(secret) <= SECRET_LIMIT else None)
     if found is None:
         raise NotFound("Dieser Link ist uns nicht bekannt.", code="token_unknown")
-    link, survey = found
+    link, target = found
     # Below MIN_GROUP nothing but "fewer than 5" (the brief of issue 12; 0 included, so the
     # page never tells the partner that exactly nobody answered).
     shown = None if link.answers < MIN_GROUP else shown_count(link.answers)
-    return PartnerView(link.label, survey.title, shown, link_status(link, survey))
+    return PartnerView(link.label, target_title(target), shown, link_status(link, target),
+                       kind=target_kind(target))
 
 
 async def link_organisation(session: AsyncSession, secret: str) -> uuid.UUID | None:
     """The organisation behind a link whatever its state (the page footer's legal links)."""
-    found = (await LinksRepository.from_session(session).by_secret(hash_token(secret))
-             if len(secret) <= SECRET_LIMIT else None)
-    return found[0].organisation_id if found is not None else None
+    if len(secret) > SECRET_LIMIT:
+        return None
+    link = await LinksRepository.from_session(session).link_by_secret(hash_token(secret))
+    return link.organisation_id if link is not None else None
+
+
+async def event_link(session: AsyncSession, secret: str) -> tuple[MultiplierLink, Meeting] | None:
+    """The link and its event if `secret` is an event's link (whatever the link's state),
+    else None (unknown, or a survey's: the survey pages answer)."""
+    if len(secret) > SECRET_LIMIT:
+        return None
+    return await LinksRepository.from_session(session).event_by_secret(hash_token(secret))
+
+
+def refusal(link: MultiplierLink, target: Target, now: datetime, *,
+            opening: bool = True) -> Exception | None:
+    """Why the link takes nothing now (closed, expired, its target over, full, not yet
+    open), or None; the same reasons the gate in the repository decides by."""
+    if link.closed_at is not None or (link.closes_at is not None and link.closes_at <= now):
+        return Gone("Dieser Link ist geschlossen.", code="link_closed")
+    if target_over(target, now):
+        if isinstance(target, Survey):
+            return Gone("Die Umfrage ist beendet.", code="survey_closed")
+        return Gone("Die Veranstaltung nimmt keine Anmeldungen mehr an.", code="link_closed")
+    if link.cap is not None and link.answers >= link.cap:
+        return Conflict("Über diesen Link sind alle vorgesehenen Anmeldungen eingegangen."
+                        if isinstance(target, Meeting) else
+                        "Über diesen Link sind alle vorgesehenen Antworten eingegangen.",
+                        code="link_full")
+    if opening and link.opens_at is not None and now < link.opens_at:
+        return Conflict("Der Link ist noch nicht geöffnet.", code="link_not_open")
+    return None

@@ -34,9 +34,18 @@ def poster_languages(title: dict[str, str]) -> list[str]:
     return [lang for lang in i18n.LANGUAGES if lang == i18n.DEFAULT or title.get(lang)]
 
 
+def _texts(lang: str, kind: str) -> dict[str, str]:
+    """The poster's words: a survey's, or an event's (`event_poster_*`: come and register)."""
+    t = dict(i18n.texts(lang, "multiplier"))
+    if kind == "event":
+        for key in ("poster_heading", "poster_call", "poster_anonymous"):
+            t[key] = t[f"event_{key}"]
+    return t
+
+
 def poster_html(*, url: str, survey_title: dict[str, str], org_name: str,
-                partner: str | None, flyer: bool = False) -> str:
-    pages = [{"lang": lang, "dir": i18n.direction(lang), "t": i18n.texts(lang, "multiplier"),
+                partner: str | None, flyer: bool = False, kind: str = "survey") -> str:
+    pages = [{"lang": lang, "dir": i18n.direction(lang), "t": _texts(lang, kind),
               "title": pick(survey_title, lang)} for lang in poster_languages(survey_title)]
     return _env().get_template("poster.html").render(
         doc_title=f"{'Flyer' if flyer else 'Plakat'}: {pick(survey_title, 'de')}",
@@ -45,10 +54,10 @@ def poster_html(*, url: str, survey_title: dict[str, str], org_name: str,
 
 
 def poster_pdf(*, url: str, survey_title: dict[str, str], org_name: str,
-               partner: str | None, flyer: bool = False) -> bytes:
+               partner: str | None, flyer: bool = False, kind: str = "survey") -> bytes:
     from weasyprint import HTML  # heavy import, only where documents are made
 
     html = poster_html(url=url, survey_title=survey_title, org_name=org_name, partner=partner,
-                       flyer=flyer)
+                       flyer=flyer, kind=kind)
     return HTML(string=html, base_url=str(DOCUMENTS)).write_pdf(  # type: ignore[no-any-return]
         pdf_variant="pdf/ua-1")

@@ -33,6 +33,7 @@ PYTHON_TABLES: dict[str, tuple[str, ...]] = {
     "services.legal.service": ("FIELDS",),
     "services.surveys.assisted": ("CHANNEL_LABELS",),
     "services.surveys.results": ("CHANNEL_LABELS",),
+    "services.meetings.service": ("CHANNEL_LABELS",),
 }
 # Values and markup a catalog entry must keep (the same on both sides).
 PLACEHOLDERS = re.compile(r"%\(\w+\)s|%%|<[^>]+>")
