@@ -53,7 +53,10 @@ async def test_a_sibling_origin_can_neither_post_nor_frame(settings, committed_m
                 await page.goto(f"{evil}/post")
             response = await answer.value
             assert response.status == 403
-            assert (await response.json())["error"]["code"] == "cross_origin_request"
+            # A browser gets the German error page (issue 13), naming the refusal's code.
+            page_text = await response.text()
+            assert "Fehlercode cross_origin_request" in page_text
+            assert "Anfrage von einer anderen Seite" in page_text
 
             # The server answers the framed request; the browser refuses to show it.
             async with page.expect_response(f"{base}/app") as framed:
