@@ -41,7 +41,7 @@ from services.surveys import service
 from services.surveys.repository import InvitationView, SurveyView, TokenTarget
 from services.surveys.schemas import DONT_KNOW, QuestionDef, pick
 from services.surveys.service import Participation
-from services.surveys.validation import check_answers
+from services.surveys.validation import check_answers, range_hint
 
 router = APIRouter(include_in_schema=False)
 
@@ -144,15 +144,8 @@ def _question_views(p: Participation, values: dict[str, Any]) -> list[dict[str, 
         hints = []
         if q.kind == "text":
             hints.append(i18n.plural(lang, "survey.chars", q.max_length))
-        if q.kind == "number":
-            a = "" if q.min is None else i18n.number(q.min, lang)
-            b = "" if q.max is None else i18n.number(q.max, lang)
-            if a and b:
-                hints.append(t["range"].format(a=a, b=b))
-            elif a:
-                hints.append(t["range_min"].format(a=a))
-            elif b:
-                hints.append(t["range_max"].format(b=b))
+        if q.kind == "number" and (allowed := range_hint(q, lang)) is not None:
+            hints.append(allowed)
         if q.kind == "multiple":
             # A limit is said before the submit, not only in the error after it.
             hints.append(t["multiple_hint"] if q.max_choices is None

@@ -41,6 +41,7 @@ from services.models.survey import Survey
 from services.surveys.poster import DOCUMENTS
 from services.surveys.schemas import DONT_KNOW, QuestionDef, SurveyDefinition, pick
 from services.surveys.service import survey_questions
+from services.surveys.validation import range_hint
 
 # Writing lines for a free text: about one line per 120 characters allowed, within reason.
 _CHARS_PER_LINE = 120
@@ -109,14 +110,8 @@ def _hints(q: QuestionDef, lang: str, t: Any, st: Any) -> list[str]:
     elif q.kind == "ranking":
         hints.append(t["ranking_hint"].format(n=i18n.number(len(q.options), lang)))
     elif q.kind == "number":
-        a = "" if q.min is None else i18n.number(q.min, lang)
-        b = "" if q.max is None else i18n.number(q.max, lang)
-        if a and b:
-            hints.append(st["range"].format(a=a, b=b))
-        elif a:
-            hints.append(st["range_min"].format(a=a))
-        elif b:
-            hints.append(st["range_max"].format(b=b))
+        if (allowed := range_hint(q, lang)) is not None:
+            hints.append(allowed)
         hints.append(t["integer_hint"] if q.integer else t["number_hint"])
     elif q.kind == "text":
         hints.append(t["text_hint"])

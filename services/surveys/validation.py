@@ -151,6 +151,21 @@ def _one(q: QuestionDef, value: Any) -> tuple[Any, list[AnswerRow]]:
     ]
 
 
+def range_hint(q: QuestionDef, lang: str) -> str | None:
+    """A number question's allowed range in words ("zwischen 0 und 10"), as this module
+    checks it; None without limits. The page's hint and the paper form say the same."""
+    t = i18n.texts(lang, "survey")
+    a = "" if q.min is None else i18n.number(q.min, lang)
+    b = "" if q.max is None else i18n.number(q.max, lang)
+    if a and b:
+        return str(t["range"].format(a=a, b=b))
+    if a:
+        return str(t["range_min"].format(a=a))
+    if b:
+        return str(t["range_max"].format(b=b))
+    return None
+
+
 def visible(q: QuestionDef, answers: dict[str, Any]) -> bool:
     """Whether `q` is shown given the (normalised) answers so far."""
     if q.show_if is None:
