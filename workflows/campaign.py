@@ -152,13 +152,7 @@ class InvitationCampaignWorkflow:
             s.started_at = workflow.now()
 
         if s.stage == "select":
-            selected: SelectAudienceOut = await workflow.execute_activity(
-                stubs.select_audience,
-                SelectAudienceIn(campaign_id=inp.campaign_id, batch_size=inp.batch_size,
-                                 started_at=s.started_at),
-                start_to_close_timeout=timedelta(minutes=10), retry_policy=DB_RETRY)
-            s.total, s.batches, s.stage, s.next_batch = (
-                selected.total, selected.batches, "invite", 0)
+            await self._select(inp)
 
         if s.stage == "invite":
             await self._send(inp, "invitation", 0, list(range(s.batches)))
@@ -174,11 +168,7 @@ class InvitationCampaignWorkflow:
                 wait = (due - workflow.now()).total_seconds()
                 if wait > 0:
                     await workflow.sleep(wait)
-                plan: PlanRemindersOut = await workflow.execute_activity(
-                    stubs.plan_reminders,
-                    PlanRemindersIn(campaign_id=inp.campaign_id, reminder_no=number),
-                    start_to_close_timeout=timedelta(minutes=5), retry_policy=DB_RETRY)
-                s.reminder_plan, s.next_batch = plan.batch_nos, 0
+                s.reminder_plan, s.next_batch = await self._plan_reminder(inp, number), 0
             await self._send(inp, "reminder", number, s.reminder_plan)
             s.reminders_done, s.reminder_plan, s.next_batch = number, None, 0
 
@@ -186,12 +176,7 @@ class InvitationCampaignWorkflow:
         wait = (inp.deadline - workflow.now()).total_seconds()
         if wait > 0:
             await workflow.sleep(wait)
-        await workflow.execute_activity(
-            stubs.close_campaign,
-            CloseCampaignIn(campaign_id=inp.campaign_id, closed_at=workflow.now(),
-                            reminders_done=s.reminders_done),
-            start_to_close_timeout=timedelta(minutes=2), retry_policy=DB_RETRY)
-        s.stage = "closed"
+        await self._close(inp)
         return self.progress()
 
     async def _run_controlled(self, inp: CampaignInput) -> CampaignProgress:
@@ -202,13 +187,7 @@ class InvitationCampaignWorkflow:
             s.started_at = workflow.now()
 
         if s.stage == "select" and not s.cancelled:
-            selected: SelectAudienceOut = await workflow.execute_activity(
-                stubs.select_audience,
-                SelectAudienceIn(campaign_id=inp.campaign_id, batch_size=inp.batch_size,
-                                 started_at=s.started_at),
-                start_to_close_timeout=timedelta(minutes=10), retry_policy=DB_RETRY)
-            s.total, s.batches, s.stage, s.next_batch = (
-                selected.total, selected.batches, "invite", 0)
+            await self._select(inp)
 
         if s.stage == "invite" and not s.cancelled:
             await self._send(inp, "invitation", 0, list(range(s.batches)))
@@ -233,13 +212,35 @@ class InvitationCampaignWorkflow:
             await workflow.wait_condition(workflow.all_handlers_finished)
             s.stage = "cancelled"
             return self.progress()
+        await self._close(inp)
+        return self.progress()
+
+    # The steps both run paths take, as the same activity calls (so either path replays).
+    async def _select(self, inp: CampaignInput) -> None:
+        s = self.state
+        selected: SelectAudienceOut = await workflow.execute_activity(
+            stubs.select_audience,
+            SelectAudienceIn(campaign_id=inp.campaign_id, batch_size=inp.batch_size,
+                             started_at=s.started_at),
+            start_to_close_timeout=timedelta(minutes=10), retry_policy=DB_RETRY)
+        s.total, s.batches, s.stage, s.next_batch = (
+            selected.total, selected.batches, "invite", 0)
+
+    async def _plan_reminder(self, inp: CampaignInput, number: int) -> list[int]:
+        plan: PlanRemindersOut = await workflow.execute_activity(
+            stubs.plan_reminders,
+            PlanRemindersIn(campaign_id=inp.campaign_id, reminder_no=number),
+            start_to_close_timeout=timedelta(minutes=5), retry_policy=DB_RETRY)
+        return plan.batch_nos
+
+    async def _close(self, inp: CampaignInput) -> None:
+        s = self.state
         await workflow.execute_activity(
             stubs.close_campaign,
             CloseCampaignIn(campaign_id=inp.campaign_id, closed_at=workflow.now(),
                             reminders_done=s.reminders_done),
             start_to_close_timeout=timedelta(minutes=2), retry_policy=DB_RETRY)
         s.stage = "closed"
-        return self.progress()
 
     async def _remind_until_deadline(self, inp: CampaignInput, offsets: list[timedelta]) -> None:
         """Send the reminders due before the (current) deadline, then wait for it; returns at
@@ -256,11 +257,7 @@ class InvitationCampaignWorkflow:
                 if s.reminder_plan is None:
                     if not await self._wait_until(due) or due >= (s.deadline or deadline):
                         continue  # cancelled or the deadline moved: plan again
-                    plan: PlanRemindersOut = await workflow.execute_activity(
-                        stubs.plan_reminders,
-                        PlanRemindersIn(campaign_id=inp.campaign_id, reminder_no=number),
-                        start_to_close_timeout=timedelta(minutes=5), retry_policy=DB_RETRY)
-                    s.reminder_plan, s.next_batch = plan.batch_nos, 0
+                    s.reminder_plan, s.next_batch = await self._plan_reminder(inp, number), 0
                 await self._send(inp, "reminder", number, s.reminder_plan)
                 if s.cancelled:
                     return
