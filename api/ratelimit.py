@@ -24,7 +24,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TypeVar
 
 from starlette.requests import Request
 
@@ -93,12 +93,7 @@ class ParticipationLimits:
 
 
 def participation_limits(request: Request) -> ParticipationLimits:
-    """The app's limiter, created on first use (kept on app.state, one per API process)."""
-    state = request.app.state
-    limits = getattr(state, "participation_limits", None)
-    if limits is None:
-        limits = state.participation_limits = ParticipationLimits()
-    return limits  # type: ignore[no-any-return]
+    return _on_state(request, "participation_limits", ParticipationLimits)
 
 
 def client_address(request: Request) -> str:
@@ -202,11 +197,7 @@ class LoginThrottle:
 
 
 def login_throttle(request: Request) -> LoginThrottle:
-    state = request.app.state
-    throttle = getattr(state, "login_throttle", None)
-    if throttle is None:
-        throttle = state.login_throttle = LoginThrottle()
-    return throttle  # type: ignore[no-any-return]
+    return _on_state(request, "login_throttle", LoginThrottle)
 
 
 class AddressAndEmailLimits:
@@ -240,22 +231,25 @@ class PasswordResetLimits(AddressAndEmailLimits):
                          "Zu viele Anfragen. Bitte versuchen Sie es in einer Minute erneut.")
 
 
-def _on_state(request: Request, name: str, factory: Callable[[], AddressAndEmailLimits]) -> Any:
+_Limits = TypeVar("_Limits")
+
+
+def _on_state(request: Request, name: str, factory: Callable[[], _Limits]) -> _Limits:
+    """The app's limiter of this kind, created on first use (kept on app.state, one per API
+    process)."""
     limits = getattr(request.app.state, name, None)
     if limits is None:
         limits = factory()
         setattr(request.app.state, name, limits)
-    return limits
+    return limits  # type: ignore[no-any-return]
 
 
 def public_registration_limits(request: Request) -> PublicRegistrationLimits:
-    return _on_state(request, "public_registration_limits",  # type: ignore[no-any-return]
-                     PublicRegistrationLimits)
+    return _on_state(request, "public_registration_limits", PublicRegistrationLimits)
 
 
 def password_reset_limits(request: Request) -> PasswordResetLimits:
-    return _on_state(request, "password_reset_limits",  # type: ignore[no-any-return]
-                     PasswordResetLimits)
+    return _on_state(request, "password_reset_limits", PasswordResetLimits)
 
 
 class MultiplierLimits:
@@ -294,8 +288,4 @@ class MultiplierLimits:
 
 
 def multiplier_limits(request: Request) -> MultiplierLimits:
-    state = request.app.state
-    limits = getattr(state, "multiplier_limits", None)
-    if limits is None:
-        limits = state.multiplier_limits = MultiplierLimits()
-    return limits  # type: ignore[no-any-return]
+    return _on_state(request, "multiplier_limits", MultiplierLimits)
